@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "config.h"
+#include "json_field.h"
+#include "upcall.h"
+
+/* Defaults follow MidoNet's compute-host column of table 17.1 where it has one. */
+#define DEFAULT_MBUFS 16383
+#define DEFAULT_FLOW_CAPACITY 65536
+#define DEFAULT_FLOW_IDLE_MS 60000
+#define DEFAULT_UPCALL_RING 4096
+#define DEFAULT_GLOBAL_BUCKET 256
+#define DEFAULT_TUNNEL_BUCKET 128
+#define DEFAULT_VPORT_BUCKET 16
+#define DEFAULT_MAC_TABLE 65536
+#define DEFAULT_SLEEP_MAX_US 200
+#define DEFAULT_DESC 1024
+
+static int
+load_port(struct json_ctx *ctx, const json_t *jp, size_t i, struct port_config *p,
+	  const struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"name", "device", "role", "rx_queues", "rx_desc",
+					     "tx_desc", "mtu", "promiscuous", NULL};
+	char path[64], fpath[96], role[16];
+	uint64_t v;
+	size_t j;
+	int ret;
+
+	snprintf(path, sizeof(path), "ports[%zu]", i);
+	if (!json_is_object(jp))
+		return json_field_error(ctx, path, "must be an object");
+	if ((ret = json_field_only(ctx, jp, path, fields)) != 0 ||
+	    (ret = json_field_string(ctx, jp, path, "name", NULL, true, p->name,
+				     sizeof(p->name))) != 0 ||
+	    (ret = json_field_string(ctx, jp, path, "device", NULL, true, p->devargs,
+				     sizeof(p->devargs))) != 0 ||
+	    (ret = json_field_string(ctx, jp, path, "role", "vport", false, role,
+				     sizeof(role))) != 0)
+		return ret;
+	snprintf(fpath, sizeof(fpath), "%s.role", path);
+	if (strcmp(role, "vport") == 0)
+		p->role = PORT_ROLE_VPORT;
+	else if (strcmp(role, "uplink") == 0)
+		p->role = PORT_ROLE_UPLINK;
+	else
+		return json_field_error(ctx, fpath, "\"%s\" is not a role (vport or uplink)", role);
+	for (j = 0; j < i; j++) {
+		if (strcmp(cfg->ports[j].name, p->name) == 0) {
+			snprintf(fpath, sizeof(fpath), "%s.name", path);
+			return json_field_error(ctx, fpath, "duplicate name \"%s\" (also ports[%zu])",
+						p->name, j);
+		}
+		if (strcmp(cfg->ports[j].devargs, p->devargs) == 0) {
+			snprintf(fpath, sizeof(fpath), "%s.device", path);
+			return json_field_error(ctx, fpath, "same device as ports[%zu]", j);
+		}
+	}
+	if ((ret = json_field_uint(ctx, jp, path, "rx_queues", 1, 64, 1, false, &v)) != 0)
+		return ret;
+	p->rx_queues = (uint16_t)v;
+	if ((ret = json_field_uint(ctx, jp, path, "rx_desc", 64, 16384, DEFAULT_DESC, false, &v)) != 0)
+		return ret;
+	p->rx_desc = (uint16_t)v;
+	if ((ret = json_field_uint(ctx, jp, path, "tx_desc", 64, 16384, DEFAULT_DESC, false, &v)) != 0)
+		return ret;
+	p->tx_desc = (uint16_t)v;
+	if ((ret = json_field_uint(ctx, jp, path, "mtu", 68, 9600, 0, false, &v)) != 0)
+		return ret;
+	p->mtu = (uint16_t)v;
+	return json_field_bool(ctx, jp, path, "promiscuous", true, &p->promiscuous);
+}
+
+static int
+load_section_uint(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+		  uint64_t min, uint64_t max, uint64_t def, uint32_t *out)
+{
+	uint64_t v;
+	int ret = json_field_uint(ctx, obj, path, key, min, max, def, false, &v);
+
+	if (ret == 0)
+		*out = (uint32_t)v;
+	return ret;
+}
+
+int
+config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen)
+{
+	static const char *const top[] = {"host", "topology_file", "workers", "mbufs",
+					  "worker_sleep_max_us", "vxlan_port", "flow_cache",
+					  "slow_path", "ports", NULL};
+	static const char *const fc_fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
+						NULL};
+	static const char *const sp_fields[] = {"sim_threads", "upcall_ring_size", "global_bucket",
+						"tunnel_bucket", "vport_bucket", "mac_table_size",
+						NULL};
+	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
+	json_t *root, *jports, *jp, *fc, *sp;
+	char topo[CONFIG_PATH_LEN], dir[CONFIG_PATH_LEN];
+	uint32_t vx = 0;
+	size_t i;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+	root = json_field_load(&ctx);
+	if (root == NULL)
+		return -EINVAL;
+	if ((ret = json_field_only(&ctx, root, "", top)) != 0 ||
+	    (ret = json_field_string(&ctx, root, "", "host", "host0", false, cfg->host,
+				     sizeof(cfg->host))) != 0 ||
+	    (ret = json_field_string(&ctx, root, "", "topology_file", NULL, true, topo,
+				     sizeof(topo))) != 0 ||
+	    (ret = load_section_uint(&ctx, root, "", "workers", 1, KAIRO_MAX_WORKERS, 1,
+				     &cfg->workers)) != 0 ||
+	    (ret = load_section_uint(&ctx, root, "", "mbufs", 1023, 1u << 24, DEFAULT_MBUFS,
+				     &cfg->mbufs)) != 0 ||
+	    (ret = load_section_uint(&ctx, root, "", "worker_sleep_max_us", 0, 100000,
+				     DEFAULT_SLEEP_MAX_US, &cfg->worker_sleep_max_us)) != 0 ||
+	    (ret = load_section_uint(&ctx, root, "", "vxlan_port", 1, 65535, 4789, &vx)) != 0)
+		goto out;
+	cfg->vxlan_port = (uint16_t)vx;
+
+	/* A relative topology path is read from beside the config, not from the caller's cwd. */
+	if (topo[0] == '/') {
+		snprintf(cfg->topology_file, sizeof(cfg->topology_file), "%s", topo);
+	} else {
+		const char *d;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		d = dirname(dir);
+		if (strlen(d) + 1 + strlen(topo) >= sizeof(cfg->topology_file)) {
+			ret = json_field_error(&ctx, "topology_file", "path too long");
+			goto out;
+		}
+		memcpy(cfg->topology_file, d, strlen(d));
+		cfg->topology_file[strlen(d)] = '/';
+		memcpy(cfg->topology_file + strlen(d) + 1, topo, strlen(topo) + 1);
+	}
+
+	fc = json_object_get(root, "flow_cache");
+	if (fc != NULL && !json_is_object(fc)) {
+		ret = json_field_error(&ctx, "flow_cache", "must be an object");
+		goto out;
+	}
+	if (fc == NULL)
+		fc = json_object();
+	else
+		json_incref(fc);
+	ret = json_field_only(&ctx, fc, "flow_cache", fc_fields);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, fc, "flow_cache", "capacity", 64, 1u << 26,
+					DEFAULT_FLOW_CAPACITY, &cfg->flow_capacity);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, fc, "flow_cache", "idle_timeout_ms", 0, 86400000,
+					DEFAULT_FLOW_IDLE_MS, &cfg->flow_idle_timeout_ms);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, fc, "flow_cache", "hard_timeout_ms", 0, 86400000, 0,
+					&cfg->flow_hard_timeout_ms);
+	json_decref(fc);
+	if (ret != 0)
+		goto out;
+
+	sp = json_object_get(root, "slow_path");
+	if (sp != NULL && !json_is_object(sp)) {
+		ret = json_field_error(&ctx, "slow_path", "must be an object");
+		goto out;
+	}
+	if (sp == NULL)
+		sp = json_object();
+	else
+		json_incref(sp);
+	ret = json_field_only(&ctx, sp, "slow_path", sp_fields);
+	/*
+	 * One simulation thread for now: MAC tables are owned by the thread
+	 * that learns them.  More threads need shared learned state (the NSDB work).
+	 */
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "sim_threads", 1, 1, 1,
+					&cfg->sim_threads);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "upcall_ring_size", 64, 1u << 20,
+					DEFAULT_UPCALL_RING, &cfg->upcall_ring_size);
+	if (ret == 0 && !rte_is_power_of_2(cfg->upcall_ring_size))
+		ret = json_field_error(&ctx, "slow_path.upcall_ring_size",
+				       "%u is not a power of two", cfg->upcall_ring_size);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "global_bucket", 1, 1u << 20,
+					DEFAULT_GLOBAL_BUCKET, &cfg->global_bucket);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "tunnel_bucket", 1, 1u << 20,
+					DEFAULT_TUNNEL_BUCKET, &cfg->tunnel_bucket);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "vport_bucket", 1, 1u << 20,
+					DEFAULT_VPORT_BUCKET, &cfg->vport_bucket);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "mac_table_size", 64, 1u << 24,
+					DEFAULT_MAC_TABLE, &cfg->mac_table_size);
+	json_decref(sp);
+	if (ret != 0)
+		goto out;
+
+	if ((ret = json_field_array(&ctx, root, "", "ports", true, &jports)) != 0)
+		goto out;
+	if (json_array_size(jports) == 0 || json_array_size(jports) > RTE_MAX_ETHPORTS) {
+		ret = json_field_error(&ctx, "ports", "must list 1 to %d ports", RTE_MAX_ETHPORTS);
+		goto out;
+	}
+	json_array_foreach(jports, i, jp) {
+		if ((ret = load_port(&ctx, jp, i, &cfg->ports[i], cfg)) != 0)
+			goto out;
+		cfg->n_ports++;
+	}
+out:
+	json_decref(root);
+	return ret;
+}

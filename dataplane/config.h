@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's local configuration (JSON): the ports and their roles, sizes
+ * of the cache and the slow path, and where the topology comes from.
+ * The format is documented with examples in config/README.md.
+ */
+#ifndef KAIRO_CONFIG_H
+#define KAIRO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+
+#define CONFIG_NAME_LEN 64
+#define CONFIG_DEVARGS_LEN 512
+#define CONFIG_PATH_LEN 512
+
+enum port_role {
+	PORT_ROLE_VPORT = 0,  /* attaches a VM (tap, vhost-user, VF): bound to a virtual port */
+	PORT_ROLE_UPLINK = 1, /* faces the physical network */
+};
+
+struct port_config {
+	char name[CONFIG_NAME_LEN];        /* what topology bindings call it */
+	char devargs[CONFIG_DEVARGS_LEN];  /* "net_tap0,iface=vm1", "0000:03:00.1", ... */
+	enum port_role role;
+	uint16_t rx_queues;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	uint16_t mtu;                      /* 0: leave the device's */
+	bool promiscuous;
+};
+
+struct kairo_config {
+	char file[CONFIG_PATH_LEN];
+	char host[CONFIG_NAME_LEN];
+	char topology_file[CONFIG_PATH_LEN]; /* relative paths are relative to the config file */
+	uint32_t workers;
+	uint32_t mbufs;
+	uint32_t worker_sleep_max_us;
+	uint16_t vxlan_port;
+	/* flow cache */
+	uint32_t flow_capacity;
+	uint32_t flow_idle_timeout_ms;
+	uint32_t flow_hard_timeout_ms;
+	/* slow path */
+	uint32_t sim_threads;
+	uint32_t upcall_ring_size;
+	uint32_t global_bucket;
+	uint32_t tunnel_bucket;
+	uint32_t vport_bucket;
+	uint32_t mac_table_size;
+	uint16_t n_ports;
+	struct port_config ports[RTE_MAX_ETHPORTS];
+};
+
+/*
+ * Read and validate the file.  Returns 0, or -EINVAL with "FILE: FIELD: what"
+ * in err; cfg is then not to be used.
+ */
+int config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen);
+
+#endif

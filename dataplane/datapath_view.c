@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The datapath view, as mm-dpctl --show-dp / --dump-dp print it: flow cache
+ * totals, per-port and per-lcore counters, drops by reason, and the flows.
+ *
+ * Hits, misses and lost come from the workers: hits + misses = lookups, and
+ * lost is the part of the misses that never reached the simulation.
+ * Must run where walking the flow cache is safe: on the simulation thread
+ * (sim_thread_request_dump) or after it stopped.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "dataplane.h"
+#include "flow_key_format.h"
+
+struct dp_totals {
+	struct worker_stats w;     /* summed over workers */
+	struct sim_stats sim;
+	struct flow_cache_counters fc;
+	uint64_t drops[DROP_REASON_COUNT];
+	uint64_t port_tx_dropped[RTE_MAX_ETHPORTS];
+};
+
+static void
+dp_totals_read(struct kairo_dp *dp, struct dp_totals *t)
+{
+	struct worker_stats ws;
+	uint32_t i, r;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < dp->n_workers; i++) {
+		worker_stats_read(dp->workers[i], &ws);
+		t->w.passes += ws.passes;
+		t->w.rx_packets += ws.rx_packets;
+		t->w.hits += ws.hits;
+		t->w.misses += ws.misses;
+		t->w.lost += ws.lost;
+		t->w.upcalls += ws.upcalls;
+		t->w.injected += ws.injected;
+		t->w.tx_packets += ws.tx_packets;
+		for (r = 0; r < DROP_REASON_COUNT; r++)
+			t->drops[r] += ws.drops[r];
+		for (r = 0; r < RTE_MAX_ETHPORTS; r++)
+			t->port_tx_dropped[r] += ws.port_tx_dropped[r];
+	}
+	sim_stats_read(&dp->sim, &t->sim);
+	for (r = 0; r < DROP_REASON_COUNT; r++)
+		t->drops[r] += t->sim.drops[r];
+	flow_cache_counters_read(dp->cache, &t->fc);
+}
+
+static const char *
+role_name(enum port_role r)
+{
+	return r == PORT_ROLE_UPLINK ? "uplink" : "vport";
+}
+
+static double
+age_seconds(uint64_t now, uint64_t then)
+{
+	return now > then ? (double)(now - then) / (double)rte_get_tsc_hz() : 0.0;
+}
+
+void
+datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
+{
+	struct dp_totals t;
+	struct rte_eth_stats es;
+	struct rte_eth_link link;
+	uint32_t i;
+
+	dp_totals_read(dp, &t);
+	fprintf(out, "Datapath kairo (host %s, up %.1fs)\n", dp->cfg.host,
+		age_seconds(rte_get_tsc_cycles(), dp->start_tsc));
+	fprintf(out, "  flows: %u  hits: %" PRIu64 "  misses: %" PRIu64 "  lost: %" PRIu64 "\n",
+		flow_cache_count(dp->cache), t.w.hits, t.w.misses, t.w.lost);
+	fprintf(out,
+		"  flow cache: capacity %u  installed %" PRIu64 "  evicted %" PRIu64
+		"  expired %" PRIu64 "  invalidated %" PRIu64 "  flushed %" PRIu64
+		"  not-installed-full %" PRIu64 "\n",
+		flow_cache_capacity(dp->cache), t.fc.installed, t.fc.evicted, t.fc.expired,
+		t.fc.invalidated, t.fc.flushed, t.fc.not_installed_full);
+	fprintf(out,
+		"  slow path: upcalls %" PRIu64 "  simulated %" PRIu64 "  queued-behind %" PRIu64
+		"  reused %" PRIu64 "  injected %" PRIu64 "  in-flight %d/%d\n",
+		t.sim.upcalls, t.sim.simulated, t.sim.queued_behind, t.sim.reused_flow,
+		t.sim.injected, dp->upcall->global.size -
+		__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED),
+		dp->upcall->global.size);
+	fprintf(out,
+		"  mac table: entries %u  learned %" PRIu64 "  moved %" PRIu64 "  aged %" PRIu64
+		"\n",
+		mac_table_count(dp->macs), t.sim.mac_learned, t.sim.mac_moved, t.sim.mac_aged);
+
+	fprintf(out, "Ports:\n");
+	for (i = 0; i < dp->n_ports; i++) {
+		const struct dp_port *p = &dp->ports[i];
+
+		rte_eth_stats_get(p->id, &es);
+		rte_eth_link_get_nowait(p->id, &link);
+		fprintf(out, "  port %u: %s (%s, %s) link %s\n", p->id, p->cfg->name,
+			role_name(p->cfg->role), p->driver, link.link_status ? "up" : "down");
+		fprintf(out,
+			"    rx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
+			" dropped %" PRIu64 "\n",
+			es.ipackets, es.ibytes, es.ierrors, es.imissed + es.rx_nombuf);
+		fprintf(out,
+			"    tx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
+			" dropped %" PRIu64 "\n",
+			es.opackets, es.obytes, es.oerrors, t.port_tx_dropped[p->id]);
+	}
+	fprintf(out, "Lcores:\n");
+	for (i = 0; i < dp->n_workers; i++) {
+		struct worker_stats ws;
+		uint64_t cycles;
+
+		worker_stats_read(dp->workers[i], &ws);
+		cycles = ws.busy_cycles + ws.idle_cycles;
+		fprintf(out,
+			"  lcore %u (worker %u): polls %" PRIu64 "  busy %.1f%%  rx %" PRIu64
+			"  packets/busy-poll %.1f  busy-cycles %" PRIu64 "  idle-cycles %" PRIu64
+			"\n",
+			dp->workers[i]->lcore_id, i, ws.passes,
+			cycles ? 100.0 * (double)ws.busy_cycles / (double)cycles : 0.0,
+			ws.rx_packets,
+			ws.busy_passes ? (double)ws.rx_packets / (double)ws.busy_passes : 0.0,
+			ws.busy_cycles, ws.idle_cycles);
+	}
+	fprintf(out, "Drops:\n");
+	for (i = 1; i < DROP_REASON_COUNT; i++)
+		if (t.drops[i] != 0)
+			fprintf(out, "  %-20s %" PRIu64 "  (%s)\n", drop_reason_name(i), t.drops[i],
+				drop_reason_help(i));
+	if (!with_flows)
+		return;
+
+	uint32_t next = 0;
+	const struct flow *f;
+	uint64_t now = rte_get_tsc_cycles();
+	char kbuf[512], abuf[512];
+
+	fprintf(out, "Flows:\n");
+	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
+		struct flow_stats fs;
+
+		flow_stats_sum(f, &fs);
+		flow_key_format(&f->key, kbuf, sizeof(kbuf));
+		flow_actions_format(&f->actions, abuf, sizeof(abuf));
+		fprintf(out,
+			"  %s packets:%" PRIu64 " bytes:%" PRIu64 " age:%.1fs used:%.1fs "
+			"actions:%s\n",
+			kbuf, fs.packets, fs.bytes, age_seconds(now, f->created_tsc),
+			age_seconds(now, f->last_used_tsc), abuf);
+	}
+}
+
+static json_t *
+json_u64(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+void
+datapath_view_json(struct kairo_dp *dp, FILE *out)
+{
+	json_t *root = json_object(), *ports = json_array(), *drops = json_object();
+	json_t *flows = json_array(), *lcores = json_array(), *cache = json_object();
+	json_t *slow = json_object();
+	struct dp_totals t;
+	struct rte_eth_stats es;
+	struct rte_eth_link link;
+	uint32_t i, next = 0;
+	const struct flow *f;
+	uint64_t now = rte_get_tsc_cycles();
+	char kbuf[512], abuf[512];
+
+	dp_totals_read(dp, &t);
+	json_object_set_new(root, "host", json_string(dp->cfg.host));
+	json_object_set_new(root, "flows", json_u64(flow_cache_count(dp->cache)));
+	json_object_set_new(root, "hits", json_u64(t.w.hits));
+	json_object_set_new(root, "misses", json_u64(t.w.misses));
+	json_object_set_new(root, "lost", json_u64(t.w.lost));
+	json_object_set_new(cache, "capacity", json_u64(flow_cache_capacity(dp->cache)));
+	json_object_set_new(cache, "installed", json_u64(t.fc.installed));
+	json_object_set_new(cache, "evicted", json_u64(t.fc.evicted));
+	json_object_set_new(cache, "expired", json_u64(t.fc.expired));
+	json_object_set_new(cache, "invalidated", json_u64(t.fc.invalidated));
+	json_object_set_new(cache, "flushed", json_u64(t.fc.flushed));
+	json_object_set_new(cache, "not_installed_full", json_u64(t.fc.not_installed_full));
+	json_object_set_new(root, "flow_cache", cache);
+	json_object_set_new(slow, "upcalls", json_u64(t.sim.upcalls));
+	json_object_set_new(slow, "simulated", json_u64(t.sim.simulated));
+	json_object_set_new(slow, "queued_behind", json_u64(t.sim.queued_behind));
+	json_object_set_new(slow, "reused_flow", json_u64(t.sim.reused_flow));
+	json_object_set_new(slow, "injected", json_u64(t.sim.injected));
+	json_object_set_new(slow, "mac_entries", json_u64(mac_table_count(dp->macs)));
+	json_object_set_new(slow, "mac_learned", json_u64(t.sim.mac_learned));
+	json_object_set_new(slow, "mac_moved", json_u64(t.sim.mac_moved));
+	json_object_set_new(slow, "mac_aged", json_u64(t.sim.mac_aged));
+	json_object_set_new(root, "slow_path", slow);
+	for (i = 0; i < dp->n_ports; i++) {
+		const struct dp_port *p = &dp->ports[i];
+		json_t *jp = json_object();
+
+		rte_eth_stats_get(p->id, &es);
+		rte_eth_link_get_nowait(p->id, &link);
+		json_object_set_new(jp, "id", json_u64(p->id));
+		json_object_set_new(jp, "name", json_string(p->cfg->name));
+		json_object_set_new(jp, "role", json_string(role_name(p->cfg->role)));
+		json_object_set_new(jp, "driver", json_string(p->driver));
+		json_object_set_new(jp, "link_up", json_boolean(link.link_status));
+		json_object_set_new(jp, "rx_packets", json_u64(es.ipackets));
+		json_object_set_new(jp, "rx_bytes", json_u64(es.ibytes));
+		json_object_set_new(jp, "rx_errors", json_u64(es.ierrors));
+		json_object_set_new(jp, "rx_dropped", json_u64(es.imissed + es.rx_nombuf));
+		json_object_set_new(jp, "tx_packets", json_u64(es.opackets));
+		json_object_set_new(jp, "tx_bytes", json_u64(es.obytes));
+		json_object_set_new(jp, "tx_errors", json_u64(es.oerrors));
+		json_object_set_new(jp, "tx_dropped", json_u64(t.port_tx_dropped[p->id]));
+		json_array_append_new(ports, jp);
+	}
+	json_object_set_new(root, "ports", ports);
+	for (i = 0; i < dp->n_workers; i++) {
+		struct worker_stats ws;
+		json_t *jl = json_object();
+
+		worker_stats_read(dp->workers[i], &ws);
+		json_object_set_new(jl, "lcore", json_u64(dp->workers[i]->lcore_id));
+		json_object_set_new(jl, "polls", json_u64(ws.passes));
+		json_object_set_new(jl, "busy_polls", json_u64(ws.busy_passes));
+		json_object_set_new(jl, "busy_cycles", json_u64(ws.busy_cycles));
+		json_object_set_new(jl, "idle_cycles", json_u64(ws.idle_cycles));
+		json_object_set_new(jl, "rx_packets", json_u64(ws.rx_packets));
+		json_array_append_new(lcores, jl);
+	}
+	json_object_set_new(root, "lcores", lcores);
+	for (i = 1; i < DROP_REASON_COUNT; i++)
+		json_object_set_new(drops, drop_reason_name(i), json_u64(t.drops[i]));
+	json_object_set_new(root, "drops", drops);
+	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
+		struct flow_stats fs;
+		json_t *jf = json_object();
+
+		flow_stats_sum(f, &fs);
+		flow_key_format(&f->key, kbuf, sizeof(kbuf));
+		flow_actions_format(&f->actions, abuf, sizeof(abuf));
+		json_object_set_new(jf, "match", json_string(kbuf));
+		json_object_set_new(jf, "actions", json_string(abuf));
+		json_object_set_new(jf, "packets", json_u64(fs.packets));
+		json_object_set_new(jf, "bytes", json_u64(fs.bytes));
+		json_object_set_new(jf, "age_s", json_real(age_seconds(now, f->created_tsc)));
+		json_object_set_new(jf, "used_s", json_real(age_seconds(now, f->last_used_tsc)));
+		json_array_append_new(flows, jf);
+	}
+	json_object_set_new(root, "flow_list", flows);
+	json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS);
+	fputc('\n', out);
+	json_decref(root);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's state: what start-up builds and shutdown tears down.
+ * Control-side only; the hot path sees just its struct worker.
+ */
+#ifndef KAIRO_DATAPLANE_H
+#define KAIRO_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
+
+#include "config.h"
+#include "flow_cache.h"
+#include "mac_table.h"
+#include "sim.h"
+#include "topology.h"
+#include "upcall.h"
+#include "worker.h"
+
+extern int kairo_logtype_dataplane;
+#define DP_LOG(level, fmt, ...)                                                                    \
+	rte_log(RTE_LOG_##level, kairo_logtype_dataplane, "kairod: " fmt "\n", ##__VA_ARGS__)
+
+struct dp_port {
+	uint16_t id;                 /* DPDK port id */
+	const struct port_config *cfg;
+	char driver[32];
+	uint16_t n_rxq;
+	uint16_t n_txq;
+	bool shared_tx;              /* fewer TX queues than workers: workers take tx_lock */
+	rte_spinlock_t tx_lock;
+};
+
+struct kairo_dp {
+	struct kairo_config cfg;
+	struct rte_mempool *pool;
+	uint16_t n_ports;
+	struct dp_port ports[RTE_MAX_ETHPORTS];
+	struct topology *topo;
+	struct flow_cache *cache;
+	struct mac_table *macs;
+	struct upcall_channel *upcall;
+	struct upcall_channel_config upcall_cfg;
+	struct sim_thread sim;
+	uint32_t n_workers;
+	struct worker *workers[KAIRO_MAX_WORKERS];
+	struct worker_control control;
+	uint64_t start_tsc;
+};
+
+/* dataplane/port.c */
+int dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);
+void dp_ports_close(struct kairo_dp *dp);
+
+/* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */
+void datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows);
+void datapath_view_json(struct kairo_dp *dp, FILE *out);
+
+#endif

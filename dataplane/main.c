@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kairod: start-up, the control thread's wait loop, and an orderly shutdown.
+ *
+ *   kairod [EAL options] -- --config FILE [--stats-json FILE] [--check-config]
+ *
+ * The configuration and the topology are read and checked before EAL starts,
+ * so a bad file is refused without touching a device.  SIGUSR1 prints the
+ * datapath view with its flows (and writes --stats-json); SIGINT/SIGTERM stop
+ * the daemon, after the packets already inside it have left.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane.h"
+#include "topology_store.h"
+
+RTE_LOG_REGISTER(kairo_logtype_dataplane, kairo.dataplane, INFO);
+
+/* Wait at most this long at shutdown for packets in the slow path to come out. */
+#define SHUTDOWN_DRAIN_MS 2000
+#define CONTROL_TICK_MS 20
+
+static volatile sig_atomic_t quit_signal;
+static volatile sig_atomic_t dump_signal;
+
+struct app_options {
+	const char *config;
+	const char *stats_json;
+	bool check_only;
+};
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump_signal = 1;
+	else
+		quit_signal = 1;
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- --config FILE [--stats-json FILE] [--check-config]\n"
+		"  --config FILE      daemon configuration (JSON, see config/README.md)\n"
+		"  --stats-json FILE  write the datapath view as JSON on SIGUSR1 and at exit\n"
+		"  --check-config     check the configuration and topology, then exit\n",
+		prog);
+}
+
+static int
+parse_app_args(int argc, char **argv, struct app_options *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"stats-json", required_argument, NULL, 's'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:kh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->stats_json = optarg;
+			break;
+		case 'k':
+			o->check_only = true;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind != argc || o->config == NULL)
+		return -EINVAL;
+	return 0;
+}
+
+/* Bindings name interfaces from the config; before probing, their config index stands in for the port. */
+static struct topology *
+load_topology(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
+{
+	struct local_interface ifs[RTE_MAX_ETHPORTS];
+	unsigned int i;
+
+	for (i = 0; i < dp->cfg.n_ports; i++) {
+		ifs[i].name = dp->cfg.ports[i].name;
+		ifs[i].dpdk_port = probed ? dp->ports[i].id : (uint16_t)i;
+	}
+	return topology_file_load(dp->cfg.topology_file, ifs, dp->cfg.n_ports, err, errlen);
+}
+
+struct dump_ctx {
+	struct kairo_dp *dp;
+	const char *stats_json;
+};
+
+/* Runs on the simulation thread (or after it stopped): the only place that may walk the flows. */
+static void
+dump_views(void *arg, FILE *out)
+{
+	struct dump_ctx *d = arg;
+	char tmp[CONFIG_PATH_LEN + 8];
+	FILE *f;
+
+	datapath_view_print(d->dp, out, true);
+	fflush(out);
+	if (d->stats_json == NULL)
+		return;
+	/* Write then rename, so a reader never sees half a file. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->stats_json);
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		DP_LOG(ERR, "cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	datapath_view_json(d->dp, f);
+	fclose(f);
+	rename(tmp, d->stats_json);
+}
+
+static int
+setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
+{
+	unsigned int lcore, i = 0, k = 0;
+	uint16_t p, q;
+
+	if (rte_lcore_count() < dp->cfg.workers + 1) {
+		snprintf(err, errlen,
+			 "%s: workers: %u worker lcores asked for, but EAL has %u lcore(s) besides "
+			 "the main one (give more with -l)",
+			 dp->cfg.file, dp->cfg.workers, rte_lcore_count() - 1);
+		return -EINVAL;
+	}
+	dp->n_workers = dp->cfg.workers;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct worker *w;
+
+		if (i == dp->n_workers)
+			break;
+		w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       rte_lcore_to_socket_id(lcore));
+		if (w == NULL) {
+			snprintf(err, errlen, "out of memory for worker %u", i);
+			return -ENOMEM;
+		}
+		w->index = i;
+		w->lcore_id = lcore;
+		w->sleep_max_us = dp->cfg.worker_sleep_max_us;
+		w->parse.vxlan_udp_port = dp->cfg.vxlan_port;
+		w->cache = dp->cache;
+		w->qsbr = flow_cache_qsbr(dp->cache);
+		w->upcall = dp->upcall;
+		w->pool = dp->pool;
+		w->control = &dp->control;
+		dp->workers[i++] = w;
+	}
+	/* RX queues round-robin over the workers; every worker can send on every port. */
+	for (p = 0; p < dp->n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		for (q = 0; q < port->n_rxq; q++) {
+			struct worker *w = dp->workers[k++ % dp->n_workers];
+
+			if (w->n_rxq == WORKER_MAX_RXQ) {
+				snprintf(err, errlen, "worker %u would poll more than %d queues",
+					 w->index, WORKER_MAX_RXQ);
+				return -EINVAL;
+			}
+			w->rxq[w->n_rxq].port = port->id;
+			w->rxq[w->n_rxq].queue = q;
+			w->n_rxq++;
+		}
+		for (i = 0; i < dp->n_workers; i++) {
+			struct worker_txq *tq = &dp->workers[i]->txq[port->id];
+
+			tq->enabled = true;
+			tq->queue = port->shared_tx ? (uint16_t)(i % port->n_txq) : (uint16_t)i;
+			tq->lock = port->shared_tx ? &port->tx_lock : NULL;
+		}
+	}
+	return 0;
+}
+
+static int
+setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
+{
+	int socket = (int)rte_socket_id();
+	struct flow_cache_config fcc = {
+		.capacity = dp->cfg.flow_capacity,
+		.idle_timeout_ms = dp->cfg.flow_idle_timeout_ms,
+		.hard_timeout_ms = dp->cfg.flow_hard_timeout_ms,
+		.n_workers = dp->cfg.workers,
+		.socket_id = socket,
+	};
+	unsigned int i;
+	int ret;
+
+	dp->n_workers = dp->cfg.workers;
+	dp->pool = rte_pktmbuf_pool_create("kairo_mbufs", dp->cfg.mbufs, 256,
+					   RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
+					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (dp->pool == NULL) {
+		snprintf(err, errlen, "%s: mbufs: cannot allocate %u buffers: %s (more hugepages, "
+			 "or -m with --no-huge)", dp->cfg.file, dp->cfg.mbufs,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (i = 0; i < dp->cfg.n_ports; i++)
+		if ((ret = dp_port_open(dp, &dp->cfg.ports[i], err, errlen)) != 0)
+			return ret;
+	dp->topo = load_topology(dp, true, err, errlen);
+	if (dp->topo == NULL)
+		return -EINVAL;
+	dp->cache = flow_cache_create("flowcache", &fcc);
+	if (dp->cache == NULL) {
+		snprintf(err, errlen, "%s: flow_cache.capacity: cannot create a cache of %u flows: %s",
+			 dp->cfg.file, fcc.capacity, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->macs = mac_table_create("mactable", dp->cfg.mac_table_size, socket);
+	dp->upcall_cfg = (struct upcall_channel_config){
+		.n_sim = dp->cfg.sim_threads,
+		.n_workers = dp->cfg.workers,
+		.ring_size = dp->cfg.upcall_ring_size,
+		.global_bucket = (int32_t)dp->cfg.global_bucket,
+		.tunnel_bucket = (int32_t)dp->cfg.tunnel_bucket,
+		.vport_bucket = (int32_t)dp->cfg.vport_bucket,
+		.socket_id = socket,
+	};
+	dp->upcall = upcall_channel_create(&dp->upcall_cfg);
+	if (dp->macs == NULL || dp->upcall == NULL) {
+		snprintf(err, errlen, "cannot create the MAC table or the upcall rings: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (i = 0; i < dp->n_ports; i++)
+		upcall_channel_set_port(dp->upcall, dp->ports[i].id,
+					dp->ports[i].cfg->role == PORT_ROLE_UPLINK ? PORT_BUCKET_TUNNEL
+										   : PORT_BUCKET_VPORT,
+					&dp->upcall_cfg);
+	dp->sim.index = 0;
+	dp->sim.upcall = dp->upcall;
+	dp->sim.cache = dp->cache;
+	dp->sim.macs = dp->macs;
+	dp->sim.pool = dp->pool;
+	dp->sim.topo = dp->topo;
+	flow_cache_set_removed_cb(dp->cache, sim_flow_removed, &dp->sim);
+	return setup_workers(dp, err, errlen);
+}
+
+static void
+sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Packets still inside: in the slow path (tokens out) or waiting for a worker to send them. */
+static bool
+dataplane_drained(const struct kairo_dp *dp)
+{
+	unsigned int i;
+
+	if (__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED) != dp->upcall->global.size)
+		return false;
+	for (i = 0; i < dp->n_workers; i++)
+		if (rte_ring_count(dp->upcall->to_worker[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+teardown(struct kairo_dp *dp)
+{
+	unsigned int i;
+
+	dp_ports_close(dp);
+	for (i = 0; i < dp->n_workers; i++)
+		rte_free(dp->workers[i]);
+	upcall_channel_destroy(dp->upcall);
+	mac_table_destroy(dp->macs);
+	flow_cache_destroy(dp->cache);
+	topology_free(dp->topo);
+	rte_mempool_free(dp->pool);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct kairo_dp dp;
+	struct app_options opt = {0};
+	struct dump_ctx dump = {.dp = &dp};
+	struct topology *check;
+	char err[1024];
+	int sep, ret;
+	unsigned int w, waited;
+
+	/* Application arguments follow "--"; read them first so a bad config never starts EAL. */
+	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep == argc || parse_app_args(argc - sep, argv + sep, &opt) != 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (config_load(opt.config, &dp.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kairod: %s\n", err);
+		return 1;
+	}
+	check = load_topology(&dp, false, err, sizeof(err));
+	if (check == NULL) {
+		fprintf(stderr, "kairod: %s\n", err);
+		return 1;
+	}
+	topology_free(check);
+	if (opt.check_only) {
+		printf("kairod: %s and %s are valid\n", opt.config, dp.cfg.topology_file);
+		return 0;
+	}
+	dump.stats_json = opt.stats_json;
+
+	ret = rte_eal_init(sep, argv);
+	if (ret < 0) {
+		fprintf(stderr, "kairod: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+
+	if (setup_dataplane(&dp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kairod: %s\n", err);
+		teardown(&dp);
+		rte_eal_cleanup();
+		return 1;
+	}
+	dp.sim.dump_fn = dump_views;
+	dp.sim.dump_arg = &dump;
+	dp.start_tsc = rte_get_tsc_cycles();
+	if ((ret = sim_thread_start(&dp.sim)) != 0) {
+		fprintf(stderr, "kairod: cannot start the simulation thread: %s\n", strerror(-ret));
+		teardown(&dp);
+		rte_eal_cleanup();
+		return 1;
+	}
+	dp.control.rx_enabled = true;
+	for (w = 0; w < dp.n_workers; w++)
+		rte_eal_remote_launch(worker_main, dp.workers[w], dp.workers[w]->lcore_id);
+	DP_LOG(INFO, "forwarding: %u port(s), %u worker(s), %u bridge(s), flow cache %u",
+	       dp.n_ports, dp.n_workers, dp.topo->n_bridges, dp.cfg.flow_capacity);
+	printf("kairod: ready\n");
+	fflush(stdout);
+
+	while (!quit_signal) {
+		sleep_ms(CONTROL_TICK_MS);
+		if (dump_signal) {
+			dump_signal = 0;
+			sim_thread_request_dump(&dp.sim, stdout);
+		}
+	}
+
+	/* Stop taking packets in, let the ones inside reach their ports, then stop. */
+	__atomic_store_n(&dp.control.rx_enabled, false, __ATOMIC_RELAXED);
+	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dataplane_drained(&dp);
+	     waited += CONTROL_TICK_MS)
+		sleep_ms(CONTROL_TICK_MS);
+	sim_thread_stop(&dp.sim);
+	sleep_ms(CONTROL_TICK_MS); /* workers send what the simulation's last pass handed them */
+	__atomic_store_n(&dp.control.quit, true, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+
+	printf("kairod: stopping\n");
+	dump_views(&dump, stdout);
+	teardown(&dp);
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The worker loop.  Read worker_main() top to bottom: poll, parse, look up,
+ * act, hand misses up, transmit, report a quiescent state, back off if idle.
+ */
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "flow_action.h"
+#include "worker.h"
+
+static inline void
+worker_tx_flush(struct worker *w, uint16_t port)
+{
+	struct worker_txq *q = &w->txq[port];
+	uint16_t sent, i;
+
+	if (q->n == 0)
+		return;
+	/* A shared TX queue (a device with fewer queues than workers) is the only lock here. */
+	if (q->lock != NULL)
+		rte_spinlock_lock(q->lock);
+	sent = rte_eth_tx_burst(port, q->queue, q->pkts, q->n);
+	if (q->lock != NULL)
+		rte_spinlock_unlock(q->lock);
+	w->stats.tx_packets += sent;
+	for (i = sent; i < q->n; i++)
+		rte_pktmbuf_free(q->pkts[i]);
+	w->stats.drops[DROP_TX_FULL] += q->n - sent;
+	w->stats.port_tx_dropped[port] += q->n - sent;
+	q->n = 0;
+}
+
+static inline void
+worker_tx(struct worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct worker_txq *q = &w->txq[port];
+
+	if (unlikely(!q->enabled)) {
+		/* The simulation only outputs to configured ports; this is a bug, still counted. */
+		rte_pktmbuf_free(m);
+		w->stats.drops[DROP_TX_FULL]++;
+		return;
+	}
+	q->pkts[q->n++] = m;
+	if (q->n == WORKER_TX_BURST)
+		worker_tx_flush(w, port);
+}
+
+static inline void
+worker_tx_emitted(struct worker *w, struct action_emit *emit)
+{
+	uint16_t i;
+
+	for (i = 0; i < emit->n; i++)
+		worker_tx(w, emit->port[i], emit->pkt[i]);
+	emit->n = 0;
+}
+
+/* Hand the burst's misses to the simulation, one ring operation per shard. */
+static void
+worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
+{
+	struct upcall_channel *uc = w->upcall;
+	struct rte_mbuf *shard[KAIRO_MAX_SIM_THREADS][WORKER_RX_BURST];
+	uint16_t count[KAIRO_MAX_SIM_THREADS] = {0};
+	unsigned int s, i, done;
+
+	for (i = 0; i < n; i++) {
+		struct pkt_meta *meta = pkt_meta(misses[i]);
+		unsigned int reason = upcall_admit(uc, meta->key.in_port);
+
+		if (reason != 0) {
+			w->stats.drops[reason]++;
+			w->stats.lost++;
+			rte_pktmbuf_free(misses[i]);
+			continue;
+		}
+		s = upcall_sim_index(uc, meta->hash);
+		shard[s][count[s]++] = misses[i];
+	}
+	for (s = 0; s < uc->n_sim; s++) {
+		if (count[s] == 0)
+			continue;
+		done = rte_ring_mp_enqueue_burst(uc->to_sim[s], (void **)shard[s], count[s], NULL);
+		w->stats.upcalls += done;
+		for (i = done; i < count[s]; i++) {
+			upcall_release(uc, pkt_meta(shard[s][i])->key.in_port);
+			w->stats.drops[DROP_UPCALL_RING_FULL]++;
+			w->stats.lost++;
+			rte_pktmbuf_free(shard[s][i]);
+		}
+	}
+}
+
+static void
+worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
+		     uint64_t now)
+{
+	const struct flow_key *keys[WORKER_RX_BURST];
+	struct rte_mbuf *parsed[WORKER_RX_BURST];
+	struct rte_mbuf *misses[WORKER_RX_BURST];
+	struct flow *flows[WORKER_RX_BURST];
+	uint32_t hashes[WORKER_RX_BURST];
+	struct action_emit emit;
+	uint16_t i, k = 0, n_miss = 0;
+	uint64_t hit_mask;
+	const uint64_t used_granularity = rte_get_tsc_hz() / 1000000 * FLOW_USED_GRANULARITY_US;
+
+	for (i = 0; i < WORKER_PREFETCH_OFFSET && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *meta = pkt_meta(m);
+		int reason;
+
+		if (i + WORKER_PREFETCH_OFFSET < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + WORKER_PREFETCH_OFFSET], void *));
+		reason = packet_parse(m, port, &w->parse, meta);
+		if (unlikely(reason != 0)) {
+			w->stats.drops[reason]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		meta->hash = flow_key_hash(&meta->key);
+		meta->worker = w->index;
+		keys[k] = &meta->key;
+		hashes[k] = meta->hash;
+		parsed[k++] = m;
+	}
+	if (k == 0)
+		return;
+
+	hit_mask = flow_cache_lookup_burst(w->cache, keys, hashes, k, flows);
+
+	emit.n = 0;
+	for (i = 0; i < k; i++) {
+		struct rte_mbuf *m = parsed[i];
+		struct flow *f = flows[i];
+
+		if (!(hit_mask & (1ULL << i))) {
+			misses[n_miss++] = m;
+			continue;
+		}
+		w->stats.hits++;
+		f->stats[w->index].packets++;
+		f->stats[w->index].bytes += rte_pktmbuf_pkt_len(m);
+		if (now - f->last_used_tsc > used_granularity)
+			__atomic_store_n(&f->last_used_tsc, now, __ATOMIC_RELAXED);
+		if (unlikely(flow_actions_execute(&f->actions, m, w->pool, &emit,
+						  w->stats.drops) == ACTION_SLOW_PATH))
+			misses[n_miss++] = m;
+		if (emit.n > ACTION_EMIT_MAX - FLOW_ACTIONS_MAX)
+			worker_tx_emitted(w, &emit);
+	}
+	worker_tx_emitted(w, &emit);
+	if (n_miss != 0) {
+		w->stats.misses += n_miss;
+		worker_upcall(w, misses, n_miss);
+	}
+}
+
+/* Packets the simulation made or released: send them where it said. */
+static unsigned int
+worker_drain_injected(struct worker *w)
+{
+	struct rte_mbuf *pkts[WORKER_TX_BURST];
+	unsigned int n, i;
+
+	n = rte_ring_sc_dequeue_burst(w->upcall->to_worker[w->index], (void **)pkts,
+				      WORKER_TX_BURST, NULL);
+	for (i = 0; i < n; i++)
+		worker_tx(w, pkt_meta(pkts[i])->out_port, pkts[i]);
+	w->stats.injected += n;
+	return n;
+}
+
+static void
+worker_sleep(struct worker *w, uint32_t us)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+
+	/* Offline while asleep, so flow memory can be reclaimed without waiting for us. */
+	rte_rcu_qsbr_thread_offline(w->qsbr, w->index);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(w->qsbr, w->index);
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[WORKER_RX_BURST];
+	uint32_t empty_passes = 0, sleep_us = WORKER_SLEEP_MIN_US;
+	uint64_t prev = rte_rdtsc();
+	uint16_t i, p;
+
+	rte_rcu_qsbr_thread_register(w->qsbr, w->index);
+	rte_rcu_qsbr_thread_online(w->qsbr, w->index);
+
+	while (!__atomic_load_n(&w->control->quit, __ATOMIC_RELAXED)) {
+		bool rx_enabled = __atomic_load_n(&w->control->rx_enabled, __ATOMIC_RELAXED);
+		unsigned int work = 0;
+		uint64_t now;
+
+		for (i = 0; rx_enabled && i < w->n_rxq; i++) {
+			uint16_t port = w->rxq[i].port;
+			uint16_t n = rte_eth_rx_burst(port, w->rxq[i].queue, pkts, WORKER_RX_BURST);
+
+			if (n == 0)
+				continue;
+			w->stats.rx_packets += n;
+			work += n;
+			worker_process_burst(w, port, pkts, n, prev);
+		}
+		work += worker_drain_injected(w);
+		for (p = 0; p < RTE_MAX_ETHPORTS; p++)
+			if (w->txq[p].n != 0)
+				worker_tx_flush(w, p);
+
+		/* Flows this worker looked up are no longer referenced past this point. */
+		rte_rcu_qsbr_quiescent(w->qsbr, w->index);
+
+		w->stats.passes++;
+		now = rte_rdtsc();
+		if (work != 0) {
+			w->stats.busy_passes++;
+			w->stats.busy_cycles += now - prev;
+			empty_passes = 0;
+			sleep_us = WORKER_SLEEP_MIN_US;
+		} else if (++empty_passes >= WORKER_IDLE_PASSES_BEFORE_SLEEP) {
+			/*
+			 * Two cores are shared with the simulation and control
+			 * threads: a worker that spins on empty queues starves them.
+			 * Sleep, doubling up to sleep_max_us while nothing comes.
+			 */
+			worker_sleep(w, sleep_us);
+			if (sleep_us < w->sleep_max_us)
+				sleep_us = RTE_MIN(sleep_us * 2, w->sleep_max_us);
+			now = rte_rdtsc();
+			w->stats.idle_cycles += now - prev;
+		} else {
+			w->stats.idle_cycles += now - prev;
+		}
+		prev = now;
+	}
+	for (p = 0; p < RTE_MAX_ETHPORTS; p++)
+		worker_tx_flush(w, p);
+	rte_rcu_qsbr_thread_offline(w->qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(w->qsbr, w->index);
+	return 0;
+}
+
+void
+worker_stats_read(const struct worker *w, struct worker_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&w->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < sizeof(w->stats) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

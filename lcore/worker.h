@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A worker lcore: it polls its RX queues, parses, looks up the flow cache in
+ * bursts, runs cached actions and transmits; misses go to the simulation
+ * through the upcall channel (pipeline/upcall.h).
+ *
+ * Thread-safety: a struct worker is written only by its own lcore once
+ * worker_main() runs, apart from the two control flags.  The counters in
+ * struct worker_stats are read by other threads with relaxed loads; on the
+ * 64-bit targets DPDK supports an aligned 64-bit load is never torn, so
+ * readers see a recent value without the worker paying for atomics.
+ */
+#ifndef KAIRO_WORKER_H
+#define KAIRO_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
+
+#include "drop_reason.h"
+#include "flow_cache.h"
+#include "packet_parse.h"
+#include "upcall.h"
+
+#define WORKER_RX_BURST 32
+#define WORKER_TX_BURST 32
+#define WORKER_MAX_RXQ 16
+/* Packets ahead whose headers are prefetched while the current one is parsed. */
+#define WORKER_PREFETCH_OFFSET 4
+/* Empty passes before the worker starts sleeping, and the sleep bounds. */
+#define WORKER_IDLE_PASSES_BEFORE_SLEEP 128
+#define WORKER_SLEEP_MIN_US 1
+/* A flow's last-used time is rewritten at most this often, to keep its line clean (STYLE avoid 2). */
+#define FLOW_USED_GRANULARITY_US 1000
+
+struct worker_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+struct worker_txq {
+	uint16_t queue;
+	uint16_t n;
+	bool enabled;
+	rte_spinlock_t *lock; /* set only when workers share this port's TX queue */
+	struct rte_mbuf *pkts[WORKER_TX_BURST];
+};
+
+struct worker_stats {
+	uint64_t passes;       /* loop iterations */
+	uint64_t busy_passes;  /* iterations that received or sent something */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;  /* including time asleep */
+	uint64_t rx_packets;
+	uint64_t hits;         /* hits + misses = lookups (parsed packets) */
+	uint64_t misses;
+	uint64_t lost;         /* misses that never reached the simulation (admission, ring full) */
+	uint64_t upcalls;      /* misses handed to the simulation */
+	uint64_t injected;     /* slow-path packets this worker transmitted for the simulation */
+	uint64_t tx_packets;
+	uint64_t drops[DROP_REASON_COUNT];
+	uint64_t port_tx_dropped[RTE_MAX_ETHPORTS];
+} __rte_cache_aligned;
+
+struct worker_control {
+	bool rx_enabled; /* cleared first at shutdown so in-flight packets can drain */
+	bool quit;
+};
+
+struct worker {
+	unsigned int index;   /* 0..n_workers-1: QSBR thread id, flow stats slot, inject ring */
+	unsigned int lcore_id;
+	uint16_t n_rxq;
+	struct worker_rxq rxq[WORKER_MAX_RXQ];
+	struct worker_txq txq[RTE_MAX_ETHPORTS];
+	uint32_t sleep_max_us;
+	struct parse_config parse;
+	struct flow_cache *cache;
+	struct rte_rcu_qsbr *qsbr;
+	struct upcall_channel *upcall;
+	struct rte_mempool *pool; /* copies for flooding */
+	const struct worker_control *control;
+	struct worker_stats stats;
+};
+
+/* rte_eal_remote_launch entry point; arg is a struct worker. */
+int worker_main(void *arg);
+
+/* Relaxed snapshot of a worker's counters, for any thread. */
+void worker_stats_read(const struct worker *w, struct worker_stats *out);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every reason Kairo drops a packet, each with its own counter.  A drop that
+ * is not in this list is a bug: nothing is freed silently (STYLE "Avoid" 4).
+ *
+ * The list is an X-macro so that the enum, the names printed by the daemon
+ * and the CLI, and the tests all come from one place.
+ */
+#ifndef KAIRO_DROP_REASON_H
+#define KAIRO_DROP_REASON_H
+
+#include <stdint.h>
+
+#define KAIRO_DROP_REASONS(X)                                                                    \
+	/* 0 is not a drop: packet_parse and friends return 0 for a good packet */                \
+	X(NONE, "none", "not dropped")                                                           \
+	/* parse: Ethernet and VLAN */                                                            \
+	X(ETH_TRUNCATED, "eth_truncated", "frame shorter than an Ethernet header")               \
+	X(VLAN_TRUNCATED, "vlan_truncated", "frame ends inside an 802.1Q/802.1ad tag")           \
+	X(VLAN_TOO_MANY, "vlan_too_many", "more than two VLAN tags")                             \
+	/* parse: ARP */                                                                          \
+	X(ARP_TRUNCATED, "arp_truncated", "frame ends inside the ARP header")                    \
+	X(ARP_BAD_FORMAT, "arp_bad_format", "ARP that is not Ethernet/IPv4")                     \
+	/* parse: IPv4 */                                                                         \
+	X(IPV4_TRUNCATED, "ipv4_truncated", "frame ends inside the IPv4 header")                 \
+	X(IPV4_BAD_VERSION, "ipv4_bad_version", "IPv4 ethertype with version != 4")              \
+	X(IPV4_BAD_IHL, "ipv4_bad_ihl", "IPv4 header length below 20 bytes or past the frame")   \
+	X(IPV4_BAD_TOTAL_LEN, "ipv4_bad_total_len", "IPv4 total length shorter than the header " \
+	  "or longer than the frame")                                                             \
+	X(IPV4_BAD_FRAGMENT, "ipv4_bad_fragment", "IPv4 fragment offset that cannot be valid")   \
+	/* parse: IPv6 */                                                                         \
+	X(IPV6_TRUNCATED, "ipv6_truncated", "frame ends inside the IPv6 header")                 \
+	X(IPV6_BAD_VERSION, "ipv6_bad_version", "IPv6 ethertype with version != 6")              \
+	X(IPV6_BAD_PAYLOAD_LEN, "ipv6_bad_payload_len", "IPv6 payload length past the frame")    \
+	X(IPV6_BAD_EXT_HDR, "ipv6_bad_ext_hdr", "IPv6 extension header truncated or too many")   \
+	X(IPV6_BAD_FRAGMENT, "ipv6_bad_fragment", "IPv6 fragment offset that cannot be valid")   \
+	/* parse: L4 */                                                                           \
+	X(L4_TRUNCATED, "l4_truncated", "IP payload shorter than its TCP/UDP/ICMP header")       \
+	X(TCP_BAD_OFFSET, "tcp_bad_offset", "TCP data offset below 5 or past the packet")        \
+	X(UDP_BAD_LEN, "udp_bad_len", "UDP length below 8 or past the IP payload")               \
+	/* parse: tunnels */                                                                      \
+	X(VXLAN_TRUNCATED, "vxlan_truncated", "packet ends inside the VXLAN header")             \
+	X(GRE_TRUNCATED, "gre_truncated", "packet ends inside the GRE header")                    \
+	X(GRE_BAD_VERSION, "gre_bad_version", "GRE version other than 0")                        \
+	/* pipeline */                                                                            \
+	X(NO_BINDING, "no_binding", "interface bound to no virtual port")                        \
+	X(FLOW_ACTION_DROP, "flow_drop", "a cached flow's verdict was drop")                     \
+	X(TX_FULL, "tx_full", "the transmit queue refused the packet")                           \
+	X(NO_MBUF, "no_mbuf", "no buffer left to copy a flooded packet")                         \
+	X(VLAN_PUSH_FAILED, "vlan_push_failed", "no headroom to push a VLAN tag")                \
+	X(ADMISSION_GLOBAL, "admission_global", "slow path full: global bucket empty")           \
+	X(ADMISSION_TUNNEL, "admission_tunnel", "slow path full: tunnel-port bucket empty")      \
+	X(ADMISSION_VPORT, "admission_vport", "slow path full: virtual-port bucket empty")       \
+	X(UPCALL_RING_FULL, "upcall_ring_full", "upcall ring to the simulation full")            \
+	X(UPCALL_QUEUE_FULL, "upcall_queue_full", "too many packets waiting on one key's "      \
+	  "simulation")                                                                           \
+	X(INJECT_RING_FULL, "inject_ring_full", "slow-path packet could not reach a worker")     \
+	/* simulation */                                                                          \
+	X(PORT_DOWN, "port_down", "virtual port administratively down")                          \
+	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \
+	X(NO_FLOOD_TARGET, "no_flood_target", "flood with no other port on the bridge")          \
+	X(BRIDGE_HAIRPIN, "bridge_hairpin", "destination MAC learned on the ingress port")       \
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "tagged frame on a port that is not a trunk")
+
+enum drop_reason {
+#define KAIRO_DROP_ENUM(sym, name, help) DROP_##sym,
+	KAIRO_DROP_REASONS(KAIRO_DROP_ENUM)
+#undef KAIRO_DROP_ENUM
+	DROP_REASON_COUNT
+};
+
+/* Short name of a reason ("ipv4_bad_ihl"), or "unknown". */
+const char *drop_reason_name(unsigned int reason);
+/* One line saying what the reason means. */
+const char *drop_reason_help(unsigned int reason);
+
+#endif

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Building and running flow action lists.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "drop_reason.h"
+#include "flow_action.h"
+
+static struct flow_action *
+flow_actions_append(struct flow_actions *acts, uint8_t type)
+{
+	struct flow_action *a;
+
+	if (acts->n >= FLOW_ACTIONS_MAX)
+		return NULL;
+	a = &acts->a[acts->n++];
+	memset(a, 0, sizeof(*a));
+	a->type = type;
+	return a;
+}
+
+int
+flow_actions_output(struct flow_actions *acts, uint16_t port)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_OUTPUT);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->port = port;
+	acts->n_outputs++;
+	return 0;
+}
+
+int
+flow_actions_drop(struct flow_actions *acts, uint16_t reason)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_DROP);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->drop_reason = reason;
+	return 0;
+}
+
+int
+flow_actions_set_eth(struct flow_actions *acts, int dst, const struct rte_ether_addr *mac)
+{
+	struct flow_action *a =
+		flow_actions_append(acts, dst ? FLOW_ACTION_SET_ETH_DST : FLOW_ACTION_SET_ETH_SRC);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->mac = *mac;
+	return 0;
+}
+
+int
+flow_actions_push_vlan(struct flow_actions *acts, uint16_t tpid, uint16_t tci)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_PUSH_VLAN);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->vlan.tpid = tpid;
+	a->vlan.tci = tci;
+	return 0;
+}
+
+int
+flow_actions_pop_vlan(struct flow_actions *acts)
+{
+	return flow_actions_append(acts, FLOW_ACTION_POP_VLAN) == NULL ? -ENOSPC : 0;
+}
+
+int
+flow_actions_to_slow_path(struct flow_actions *acts)
+{
+	return flow_actions_append(acts, FLOW_ACTION_TO_SLOW_PATH) == NULL ? -ENOSPC : 0;
+}
+
+/* Insert a tag after the MAC addresses; false when there is no headroom. */
+static bool
+vlan_push(struct rte_mbuf *m, uint16_t tpid, uint16_t tci)
+{
+	rte_be16_t *tag;
+	uint8_t *p;
+
+	if (rte_pktmbuf_data_len(m) < 2 * RTE_ETHER_ADDR_LEN)
+		return false;
+	p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_vlan_hdr));
+	if (p == NULL)
+		return false;
+	memmove(p, p + sizeof(struct rte_vlan_hdr), 2 * RTE_ETHER_ADDR_LEN);
+	/* TPID and TCI go between the addresses and the old ethertype, which stays in place. */
+	tag = (rte_be16_t *)(p + 2 * RTE_ETHER_ADDR_LEN);
+	tag[0] = rte_cpu_to_be_16(tpid);
+	tag[1] = rte_cpu_to_be_16(tci);
+	return true;
+}
+
+static void
+vlan_pop(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint16_t type;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(struct rte_vlan_hdr))
+		return;
+	type = rte_be_to_cpu_16(eh->ether_type);
+	if (type != RTE_ETHER_TYPE_VLAN && type != RTE_ETHER_TYPE_QINQ)
+		return;
+	memmove((uint8_t *)eh + sizeof(struct rte_vlan_hdr), eh, 2 * RTE_ETHER_ADDR_LEN);
+	rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr));
+}
+
+int
+flow_actions_execute(const struct flow_actions *acts, struct rte_mbuf *m,
+		     struct rte_mempool *pool, struct action_emit *emit, uint64_t *drops)
+{
+	unsigned int outputs_left = acts->n_outputs;
+	uint16_t drop = DROP_FLOW_ACTION_DROP;
+	struct rte_ether_hdr *eh;
+	unsigned int i;
+
+	for (i = 0; i < acts->n; i++) {
+		const struct flow_action *a = &acts->a[i];
+
+		switch (a->type) {
+		case FLOW_ACTION_OUTPUT:
+			if (--outputs_left == 0) {
+				/* Last output: the packet itself goes, nothing to copy. */
+				emit->port[emit->n] = a->port;
+				emit->pkt[emit->n++] = m;
+				return ACTION_DONE;
+			} else {
+				struct rte_mbuf *c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+
+				if (c == NULL) {
+					drops[DROP_NO_MBUF]++;
+					break;
+				}
+				emit->port[emit->n] = a->port;
+				emit->pkt[emit->n++] = c;
+			}
+			break;
+		case FLOW_ACTION_DROP:
+			drop = a->drop_reason;
+			break;
+		case FLOW_ACTION_SET_ETH_SRC:
+			eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			eh->src_addr = a->mac;
+			break;
+		case FLOW_ACTION_SET_ETH_DST:
+			eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			eh->dst_addr = a->mac;
+			break;
+		case FLOW_ACTION_PUSH_VLAN:
+			if (!vlan_push(m, a->vlan.tpid, a->vlan.tci)) {
+				drop = DROP_VLAN_PUSH_FAILED;
+				goto dropped;
+			}
+			break;
+		case FLOW_ACTION_POP_VLAN:
+			vlan_pop(m);
+			break;
+		case FLOW_ACTION_TO_SLOW_PATH:
+			/* Only valid before anything changed the packet; the simulation builds it so. */
+			return ACTION_SLOW_PATH;
+		}
+	}
+dropped:
+	drops[drop < DROP_REASON_COUNT ? drop : DROP_FLOW_ACTION_DROP]++;
+	rte_pktmbuf_free(m);
+	return ACTION_DONE;
+}
+
+static int
+format_mac(char *buf, size_t len, const struct rte_ether_addr *mac)
+{
+	char s[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_ether_format_addr(s, sizeof(s), mac);
+	return snprintf(buf, len, "%s", s);
+}
+
+int
+flow_actions_format(const struct flow_actions *acts, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (acts->n == 0 || acts->n_outputs == 0) {
+		/* An empty or output-less list is a drop, as in OVS's "actions:drop". */
+		int only_drop = 1;
+
+		for (i = 0; i < acts->n; i++)
+			only_drop &= acts->a[i].type == FLOW_ACTION_DROP;
+		if (only_drop) {
+			uint16_t r = acts->n ? acts->a[acts->n - 1].drop_reason : DROP_FLOW_ACTION_DROP;
+
+			return snprintf(buf, len, "drop(%s)", drop_reason_name(r));
+		}
+	}
+	for (i = 0; i < acts->n && off < len; i++) {
+		const struct flow_action *a = &acts->a[i];
+		const char *sep = i ? "," : "";
+		int w = 0;
+
+		switch (a->type) {
+		case FLOW_ACTION_OUTPUT:
+			w = snprintf(buf + off, len - off, "%soutput:%u", sep, a->port);
+			break;
+		case FLOW_ACTION_DROP:
+			w = snprintf(buf + off, len - off, "%sdrop(%s)", sep,
+				     drop_reason_name(a->drop_reason));
+			break;
+		case FLOW_ACTION_SET_ETH_SRC:
+		case FLOW_ACTION_SET_ETH_DST:
+			w = snprintf(buf + off, len - off, "%sset_eth_%s:", sep,
+				     a->type == FLOW_ACTION_SET_ETH_SRC ? "src" : "dst");
+			if (w > 0 && off + w < len)
+			{
+				struct rte_ether_addr mac = a->mac;
+
+				w += format_mac(buf + off + w, len - off - w, &mac);
+			}
+			break;
+		case FLOW_ACTION_PUSH_VLAN:
+			w = snprintf(buf + off, len - off, "%spush_vlan:0x%04x/%u", sep, a->vlan.tpid,
+				     a->vlan.tci);
+			break;
+		case FLOW_ACTION_POP_VLAN:
+			w = snprintf(buf + off, len - off, "%spop_vlan", sep);
+			break;
+		case FLOW_ACTION_TO_SLOW_PATH:
+			w = snprintf(buf + off, len - off, "%sslow_path", sep);
+			break;
+		}
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return (int)(off < len ? off : len - 1);
+}

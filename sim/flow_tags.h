@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Flow tags: what a cached flow depended on, so a change removes exactly the
+ * flows it affects (DESIGN.md, "tags").  A tag is 64 bits: the kind in the
+ * top byte, the object below.  Two objects may share a tag (a MAC tag keeps
+ * only 8 bits of the bridge index); that only ever removes a few flows too
+ * many, never too few.
+ */
+#ifndef KAIRO_FLOW_TAGS_H
+#define KAIRO_FLOW_TAGS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_ether.h>
+
+enum flow_tag_kind {
+	TAG_KIND_PORT = 1,      /* a virtual port: admin state, binding */
+	TAG_KIND_DEVICE = 2,    /* a bridge: admin state, its port set */
+	TAG_KIND_MAC = 3,       /* a MAC entry of a bridge: learned, moved, aged out */
+	TAG_KIND_INTERFACE = 4, /* a local interface with no binding */
+};
+
+#define TAG_KIND_SHIFT 56
+
+static inline uint64_t
+tag_port(uint32_t port)
+{
+	return (uint64_t)TAG_KIND_PORT << TAG_KIND_SHIFT | port;
+}
+
+static inline uint64_t
+tag_device(uint32_t device)
+{
+	return (uint64_t)TAG_KIND_DEVICE << TAG_KIND_SHIFT | device;
+}
+
+static inline uint64_t
+tag_interface(uint16_t dpdk_port)
+{
+	return (uint64_t)TAG_KIND_INTERFACE << TAG_KIND_SHIFT | dpdk_port;
+}
+
+static inline uint64_t
+tag_mac(uint32_t bridge, const struct rte_ether_addr *mac)
+{
+	uint64_t m = 0;
+
+	memcpy(&m, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return (uint64_t)TAG_KIND_MAC << TAG_KIND_SHIFT | (uint64_t)(bridge & 0xff) << 48 | m;
+}
+
+#endif
