@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what Kairo needs to build, run its demo and run its tests, from Debian 12's packages.
+# Safe to run again: apt-get skips what is already there.
+set -euo pipefail
+
+PKGS=(
+	# build
+	build-essential meson ninja-build pkg-config
+	libdpdk-dev libnuma-dev libjansson-dev
+	# the NSDB clients (ZooKeeper, Redis) the later stages link against
+	libzookeeper-mt-dev libhiredis-dev
+	# DPDK's tools: dpdk-testpmd for the benchmark, dpdk-telemetry.py
+	dpdk dpdk-dev
+	# tests: unit tests, packet crafting and dissection, namespaces
+	libcmocka-dev python3 python3-pytest python3-scapy tshark iproute2 iputils-ping procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# tshark asks whether non-root users may capture; answer for it.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
