@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Run a real kairod for a test: write its config and topology, start it, read its counters.
+
+Every instance gets its own EAL --file-prefix and runs with --no-huge --no-shconf, so tests
+need no hugepages and never collide.  Counters come from the daemon itself: SIGUSR1 makes it
+write the datapath view (JSON) to --stats-json.
+"""
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KAIROD = Path(os.environ.get("KAIROD", ROOT / "build" / "kairod"))
+
+
+def bridge_topology(ports, bindings, bridge_id="br0", **bridge):
+    """A one-bridge topology: ports is a list of port ids, bindings maps port id -> interface."""
+    b = {"id": bridge_id, "name": bridge_id, "ports": [{"id": p} for p in ports]}
+    b.update(bridge)
+    return {
+        "bridges": [b],
+        "bindings": [{"port": p, "interface": i} for p, i in bindings.items()],
+    }
+
+
+class Kairod:
+    """One kairod process.  Use as a context manager, or call stop()."""
+
+    def __init__(self, workdir, ports, topology, workers=1, extra_config=None, lcores="0-1"):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config = {
+            "host": "test-host",
+            "topology_file": "topology.json",
+            "workers": workers,
+            "mbufs": 4095,
+            "worker_sleep_max_us": 100,
+            "flow_cache": {"capacity": 1024},
+            "ports": ports,
+        }
+        if extra_config:
+            self.config.update(extra_config)
+        self.topology = topology
+        self.lcores = lcores
+        self.proc = None
+        self.output = ""
+        self.stats_path = self.dir / "stats.json"
+        self.log_path = self.dir / "kairod.log"
+
+    def write_files(self):
+        (self.dir / "kairod.json").write_text(json.dumps(self.config, indent=1))
+        if isinstance(self.topology, str):
+            (self.dir / "topology.json").write_text(self.topology)
+        else:
+            (self.dir / "topology.json").write_text(json.dumps(self.topology, indent=1))
+
+    def command(self):
+        prefix = "kt%d_%d" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
+        return [str(KAIROD), "-l", self.lcores, "--no-huge", "--no-shconf", "-m", "256",
+                "--no-pci", "--file-prefix", prefix, "--log-level", "pmd.*:error",
+                "--", "--config", str(self.dir / "kairod.json"),
+                "--stats-json", str(self.stats_path)]
+
+    def start(self, timeout=20):
+        self.write_files()
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "kairod: ready" in self.log_path.read_text():
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("kairod exited %d:\n%s" % (self.proc.returncode,
+                                                             self.log_path.read_text()))
+            time.sleep(0.05)
+        raise RuntimeError("kairod not ready after %ss:\n%s" % (timeout,
+                                                               self.log_path.read_text()))
+
+    def stats(self, timeout=5):
+        """Ask the running daemon for its datapath view and return it as a dict."""
+        before = self.stats_path.stat().st_mtime_ns if self.stats_path.exists() else 0
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.stats_path.exists() and self.stats_path.stat().st_mtime_ns != before:
+                return json.loads(self.stats_path.read_text())
+            time.sleep(0.02)
+        raise RuntimeError("no stats from kairod:\n" + self.log_path.read_text())
+
+    def wait_for(self, predicate, timeout=10, what="condition"):
+        """Poll stats until predicate(stats) is true; return the stats."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = self.stats()
+            if predicate(last):
+                return last
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for %s; last stats: %s"
+                             % (what, json.dumps(last, indent=1)[:3000]))
+
+    def stop(self, timeout=20):
+        """SIGTERM, wait, and return the final datapath view (from --stats-json)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        self.log.close()
+        self.output = self.log_path.read_text()
+        rc = self.proc.returncode
+        self.proc = None
+        if rc != 0:
+            raise RuntimeError("kairod exited %d:\n%s" % (rc, self.output))
+        return json.loads(self.stats_path.read_text())
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            try:
+                self.stop()
+            except Exception:
+                if exc[0] is None:
+                    raise
+
+
+def run_kairod_once(workdir, config_text, topology_text, extra_args=(), timeout=30):
+    """Start kairod with literal file contents; return (exit code, output).  For refusal tests."""
+    d = Path(workdir)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "kairod.json").write_text(config_text)
+    (d / "topology.json").write_text(topology_text)
+    prefix = "kr%d_%d" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
+    cmd = [str(KAIROD), "-l", "0-1", "--no-huge", "--no-shconf", "-m", "256", "--no-pci",
+           "--file-prefix", prefix, "--log-level", "pmd.*:error", "--",
+           "--config", str(d / "kairod.json"), *extra_args]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # It started instead of refusing: stop it and report what it said.
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=timeout)
+        return None, out
+    return p.returncode, out
+
+
+def flows_matching(stats, **fields):
+    """The flows of a stats dict whose match string contains every key=value given."""
+    out = []
+    for f in stats["flow_list"]:
+        m = f["match"]
+        if all(("%s=%s" % (k, v)) in m for k, v in fields.items()):
+            out.append(f)
+    return out
