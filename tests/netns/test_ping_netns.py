@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Namespace tests: "VMs" in network namespaces, attached to kairod by tap interfaces.
+
+The kernel's own IP stacks send and answer; kairod only bridges.  The tests read kairod's
+counters to check which packets hit the flow cache.
+"""
+import os
+import subprocess
+import time
+
+import pytest
+
+from kairo_harness import Kairod, bridge_topology, flows_matching
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+class Vms:
+    """Move kairod's tap interfaces into namespaces of their own and address them."""
+
+    def __init__(self, tag, n):
+        self.names = ["k%s%d" % (tag, i) for i in range(1, n + 1)]
+
+    def ports(self):
+        return [{"name": n, "device": "net_tap%d,iface=%s" % (i, n)}
+                for i, n in enumerate(self.names)]
+
+    def setup(self):
+        for i, n in enumerate(self.names, start=1):
+            sh("ip", "netns", "del", n, check=False)
+            sh("ip", "netns", "add", n)
+            sh("ip", "link", "set", n, "netns", n)
+            # No IPv6: router solicitations and MLD would make the counters below wander.
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+            sh("ip", "-n", n, "addr", "add", "10.77.0.%d/24" % i, "dev", n)
+            sh("ip", "-n", n, "link", "set", n, "up")
+
+    def teardown(self):
+        for n in self.names:
+            sh("ip", "netns", "del", n, check=False)
+
+    def ping(self, src, dst_ip, count=1):
+        return sh("ip", "netns", "exec", self.names[src], "ping", "-c", str(count), "-i", "0.2",
+                  "-W", "2", dst_ip, check=False)
+
+
+@pytest.fixture
+def two_vms(tmp_path):
+    vms = Vms("p%d" % (os.getpid() % 1000), 2)
+    topo = bridge_topology(["p1", "p2"], {"p1": vms.names[0], "p2": vms.names[1]})
+    kd = Kairod(tmp_path, vms.ports(), topo)
+    kd.start()
+    try:
+        vms.setup()
+        yield kd, vms
+    finally:
+        vms.teardown()
+        kd.stop()
+
+
+def icmp_flows(stats, icmp_type):
+    return flows_matching(stats, eth_type="0x0800", proto=1, icmp_type=icmp_type)
+
+
+def test_vms_on_one_bridge_ping_and_the_second_ping_hits_the_cache(two_vms):
+    kd, vms = two_vms
+    first = vms.ping(0, "10.77.0.2")
+    assert first.returncode == 0, first.stdout + first.stderr
+    after_first = kd.wait_for(lambda s: len(icmp_flows(s, 0)) == 1, what="echo reply flow")
+    # The first echo request and reply each missed and were simulated into a flow.
+    assert len(icmp_flows(after_first, 8)) == 1
+    assert icmp_flows(after_first, 8)[0]["packets"] == 0
+    misses = after_first["misses"]
+
+    second = vms.ping(0, "10.77.0.2")
+    assert second.returncode == 0, second.stdout + second.stderr
+    after_second = kd.stats()
+    # Same flows, no new miss: the request and the reply were forwarded from the cache.
+    assert after_second["misses"] == misses
+    assert after_second["hits"] >= after_first["hits"] + 2
+    assert icmp_flows(after_second, 8)[0]["packets"] == 1
+    assert icmp_flows(after_second, 0)[0]["packets"] == 1
+    assert after_second["slow_path"]["mac_learned"] == 2
+
+
+def test_malformed_frames_from_a_vm_are_counted_and_pings_still_work(two_vms):
+    kd, vms = two_vms
+    assert vms.ping(0, "10.77.0.2").returncode == 0
+    # A raw socket inside the VM sends a frame with an IPv4 header length of 4 words,
+    # and one cut inside its IPv4 header.
+    script = (
+        "from scapy.all import Ether, IP, UDP, sendp\n"
+        "bad = Ether(dst='ff:ff:ff:ff:ff:ff') / IP(ihl=4, dst='10.77.0.2') / UDP()\n"
+        "short = bytes(Ether(dst='ff:ff:ff:ff:ff:ff') / IP(dst='10.77.0.2'))[:24]\n"
+        "sendp(bad, iface='%s', verbose=0)\n"
+        "sendp(short, iface='%s', verbose=0)\n" % (vms.names[0], vms.names[0]))
+    sh("ip", "netns", "exec", vms.names[0], "/usr/bin/python3", "-c", script)
+    stats = kd.wait_for(lambda s: s["drops"]["ipv4_bad_ihl"] == 1 and
+                        s["drops"]["ipv4_truncated"] == 1, what="malformed drops counted")
+    assert stats["drops"]["ipv4_bad_ihl"] == 1
+    result = vms.ping(1, "10.77.0.1", count=2)
+    assert result.returncode == 0, result.stdout
+
+
+def test_three_vms_share_a_bridge_and_each_pair_talks(tmp_path):
+    vms = Vms("t%d" % (os.getpid() % 1000), 3)
+    topo = bridge_topology(["p1", "p2", "p3"],
+                           {"p1": vms.names[0], "p2": vms.names[1], "p3": vms.names[2]})
+    with Kairod(tmp_path, vms.ports(), topo) as kd:
+        try:
+            vms.setup()
+            for src in range(3):
+                for dst in range(3):
+                    if src != dst:
+                        r = vms.ping(src, "10.77.0.%d" % (dst + 1))
+                        assert r.returncode == 0, (src, dst, r.stdout)
+            stats = kd.stats()
+        finally:
+            vms.teardown()
+    # Unicast flows output to exactly one port once both ends are learned.
+    for f in icmp_flows(stats, 8) + icmp_flows(stats, 0):
+        assert f["actions"].count("output") == 1, f
+    assert stats["slow_path"]["mac_learned"] == 3
+    assert stats["lost"] == 0
