@@ -112,7 +112,6 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	struct action_emit emit;
 	uint16_t i, k = 0, n_miss = 0;
 	uint64_t hit_mask;
-	const uint64_t used_granularity = rte_get_tsc_hz() / 1000000 * FLOW_USED_GRANULARITY_US;
 
 	for (i = 0; i < WORKER_PREFETCH_OFFSET && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -152,7 +151,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 		w->stats.hits++;
 		f->stats[w->index].packets++;
 		f->stats[w->index].bytes += rte_pktmbuf_pkt_len(m);
-		if (now - f->last_used_tsc > used_granularity)
+		if (now - f->last_used_tsc > w->used_granularity_tsc)
 			__atomic_store_n(&f->last_used_tsc, now, __ATOMIC_RELAXED);
 		if (unlikely(flow_actions_execute(&f->actions, m, w->pool, &emit,
 						  w->stats.drops) == ACTION_SLOW_PATH))
@@ -202,6 +201,7 @@ worker_main(void *arg)
 	uint64_t prev = rte_rdtsc();
 	uint16_t i, p;
 
+	w->used_granularity_tsc = rte_get_tsc_hz() / 1000000 * FLOW_USED_GRANULARITY_US;
 	rte_rcu_qsbr_thread_register(w->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(w->qsbr, w->index);
 

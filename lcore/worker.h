@@ -78,6 +78,7 @@ struct worker {
 	struct worker_rxq rxq[WORKER_MAX_RXQ];
 	struct worker_txq txq[RTE_MAX_ETHPORTS];
 	uint32_t sleep_max_us;
+	uint64_t used_granularity_tsc; /* FLOW_USED_GRANULARITY_US in TSC cycles */
 	struct parse_config parse;
 	struct flow_cache *cache;
 	struct rte_rcu_qsbr *qsbr;

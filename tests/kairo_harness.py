@@ -59,7 +59,9 @@ class Kairod:
 
     def command(self):
         prefix = "kt%d_%d" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
-        return [str(KAIROD), "-l", self.lcores, "--no-huge", "--no-shconf", "-m", "256",
+        # "0-1" style lists go to -l; "0@0,1@1,2@1" style maps (more lcores than CPUs) to --lcores.
+        lcores = ["--lcores", self.lcores] if "@" in self.lcores else ["-l", self.lcores]
+        return [str(KAIROD), *lcores, "--no-huge", "--no-shconf", "-m", "256",
                 "--no-pci", "--file-prefix", prefix, "--log-level", "pmd.*:error",
                 "--", "--config", str(self.dir / "kairod.json"),
                 "--stats-json", str(self.stats_path)]

@@ -127,3 +127,26 @@ def test_three_vms_share_a_bridge_and_each_pair_talks(tmp_path):
         assert f["actions"].count("output") == 1, f
     assert stats["slow_path"]["mac_learned"] == 3
     assert stats["lost"] == 0
+
+
+def test_two_workers_split_the_rx_queues_and_both_forward(tmp_path):
+    # Three lcores on two CPUs: the main one and two workers; each tap has two RX queues,
+    # spread over the workers, and every worker has its own TX queue on every port.
+    vms = Vms("w%d" % (os.getpid() % 1000), 2)
+    ports = vms.ports()
+    for p in ports:
+        p["rx_queues"] = 2
+    topo = bridge_topology(["p1", "p2"], {"p1": vms.names[0], "p2": vms.names[1]})
+    with Kairod(tmp_path, ports, topo, workers=2, lcores="0@0,1@1,2@1") as kd:
+        try:
+            vms.setup()
+            for i in range(4):
+                r = vms.ping(i % 2, "10.77.0.%d" % (2 - i % 2), count=2)
+                assert r.returncode == 0, r.stdout
+            stats = kd.stats()
+        finally:
+            vms.teardown()
+    assert len(stats["lcores"]) == 2
+    assert sum(l["rx_packets"] for l in stats["lcores"]) == \
+        sum(p["rx_packets"] for p in stats["ports"])
+    assert stats["hits"] > 0
