@@ -22,12 +22,26 @@
 /* Tag index: tag -> first link.  Sized relative to the flows it indexes. */
 #define TAG_INDEX_PER_FLOW 2
 
+/*
+ * A removed flow keeps its hash slot and its memory until every worker has
+ * passed a quiescent state.  The table and the flow pool hold this many on
+ * top of the capacity, so that a full cache can evict and insert in one call
+ * while the workers are running, and a flush can be refilled at once.
+ */
+#define FLOW_DEFER_HEADROOM(capacity) ((capacity) + 1024)
+
 struct flow_cache {
 	struct rte_hash *table;    /* flow_key -> struct flow * */
 	struct rte_hash *tag_index; /* uint64 tag -> struct flow_tag_link * (writer only) */
 	struct rte_mempool *flows;
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t capacity;
+	/*
+	 * Flows installed now (writer writes, anyone reads).  Not
+	 * rte_hash_count(): that also counts removed flows whose slots wait
+	 * in the RCU defer queue.
+	 */
+	uint32_t n_flows;
 	uint64_t idle_timeout_tsc;
 	uint64_t hard_timeout_tsc;
 	uint32_t expire_next;      /* rte_hash_iterate position of the expiry sweep */
@@ -69,6 +83,7 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 {
 	char n[RTE_MEMZONE_NAMESIZE];
 	struct flow_cache *fc;
+	uint32_t slots;
 	size_t qsbr_size;
 
 	if (cfg->capacity < 8 || cfg->n_workers == 0 || cfg->n_workers > KAIRO_MAX_WORKERS) {
@@ -81,6 +96,7 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 		return NULL;
 	}
 	fc->capacity = cfg->capacity;
+	slots = cfg->capacity + FLOW_DEFER_HEADROOM(cfg->capacity);
 	fc->idle_timeout_tsc = ms_to_tsc(cfg->idle_timeout_ms);
 	fc->hard_timeout_tsc = ms_to_tsc(cfg->hard_timeout_ms);
 
@@ -92,7 +108,7 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 	snprintf(n, sizeof(n), "%s_flows", name);
 	struct rte_hash_parameters hp = {
 		.name = n,
-		.entries = cfg->capacity,
+		.entries = slots,
 		.key_len = sizeof(struct flow_key),
 		.hash_func = flow_key_hash_cb,
 		.hash_func_init_val = FLOW_KEY_HASH_SEED,
@@ -101,6 +117,8 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 		 * LF: workers read while the simulation writes, without locks.
 		 * EXT_TABLE: a cuckoo table can refuse a key well before it is
 		 * full; extendable buckets make "capacity" mean what it says.
+		 * Capacity itself is enforced with n_flows: the slots past it
+		 * are for removed flows awaiting reclamation.
 		 */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
@@ -109,11 +127,13 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 		goto fail;
 
 	/*
-	 * Flow memory: the table's capacity plus what the RCU defer queue may
-	 * hold while workers have not yet passed a quiescent state.
+	 * Flow memory: one flow per table slot, installed or awaiting
+	 * reclamation, plus the one an insert holds.  So the pool is never
+	 * empty before the table is full, and a full table sends the insert
+	 * into rte_hash, which reclaims what the workers have released.
 	 */
 	snprintf(n, sizeof(n), "%s_mem", name);
-	fc->flows = rte_mempool_create(n, cfg->capacity * 2 + 1024, sizeof(struct flow), 0, 0,
+	fc->flows = rte_mempool_create(n, slots + 1, sizeof(struct flow), 0, 0,
 				       NULL, NULL, NULL, NULL, cfg->socket_id,
 				       RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (fc->flows == NULL)
@@ -122,7 +142,7 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 	struct rte_hash_rcu_config rcu = {
 		.v = fc->qsbr,
 		.mode = RTE_HASH_QSBR_MODE_DQ,
-		.dq_size = cfg->capacity,
+		.dq_size = slots, /* every slot may be waiting at once (after a flush) */
 		.key_data_ptr = fc,
 		.free_key_data_func = flow_free_deferred,
 	};
@@ -247,6 +267,7 @@ flow_cache_remove(struct flow_cache *fc, struct flow *flow, enum flow_remove_rea
 	for (i = 0; i < flow->n_tags; i++)
 		tag_unlink(fc, &flow->tags[i]);
 	flow->n_tags = 0;
+	__atomic_store_n(&fc->n_flows, fc->n_flows - 1, __ATOMIC_RELAXED);
 	switch (why) {
 	case FLOW_REMOVED_INVALIDATED:
 		fc->counters.invalidated++;
@@ -315,13 +336,13 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 		rte_errno = EEXIST;
 		return NULL;
 	}
-	if ((uint32_t)rte_hash_count(fc->table) >= fc->capacity && flow_cache_evict_one(fc) != 0) {
+	if (fc->n_flows >= fc->capacity && flow_cache_evict_one(fc) != 0) {
 		fc->counters.not_installed_full++;
 		rte_errno = ENOSPC;
 		return NULL;
 	}
 	if (rte_mempool_get(fc->flows, (void **)&f) != 0) {
-		/* Everything is waiting on the defer queue: workers have not quiesced yet. */
+		/* Not expected: the pool has a flow per table slot and one more (flow_cache_create). */
 		fc->counters.not_installed_full++;
 		rte_errno = ENOBUFS;
 		return NULL;
@@ -336,9 +357,12 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 	f->hard_timeout_tsc = fc->hard_timeout_tsc;
 	f->owner_cookie = owner_cookie;
 
+	/*
+	 * This fails only when every spare slot still holds a removed flow a
+	 * worker may read.  Evicting one more would not free a slot before the
+	 * next quiescent state either: refuse, and keep what is installed.
+	 */
 	ret = rte_hash_add_key_with_hash_data(fc->table, key, hash, f);
-	if (ret != 0 && flow_cache_evict_one(fc) == 0)
-		ret = rte_hash_add_key_with_hash_data(fc->table, key, hash, f);
 	if (ret != 0) {
 		rte_mempool_put(fc->flows, f);
 		fc->counters.not_installed_full++;
@@ -353,6 +377,7 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 		tag_link(fc, &f->tags[i]);
 	}
 	f->n_tags = n_tags;
+	__atomic_store_n(&fc->n_flows, fc->n_flows + 1, __ATOMIC_RELAXED);
 	fc->counters.installed++;
 	return f;
 }
@@ -399,25 +424,32 @@ flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 unsigned int
 flow_cache_flush(struct flow_cache *fc)
 {
-	uint32_t next = 0;
+	uint32_t next;
 	const void *key;
 	struct flow *f;
-	unsigned int n = 0;
+	unsigned int n = 0, pass;
 
-	/* Deleting during iteration is safe: the iterator walks key slots, not a list. */
-	while (rte_hash_iterate(fc->table, &key, (void **)&f, &next) >= 0) {
-		flow_cache_remove(fc, f, FLOW_REMOVED_FLUSHED);
-		n++;
-	}
+	/*
+	 * A delete may move a key from an extendable bucket into a slot the
+	 * iterator has already passed (rte_hash compacts bucket chains), so
+	 * one pass can miss flows whose keys collide: sweep until one finds none.
+	 */
+	do {
+		next = 0;
+		pass = 0;
+		while (rte_hash_iterate(fc->table, &key, (void **)&f, &next) >= 0) {
+			flow_cache_remove(fc, f, FLOW_REMOVED_FLUSHED);
+			pass++;
+		}
+		n += pass;
+	} while (pass != 0);
 	return n;
 }
 
 uint32_t
 flow_cache_count(const struct flow_cache *fc)
 {
-	int32_t n = rte_hash_count(fc->table);
-
-	return n < 0 ? 0 : (uint32_t)n;
+	return __atomic_load_n(&fc->n_flows, __ATOMIC_RELAXED);
 }
 
 uint32_t

@@ -85,7 +85,8 @@ struct flow {
 } __rte_cache_aligned;
 
 struct flow_cache_config {
-	uint32_t capacity;        /* flows; the hash is sized to hold exactly this many */
+	uint32_t capacity;        /* flows installed at most (the table also has room for removed
+				   * flows that wait for the workers' quiescent states) */
 	uint32_t idle_timeout_ms; /* default idle timeout of a flow, 0 = none */
 	uint32_t hard_timeout_ms; /* default hard timeout, 0 = none */
 	uint32_t n_workers;       /* QSBR threads: one per worker lcore */
@@ -133,7 +134,9 @@ struct flow *flow_cache_lookup(const struct flow_cache *fc, const struct flow_ke
  * When the cache is full, the least recently used of FLOW_CACHE_EVICT_SAMPLES
  * sampled flows is evicted first.
  * Returns the flow, or NULL with rte_errno = EEXIST (already installed),
- * ENOSPC (full, nothing evictable) or ENOBUFS (no flow memory).
+ * ENOSPC (full and nothing evictable, or every spare slot still holds a
+ * removed flow that a worker may read until its next quiescent state) or
+ * ENOBUFS (no flow memory).
  */
 struct flow *flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t hash,
 			       const struct flow_actions *actions, const uint64_t *tags,

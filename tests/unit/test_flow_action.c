@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * flow_actions, as a specification: building lists with the append helpers,
+ * running them on real mbufs, and printing them.
+ *
+ * Every test runs a list on one Ethernet/IPv4/UDP frame and states what was
+ * emitted (ports, which mbuf, the exact bytes), what was counted as a drop
+ * and what went back to the pool.  The pool has no per-lcore cache, so its
+ * available count tells exactly which mbufs were freed.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "drop_reason.h"
+#include "flow_action.h"
+#include "udp_frame.h"
+
+#define POOL_SIZE 63
+#define VLAN_TCI 0x2064  /* priority 1, VLAN 100 */
+#define OUTER_TCI 0x0123 /* VLAN 291 */
+
+static const struct rte_ether_addr mac_dst = { { 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f } };
+static const struct rte_ether_addr mac_src = { { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } };
+static const struct rte_ether_addr mac_new = { { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee } };
+
+static struct rte_mempool *pool;
+
+/* Fresh per test. */
+static struct action_emit emit;
+static uint64_t drops[DROP_REASON_COUNT];
+static unsigned int pool_before; /* available mbufs before the test's frame */
+
+/* The frame every test starts from, and a copy of its bytes. */
+static struct rte_mbuf *
+frame(uint8_t *copy)
+{
+	struct rte_mbuf *m = udp_frame(pool, &mac_dst, &mac_src, 1234, 5678);
+
+	assert_non_null(m);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN);
+	if (copy != NULL)
+		memcpy(copy, rte_pktmbuf_mtod(m, uint8_t *), UDP_FRAME_LEN);
+	return m;
+}
+
+static const uint8_t *
+bytes(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, const uint8_t *);
+}
+
+static uint64_t
+total_drops(void)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < DROP_REASON_COUNT; i++)
+		n += drops[i];
+	return n;
+}
+
+/* Free what was emitted; the pool must then be as it was before the test. */
+static void
+free_emitted_and_check_pool(void)
+{
+	uint16_t i;
+
+	for (i = 0; i < emit.n; i++)
+		rte_pktmbuf_free(emit.pkt[i]);
+	emit.n = 0;
+	assert_int_equal(rte_mempool_avail_count(pool), pool_before);
+}
+
+static void
+assert_formats_as(const struct flow_actions *acts, const char *expect)
+{
+	char buf[256];
+	int n = flow_actions_format(acts, buf, sizeof(buf));
+
+	assert_string_equal(buf, expect);
+	assert_int_equal(n, strlen(expect));
+}
+
+/* Output */
+
+static void
+test_single_output_emits_the_packet_itself(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+
+	(void)state;
+	assert_int_equal(flow_actions_output(&acts, 5), 0);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	assert_int_equal(emit.n, 1);
+	assert_int_equal(emit.port[0], 5);
+	assert_ptr_equal(emit.pkt[0], m);
+	assert_memory_equal(bytes(m), orig, UDP_FRAME_LEN);
+	assert_int_equal(total_drops(), 0);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_outputs_append_after_what_emit_already_holds(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = frame(NULL);
+
+	(void)state;
+	emit.n = 2; /* a worker's burst so far */
+	emit.pkt[0] = emit.pkt[1] = NULL;
+	flow_actions_output(&acts, 7);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+	assert_int_equal(emit.n, 3);
+	assert_int_equal(emit.port[2], 7);
+	assert_ptr_equal(emit.pkt[2], m);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_flood_copies_the_packet_for_all_but_the_last_port(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+	uint16_t i;
+
+	(void)state;
+	flow_actions_output(&acts, 1);
+	flow_actions_output(&acts, 2);
+	flow_actions_output(&acts, 3);
+	assert_int_equal(acts.n_outputs, 3);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	assert_int_equal(emit.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(emit.port[i], i + 1);
+		assert_int_equal(rte_pktmbuf_pkt_len(emit.pkt[i]), UDP_FRAME_LEN);
+		assert_memory_equal(bytes(emit.pkt[i]), orig, UDP_FRAME_LEN);
+	}
+	assert_ptr_not_equal(emit.pkt[0], m);
+	assert_ptr_not_equal(emit.pkt[1], m);
+	assert_ptr_not_equal(emit.pkt[0], emit.pkt[1]);
+	assert_ptr_equal(emit.pkt[2], m);
+	assert_int_equal(rte_mempool_avail_count(pool), pool_before - 3);
+	assert_int_equal(total_drops(), 0);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_a_flood_without_buffers_still_sends_the_original(void **state)
+{
+	struct rte_mbuf *rest[POOL_SIZE];
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = frame(NULL);
+	unsigned int n_rest = 0;
+
+	(void)state;
+	while ((rest[n_rest] = rte_pktmbuf_alloc(pool)) != NULL)
+		n_rest++;
+	flow_actions_output(&acts, 1);
+	flow_actions_output(&acts, 2);
+	flow_actions_output(&acts, 3);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	assert_int_equal(emit.n, 1);
+	assert_int_equal(emit.port[0], 3);
+	assert_ptr_equal(emit.pkt[0], m);
+	assert_int_equal(drops[DROP_NO_MBUF], 2);
+	assert_int_equal(total_drops(), 2);
+	rte_pktmbuf_free_bulk(rest, n_rest);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_an_output_sends_the_packet_as_it_is_at_that_point(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+
+	(void)state;
+	flow_actions_output(&acts, 1);
+	flow_actions_set_eth(&acts, 1, &mac_new);
+	flow_actions_output(&acts, 2);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+
+	assert_int_equal(emit.n, 2);
+	assert_memory_equal(bytes(emit.pkt[0]), orig, UDP_FRAME_LEN);
+	assert_memory_equal(bytes(emit.pkt[1]), mac_new.addr_bytes, RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(bytes(emit.pkt[1]) + 6, orig + 6, UDP_FRAME_LEN - 6);
+	free_emitted_and_check_pool();
+}
+
+/* Rewrites */
+
+static void
+test_set_eth_src_and_dst_rewrite_the_addresses_only(void **state)
+{
+	static const struct rte_ether_addr other = { { 0x02, 0, 0, 0, 0, 0x99 } };
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+
+	(void)state;
+	flow_actions_set_eth(&acts, 0, &mac_new);
+	flow_actions_set_eth(&acts, 1, &other);
+	flow_actions_output(&acts, 1);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+
+	assert_int_equal(emit.n, 1);
+	assert_memory_equal(bytes(m), other.addr_bytes, 6);
+	assert_memory_equal(bytes(m) + 6, mac_new.addr_bytes, 6);
+	assert_memory_equal(bytes(m) + 12, orig + 12, UDP_FRAME_LEN - 12);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_push_vlan_inserts_tpid_and_tci_after_the_addresses(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+	const uint8_t tag[4] = { 0x81, 0x00, VLAN_TCI >> 8, VLAN_TCI & 0xff };
+
+	(void)state;
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_VLAN, VLAN_TCI);
+	flow_actions_output(&acts, 1);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+
+	assert_int_equal(emit.n, 1);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN + 4);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), UDP_FRAME_LEN + 4);
+	assert_memory_equal(bytes(m), orig, 12);          /* dst, src */
+	assert_memory_equal(bytes(m) + 12, tag, 4);       /* 81 00 20 64 */
+	assert_memory_equal(bytes(m) + 16, orig + 12, 2); /* 08 00: the old ethertype */
+	assert_memory_equal(bytes(m) + 18, orig + 14, UDP_FRAME_LEN - 14);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_push_two_tags_makes_qinq_outer_first(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+	const uint8_t tags[8] = { 0x88, 0xa8, OUTER_TCI >> 8, OUTER_TCI & 0xff,
+				  0x81, 0x00, VLAN_TCI >> 8,  VLAN_TCI & 0xff };
+
+	(void)state;
+	/* Each push goes right after the addresses: the last one pushed is outermost. */
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_VLAN, VLAN_TCI);
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_QINQ, OUTER_TCI);
+	flow_actions_output(&acts, 1);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN + 8);
+	assert_memory_equal(bytes(m), orig, 12);
+	assert_memory_equal(bytes(m) + 12, tags, 8);
+	assert_memory_equal(bytes(m) + 20, orig + 12, UDP_FRAME_LEN - 12);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_pop_vlan_undoes_push_vlan(void **state)
+{
+	struct flow_actions push = { 0 }, pop = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+
+	(void)state;
+	flow_actions_push_vlan(&push, RTE_ETHER_TYPE_VLAN, VLAN_TCI);
+	flow_actions_output(&push, 1);
+	flow_actions_pop_vlan(&pop);
+	flow_actions_output(&pop, 2);
+
+	flow_actions_execute(&push, m, pool, &emit, drops);
+	emit.n = 0;
+	flow_actions_execute(&pop, m, pool, &emit, drops);
+
+	assert_int_equal(emit.n, 1);
+	assert_int_equal(emit.port[0], 2);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN);
+	assert_memory_equal(bytes(m), orig, UDP_FRAME_LEN);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_pop_vlan_on_an_untagged_frame_changes_nothing(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+
+	(void)state;
+	flow_actions_pop_vlan(&acts);
+	flow_actions_output(&acts, 1);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+
+	assert_int_equal(emit.n, 1);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN);
+	assert_memory_equal(bytes(m), orig, UDP_FRAME_LEN);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_push_vlan_without_headroom_drops_the_packet(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *f = frame(orig);
+
+	(void)state;
+	/* The same frame at the very start of the buffer. */
+	assert_non_null(m);
+	m->data_off = 0;
+	memcpy(rte_pktmbuf_append(m, UDP_FRAME_LEN), orig, UDP_FRAME_LEN);
+	rte_pktmbuf_free(f);
+	assert_int_equal(rte_pktmbuf_headroom(m), 0);
+
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_VLAN, VLAN_TCI);
+	flow_actions_output(&acts, 1);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	assert_int_equal(emit.n, 0);
+	assert_int_equal(drops[DROP_VLAN_PUSH_FAILED], 1);
+	assert_int_equal(total_drops(), 1);
+	free_emitted_and_check_pool();
+}
+
+/* Drops and the slow path */
+
+static void
+test_drop_counts_its_reason_and_frees_the_packet(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = frame(NULL);
+
+	(void)state;
+	assert_int_equal(flow_actions_drop(&acts, DROP_BRIDGE_HAIRPIN), 0);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	assert_int_equal(emit.n, 0);
+	assert_int_equal(drops[DROP_BRIDGE_HAIRPIN], 1);
+	assert_int_equal(total_drops(), 1);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_an_empty_list_is_a_flow_drop(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = frame(NULL);
+
+	(void)state;
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+	assert_int_equal(emit.n, 0);
+	assert_int_equal(drops[DROP_FLOW_ACTION_DROP], 1);
+	assert_int_equal(total_drops(), 1);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_a_list_without_output_drops_after_its_rewrites(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = frame(NULL);
+
+	(void)state;
+	flow_actions_set_eth(&acts, 1, &mac_new);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+	assert_int_equal(emit.n, 0);
+	assert_int_equal(drops[DROP_FLOW_ACTION_DROP], 1);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_an_unknown_drop_reason_is_counted_as_a_flow_drop(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = frame(NULL);
+
+	(void)state;
+	flow_actions_drop(&acts, DROP_REASON_COUNT + 5);
+	flow_actions_execute(&acts, m, pool, &emit, drops);
+	assert_int_equal(drops[DROP_FLOW_ACTION_DROP], 1);
+	assert_int_equal(total_drops(), 1);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_to_slow_path_hands_the_packet_back_untouched(void **state)
+{
+	struct flow_actions acts = { 0 };
+	uint8_t orig[UDP_FRAME_LEN];
+	struct rte_mbuf *m = frame(orig);
+
+	(void)state;
+	assert_int_equal(flow_actions_to_slow_path(&acts), 0);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_SLOW_PATH);
+
+	assert_int_equal(emit.n, 0);
+	assert_int_equal(total_drops(), 0);
+	/* Still the caller's: not freed, not changed. */
+	assert_int_equal(rte_mempool_avail_count(pool), pool_before - 1);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN);
+	assert_memory_equal(bytes(m), orig, UDP_FRAME_LEN);
+	rte_pktmbuf_free(m);
+	free_emitted_and_check_pool();
+}
+
+/* Building lists */
+
+static void
+test_append_helpers_refuse_past_the_maximum(void **state)
+{
+	struct flow_actions acts = { 0 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < FLOW_ACTIONS_MAX; i++)
+		assert_int_equal(flow_actions_output(&acts, i), 0);
+	assert_int_equal(flow_actions_output(&acts, 99), -ENOSPC);
+	assert_int_equal(flow_actions_drop(&acts, DROP_PORT_DOWN), -ENOSPC);
+	assert_int_equal(flow_actions_set_eth(&acts, 0, &mac_new), -ENOSPC);
+	assert_int_equal(flow_actions_set_eth(&acts, 1, &mac_new), -ENOSPC);
+	assert_int_equal(flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_VLAN, 1), -ENOSPC);
+	assert_int_equal(flow_actions_pop_vlan(&acts), -ENOSPC);
+	assert_int_equal(flow_actions_to_slow_path(&acts), -ENOSPC);
+
+	/* A refused append leaves the list as it was. */
+	assert_int_equal(acts.n, FLOW_ACTIONS_MAX);
+	assert_int_equal(acts.n_outputs, FLOW_ACTIONS_MAX);
+	for (i = 0; i < FLOW_ACTIONS_MAX; i++) {
+		assert_int_equal(acts.a[i].type, FLOW_ACTION_OUTPUT);
+		assert_int_equal(acts.a[i].port, i);
+	}
+}
+
+static void
+test_append_helpers_fill_in_each_action(void **state)
+{
+	struct flow_actions acts = { 0 };
+
+	(void)state;
+	flow_actions_drop(&acts, DROP_PORT_DOWN);
+	flow_actions_set_eth(&acts, 0, &mac_new);
+	flow_actions_set_eth(&acts, 1, &mac_dst);
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_QINQ, OUTER_TCI);
+	flow_actions_pop_vlan(&acts);
+	flow_actions_to_slow_path(&acts);
+	flow_actions_output(&acts, 4);
+
+	assert_int_equal(acts.n, 7);
+	assert_int_equal(acts.n_outputs, 1);
+	assert_int_equal(acts.a[0].type, FLOW_ACTION_DROP);
+	assert_int_equal(acts.a[0].drop_reason, DROP_PORT_DOWN);
+	assert_int_equal(acts.a[1].type, FLOW_ACTION_SET_ETH_SRC);
+	assert_memory_equal(&acts.a[1].mac, &mac_new, sizeof(mac_new));
+	assert_int_equal(acts.a[2].type, FLOW_ACTION_SET_ETH_DST);
+	assert_memory_equal(&acts.a[2].mac, &mac_dst, sizeof(mac_dst));
+	assert_int_equal(acts.a[3].type, FLOW_ACTION_PUSH_VLAN);
+	assert_int_equal(acts.a[3].vlan.tpid, RTE_ETHER_TYPE_QINQ);
+	assert_int_equal(acts.a[3].vlan.tci, OUTER_TCI);
+	assert_int_equal(acts.a[4].type, FLOW_ACTION_POP_VLAN);
+	assert_int_equal(acts.a[5].type, FLOW_ACTION_TO_SLOW_PATH);
+	assert_int_equal(acts.a[6].type, FLOW_ACTION_OUTPUT);
+	assert_int_equal(acts.a[6].port, 4);
+}
+
+/* Printing */
+
+static void
+test_format(void **state)
+{
+	struct flow_actions acts = { 0 };
+
+	(void)state;
+	assert_formats_as(&acts, "drop(flow_drop)");
+
+	flow_actions_output(&acts, 1);
+	flow_actions_output(&acts, 2);
+	assert_formats_as(&acts, "output:1,output:2");
+
+	memset(&acts, 0, sizeof(acts));
+	flow_actions_drop(&acts, DROP_BRIDGE_HAIRPIN);
+	assert_formats_as(&acts, "drop(bridge_hairpin)");
+
+	memset(&acts, 0, sizeof(acts));
+	flow_actions_set_eth(&acts, 1, &mac_dst);
+	flow_actions_set_eth(&acts, 0, &mac_new);
+	flow_actions_output(&acts, 3);
+	assert_formats_as(&acts, "set_eth_dst:0A:0B:0C:0D:0E:0F,set_eth_src:02:AA:BB:CC:DD:EE,"
+				 "output:3");
+
+	memset(&acts, 0, sizeof(acts));
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_VLAN, 100);
+	flow_actions_output(&acts, 0);
+	flow_actions_pop_vlan(&acts);
+	flow_actions_output(&acts, 7);
+	assert_formats_as(&acts, "push_vlan:0x8100/100,output:0,pop_vlan,output:7");
+
+	memset(&acts, 0, sizeof(acts));
+	flow_actions_to_slow_path(&acts);
+	assert_formats_as(&acts, "slow_path");
+}
+
+static void
+test_format_truncates_to_the_buffer(void **state)
+{
+	struct flow_actions acts = { 0 };
+	char buf[8];
+
+	(void)state;
+	flow_actions_output(&acts, 1);
+	flow_actions_output(&acts, 2);
+	assert_int_equal(flow_actions_format(&acts, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "output:");
+	assert_int_equal(flow_actions_format(&acts, buf, 0), 0);
+}
+
+/* Fixture */
+
+static int
+setup_test(void **state)
+{
+	(void)state;
+	memset(&emit, 0, sizeof(emit));
+	memset(drops, 0, sizeof(drops));
+	pool_before = rte_mempool_avail_count(pool);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	char *argv[] = { "test", "--no-huge", "--no-shconf", "--no-pci", "-m", "64",
+			 "--file-prefix", "ut_flow_action", "--log-level", "lib.*:error" };
+
+	(void)state;
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("ut_action", POOL_SIZE, 0,
+				       RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
+				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	return pool == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup_test)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_single_output_emits_the_packet_itself),
+		T(test_outputs_append_after_what_emit_already_holds),
+		T(test_flood_copies_the_packet_for_all_but_the_last_port),
+		T(test_a_flood_without_buffers_still_sends_the_original),
+		T(test_an_output_sends_the_packet_as_it_is_at_that_point),
+		T(test_set_eth_src_and_dst_rewrite_the_addresses_only),
+		T(test_push_vlan_inserts_tpid_and_tci_after_the_addresses),
+		T(test_push_two_tags_makes_qinq_outer_first),
+		T(test_pop_vlan_undoes_push_vlan),
+		T(test_pop_vlan_on_an_untagged_frame_changes_nothing),
+		T(test_push_vlan_without_headroom_drops_the_packet),
+		T(test_drop_counts_its_reason_and_frees_the_packet),
+		T(test_an_empty_list_is_a_flow_drop),
+		T(test_a_list_without_output_drops_after_its_rewrites),
+		T(test_an_unknown_drop_reason_is_counted_as_a_flow_drop),
+		T(test_to_slow_path_hands_the_packet_back_untouched),
+		T(test_append_helpers_refuse_past_the_maximum),
+		T(test_append_helpers_fill_in_each_action),
+		T(test_format),
+		T(test_format_truncates_to_the_buffer),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
