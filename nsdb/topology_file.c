@@ -163,6 +163,9 @@ load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t 
 		return json_field_error(ctx, fpath,
 					"no local interface \"%s\" (names come from the daemon "
 					"config's ports[].name)", iface);
+	if (ifs[i].dpdk_port >= RTE_MAX_ETHPORTS)
+		return json_field_error(ctx, fpath, "interface \"%s\" has port id %u, past %d",
+					iface, ifs[i].dpdk_port, RTE_MAX_ETHPORTS);
 	if (t->vport_of_dpdk[ifs[i].dpdk_port] != TOPO_NO_INDEX)
 		return json_field_error(ctx, fpath, "interface \"%s\" is already bound to port \"%s\"",
 					iface, t->ports[t->vport_of_dpdk[ifs[i].dpdk_port]].id);
