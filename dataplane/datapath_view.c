@@ -18,6 +18,13 @@
 #include "dataplane.h"
 #include "flow_key_format.h"
 
+/*
+ * Flows listed at most per dump: the simulation thread writes the dump, and
+ * a dump of a full cache would stall new flows for seconds.  Filtering and
+ * paging come with the CLI.
+ */
+#define VIEW_MAX_FLOWS 10000
+
 struct dp_totals {
 	struct worker_stats w;     /* summed over workers */
 	struct sim_stats sim;
@@ -144,9 +151,17 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 	uint64_t now = rte_get_tsc_cycles();
 	char kbuf[512], abuf[512];
 
+	unsigned int listed = 0;
+
 	fprintf(out, "Flows:\n");
 	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
 		struct flow_stats fs;
+
+		if (listed++ == VIEW_MAX_FLOWS) {
+			fprintf(out, "  ... %u flows in all, %d listed\n", flow_cache_count(dp->cache),
+				VIEW_MAX_FLOWS);
+			break;
+		}
 
 		flow_stats_sum(f, &fs);
 		flow_key_format(&f->key, kbuf, sizeof(kbuf));
@@ -244,7 +259,13 @@ datapath_view_json(struct kairo_dp *dp, FILE *out)
 	json_object_set_new(root, "drops", drops);
 	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
 		struct flow_stats fs;
-		json_t *jf = json_object();
+		json_t *jf;
+
+		if (json_array_size(flows) == VIEW_MAX_FLOWS) {
+			json_object_set_new(root, "flow_list_truncated", json_true());
+			break;
+		}
+		jf = json_object();
 
 		flow_stats_sum(f, &fs);
 		flow_key_format(&f->key, kbuf, sizeof(kbuf));

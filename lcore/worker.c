@@ -36,6 +36,7 @@ worker_tx_flush(struct worker *w, uint16_t port)
 	w->stats.drops[DROP_TX_FULL] += q->n - sent;
 	w->stats.port_tx_dropped[port] += q->n - sent;
 	q->n = 0;
+	w->tx_pending &= ~(1ULL << port);
 }
 
 static inline void
@@ -49,6 +50,8 @@ worker_tx(struct worker *w, uint16_t port, struct rte_mbuf *m)
 		w->stats.drops[DROP_TX_FULL]++;
 		return;
 	}
+	if (q->n == 0)
+		w->tx_pending |= 1ULL << port;
 	q->pkts[q->n++] = m;
 	if (q->n == WORKER_TX_BURST)
 		worker_tx_flush(w, port);
@@ -139,20 +142,35 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 
 	hit_mask = flow_cache_lookup_burst(w->cache, keys, hashes, k, flows);
 
+	/*
+	 * Start fetching every hit's flow line now, so that with a large table
+	 * the cache misses overlap instead of being paid one after another.
+	 */
+	for (i = 0; i < k; i++)
+		if (hit_mask & (1ULL << i))
+			rte_prefetch0(flows[i]);
+
 	emit.n = 0;
 	for (i = 0; i < k; i++) {
 		struct rte_mbuf *m = parsed[i];
 		struct flow *f = flows[i];
+		struct flow_stats *fs;
 
 		if (!(hit_mask & (1ULL << i))) {
 			misses[n_miss++] = m;
 			continue;
 		}
 		w->stats.hits++;
-		f->stats[w->index].packets++;
-		f->stats[w->index].bytes += rte_pktmbuf_pkt_len(m);
+		fs = flow_stats_slot(f, w->index);
+		fs->packets++;
+		fs->bytes += rte_pktmbuf_pkt_len(m);
 		if (now - f->last_used_tsc > w->used_granularity_tsc)
 			__atomic_store_n(&f->last_used_tsc, now, __ATOMIC_RELAXED);
+		/* Most flows are unicast: one output, nothing to interpret. */
+		if (f->actions.n == 1 && f->actions.a[0].type == FLOW_ACTION_OUTPUT) {
+			worker_tx(w, f->actions.a[0].port, m);
+			continue;
+		}
 		if (unlikely(flow_actions_execute(&f->actions, m, w->pool, &emit,
 						  w->stats.drops) == ACTION_SLOW_PATH))
 			misses[n_miss++] = m;
@@ -221,9 +239,8 @@ worker_main(void *arg)
 			worker_process_burst(w, port, pkts, n, prev);
 		}
 		work += worker_drain_injected(w);
-		for (p = 0; p < RTE_MAX_ETHPORTS; p++)
-			if (w->txq[p].n != 0)
-				worker_tx_flush(w, p);
+		while (w->tx_pending != 0)
+			worker_tx_flush(w, (uint16_t)rte_bsf64(w->tx_pending));
 
 		/* Flows this worker looked up are no longer referenced past this point. */
 		rte_rcu_qsbr_quiescent(w->qsbr, w->index);

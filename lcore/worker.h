@@ -29,6 +29,8 @@
 #define WORKER_RX_BURST 32
 #define WORKER_TX_BURST 32
 #define WORKER_MAX_RXQ 16
+/* worker.tx_pending has a bit per port. */
+static_assert(RTE_MAX_ETHPORTS <= 64, "one bit per port in a 64-bit mask");
 /* Packets ahead whose headers are prefetched while the current one is parsed. */
 #define WORKER_PREFETCH_OFFSET 4
 /* Empty passes before the worker starts sleeping, and the sleep bounds. */
@@ -76,6 +78,7 @@ struct worker {
 	unsigned int lcore_id;
 	uint16_t n_rxq;
 	struct worker_rxq rxq[WORKER_MAX_RXQ];
+	uint64_t tx_pending; /* bit p: txq[p] holds packets */
 	struct worker_txq txq[RTE_MAX_ETHPORTS];
 	uint32_t sleep_max_us;
 	uint64_t used_granularity_tsc; /* FLOW_USED_GRANULARITY_US in TSC cycles */

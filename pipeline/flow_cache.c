@@ -16,8 +16,6 @@
 
 #include "flow_cache.h"
 
-/* Seed for the key hash; any constant works, it only has to be the same everywhere. */
-#define FLOW_KEY_HASH_SEED 0x6b616972u
 
 /* Tag index: tag -> first link.  Sized relative to the flows it indexes. */
 #define TAG_INDEX_PER_FLOW 2
@@ -51,14 +49,18 @@ struct flow_cache {
 	struct flow_cache_counters counters; /* writer only */
 };
 
-uint32_t
-flow_key_hash(const struct flow_key *key)
-{
-	return rte_hash_crc(key, sizeof(*key), FLOW_KEY_HASH_SEED);
-}
-
+/* The table's own hash function, for calls without a precomputed signature. */
 static uint32_t
 flow_key_hash_cb(const void *key, uint32_t len, uint32_t seed)
+{
+	RTE_SET_USED(len);
+	RTE_SET_USED(seed);
+	return flow_key_hash(key);
+}
+
+/* The tag index hashes its 8-byte tags with plain CRC32. */
+static uint32_t
+tag_hash_cb(const void *key, uint32_t len, uint32_t seed)
 {
 	return rte_hash_crc(key, len, seed);
 }
@@ -111,7 +113,7 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 		.entries = slots,
 		.key_len = sizeof(struct flow_key),
 		.hash_func = flow_key_hash_cb,
-		.hash_func_init_val = FLOW_KEY_HASH_SEED,
+		.hash_func_init_val = FLOW_KEY_HASH_SEED_A,
 		.socket_id = cfg->socket_id,
 		/*
 		 * LF: workers read while the simulation writes, without locks.
@@ -154,8 +156,8 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 		.name = n,
 		.entries = cfg->capacity * TAG_INDEX_PER_FLOW,
 		.key_len = sizeof(uint64_t),
-		.hash_func = flow_key_hash_cb,
-		.hash_func_init_val = FLOW_KEY_HASH_SEED,
+		.hash_func = tag_hash_cb,
+		.hash_func_init_val = FLOW_KEY_HASH_SEED_A,
 		.socket_id = cfg->socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
@@ -299,6 +301,18 @@ flow_last_used(const struct flow *f)
 	return __atomic_load_n(&f->last_used_tsc, __ATOMIC_RELAXED);
 }
 
+/*
+ * A worker may refresh last_used between two reads of it, after now was
+ * taken: read it once, or now - used wraps and a busy flow looks idle.
+ */
+static bool
+flow_idle_expired(const struct flow *f, uint64_t now)
+{
+	uint64_t used = flow_last_used(f);
+
+	return now > used && now - used > f->idle_timeout_tsc;
+}
+
 /* Approximate LRU: evict the least recently used of a few sampled flows. */
 static int
 flow_cache_evict_one(struct flow_cache *fc)
@@ -412,8 +426,7 @@ flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 		if (f->hard_timeout_tsc != 0 && now - f->created_tsc > f->hard_timeout_tsc) {
 			flow_cache_remove(fc, f, FLOW_REMOVED_HARD);
 			removed++;
-		} else if (f->idle_timeout_tsc != 0 && now > flow_last_used(f) &&
-			   now - flow_last_used(f) > f->idle_timeout_tsc) {
+		} else if (f->idle_timeout_tsc != 0 && flow_idle_expired(f, now)) {
 			flow_cache_remove(fc, f, FLOW_REMOVED_IDLE);
 			removed++;
 		}
@@ -484,7 +497,9 @@ flow_stats_sum(const struct flow *flow, struct flow_stats *sum)
 	sum->packets = 0;
 	sum->bytes = 0;
 	for (i = 0; i < KAIRO_MAX_WORKERS; i++) {
-		sum->packets += __atomic_load_n(&flow->stats[i].packets, __ATOMIC_RELAXED);
-		sum->bytes += __atomic_load_n(&flow->stats[i].bytes, __ATOMIC_RELAXED);
+		const struct flow_stats *s = flow_stats_slot((struct flow *)(uintptr_t)flow, i);
+
+		sum->packets += __atomic_load_n(&s->packets, __ATOMIC_RELAXED);
+		sum->bytes += __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
 	}
 }

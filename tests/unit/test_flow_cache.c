@@ -910,10 +910,10 @@ test_flow_stats_sum_every_worker_slot(void **state)
 	flow_stats_sum(f, &sum);
 	assert_int_equal(sum.packets, 0);
 	assert_int_equal(sum.bytes, 0);
-	f->stats[0].packets = 2;
-	f->stats[0].bytes = 120;
-	f->stats[KAIRO_MAX_WORKERS - 1].packets = 3;
-	f->stats[KAIRO_MAX_WORKERS - 1].bytes = 4500;
+	flow_stats_slot(f, 0)->packets = 2;
+	flow_stats_slot(f, 0)->bytes = 120;
+	flow_stats_slot(f, KAIRO_MAX_WORKERS - 1)->packets = 3;
+	flow_stats_slot(f, KAIRO_MAX_WORKERS - 1)->bytes = 4500;
 	flow_stats_sum(f, &sum);
 	assert_int_equal(sum.packets, 5);
 	assert_int_equal(sum.bytes, 4620);
