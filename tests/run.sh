@@ -66,14 +66,14 @@ for f in res.glob("unit-*.json"):
     for line in f.read_text().splitlines():
         t = json.loads(line)
         r, out = t["result"], t.get("stdout") or ""
-        # A cmocka binary holds many tests: count its own summary, not one per binary.
-        m_ok = re.search(r"\[  PASSED  \] (\d+) test", out)
-        m_ko = re.search(r"\[  FAILED  \] (\d+) test", out)
-        if m_ok or m_ko:
-            passed += int(m_ok.group(1)) if m_ok else 0
-            failed += int(m_ko.group(1)) if m_ko else 0
-            if r != "OK" and not m_ko:
-                failed += 1
+        # A cmocka binary holds many tests: count its cases, not one per binary.
+        ran = re.search(r"\[==========\] (\d+) test\(s\) run", out)
+        if ran:
+            ok = len(re.findall(r"^\[       OK \]", out, re.M))
+            passed += ok
+            failed += int(ran.group(1)) - ok
+            if r != "OK" and ok == int(ran.group(1)):
+                failed += 1   # every case passed but the binary still failed (crash at exit)
         elif r == "OK":
             passed += 1
         elif r == "SKIP":

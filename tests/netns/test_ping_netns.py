@@ -150,3 +150,37 @@ def test_two_workers_split_the_rx_queues_and_both_forward(tmp_path):
     assert sum(l["rx_packets"] for l in stats["lcores"]) == \
         sum(p["rx_packets"] for p in stats["ports"])
     assert stats["hits"] > 0
+
+
+def test_a_mac_that_moves_to_another_port_takes_its_flows_with_it(tmp_path):
+    # vm1 talks to vm2; then vm2 goes away and vm3 takes over its MAC and address (a VM
+    # migrated to another port).  vm1's ARP cache still points at that MAC, so its next ping is
+    # unicast at once: it reaches vm3 only if the flows towards the old port were invalidated
+    # when the bridge saw the MAC arrive on vm3's port.
+    vms = Vms("m%d" % (os.getpid() % 1000), 3)
+    topo = bridge_topology(["p1", "p2", "p3"],
+                           {"p1": vms.names[0], "p2": vms.names[1], "p3": vms.names[2]})
+    with Kairod(tmp_path, vms.ports(), topo) as kd:
+        try:
+            vms.setup()
+            assert vms.ping(0, "10.77.0.2", count=2).returncode == 0
+            before = kd.stats()
+            mac = sh("ip", "-n", vms.names[1], "-j", "link", "show", vms.names[1]).stdout
+            mac = mac.split('"address":"')[1].split('"')[0]
+            sh("ip", "-n", vms.names[1], "link", "set", vms.names[1], "down")
+            sh("ip", "-n", vms.names[2], "link", "set", vms.names[2], "down")
+            sh("ip", "-n", vms.names[2], "link", "set", vms.names[2], "address", mac)
+            sh("ip", "-n", vms.names[2], "addr", "flush", "dev", vms.names[2])
+            sh("ip", "-n", vms.names[2], "addr", "add", "10.77.0.2/24", "dev", vms.names[2])
+            sh("ip", "-n", vms.names[2], "link", "set", vms.names[2], "up")
+            # vm3 speaks once from the moved MAC (its ARP for vm1): the bridge relearns it.
+            assert vms.ping(2, "10.77.0.1").returncode == 0
+            r = vms.ping(0, "10.77.0.2", count=2)
+            after = kd.stats()
+        finally:
+            vms.teardown()
+    assert r.returncode == 0, r.stdout
+    assert after["slow_path"]["mac_moved"] == before["slow_path"]["mac_moved"] + 1
+    assert after["flow_cache"]["invalidated"] > before["flow_cache"]["invalidated"]
+    to_moved = flows_matching(after, in_port=0, eth_dst=mac.upper(), icmp_type=8)
+    assert len(to_moved) == 1 and to_moved[0]["actions"] == "output:2"
