@@ -19,6 +19,7 @@
 #define DEFAULT_TUNNEL_BUCKET 128
 #define DEFAULT_VPORT_BUCKET 16
 #define DEFAULT_MAC_TABLE 65536
+#define DEFAULT_ARP_TABLE 4096
 #define DEFAULT_SLEEP_MAX_US 200
 #define DEFAULT_DESC 1024
 
@@ -99,7 +100,7 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 						NULL};
 	static const char *const sp_fields[] = {"sim_threads", "upcall_ring_size", "global_bucket",
 						"tunnel_bucket", "vport_bucket", "mac_table_size",
-						NULL};
+						"arp_table_size", NULL};
 	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
 	json_t *root, *jports, *jp, *fc, *sp;
 	char topo[CONFIG_PATH_LEN], dir[CONFIG_PATH_LEN];
@@ -202,6 +203,9 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 	if (ret == 0)
 		ret = load_section_uint(&ctx, sp, "slow_path", "mac_table_size", 64, 1u << 24,
 					DEFAULT_MAC_TABLE, &cfg->mac_table_size);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "arp_table_size", 64, 1u << 20,
+					DEFAULT_ARP_TABLE, &cfg->arp_table_size);
 	json_decref(sp);
 	if (ret != 0)
 		goto out;

@@ -52,6 +52,7 @@ struct kairo_config {
 	uint32_t tunnel_bucket;
 	uint32_t vport_bucket;
 	uint32_t mac_table_size;
+	uint32_t arp_table_size;
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
 };

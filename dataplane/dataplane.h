@@ -45,6 +45,7 @@ struct kairo_dp {
 	struct topology *topo;
 	struct flow_cache *cache;
 	struct mac_table *macs;
+	struct arp_table *arps;
 	struct upcall_channel *upcall;
 	struct upcall_channel_config upcall_cfg;
 	struct sim_thread sim;

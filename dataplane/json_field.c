@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "json_field.h"
 
@@ -150,5 +152,91 @@ json_field_array(struct json_ctx *ctx, const json_t *obj, const char *path, cons
 	if (!json_is_array(v))
 		return json_field_error(ctx, p, "must be an array");
 	*out = v;
+	return 0;
+}
+
+static int
+parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*out = a.s_addr;
+	return 0;
+}
+
+int
+json_field_ipv4(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+		const char *def, bool required, uint32_t *out)
+{
+	char s[64], p[256];
+	int ret;
+
+	s[0] = '\0';
+	if ((ret = json_field_string(ctx, obj, path, key, def, required, s, sizeof(s))) != 0)
+		return ret;
+	if (s[0] == '\0')
+		return 0;
+	field_path(p, sizeof(p), path, key);
+	if (parse_ipv4(s, out) != 0)
+		return json_field_error(ctx, p, "\"%s\" is not an IPv4 address", s);
+	return 0;
+}
+
+int
+json_field_cidr(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+		const char *def, bool required, uint32_t *prefix, uint8_t *len)
+{
+	char s[64], p[256], *slash, *end;
+	unsigned long l = 32;
+	uint32_t a, mask;
+	int ret;
+
+	s[0] = '\0';
+	if ((ret = json_field_string(ctx, obj, path, key, def, required, s, sizeof(s))) != 0)
+		return ret;
+	if (s[0] == '\0')
+		return 0;
+	field_path(p, sizeof(p), path, key);
+	slash = strchr(s, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		l = strtoul(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || l > 32)
+			return json_field_error(ctx, p, "\"%s/%s\": prefix length must be 0 to 32", s,
+						slash + 1);
+	}
+	if (parse_ipv4(s, &a) != 0)
+		return json_field_error(ctx, p, "\"%s\" is not an IPv4 address or CIDR", s);
+	mask = l == 0 ? 0 : ~0u << (32 - l);
+	*prefix = htonl(ntohl(a) & mask);
+	*len = (uint8_t)l;
+	return 0;
+}
+
+int
+json_field_mac(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+	       uint8_t out[6], bool *present)
+{
+	char s[64], p[256];
+	unsigned int b[6];
+	int ret, i, n = 0;
+
+	s[0] = '\0';
+	*present = false;
+	if ((ret = json_field_string(ctx, obj, path, key, NULL, false, s, sizeof(s))) != 0)
+		return ret;
+	if (s[0] == '\0')
+		return 0;
+	field_path(p, sizeof(p), path, key);
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) !=
+		    6 || s[n] != '\0')
+		return json_field_error(ctx, p, "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)", s);
+	if (b[0] & 1)
+		return json_field_error(ctx, p, "\"%s\" is a multicast address", s);
+	for (i = 0; i < 6; i++)
+		out[i] = (uint8_t)b[i];
+	*present = true;
 	return 0;
 }

@@ -41,4 +41,14 @@ int json_field_string(struct json_ctx *ctx, const json_t *obj, const char *path,
 int json_field_array(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
 		     bool required, json_t **out);
 
+/* "10.0.0.1" into a network-order address. */
+int json_field_ipv4(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+		    const char *def, bool required, uint32_t *out);
+/* "10.0.0.0/24" into a network-order prefix, masked, and its length. "10.0.0.1" means /32. */
+int json_field_cidr(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+		    const char *def, bool required, uint32_t *prefix, uint8_t *len);
+/* "02:00:00:00:00:01"; absent leaves out untouched and sets *present false. */
+int json_field_mac(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+		   uint8_t out[6], bool *present);
+
 #endif

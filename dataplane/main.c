@@ -6,10 +6,12 @@
  *
  * The configuration and the topology are read and checked before EAL starts,
  * so a bad file is refused without touching a device.  SIGUSR1 prints the
- * datapath view with its flows (and writes --stats-json); SIGINT/SIGTERM stop
- * the daemon, after the packets already inside it have left.
+ * datapath view with its flows (and writes --stats-json); SIGHUP reads the
+ * topology file again and applies what changed; SIGINT/SIGTERM stop the
+ * daemon, after the packets already inside it have left.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@ RTE_LOG_REGISTER(kairo_logtype_dataplane, kairo.dataplane, INFO);
 
 static volatile sig_atomic_t quit_signal;
 static volatile sig_atomic_t dump_signal;
+static volatile sig_atomic_t reload_signal;
 
 struct app_options {
 	const char *config;
@@ -48,6 +51,8 @@ on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		dump_signal = 1;
+	else if (sig == SIGHUP)
+		reload_signal = 1;
 	else
 		quit_signal = 1;
 }
@@ -139,19 +144,33 @@ dump_views(void *arg, FILE *out)
 	rename(tmp, d->stats_json);
 }
 
+/*
+ * Read the topology file again.  A bad file changes nothing: the error is
+ * logged and forwarding goes on with the snapshot in use.
+ */
+static void
+reload_topology(struct kairo_dp *dp, uint64_t *version)
+{
+	char err[1024];
+	struct topology *t = load_topology(dp, true, err, sizeof(err));
+
+	if (t == NULL) {
+		DP_LOG(ERR, "topology not reloaded, version %" PRIu64 " stays in use: %s", *version,
+		       err);
+		return;
+	}
+	t->version = ++*version;
+	DP_LOG(INFO, "topology version %" PRIu64 " read from %s", t->version,
+	       dp->cfg.topology_file);
+	sim_thread_set_topology(&dp->sim, t);
+}
+
 static int
 setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 {
 	unsigned int lcore, i = 0, k = 0;
 	uint16_t p, q;
 
-	if (rte_lcore_count() < dp->cfg.workers + 1) {
-		snprintf(err, errlen,
-			 "%s: workers: %u worker lcores asked for, but EAL has %u lcore(s) besides "
-			 "the main one (give more with -l)",
-			 dp->cfg.file, dp->cfg.workers, rte_lcore_count() - 1);
-		return -EINVAL;
-	}
 	dp->n_workers = dp->cfg.workers;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		struct worker *w;
@@ -216,6 +235,14 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	unsigned int i;
 	int ret;
 
+	/* Checked before anything is allocated: the cheap mistakes are named first. */
+	if (rte_lcore_count() < dp->cfg.workers + 1) {
+		snprintf(err, errlen,
+			 "%s: workers: %u worker lcores asked for, but EAL has %u lcore(s) besides "
+			 "the main one (give more with -l)",
+			 dp->cfg.file, dp->cfg.workers, rte_lcore_count() - 1);
+		return -EINVAL;
+	}
 	dp->n_workers = dp->cfg.workers;
 	dp->pool = rte_pktmbuf_pool_create("kairo_mbufs", dp->cfg.mbufs, 256,
 					   RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
@@ -239,6 +266,7 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	dp->macs = mac_table_create("mactable", dp->cfg.mac_table_size, socket);
+	dp->arps = arp_table_create("arptable", dp->cfg.arp_table_size, socket);
 	dp->upcall_cfg = (struct upcall_channel_config){
 		.n_sim = dp->cfg.sim_threads,
 		.n_workers = dp->cfg.workers,
@@ -249,8 +277,8 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 		.socket_id = socket,
 	};
 	dp->upcall = upcall_channel_create(&dp->upcall_cfg);
-	if (dp->macs == NULL || dp->upcall == NULL) {
-		snprintf(err, errlen, "cannot create the MAC table or the upcall rings: %s",
+	if (dp->macs == NULL || dp->arps == NULL || dp->upcall == NULL) {
+		snprintf(err, errlen, "cannot create the MAC or ARP table or the upcall rings: %s",
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -263,8 +291,12 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	dp->sim.upcall = dp->upcall;
 	dp->sim.cache = dp->cache;
 	dp->sim.macs = dp->macs;
+	dp->sim.arps = dp->arps;
+	dp->sim.parse.vxlan_udp_port = dp->cfg.vxlan_port;
 	dp->sim.pool = dp->pool;
+	/* From here on the simulation thread owns the snapshot (it replaces and frees it). */
 	dp->sim.topo = dp->topo;
+	dp->topo = NULL;
 	flow_cache_set_removed_cb(dp->cache, sim_flow_removed, &dp->sim);
 	return setup_workers(dp, err, errlen);
 }
@@ -301,8 +333,11 @@ teardown(struct kairo_dp *dp)
 		rte_free(dp->workers[i]);
 	upcall_channel_destroy(dp->upcall);
 	mac_table_destroy(dp->macs);
+	arp_table_destroy(dp->arps);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
+	topology_free(dp->sim.topo);
+	topology_free(dp->sim.next_topo);
 	rte_mempool_free(dp->pool);
 }
 
@@ -313,6 +348,7 @@ main(int argc, char **argv)
 	struct app_options opt = {0};
 	struct dump_ctx dump = {.dp = &dp};
 	struct topology *check;
+	uint64_t topo_version = 1;
 	char err[1024];
 	int sep, ret;
 	unsigned int w, waited;
@@ -348,6 +384,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
 
 	if (setup_dataplane(&dp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
@@ -367,8 +404,9 @@ main(int argc, char **argv)
 	dp.control.rx_enabled = true;
 	for (w = 0; w < dp.n_workers; w++)
 		rte_eal_remote_launch(worker_main, dp.workers[w], dp.workers[w]->lcore_id);
-	DP_LOG(INFO, "forwarding: %u port(s), %u worker(s), %u bridge(s), flow cache %u",
-	       dp.n_ports, dp.n_workers, dp.topo->n_bridges, dp.cfg.flow_capacity);
+	DP_LOG(INFO, "forwarding: %u port(s), %u worker(s), %u bridge(s), %u router(s), flow cache %u",
+	       dp.n_ports, dp.n_workers, dp.sim.topo->n_bridges, dp.sim.topo->n_routers,
+	       dp.cfg.flow_capacity);
 	printf("kairod: ready\n");
 	fflush(stdout);
 
@@ -377,6 +415,10 @@ main(int argc, char **argv)
 		if (dump_signal) {
 			dump_signal = 0;
 			sim_thread_request_dump(&dp.sim, stdout);
+		}
+		if (reload_signal) {
+			reload_signal = 0;
+			reload_topology(&dp, &topo_version);
 		}
 	}
 

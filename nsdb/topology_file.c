@@ -1,25 +1,52 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The embedded topology store: one JSON file.
+ * The embedded topology store: one JSON file (format: config/README.md).
  *
  *   {
- *     "bridges": [ { "id": "b1", "name": "demo", "admin_state_up": true,
- *                    "mac_aging_s": 300,
- *                    "ports": [ { "id": "b1-p1", "admin_state_up": true } ] } ],
+ *     "bridges": [ { "id": "b1", "name": "demo", "admin_state_up": true, "mac_aging_s": 300,
+ *                    "ports": [ { "id": "b1-p1" }, { "id": "b1-p2", "peer": "r1-p1" } ] } ],
+ *     "routers": [ { "id": "r1",
+ *                    "ports": [ { "id": "r1-p1", "address": "10.0.1.1",
+ *                                 "network": "10.0.1.0/24", "mac": "02:00:00:00:01:01" } ],
+ *                    "routes": [ { "dst": "0.0.0.0/0", "gateway": "10.0.1.254",
+ *                                  "port": "r1-p1" } ] } ],
  *     "bindings": [ { "port": "b1-p1", "interface": "vm1" } ]
  *   }
  *
- * A binding ties an exterior virtual port to a local interface (a port in the
- * daemon config), as `host host0 add binding port ... interface ...` does in
- * midonet-cli.
+ * A binding ties an exterior port to a local interface (a port in the daemon
+ * config), as `host host0 add binding port ... interface ...` does in
+ * midonet-cli; "peer" links two interior ports, as `port ... set peer ...`.
+ * Every router port's network becomes a connected route.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_field.h"
 #include "topology_store.h"
+
+/* Field paths in messages ("routers[0].routes[3].gateway"): long enough for any we build. */
+#define PATH_LEN 256
+
+/* "bridges[0]" + ".ports[2]": a field's path for messages (vsnprintf: cut at PATH_LEN, never overflow). */
+static void __attribute__((format(printf, 3, 4)))
+subpath(char *out, const char *base, const char *fmt, ...)
+{
+	size_t n = (size_t)snprintf(out, PATH_LEN, "%s", base);
+	va_list ap;
+
+	if (n >= PATH_LEN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + n, PATH_LEN - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Router port MACs not given in the file: locally administered, from the port index. */
+#define ROUTER_MAC_OUI0 0x02
+#define ROUTER_MAC_OUI1 0x6b
 
 void
 topology_free(struct topology *t)
@@ -30,7 +57,12 @@ topology_free(struct topology *t)
 		return;
 	for (i = 0; i < t->n_bridges; i++)
 		free(t->bridges[i].ports);
+	for (i = 0; i < t->n_routers; i++) {
+		free(t->routers[i].ports);
+		free(t->routers[i].routes);
+	}
 	free(t->bridges);
+	free(t->routers);
 	free(t->ports);
 	free(t);
 }
@@ -46,34 +78,152 @@ find_port(const struct topology *t, const char *id)
 	return -1;
 }
 
-static int
+static bool
 id_taken(const struct topology *t, const char *id)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->n_bridges; i++)
 		if (strcmp(t->bridges[i].id, id) == 0)
-			return 1;
+			return true;
+	for (i = 0; i < t->n_routers; i++)
+		if (strcmp(t->routers[i].id, id) == 0)
+			return true;
 	return find_port(t, id) >= 0;
 }
 
+/* Peers name ports that may come later in the file: kept by name until all are loaded. */
+struct pending_peer {
+	uint32_t port;
+	char peer[TOPO_ID_LEN];
+	char path[PATH_LEN];
+};
+
+struct load_state {
+	struct json_ctx *ctx;
+	struct topology *t;
+	struct pending_peer *peers;
+	uint32_t n_peers;
+};
+
 static int
-load_bridge(struct json_ctx *ctx, struct topology *t, const json_t *jb, uint32_t bi)
+load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t device_type,
+	  uint32_t device, uint32_t *index)
 {
-	static const char *const bridge_fields[] = {"id", "name", "admin_state_up", "mac_aging_s",
-						    "ports", NULL};
-	static const char *const port_fields[] = {"id", "admin_state_up", NULL};
-	struct topo_bridge *b = &t->bridges[bi];
-	char path[128], ppath[160];
-	json_t *jports, *jp;
-	uint64_t aging;
+	static const char *const bridge_port_fields[] = {"id", "admin_state_up", "peer", NULL};
+	static const char *const router_port_fields[] = {"id", "admin_state_up", "peer", "address",
+							 "network", "mac", "mtu", NULL};
+	struct json_ctx *ctx = ls->ctx;
+	struct topology *t = ls->t;
+	struct topo_port *p, *np;
+	char fpath[PATH_LEN], peer[TOPO_ID_LEN];
+	bool has_mac;
+	uint64_t mtu;
+	int ret;
+
+	if (!json_is_object(jp))
+		return json_field_error(ctx, path, "must be an object");
+	np = realloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
+	if (np == NULL)
+		return json_field_error(ctx, path, "out of memory");
+	t->ports = np;
+	p = &t->ports[t->n_ports];
+	memset(p, 0, sizeof(*p));
+	peer[0] = '\0';
+	ret = json_field_only(ctx, jp, path, device_type == TOPO_DEVICE_ROUTER ?
+				  router_port_fields : bridge_port_fields);
+	if (ret == 0)
+		ret = json_field_string(ctx, jp, path, "id", NULL, true, p->id, sizeof(p->id));
+	if (ret == 0)
+		ret = json_field_bool(ctx, jp, path, "admin_state_up", true, &p->admin_up);
+	if (ret == 0)
+		ret = json_field_string(ctx, jp, path, "peer", NULL, false, peer, sizeof(peer));
+	if (ret != 0)
+		return ret;
+	subpath(fpath, path, ".id");
+	if (id_taken(t, p->id))
+		return json_field_error(ctx, fpath, "duplicate id \"%s\"", p->id);
+	p->index = t->n_ports;
+	p->device_type = device_type;
+	p->device = device;
+	p->dpdk_port = TOPO_NO_DPDK_PORT;
+	p->peer = TOPO_NO_INDEX;
+	if (device_type == TOPO_DEVICE_ROUTER) {
+		if ((ret = json_field_ipv4(ctx, jp, path, "address", NULL, true, &p->ip)) != 0 ||
+		    (ret = json_field_cidr(ctx, jp, path, "network", NULL, true, &p->net,
+					   &p->prefix_len)) != 0 ||
+		    (ret = json_field_mac(ctx, jp, path, "mac", p->mac.addr_bytes, &has_mac)) != 0 ||
+		    (ret = json_field_uint(ctx, jp, path, "mtu", 68, 9600, ROUTER_PORT_MTU_DEFAULT,
+					   false, &mtu)) != 0)
+			return ret;
+		if (!ipv4_in_prefix(p->ip, p->net, p->prefix_len)) {
+			subpath(fpath, path, ".address");
+			return json_field_error(ctx, fpath, "not inside the port's network");
+		}
+		if (!has_mac) {
+			uint8_t m[6] = {ROUTER_MAC_OUI0, ROUTER_MAC_OUI1, 0, (uint8_t)(p->index >> 16),
+					(uint8_t)(p->index >> 8), (uint8_t)p->index};
+
+			memcpy(p->mac.addr_bytes, m, sizeof(m));
+		}
+		p->mtu = (uint16_t)mtu;
+	}
+	if (peer[0] != '\0') {
+		struct pending_peer *pp = realloc(ls->peers, (ls->n_peers + 1) * sizeof(*pp));
+
+		if (pp == NULL)
+			return json_field_error(ctx, path, "out of memory");
+		ls->peers = pp;
+		pp[ls->n_peers].port = p->index;
+		snprintf(pp[ls->n_peers].peer, sizeof(pp[ls->n_peers].peer), "%s", peer);
+		subpath(pp[ls->n_peers].path, path, ".peer");
+		ls->n_peers++;
+	}
+	*index = p->index;
+	t->n_ports++;
+	return 0;
+}
+
+static int
+load_ports(struct load_state *ls, const json_t *jports, const char *path, uint8_t device_type,
+	   uint32_t device, uint32_t **ports, uint32_t *n_ports)
+{
+	char ppath[PATH_LEN];
+	json_t *jp;
 	size_t i;
+	int ret;
+
+	if (jports == NULL)
+		return 0;
+	*ports = calloc(json_array_size(jports) + 1, sizeof(uint32_t));
+	if (*ports == NULL)
+		return json_field_error(ls->ctx, path, "out of memory");
+	json_array_foreach(jports, i, jp) {
+		subpath(ppath, path, ".ports[%zu]", i);
+		if ((ret = load_port(ls, jp, ppath, device_type, device, &(*ports)[*n_ports])) != 0)
+			return ret;
+		(*n_ports)++;
+	}
+	return 0;
+}
+
+static int
+load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
+{
+	static const char *const fields[] = {"id", "name", "admin_state_up", "mac_aging_s", "ports",
+					     NULL};
+	struct json_ctx *ctx = ls->ctx;
+	struct topology *t = ls->t;
+	struct topo_bridge *b = &t->bridges[bi];
+	char path[PATH_LEN], fpath[PATH_LEN];
+	json_t *jports;
+	uint64_t aging;
 	int ret;
 
 	snprintf(path, sizeof(path), "bridges[%u]", bi);
 	if (!json_is_object(jb))
 		return json_field_error(ctx, path, "must be an object");
-	if ((ret = json_field_only(ctx, jb, path, bridge_fields)) != 0 ||
+	if ((ret = json_field_only(ctx, jb, path, fields)) != 0 ||
 	    (ret = json_field_string(ctx, jb, path, "id", NULL, true, b->id, sizeof(b->id))) != 0 ||
 	    (ret = json_field_string(ctx, jb, path, "name", b->id, false, b->name,
 				     sizeof(b->name))) != 0 ||
@@ -83,44 +233,173 @@ load_bridge(struct json_ctx *ctx, struct topology *t, const json_t *jb, uint32_t
 	    (ret = json_field_array(ctx, jb, path, "ports", false, &jports)) != 0)
 		return ret;
 	if (id_taken(t, b->id)) {
-		snprintf(ppath, sizeof(ppath), "%s.id", path);
-		return json_field_error(ctx, ppath, "duplicate id \"%s\"", b->id);
+		subpath(fpath, path, ".id");
+		return json_field_error(ctx, fpath, "duplicate id \"%s\"", b->id);
 	}
 	b->index = bi;
 	b->mac_aging_s = (uint32_t)aging;
 	t->n_bridges = bi + 1;
-	if (jports == NULL)
-		return 0;
-	b->ports = calloc(json_array_size(jports) ? json_array_size(jports) : 1, sizeof(uint32_t));
-	if (b->ports == NULL)
-		return json_field_error(ctx, path, "out of memory");
-	json_array_foreach(jports, i, jp) {
-		struct topo_port *p;
-		struct topo_port *np = realloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
+	return load_ports(ls, jports, path, TOPO_DEVICE_BRIDGE, bi, &b->ports, &b->n_ports);
+}
 
-		if (np == NULL)
-			return json_field_error(ctx, path, "out of memory");
-		t->ports = np;
-		p = &t->ports[t->n_ports];
-		memset(p, 0, sizeof(*p));
-		snprintf(ppath, sizeof(ppath), "%s.ports[%zu]", path, i);
-		if (!json_is_object(jp))
-			return json_field_error(ctx, ppath, "must be an object");
-		if ((ret = json_field_only(ctx, jp, ppath, port_fields)) != 0 ||
-		    (ret = json_field_string(ctx, jp, ppath, "id", NULL, true, p->id,
-					     sizeof(p->id))) != 0 ||
-		    (ret = json_field_bool(ctx, jp, ppath, "admin_state_up", true,
-					   &p->admin_up)) != 0)
-			return ret;
-		if (id_taken(t, p->id)) {
-			snprintf(ppath + strlen(ppath), sizeof(ppath) - strlen(ppath), ".id");
-			return json_field_error(ctx, ppath, "duplicate id \"%s\"", p->id);
+static int
+load_route(struct load_state *ls, const json_t *jr, const char *path, struct topo_router *r,
+	   struct topo_route *rt)
+{
+	static const char *const fields[] = {"id", "type", "src", "dst", "gateway", "port",
+					     "weight", NULL};
+	struct json_ctx *ctx = ls->ctx;
+	struct topology *t = ls->t;
+	char type[16], port[TOPO_ID_LEN], fpath[PATH_LEN];
+	uint64_t weight;
+	int ret, pi;
+
+	if (!json_is_object(jr))
+		return json_field_error(ctx, path, "must be an object");
+	memset(rt, 0, sizeof(*rt));
+	port[0] = '\0';
+	if ((ret = json_field_only(ctx, jr, path, fields)) != 0 ||
+	    (ret = json_field_string(ctx, jr, path, "id", "", false, rt->id, sizeof(rt->id))) != 0 ||
+	    (ret = json_field_string(ctx, jr, path, "type", "normal", false, type,
+				     sizeof(type))) != 0 ||
+	    (ret = json_field_cidr(ctx, jr, path, "src", "0.0.0.0/0", false, &rt->src,
+				   &rt->src_len)) != 0 ||
+	    (ret = json_field_cidr(ctx, jr, path, "dst", NULL, true, &rt->dst, &rt->dst_len)) != 0 ||
+	    (ret = json_field_ipv4(ctx, jr, path, "gateway", NULL, false, &rt->gateway)) != 0 ||
+	    (ret = json_field_string(ctx, jr, path, "port", NULL, false, port, sizeof(port))) != 0 ||
+	    (ret = json_field_uint(ctx, jr, path, "weight", 0, UINT32_MAX, ROUTE_WEIGHT_DEFAULT,
+				   false, &weight)) != 0)
+		return ret;
+	rt->weight = (uint32_t)weight;
+	subpath(fpath, path, ".type");
+	if (strcmp(type, "normal") == 0)
+		rt->type = ROUTE_NORMAL;
+	else if (strcmp(type, "blackhole") == 0)
+		rt->type = ROUTE_BLACKHOLE;
+	else if (strcmp(type, "reject") == 0)
+		rt->type = ROUTE_REJECT;
+	else
+		return json_field_error(ctx, fpath,
+					"\"%s\" is not a route type (normal, blackhole, reject)", type);
+	rt->port = TOPO_NO_INDEX;
+	subpath(fpath, path, ".port");
+	if (rt->type == ROUTE_NORMAL && port[0] == '\0')
+		return json_field_error(ctx, fpath, "missing (a normal route needs an egress port)");
+	if (port[0] != '\0') {
+		pi = find_port(t, port);
+		if (pi < 0 || t->ports[pi].device_type != TOPO_DEVICE_ROUTER ||
+		    t->ports[pi].device != r->index)
+			return json_field_error(ctx, fpath, "\"%s\" is not a port of router \"%s\"",
+						port, r->id);
+		rt->port = (uint32_t)pi;
+	}
+	return 0;
+}
+
+/* Longest destination prefix first, then highest weight: the order route_lookup scans in. */
+static int
+route_cmp(const void *a, const void *b)
+{
+	const struct topo_route *x = a, *y = b;
+
+	if (x->dst_len != y->dst_len)
+		return y->dst_len - x->dst_len;
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return x->src_len != y->src_len ? y->src_len - x->src_len : 0;
+}
+
+static int
+load_router(struct load_state *ls, const json_t *jr, uint32_t ri)
+{
+	static const char *const fields[] = {"id", "name", "admin_state_up", "ports", "routes", NULL};
+	struct json_ctx *ctx = ls->ctx;
+	struct topology *t = ls->t;
+	struct topo_router *r = &t->routers[ri];
+	char path[PATH_LEN], fpath[PATH_LEN];
+	json_t *jports, *jroutes, *v;
+	uint32_t i, n_cfg;
+	size_t k;
+	int ret;
+
+	snprintf(path, sizeof(path), "routers[%u]", ri);
+	if (!json_is_object(jr))
+		return json_field_error(ctx, path, "must be an object");
+	if ((ret = json_field_only(ctx, jr, path, fields)) != 0 ||
+	    (ret = json_field_string(ctx, jr, path, "id", NULL, true, r->id, sizeof(r->id))) != 0 ||
+	    (ret = json_field_string(ctx, jr, path, "name", r->id, false, r->name,
+				     sizeof(r->name))) != 0 ||
+	    (ret = json_field_bool(ctx, jr, path, "admin_state_up", true, &r->admin_up)) != 0 ||
+	    (ret = json_field_array(ctx, jr, path, "ports", false, &jports)) != 0 ||
+	    (ret = json_field_array(ctx, jr, path, "routes", false, &jroutes)) != 0)
+		return ret;
+	if (id_taken(t, r->id)) {
+		subpath(fpath, path, ".id");
+		return json_field_error(ctx, fpath, "duplicate id \"%s\"", r->id);
+	}
+	r->index = ri;
+	t->n_routers = ri + 1;
+	if ((ret = load_ports(ls, jports, path, TOPO_DEVICE_ROUTER, ri, &r->ports, &r->n_ports)) != 0)
+		return ret;
+	n_cfg = jroutes != NULL ? (uint32_t)json_array_size(jroutes) : 0;
+	r->routes = calloc(n_cfg + r->n_ports + 1, sizeof(*r->routes));
+	if (r->routes == NULL)
+		return json_field_error(ctx, path, "out of memory");
+	if (jroutes != NULL) {
+		json_array_foreach(jroutes, k, v) {
+			subpath(fpath, path, ".routes[%zu]", k);
+			if ((ret = load_route(ls, v, fpath, r, &r->routes[r->n_routes])) != 0)
+				return ret;
+			r->n_routes++;
 		}
-		p->index = t->n_ports;
-		p->device = bi;
-		p->dpdk_port = TOPO_NO_DPDK_PORT;
-		b->ports[b->n_ports++] = p->index;
-		t->n_ports++;
+	}
+	/* Each port's network is reachable on-link through it: MidoNet adds this route itself. */
+	for (i = 0; i < r->n_ports; i++) {
+		const struct topo_port *p = &t->ports[r->ports[i]];
+		struct topo_route *rt = &r->routes[r->n_routes++];
+
+		memset(rt, 0, sizeof(*rt));
+		snprintf(rt->id, sizeof(rt->id), "connected:%.50s", p->id);
+		rt->type = ROUTE_NORMAL;
+		rt->dst = p->net;
+		rt->dst_len = p->prefix_len;
+		rt->port = p->index;
+		rt->weight = ROUTE_WEIGHT_DEFAULT;
+		rt->connected = true;
+	}
+	qsort(r->routes, r->n_routes, sizeof(*r->routes), route_cmp);
+	for (i = 0; i < r->n_routes; i++)
+		r->routes[i].index = t->n_routes++;
+	return 0;
+}
+
+static int
+resolve_peers(struct load_state *ls)
+{
+	struct topology *t = ls->t;
+	uint32_t i;
+
+	for (i = 0; i < ls->n_peers; i++) {
+		struct pending_peer *pp = &ls->peers[i];
+		struct topo_port *a = &t->ports[pp->port], *b;
+		int pi = find_port(t, pp->peer);
+
+		if (pi < 0)
+			return json_field_error(ls->ctx, pp->path, "no port with id \"%s\"", pp->peer);
+		b = &t->ports[pi];
+		if (b == a)
+			return json_field_error(ls->ctx, pp->path, "a port cannot be its own peer");
+		if (a->device_type == TOPO_DEVICE_BRIDGE && b->device_type == TOPO_DEVICE_BRIDGE)
+			return json_field_error(ls->ctx, pp->path,
+						"bridge-to-bridge links are not supported: link a "
+						"bridge to a router port");
+		if ((a->peer != TOPO_NO_INDEX && a->peer != b->index) ||
+		    (b->peer != TOPO_NO_INDEX && b->peer != a->index))
+			return json_field_error(ls->ctx, pp->path,
+						"\"%s\" or \"%s\" is already linked elsewhere", a->id,
+						b->id);
+		a->peer = b->index;
+		b->peer = a->index;
 	}
 	return 0;
 }
@@ -130,7 +409,7 @@ load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t 
 	     const struct local_interface *ifs, unsigned int n_ifs)
 {
 	static const char *const fields[] = {"port", "interface", NULL};
-	char path[64], fpath[96], port_id[TOPO_ID_LEN], iface[TOPO_NAME_LEN];
+	char path[PATH_LEN], fpath[PATH_LEN], port_id[TOPO_ID_LEN], iface[TOPO_NAME_LEN];
 	struct topo_port *p;
 	unsigned int i;
 	int ret, pi;
@@ -145,20 +424,21 @@ load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t 
 				     sizeof(iface))) != 0)
 		return ret;
 	pi = find_port(t, port_id);
-	if (pi < 0) {
-		snprintf(fpath, sizeof(fpath), "%s.port", path);
+	subpath(fpath, path, ".port");
+	if (pi < 0)
 		return json_field_error(ctx, fpath, "no port with id \"%s\"", port_id);
-	}
 	p = &t->ports[pi];
-	if (p->interface[0] != '\0') {
-		snprintf(fpath, sizeof(fpath), "%s.port", path);
+	if (p->interface[0] != '\0')
 		return json_field_error(ctx, fpath, "port \"%s\" is already bound to \"%s\"",
 					port_id, p->interface);
-	}
+	if (p->peer != TOPO_NO_INDEX)
+		return json_field_error(ctx, fpath,
+					"port \"%s\" is interior (linked to \"%s\"): only exterior "
+					"ports are bound", port_id, t->ports[p->peer].id);
 	for (i = 0; i < n_ifs; i++)
 		if (strcmp(ifs[i].name, iface) == 0)
 			break;
-	snprintf(fpath, sizeof(fpath), "%s.interface", path);
+	subpath(fpath, path, ".interface");
 	if (i == n_ifs)
 		return json_field_error(ctx, fpath,
 					"no local interface \"%s\" (names come from the daemon "
@@ -179,9 +459,10 @@ struct topology *
 topology_file_load(const char *path, const struct local_interface *ifs, unsigned int n_ifs,
 		   char *err, size_t errlen)
 {
-	static const char *const top_fields[] = {"bridges", "bindings", NULL};
+	static const char *const top_fields[] = {"bridges", "routers", "bindings", NULL};
 	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
-	json_t *root, *jbridges, *jbindings, *v;
+	struct load_state ls = {.ctx = &ctx};
+	json_t *root, *jbridges, *jrouters, *jbindings, *v;
 	struct topology *t;
 	size_t i;
 	int ret = 0;
@@ -195,29 +476,41 @@ topology_file_load(const char *path, const struct local_interface *ifs, unsigned
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
+	ls.t = t;
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		t->vport_of_dpdk[i] = TOPO_NO_INDEX;
 	if ((ret = json_field_only(&ctx, root, "", top_fields)) != 0 ||
-	    (ret = json_field_array(&ctx, root, "", "bridges", true, &jbridges)) != 0 ||
+	    (ret = json_field_array(&ctx, root, "", "bridges", false, &jbridges)) != 0 ||
+	    (ret = json_field_array(&ctx, root, "", "routers", false, &jrouters)) != 0 ||
 	    (ret = json_field_array(&ctx, root, "", "bindings", false, &jbindings)) != 0)
 		goto out;
-	t->bridges = calloc(json_array_size(jbridges) + 1, sizeof(*t->bridges));
-	if (t->bridges == NULL) {
-		ret = json_field_error(&ctx, "bridges", "out of memory");
+	if (jbridges == NULL && jrouters == NULL) {
+		ret = json_field_error(&ctx, "(top level)", "no \"bridges\" and no \"routers\"");
 		goto out;
 	}
-	json_array_foreach(jbridges, i, v) {
-		if ((ret = load_bridge(&ctx, t, v, (uint32_t)i)) != 0)
-			goto out;
+	t->bridges = calloc((jbridges ? json_array_size(jbridges) : 0) + 1, sizeof(*t->bridges));
+	t->routers = calloc((jrouters ? json_array_size(jrouters) : 0) + 1, sizeof(*t->routers));
+	if (t->bridges == NULL || t->routers == NULL) {
+		ret = json_field_error(&ctx, "(top level)", "out of memory");
+		goto out;
 	}
-	if (jbindings != NULL) {
-		json_array_foreach(jbindings, i, v) {
+	if (jbridges != NULL)
+		json_array_foreach(jbridges, i, v)
+			if ((ret = load_bridge(&ls, v, (uint32_t)i)) != 0)
+				goto out;
+	if (jrouters != NULL)
+		json_array_foreach(jrouters, i, v)
+			if ((ret = load_router(&ls, v, (uint32_t)i)) != 0)
+				goto out;
+	if ((ret = resolve_peers(&ls)) != 0)
+		goto out;
+	if (jbindings != NULL)
+		json_array_foreach(jbindings, i, v)
 			if ((ret = load_binding(&ctx, t, v, i, ifs, n_ifs)) != 0)
 				goto out;
-		}
-	}
 	t->version = 1;
 out:
+	free(ls.peers);
 	json_decref(root);
 	if (ret != 0) {
 		topology_free(t);

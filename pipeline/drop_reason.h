@@ -60,6 +60,24 @@
 	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \
 	X(NO_FLOOD_TARGET, "no_flood_target", "flood with no other port on the bridge")          \
 	X(BRIDGE_HAIRPIN, "bridge_hairpin", "destination MAC learned on the ingress port")       \
+	X(ROUTER_DOWN, "router_down", "router administratively down")                            \
+	X(NOT_FOR_ROUTER, "not_for_router", "frame to a MAC that is not the router port's")      \
+	X(ROUTER_NOT_IPV4, "router_not_ipv4", "neither IPv4 nor ARP: not routed")                \
+	X(ROUTER_LOCAL, "router_local", "to the router's own address, not an echo request")      \
+	X(ROUTER_CONSUMED, "router_consumed", "ARP or echo request for a router: answered there") \
+	X(ARP_NOT_FOR_US, "arp_not_for_us", "ARP for another address, seen by a router")         \
+	X(NO_ROUTE, "no_route", "no route to the destination (ICMP net unreachable sent)")       \
+	X(BLACKHOLE_ROUTE, "blackhole_route", "matched a blackhole route")                       \
+	X(REJECT_ROUTE, "reject_route", "matched a reject route (ICMP unreachable sent)")         \
+	X(TTL_EXPIRED, "ttl_expired", "TTL would reach 0 (ICMP time exceeded sent)")             \
+	X(FRAG_NEEDED, "frag_needed", "larger than the egress MTU with DF set (ICMP sent)")       \
+	X(MTU_EXCEEDED, "mtu_exceeded", "larger than the egress MTU, DF clear: not fragmented")  \
+	X(ARP_QUEUE_FULL, "arp_queue_full", "too many packets waiting on one ARP resolution")    \
+	X(ARP_UNRESOLVED, "arp_unresolved", "next hop did not answer ARP (host unreachable)")    \
+	X(ARP_TABLE_FULL, "arp_table_full", "no room for another ARP entry")                     \
+	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
+	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
+	  "flow holds")                                                                           \
 	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "tagged frame on a port that is not a trunk")
 
 enum drop_reason {

@@ -8,9 +8,11 @@
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "drop_reason.h"
+#include "flow_key.h"
 #include "flow_action.h"
 
 static struct flow_action *
@@ -83,6 +85,53 @@ int
 flow_actions_to_slow_path(struct flow_actions *acts)
 {
 	return flow_actions_append(acts, FLOW_ACTION_TO_SLOW_PATH) == NULL ? -ENOSPC : 0;
+}
+
+int
+flow_actions_check_ipv4(struct flow_actions *acts, uint8_t ttl_over, uint16_t mtu)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_CHECK_IPV4);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->check.ttl_over = ttl_over;
+	a->check.mtu = mtu;
+	return 0;
+}
+
+int
+flow_actions_dec_ttl(struct flow_actions *acts, uint8_t n)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_DEC_TTL);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->ttl_dec = n;
+	return 0;
+}
+
+static inline struct rte_ipv4_hdr *
+ipv4_header(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pkt_meta(m)->l3_ofs);
+}
+
+/*
+ * Lower the TTL by n and patch the header checksum instead of recomputing it
+ * (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m being the TTL/protocol word).
+ */
+static inline void
+ipv4_dec_ttl(struct rte_ipv4_hdr *ip, uint8_t n)
+{
+	uint16_t old = rte_be_to_cpu_16(*(const rte_be16_t *)&ip->time_to_live);
+	uint32_t sum;
+
+	ip->time_to_live -= n;
+	sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~old +
+	      rte_be_to_cpu_16(*(const rte_be16_t *)&ip->time_to_live);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 }
 
 /* Insert a tag after the MAC addresses; false when there is no headroom. */
@@ -173,6 +222,18 @@ flow_actions_execute(const struct flow_actions *acts, struct rte_mbuf *m,
 		case FLOW_ACTION_TO_SLOW_PATH:
 			/* Only valid before anything changed the packet; the simulation builds it so. */
 			return ACTION_SLOW_PATH;
+		case FLOW_ACTION_CHECK_IPV4: {
+			/* TTL and length are not in the key: what the cache cannot decide goes up. */
+			const struct rte_ipv4_hdr *ip = ipv4_header(m);
+
+			if (ip->time_to_live <= a->check.ttl_over ||
+			    rte_be_to_cpu_16(ip->total_length) > a->check.mtu)
+				return ACTION_SLOW_PATH;
+			break;
+		}
+		case FLOW_ACTION_DEC_TTL:
+			ipv4_dec_ttl(ipv4_header(m), a->ttl_dec);
+			break;
 		}
 	}
 dropped:
@@ -244,6 +305,13 @@ flow_actions_format(const struct flow_actions *acts, char *buf, size_t len)
 			break;
 		case FLOW_ACTION_TO_SLOW_PATH:
 			w = snprintf(buf + off, len - off, "%sslow_path", sep);
+			break;
+		case FLOW_ACTION_CHECK_IPV4:
+			w = snprintf(buf + off, len - off, "%scheck(ttl>%u,len<=%u)", sep,
+				     a->check.ttl_over, a->check.mtu);
+			break;
+		case FLOW_ACTION_DEC_TTL:
+			w = snprintf(buf + off, len - off, "%sdec_ttl:%u", sep, a->ttl_dec);
 			break;
 		}
 		if (w < 0)

@@ -30,6 +30,9 @@ enum flow_action_type {
 	FLOW_ACTION_PUSH_VLAN,      /* .vlan.tpid, .vlan.tci */
 	FLOW_ACTION_POP_VLAN,       /* outermost tag */
 	FLOW_ACTION_TO_SLOW_PATH,   /* hand the packet to the simulation */
+	FLOW_ACTION_CHECK_IPV4,     /* .check: TTL above ttl_over and length within mtu, else
+				     * to the slow path (before anything is changed) */
+	FLOW_ACTION_DEC_TTL,        /* .ttl_dec: routers crossed; IPv4 checksum updated */
 };
 
 struct flow_action {
@@ -43,6 +46,11 @@ struct flow_action {
 			uint16_t tpid; /* host order: 0x8100 or 0x88a8 */
 			uint16_t tci;  /* host order */
 		} vlan;
+		struct {
+			uint16_t mtu;    /* IPv4 total length allowed */
+			uint8_t ttl_over; /* the TTL must be greater than this */
+		} check;
+		uint8_t ttl_dec;
 	};
 } __rte_packed;
 
@@ -61,6 +69,8 @@ int flow_actions_set_eth(struct flow_actions *acts, int dst, const struct rte_et
 int flow_actions_push_vlan(struct flow_actions *acts, uint16_t tpid, uint16_t tci);
 int flow_actions_pop_vlan(struct flow_actions *acts);
 int flow_actions_to_slow_path(struct flow_actions *acts);
+int flow_actions_check_ipv4(struct flow_actions *acts, uint8_t ttl_over, uint16_t mtu);
+int flow_actions_dec_ttl(struct flow_actions *acts, uint8_t n);
 
 /*
  * Where executed actions put their packets: (port, mbuf) pairs the caller

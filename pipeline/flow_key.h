@@ -87,6 +87,14 @@ struct pkt_meta {
 	uint16_t out_port;     /* slow-path injections: where the worker sends it */
 	uint16_t worker;       /* index of the worker that received it */
 	uint32_t hash;         /* rte_hash signature of key, computed once on the worker */
+	uint8_t upcall_reason; /* enum upcall_reason: why the packet went to the slow path */
+};
+
+/* Why a packet is in the slow path (pipeline/upcall.h). */
+enum upcall_reason {
+	UPCALL_MISS = 0,     /* no flow for the key */
+	UPCALL_ACTION = 1,   /* a flow's check sent it up (TTL, MTU): simulate, do not install */
+	UPCALL_REQUEUED = 2, /* the simulation queued it (ARP) and runs it again: holds no tokens */
 };
 
 static inline struct pkt_meta *

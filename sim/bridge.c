@@ -1,60 +1,50 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Simulating a frame through a virtual bridge: MAC learning, forwarding to a
- * learned port, flooding unknown and multicast destinations.
+ * A frame through a virtual bridge: MAC learning, forwarding to the learned
+ * port, flooding unknown and multicast destinations.
+ *
+ * The MACs of router ports linked to the bridge are known without learning,
+ * as in MidoNet: a frame for a router is never flooded, and the router's own
+ * frames (which enter through that interior port) are not learned.
  */
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
 #include "flow_tags.h"
-#include "sim.h"
+#include "sim_walk.h"
 
+/* Out of every other up port: exterior ones output, interior ones carry it to their peer. */
 static void
-sim_tag(struct sim_result *res, uint64_t tag)
+bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in)
 {
-	if (res->n_tags < FLOW_TAGS_MAX)
-		res->tags[res->n_tags++] = tag;
-}
+	uint32_t i, before = c->res->actions.n_outputs;
+	bool outer = c->flooding;
 
-static void
-sim_drop(struct sim_result *res, enum drop_reason reason)
-{
-	res->actions.n = 0;
-	res->actions.n_outputs = 0;
-	flow_actions_drop(&res->actions, reason);
-}
-
-/* Every up, locally bound port of the bridge but the ingress one. */
-static void
-bridge_flood(const struct topology *t, const struct topo_bridge *b, uint32_t in_port,
-	     struct sim_result *res)
-{
-	uint32_t i;
-
+	c->flooding = true;
 	for (i = 0; i < b->n_ports; i++) {
-		const struct topo_port *p = &t->ports[b->ports[i]];
+		const struct topo_port *p = &c->t->ports[b->ports[i]];
 
-		if (p->index == in_port || !p->admin_up || p->dpdk_port == TOPO_NO_DPDK_PORT)
+		if (p->index == in->index || !p->admin_up)
 			continue;
-		if (flow_actions_output(&res->actions, p->dpdk_port) != 0) {
-			/* More ports than a cached action list holds: forward this packet, cache nothing. */
-			res->cacheable = false;
-			break;
-		}
+		if (p->dpdk_port == TOPO_NO_DPDK_PORT && p->peer == TOPO_NO_INDEX)
+			continue;
+		sim_port_egress(c, p);
 	}
-	if (res->actions.n_outputs == 0)
-		sim_drop(res, DROP_NO_FLOOD_TARGET);
+	c->flooding = outer;
+	if (c->res->actions.n_outputs == before && c->res->drop_reason == 0)
+		sim_drop(c, DROP_NO_FLOOD_TARGET);
 }
 
 static void
-bridge_learn(struct sim_thread *st, const struct topo_bridge *b, const struct flow_key *key,
-	     uint32_t in_port, uint64_t now, struct sim_result *res)
+bridge_learn(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in)
 {
+	struct sim_thread *st = c->st;
+	const struct rte_ether_addr *src = &c->cur.eth_src;
 	uint32_t entry;
 	int r;
 
-	r = mac_table_learn(st->macs, b->index, 0, &key->eth_src, in_port,
-			    (uint64_t)b->mac_aging_s * rte_get_tsc_hz(), now, &entry);
+	r = mac_table_learn(st->macs, b->index, 0, src, in->index,
+			    (uint64_t)b->mac_aging_s * rte_get_tsc_hz(), c->now, &entry);
 	if (r < 0) {
 		st->stats.mac_table_full++;
 		return;
@@ -66,77 +56,76 @@ bridge_learn(struct sim_thread *st, const struct topo_bridge *b, const struct fl
 		 * it there, are wrong.  Both are tagged with the MAC.
 		 */
 		st->stats.invalidations++;
-		flow_cache_invalidate_tag(st->cache, tag_mac(b->index, &key->eth_src));
+		flow_cache_invalidate_tag(st->cache, tag_mac(b->index, src));
 		if (r == MAC_LEARN_NEW)
 			st->stats.mac_learned++;
 		else
 			st->stats.mac_moved++;
 	}
-	res->mac_entry = entry;
-	sim_tag(res, tag_mac(b->index, &key->eth_src));
+	/* The first bridge a frame crosses is the one that learns its source. */
+	if (c->res->mac_entry == MAC_NO_ENTRY)
+		c->res->mac_entry = entry;
+	sim_tag(c, tag_mac(b->index, src));
+}
+
+/* A router port linked to this bridge that owns mac, or NULL. */
+static const struct topo_port *
+bridge_router_port(const struct sim_ctx *c, const struct topo_bridge *b,
+		   const struct rte_ether_addr *mac)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->n_ports; i++) {
+		const struct topo_port *p = &c->t->ports[b->ports[i]];
+
+		if (p->peer != TOPO_NO_INDEX &&
+		    c->t->ports[p->peer].device_type == TOPO_DEVICE_ROUTER &&
+		    rte_is_same_ether_addr(&c->t->ports[p->peer].mac, mac))
+			return p;
+	}
+	return NULL;
 }
 
 void
-sim_bridge_packet(struct sim_thread *st, const struct pkt_meta *meta, uint64_t now,
-		  struct sim_result *res)
+bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 {
-	const struct flow_key *key = &meta->key;
-	const struct topology *t = st->topo;
-	const struct topo_port *in, *out;
-	const struct topo_bridge *b;
+	const struct topo_bridge *b = &c->t->bridges[in->device];
+	const struct flow_key *key = &c->cur;
+	const struct topo_port *out;
 	int64_t learned;
 
-	res->actions.n = 0;
-	res->actions.n_outputs = 0;
-	res->n_tags = 0;
-	res->mac_entry = MAC_NO_ENTRY;
-	res->cacheable = true;
-
-	in = topology_port_of_dpdk(t, key->in_port);
-	if (in == NULL) {
-		sim_tag(res, tag_interface(key->in_port));
-		sim_drop(res, DROP_NO_BINDING);
-		return;
-	}
-	sim_tag(res, tag_port(in->index));
-	if (!in->admin_up) {
-		sim_drop(res, DROP_PORT_DOWN);
-		return;
-	}
-	b = &t->bridges[in->device];
-	sim_tag(res, tag_device(b->index));
+	sim_tag(c, tag_device(b->index));
 	if (!b->admin_up) {
-		sim_drop(res, DROP_BRIDGE_DOWN);
+		sim_drop(c, DROP_BRIDGE_DOWN);
 		return;
 	}
-
 	/* A multicast source is not a station address (IEEE 802.1D 7.8): never learn it. */
-	if (!rte_is_multicast_ether_addr(&key->eth_src))
-		bridge_learn(st, b, key, in->index, now, res);
+	if (in->peer == TOPO_NO_INDEX && !rte_is_multicast_ether_addr(&key->eth_src))
+		bridge_learn(c, b, in);
 
 	if (rte_is_multicast_ether_addr(&key->eth_dst)) {
-		bridge_flood(t, b, in->index, res);
+		bridge_flood(c, b, in);
 		return;
 	}
-	/* Unicast: whatever the answer, it changes when this MAC is learned, moves or ages. */
-	sim_tag(res, tag_mac(b->index, &key->eth_dst));
-	learned = mac_table_lookup(st->macs, b->index, 0, &key->eth_dst);
-	if (learned < 0) {
-		bridge_flood(t, b, in->index, res);
-		return;
+	/*
+	 * Unicast: a router port's MAC is part of the topology (the bridge's own
+	 * tag covers it); any other answer changes when the MAC is learned, moves
+	 * or ages out.
+	 */
+	out = bridge_router_port(c, b, &key->eth_dst);
+	if (out == NULL) {
+		sim_tag(c, tag_mac(b->index, &key->eth_dst));
+		learned = mac_table_lookup(c->st->macs, b->index, 0, &key->eth_dst);
+		if (learned < 0) {
+			bridge_flood(c, b, in);
+			return;
+		}
+		out = &c->t->ports[learned];
 	}
-	out = &t->ports[learned];
 	if (out->index == in->index) {
-		/* The destination sits behind the port the frame came from: the segment already has it. */
-		sim_drop(res, DROP_BRIDGE_HAIRPIN);
-	} else if (!out->admin_up) {
-		sim_tag(res, tag_port(out->index));
-		sim_drop(res, DROP_PORT_DOWN);
-	} else if (out->dpdk_port == TOPO_NO_DPDK_PORT) {
-		sim_tag(res, tag_port(out->index));
-		sim_drop(res, DROP_NO_BINDING);
-	} else {
-		sim_tag(res, tag_port(out->index));
-		flow_actions_output(&res->actions, out->dpdk_port);
+		/* The destination sits behind the port the frame came from: the segment has it. */
+		sim_drop(c, DROP_BRIDGE_HAIRPIN);
+		return;
 	}
+	sim_port_egress(c, out);
 }

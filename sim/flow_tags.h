@@ -19,6 +19,9 @@ enum flow_tag_kind {
 	TAG_KIND_DEVICE = 2,    /* a bridge: admin state, its port set */
 	TAG_KIND_MAC = 3,       /* a MAC entry of a bridge: learned, moved, aged out */
 	TAG_KIND_INTERFACE = 4, /* a local interface with no binding */
+	TAG_KIND_ROUTER = 5,    /* a router: admin state, its ports */
+	TAG_KIND_ROUTE = 6,     /* one route of a router */
+	TAG_KIND_ARP = 7,       /* a router's ARP entry for a next hop */
 };
 
 #define TAG_KIND_SHIFT 56
@@ -39,6 +42,25 @@ static inline uint64_t
 tag_interface(uint16_t dpdk_port)
 {
 	return (uint64_t)TAG_KIND_INTERFACE << TAG_KIND_SHIFT | dpdk_port;
+}
+
+static inline uint64_t
+tag_router(uint32_t router)
+{
+	return (uint64_t)TAG_KIND_ROUTER << TAG_KIND_SHIFT | router;
+}
+
+static inline uint64_t
+tag_route(uint32_t route)
+{
+	return (uint64_t)TAG_KIND_ROUTE << TAG_KIND_SHIFT | route;
+}
+
+/* ip in network order; only 24 bits of the router index are kept (see the top comment). */
+static inline uint64_t
+tag_arp(uint32_t router, uint32_t ip)
+{
+	return (uint64_t)TAG_KIND_ARP << TAG_KIND_SHIFT | (uint64_t)(router & 0xffffff) << 32 | ip;
 }
 
 static inline uint64_t

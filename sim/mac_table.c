@@ -193,3 +193,11 @@ mac_table_iterate(const struct mac_table *mt, uint32_t *next, uint32_t *bridge,
 	*flow_refs = mt->entries[pos].flow_refs;
 	return 0;
 }
+
+void
+mac_table_flush(struct mac_table *mt)
+{
+	rte_hash_reset(mt->index);
+	memset(mt->entries, 0, sizeof(struct mac_entry) * (mt->capacity + 1));
+	mt->age_next = 0;
+}

@@ -53,6 +53,9 @@ unsigned int mac_table_age(struct mac_table *mt, uint64_t now, unsigned int budg
 
 uint32_t mac_table_count(const struct mac_table *mt);
 
+/* Forget everything (the topology's indexes changed meaning); no callbacks. */
+void mac_table_flush(struct mac_table *mt);
+
 /* Visit entries (for dumps): returns 0 and fills the outputs, or -ENOENT at the end. */
 int mac_table_iterate(const struct mac_table *mt, uint32_t *next, uint32_t *bridge,
 		      struct rte_ether_addr *mac, uint32_t *port, uint32_t *flow_refs);

@@ -17,7 +17,9 @@
 #include "drop_reason.h"
 #include "flow_action.h"
 #include "flow_cache.h"
+#include "arp_table.h"
 #include "mac_table.h"
+#include "packet_parse.h"
 #include "topology.h"
 #include "upcall.h"
 
@@ -37,6 +39,8 @@ struct sim_result {
 	unsigned int n_tags;
 	uint32_t mac_entry; /* MAC entry this flow learned (kept alive by it), or MAC_NO_ENTRY */
 	bool cacheable;
+	bool consumed;      /* the simulation kept the packet (waiting on ARP): do not send it */
+	uint16_t drop_reason; /* why, if the walk ends with no output */
 };
 
 struct sim_stats {
@@ -52,6 +56,16 @@ struct sim_stats {
 	uint64_t mac_aged;
 	uint64_t mac_table_full;
 	uint64_t invalidations; /* tag invalidations run */
+	uint64_t arp_requests;  /* ARP requests sent for next hops */
+	uint64_t arp_replies;   /* ARP replies sent for router addresses */
+	uint64_t arp_resolved;  /* next hops resolved */
+	uint64_t arp_expired;
+	uint64_t icmp_sent;     /* echo replies and errors */
+	uint64_t requeued;      /* packets simulated again after their next hop resolved */
+	uint64_t topo_version;  /* snapshot in use */
+	uint64_t topo_changes;
+	uint64_t topo_last_invalidated; /* flows the last change removed */
+	uint64_t topo_last_change_us;   /* from taking the snapshot to the last stale flow gone */
 	uint64_t drops[DROP_REASON_COUNT];
 };
 
@@ -60,8 +74,12 @@ struct sim_thread {
 	struct upcall_channel *upcall;
 	struct flow_cache *cache;
 	struct mac_table *macs;
+	struct arp_table *arps;
+	struct parse_config parse; /* to read the packets the simulation makes */
 	struct rte_mempool *pool;
-	const struct topology *topo;
+	uint64_t next_arp_hk;
+	struct topology *topo;       /* current snapshot; owned by this thread once running */
+	struct topology *next_topo;  /* set by the control thread; taken between bursts */
 	pthread_t thread;
 	bool quit;
 	/* Set by another thread; the simulation answers it between bursts (it alone may walk the cache). */
@@ -71,9 +89,24 @@ struct sim_thread {
 	struct sim_stats stats;
 };
 
-/* Simulate one packet (simulation thread).  res is filled whatever happens. */
-void sim_bridge_packet(struct sim_thread *st, const struct pkt_meta *meta, uint64_t now,
-		       struct sim_result *res);
+/*
+ * Simulate one packet (simulation thread): walk the topology from the port it
+ * came in on.  res is filled whatever happens; packets the walk makes (ARP,
+ * ICMP) are sent before it returns.  m may be kept (res->consumed).
+ */
+void sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_result *res);
+
+/*
+ * Replace old by new: invalidate the flows tagged with what changed (or
+ * everything, when indexes moved: *flushed).  Returns the flows removed.
+ */
+unsigned int sim_topology_changed(struct sim_thread *st, const struct topology *old,
+				  const struct topology *new, bool *flushed);
+/* Hand a new snapshot to the thread (control thread); it takes ownership. */
+void sim_thread_set_topology(struct sim_thread *st, struct topology *t);
+
+/* ARP retries and expiry (simulation thread, from housekeeping). */
+void sim_arp_housekeeping(struct sim_thread *st, uint64_t now);
 
 int sim_thread_start(struct sim_thread *st);
 void sim_thread_stop(struct sim_thread *st);

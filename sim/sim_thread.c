@@ -4,6 +4,7 @@
  * It runs off the worker lcores (a control thread) and is the flow cache's
  * only writer, so expiry, aging and invalidation run here too.
  */
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,7 +14,12 @@
 #include <rte_ring.h>
 
 #include "flow_tags.h"
-#include "sim.h"
+#include "sim_walk.h"
+#include "topology_store.h"
+
+RTE_LOG_REGISTER(kairo_logtype_sim, kairo.sim, INFO);
+#define SIM_LOG(level, fmt, ...)                                                                   \
+	rte_log(RTE_LOG_##level, kairo_logtype_sim, "kairod: sim: " fmt "\n", ##__VA_ARGS__)
 
 /* Packets of one key in one burst: the first is simulated, the rest wait behind it. */
 struct sim_group {
@@ -42,58 +48,95 @@ sim_mac_aged(void *arg, uint32_t bridge, const struct rte_ether_addr *mac)
 	flow_cache_invalidate_tag(st->cache, tag_mac(bridge, mac));
 }
 
-/* Run acts on every packet of the group and hand the results to the receiving workers. */
-static void
-sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g)
+void
+sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts, struct rte_mbuf *m,
+		     uint16_t worker)
 {
 	struct action_emit emit;
-	uint16_t i, j;
+	unsigned int sent, j;
 
-	for (i = 0; i < g->n; i++) {
-		struct rte_mbuf *m = g->pkts[i];
-		struct pkt_meta *meta = pkt_meta(m);
-		uint16_t worker = meta->worker;
-		uint16_t in_port = meta->key.in_port;
-		unsigned int sent;
-
-		emit.n = 0;
-		/* A TO_SLOW_PATH-only list here would loop; the simulation never builds one. */
-		if (flow_actions_execute(acts, m, st->pool, &emit, st->stats.drops) ==
-		    ACTION_SLOW_PATH) {
-			st->stats.drops[DROP_FLOW_ACTION_DROP]++;
-			rte_pktmbuf_free(m);
-		}
-		for (j = 0; j < emit.n; j++)
-			pkt_meta(emit.pkt[j])->out_port = emit.port[j];
-		sent = rte_ring_mp_enqueue_burst(st->upcall->to_worker[worker], (void **)emit.pkt,
-						 emit.n, NULL);
-		st->stats.injected += sent;
-		for (j = sent; j < emit.n; j++) {
-			st->stats.drops[DROP_INJECT_RING_FULL]++;
-			rte_pktmbuf_free(emit.pkt[j]);
-		}
-		upcall_release(st->upcall, in_port);
+	emit.n = 0;
+	/* A list that sends the packet up again would loop; the simulation never builds one. */
+	if (flow_actions_execute(acts, m, st->pool, &emit, st->stats.drops) == ACTION_SLOW_PATH) {
+		st->stats.drops[DROP_FLOW_ACTION_DROP]++;
+		rte_pktmbuf_free(m);
 	}
+	for (j = 0; j < emit.n; j++)
+		pkt_meta(emit.pkt[j])->out_port = emit.port[j];
+	sent = rte_ring_mp_enqueue_burst(st->upcall->to_worker[worker], (void **)emit.pkt, emit.n,
+					 NULL);
+	st->stats.injected += sent;
+	for (j = sent; j < emit.n; j++) {
+		st->stats.drops[DROP_INJECT_RING_FULL]++;
+		rte_pktmbuf_free(emit.pkt[j]);
+	}
+}
+
+/* Give back what a packet took from the admission buckets (a requeued one holds nothing). */
+static void
+sim_release(struct sim_thread *st, uint16_t in_port, uint8_t reason)
+{
+	if (reason != UPCALL_REQUEUED)
+		upcall_release(st->upcall, in_port);
+}
+
+/* Run acts on every packet of the group and hand the results to the receiving workers. */
+static void
+sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g,
+	       uint16_t first)
+{
+	uint16_t i;
+
+	for (i = first; i < g->n; i++) {
+		struct rte_mbuf *m = g->pkts[i];
+		const struct pkt_meta *meta = pkt_meta(m);
+		uint16_t in_port = meta->key.in_port;
+		uint8_t reason = meta->upcall_reason;
+
+		sim_execute_and_send(st, acts, m, meta->worker);
+		sim_release(st, in_port, reason);
+	}
+}
+
+/* Send one walked packet unless the walk kept it, and return its tokens. */
+static void
+sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result *res)
+{
+	const struct pkt_meta *meta = pkt_meta(m);
+	uint16_t in_port = meta->key.in_port, worker = meta->worker;
+	uint8_t reason = meta->upcall_reason;
+
+	if (!res->consumed)
+		sim_execute_and_send(st, &res->actions, m, worker);
+	sim_release(st, in_port, reason);
 }
 
 static void
 sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
 {
-	const struct pkt_meta *meta = pkt_meta(g->pkts[0]);
+	struct rte_mbuf *lead = g->pkts[0];
+	const struct pkt_meta *meta = pkt_meta(lead);
 	struct sim_result res;
 	struct flow *f;
+	uint16_t i;
 
-	/* Installed after the worker missed (an earlier burst): reuse it, simulate nothing. */
-	f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
-	if (f != NULL) {
-		st->stats.reused_flow += g->n;
-		sim_send_group(st, &f->actions, g);
-		return;
+	/*
+	 * Installed after the worker missed (an earlier burst): reuse it, simulate
+	 * nothing.  Not for a packet a flow's own check sent up: that flow is
+	 * exactly what cannot handle it.
+	 */
+	if (meta->upcall_reason != UPCALL_ACTION) {
+		f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
+		if (f != NULL) {
+			st->stats.reused_flow += g->n;
+			sim_send_group(st, &f->actions, g, 0);
+			return;
+		}
 	}
 	st->stats.simulated++;
 	st->stats.queued_behind += g->n - 1;
-	sim_bridge_packet(st, meta, now, &res);
-	if (res.cacheable) {
+	sim_packet(st, lead, now, &res);
+	if (res.cacheable && meta->upcall_reason != UPCALL_ACTION) {
 		uint64_t cookie = res.mac_entry == MAC_NO_ENTRY ? 0 : (uint64_t)res.mac_entry + 1;
 
 		f = flow_cache_insert(st->cache, &meta->key, meta->hash, &res.actions, res.tags,
@@ -106,7 +149,20 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
 			st->stats.install_failed++;
 		}
 	}
-	sim_send_group(st, &res.actions, g);
+	if (res.cacheable) {
+		sim_send_group(st, &res.actions, g, 0);
+		return;
+	}
+	/*
+	 * A result that may not be cached depends on more than the key (TTL,
+	 * length, an answer to make, a next hop to wait for): the followers are
+	 * walked one by one, each getting its own answer.
+	 */
+	sim_send_one(st, lead, &res);
+	for (i = 1; i < g->n; i++) {
+		sim_packet(st, g->pkts[i], now, &res);
+		sim_send_one(st, g->pkts[i], &res);
+	}
 }
 
 unsigned int
@@ -123,11 +179,15 @@ sim_thread_poll(struct sim_thread *st)
 	for (i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
 
-		/* Same key as an earlier packet of the burst? Queue behind it, in arrival order. */
-		for (j = 0; j < n_groups; j++) {
+		/*
+		 * Same key and reason as an earlier packet of the burst? Queue
+		 * behind it, in arrival order.  A packet sent up by a flow's check
+		 * is walked on its own: its TTL or length is what differs.
+		 */
+		for (j = 0; meta->upcall_reason != UPCALL_ACTION && j < n_groups; j++) {
 			const struct pkt_meta *lead = pkt_meta(groups[j].pkts[0]);
 
-			if (lead->hash == meta->hash &&
+			if (lead->hash == meta->hash && lead->upcall_reason == meta->upcall_reason &&
 			    memcmp(&lead->key, &meta->key, sizeof(meta->key)) == 0)
 				break;
 		}
@@ -137,7 +197,7 @@ sim_thread_poll(struct sim_thread *st)
 		}
 		if (groups[j].n == SIM_MAX_QUEUED_PER_KEY) {
 			st->stats.drops[DROP_UPCALL_QUEUE_FULL]++;
-			upcall_release(st->upcall, meta->key.in_port);
+			sim_release(st, meta->key.in_port, meta->upcall_reason);
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}
@@ -155,6 +215,41 @@ sim_housekeeping(struct sim_thread *st)
 
 	flow_cache_expire(st->cache, now, SIM_EXPIRE_BUDGET);
 	mac_table_age(st->macs, now, SIM_AGE_BUDGET, sim_mac_aged, st);
+	sim_arp_housekeeping(st, now);
+}
+
+void
+sim_thread_set_topology(struct sim_thread *st, struct topology *t)
+{
+	struct topology *unused = __atomic_exchange_n(&st->next_topo, t, __ATOMIC_ACQ_REL);
+
+	/* A snapshot the thread never took is superseded. */
+	topology_free(unused);
+}
+
+/* Between bursts, so no walk holds the old snapshot. */
+static void
+sim_take_topology(struct sim_thread *st)
+{
+	struct topology *next = __atomic_exchange_n(&st->next_topo, NULL, __ATOMIC_ACQ_REL);
+	struct topology *old = st->topo;
+	uint64_t start;
+	unsigned int n;
+	bool flushed;
+
+	if (next == NULL)
+		return;
+	start = rte_get_tsc_cycles();
+	n = sim_topology_changed(st, old, next, &flushed);
+	st->topo = next;
+	topology_free(old);
+	st->stats.topo_version = next->version;
+	st->stats.topo_changes++;
+	st->stats.topo_last_invalidated = n;
+	st->stats.topo_last_change_us = (rte_get_tsc_cycles() - start) * 1000000 / rte_get_tsc_hz();
+	SIM_LOG(INFO, "topology version %" PRIu64 ": %u flow(s) invalidated%s in %" PRIu64 " us",
+		next->version, n, flushed ? " (objects moved: all learned state dropped)" : "",
+		st->stats.topo_last_change_us);
 }
 
 static void *
@@ -166,8 +261,12 @@ sim_thread_main(void *arg)
 	struct timespec idle = {.tv_sec = 0, .tv_nsec = SIM_IDLE_SLEEP_US * 1000};
 
 	while (!__atomic_load_n(&st->quit, __ATOMIC_ACQUIRE)) {
-		unsigned int n = sim_thread_poll(st);
-		FILE *dump = __atomic_load_n(&st->dump_request, __ATOMIC_ACQUIRE);
+		unsigned int n;
+		FILE *dump;
+
+		sim_take_topology(st);
+		n = sim_thread_poll(st);
+		dump = __atomic_load_n(&st->dump_request, __ATOMIC_ACQUIRE);
 
 		if (dump != NULL) {
 			st->dump_fn(st->dump_arg, dump);

@@ -8,6 +8,12 @@
  *
  * Objects carry the store's string ids (MidoNet uses UUIDs) and a dense index
  * used everywhere inside the dataplane.  Flow tags are built from indexes.
+ *
+ * Devices are bridges and routers.  A port belongs to one device and is
+ * either exterior (bound to a local interface: it sends and receives frames)
+ * or interior (its peer is a port of another device: a frame sent out of it
+ * enters the peer's device).  Router ports carry an address, a network and
+ * a MAC.
  */
 #ifndef KAIRO_TOPOLOGY_H
 #define KAIRO_TOPOLOGY_H
@@ -15,24 +21,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 
 #define TOPO_ID_LEN 64
 #define TOPO_NAME_LEN 64
 #define TOPO_NO_INDEX UINT32_MAX
 #define TOPO_NO_DPDK_PORT UINT16_MAX
 
+#define BRIDGE_MAC_AGING_DEFAULT_S 300
+#define ROUTE_WEIGHT_DEFAULT 100
+#define ROUTER_PORT_MTU_DEFAULT 1500
+
 enum topo_device_type {
 	TOPO_DEVICE_BRIDGE = 1,
+	TOPO_DEVICE_ROUTER = 2,
 };
 
 struct topo_port {
 	char id[TOPO_ID_LEN];
 	uint32_t index;
-	uint32_t device;      /* index of the bridge it belongs to */
+	uint8_t device_type;  /* enum topo_device_type */
+	uint32_t device;      /* index into bridges[] or routers[] */
 	bool admin_up;
 	uint16_t dpdk_port;   /* exterior port bound to a local interface, or TOPO_NO_DPDK_PORT */
 	char interface[TOPO_NAME_LEN]; /* binding: the local interface name, "" if unbound */
+	uint32_t peer;        /* interior port: the port it is linked to, or TOPO_NO_INDEX */
+	/* Router ports only. */
+	rte_be32_t ip;        /* the port's address */
+	rte_be32_t net;       /* its network, masked */
+	uint8_t prefix_len;
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+};
+
+enum topo_route_type {
+	ROUTE_NORMAL = 0,
+	ROUTE_BLACKHOLE = 1, /* drop silently */
+	ROUTE_REJECT = 2,    /* drop and answer ICMP unreachable */
+};
+
+struct topo_route {
+	char id[TOPO_ID_LEN];
+	uint32_t index;       /* over all routers' routes: flow tags use it */
+	uint8_t type;         /* enum topo_route_type */
+	rte_be32_t src;       /* masked */
+	rte_be32_t dst;       /* masked */
+	uint8_t src_len;
+	uint8_t dst_len;
+	rte_be32_t gateway;   /* next hop, 0 = the destination itself (on-link) */
+	uint32_t port;        /* egress port index (normal routes) */
+	uint32_t weight;      /* higher preferred; equal weights share flows by hash */
+	bool connected;       /* made from a port's network, not configured */
 };
 
 struct topo_bridge {
@@ -45,12 +86,27 @@ struct topo_bridge {
 	uint32_t *ports;       /* indexes into topology.ports */
 };
 
+struct topo_router {
+	char id[TOPO_ID_LEN];
+	char name[TOPO_NAME_LEN];
+	uint32_t index;
+	bool admin_up;
+	uint32_t n_ports;
+	uint32_t *ports;
+	uint32_t n_routes;
+	/* Sorted: longest destination prefix first, then highest weight (route_lookup). */
+	struct topo_route *routes;
+};
+
 struct topology {
 	uint64_t version;
 	uint32_t n_ports;
 	uint32_t n_bridges;
+	uint32_t n_routers;
+	uint32_t n_routes;     /* over all routers */
 	struct topo_port *ports;
 	struct topo_bridge *bridges;
+	struct topo_router *routers;
 	/* The virtual port bound to each local DPDK port, TOPO_NO_INDEX if none. */
 	uint32_t vport_of_dpdk[RTE_MAX_ETHPORTS];
 };
@@ -65,6 +121,13 @@ topology_port_of_dpdk(const struct topology *t, uint16_t dpdk_port)
 	return i == TOPO_NO_INDEX ? NULL : &t->ports[i];
 }
 
-#define BRIDGE_MAC_AGING_DEFAULT_S 300
+/* Is ip (network order) inside prefix/len (prefix masked, network order)? */
+static inline bool
+ipv4_in_prefix(rte_be32_t ip, rte_be32_t prefix, uint8_t len)
+{
+	uint32_t mask = len == 0 ? 0 : ~0u << (32 - len);
+
+	return (rte_be_to_cpu_32(ip) & mask) == rte_be_to_cpu_32(prefix);
+}
 
 #endif

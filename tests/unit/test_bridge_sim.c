@@ -86,6 +86,7 @@ static struct upcall_channel *uc;
 static struct flow_cache *cache;
 static struct mac_table *macs;
 static struct sim_thread st;
+static struct arp_table *arps;
 
 /* The packets the simulation handed to worker 0, by meta->out_port, in ring order. */
 struct sent {
@@ -390,7 +391,7 @@ test_a_destination_behind_a_port_now_down_is_dropped(void **state)
 	st.topo = topo_b_down;
 	m = udp_frame(pool, &mac_b, &mac_a, 1234, 5678);
 	assert_int_equal(udp_frame_receive(m, IF_A, WORKER), 0);
-	sim_bridge_packet(&st, pkt_meta(m), rte_get_tsc_cycles(), &res);
+	sim_packet(&st, m, rte_get_tsc_cycles(), &res);
 	rte_pktmbuf_free(m);
 
 	assert_int_equal(res.actions.n, 1);
@@ -651,14 +652,17 @@ setup_sim(void **state)
 	(void)state;
 	cache = flow_cache_create("ut_sim", &fcc);
 	macs = mac_table_create("ut_macs", 64, SOCKET_ID_ANY);
+	arps = arp_table_create("ut_arps", 64, SOCKET_ID_ANY);
 	uc = upcall_channel_create(&uc_cfg);
-	if (cache == NULL || macs == NULL || uc == NULL)
+	if (cache == NULL || macs == NULL || arps == NULL || uc == NULL)
 		return -1;
 	memset(&st, 0, sizeof(st));
 	st.index = 0;
 	st.upcall = uc;
 	st.cache = cache;
 	st.macs = macs;
+	st.arps = arps;
+	st.parse.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT;
 	st.pool = pool;
 	st.topo = topo;
 	flow_cache_set_removed_cb(cache, sim_flow_removed, &st);
@@ -679,6 +683,7 @@ teardown_sim(void **state)
 		rte_pktmbuf_free(m);
 	upcall_channel_destroy(uc);
 	mac_table_destroy(macs);
+	arp_table_destroy(arps);
 	flow_cache_destroy(cache);
 	if (!tokens_back)
 		fprintf(stderr, "admission tokens were not all returned\n");

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A packet through a virtual router (MIDONET-MODEL §2): ARP for its port
+ * addresses, ICMP echo for them, and forwarding: route lookup, TTL, MTU,
+ * next-hop resolution, Ethernet rewrite.  ICMP errors follow RFC 1812 4.3.
+ *
+ * What the fast path cannot decide from the key (TTL, length) is left to
+ * the CHECK_IPV4 action sim_finish puts first: a packet that fails it comes
+ * back here, and this code sends the ICMP error.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_arp.h>
+#include <rte_ip.h>
+#include <rte_ring.h>
+
+#include "flow_tags.h"
+#include "packet_gen.h"
+#include "sim_walk.h"
+
+#define ICMP_DEST_UNREACH 3
+#define ICMP_NET_UNREACH 0
+#define ICMP_HOST_UNREACH 1
+#define ICMP_FRAG_NEEDED 4
+#define ICMP_ADMIN_PROHIBITED 13
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_ECHO_REQUEST 8
+/* Equal-cost routes spread over at most this many. */
+#define ROUTE_MULTIPATH_MAX 16
+/* ARP housekeeping runs this often. */
+#define ARP_HOUSEKEEPING_MS 100
+
+static rte_be32_t
+key_ipv4(const uint8_t *addr)
+{
+	rte_be32_t a;
+
+	memcpy(&a, addr, sizeof(a));
+	return a;
+}
+
+static const struct rte_ipv4_hdr *
+packet_ipv4(const struct sim_ctx *c)
+{
+	return rte_pktmbuf_mtod_offset(c->m, const struct rte_ipv4_hdr *, c->meta->l3_ofs);
+}
+
+/*
+ * Longest destination prefix among the routes whose source prefix matches;
+ * among those of equal length and weight, one chosen by the flow's hash, so
+ * a flow keeps its path.  Routes through a down port are skipped.
+ */
+static const struct topo_route *
+route_lookup(const struct topology *t, const struct topo_router *r, rte_be32_t src,
+	     rte_be32_t dst, uint32_t hash)
+{
+	const struct topo_route *cand[ROUTE_MULTIPATH_MAX];
+	unsigned int n = 0;
+	uint32_t i;
+
+	for (i = 0; i < r->n_routes; i++) {
+		const struct topo_route *rt = &r->routes[i];
+
+		if (n > 0 && (rt->dst_len != cand[0]->dst_len || rt->weight != cand[0]->weight))
+			break;
+		if (!ipv4_in_prefix(dst, rt->dst, rt->dst_len) ||
+		    !ipv4_in_prefix(src, rt->src, rt->src_len))
+			continue;
+		if (rt->port != TOPO_NO_INDEX && !t->ports[rt->port].admin_up)
+			continue;
+		if (n < ROUTE_MULTIPATH_MAX)
+			cand[n++] = rt;
+	}
+	if (n == 0)
+		return NULL;
+	return cand[n == 1 ? 0 : hash % n];
+}
+
+/* An ICMP error about the packet, sent back from the port it came in on. */
+static void
+router_icmp_error(struct sim_ctx *c, const struct topo_port *in, uint8_t type, uint8_t code,
+		  uint16_t mtu)
+{
+	struct rte_mbuf *e = packet_gen_icmp_error(c->st->pool, c->m, c->meta->l3_ofs, type, code,
+						   mtu, &in->mac, in->ip, &c->cur.eth_src);
+
+	if (e != NULL) {
+		c->st->stats.icmp_sent++;
+		sim_emit(c, e, in->index);
+	}
+	/* Even when no error may be sent (RFC 1812 4.3.2.7), the answer depends on the packet. */
+	c->res->cacheable = false;
+}
+
+/* Re-run the packets that waited on this next hop, through the simulation's own ring. */
+static void
+arp_release(struct sim_thread *st, struct arp_entry *e)
+{
+	uint16_t i;
+
+	for (i = 0; i < e->n_queued; i++) {
+		struct rte_mbuf *m = e->queued[i];
+
+		/* Its admission tokens went back when it was queued. */
+		pkt_meta(m)->upcall_reason = UPCALL_REQUEUED;
+		if (rte_ring_mp_enqueue(st->upcall->to_sim[st->index], m) != 0) {
+			st->stats.drops[DROP_UPCALL_RING_FULL]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		st->stats.requeued++;
+	}
+	e->n_queued = 0;
+}
+
+static void
+arp_learn(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in,
+	  rte_be32_t ip, const struct rte_ether_addr *mac)
+{
+	struct sim_thread *st = c->st;
+	struct arp_entry *e = arp_table_get(st->arps, r->index, ip, in->index);
+	bool changed;
+
+	if (e == NULL) {
+		st->stats.drops[DROP_ARP_TABLE_FULL]++;
+		return;
+	}
+	changed = !e->resolved || !rte_is_same_ether_addr(&e->mac, mac);
+	e->mac = *mac;
+	e->port = in->index;
+	e->resolved = true;
+	e->tries = 0;
+	e->expires_tsc = c->now + (uint64_t)ARP_EXPIRY_S * rte_get_tsc_hz();
+	if (changed) {
+		st->stats.arp_resolved++;
+		st->stats.invalidations++;
+		flow_cache_invalidate_tag(st->cache, tag_arp(r->index, ip));
+	}
+	arp_release(st, e);
+}
+
+/* ARP seen by a router port: answer for its address, learn the sender (RFC 826 merge). */
+static void
+router_arp(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in)
+{
+	const struct flow_key *k = &c->cur;
+	rte_be32_t spa = key_ipv4(k->nw_src), tpa = key_ipv4(k->nw_dst);
+	struct arp_entry *known;
+
+	/* Every ARP the router sees may teach or ask it something: never cached. */
+	c->res->cacheable = false;
+	if (tpa != in->ip) {
+		known = arp_table_find(c->st->arps, r->index, spa);
+		if (known != NULL && known->resolved)
+			arp_learn(c, r, in, spa, &k->eth_src);
+		sim_drop(c, DROP_ARP_NOT_FOR_US);
+		return;
+	}
+	if (spa != 0 && ipv4_in_prefix(spa, in->net, in->prefix_len))
+		arp_learn(c, r, in, spa, &k->eth_src);
+	if (k->nw_proto == RTE_ARP_OP_REQUEST) {
+		c->st->stats.arp_replies++;
+		sim_emit(c, packet_gen_arp_reply(c->st->pool, &in->mac, in->ip, &k->eth_src, spa),
+			 in->index);
+	}
+	sim_drop(c, DROP_ROUTER_CONSUMED);
+}
+
+/* To one of the router's own addresses: echo requests are answered, the rest dropped. */
+static void
+router_local(struct sim_ctx *c, const struct topo_port *in)
+{
+	struct rte_mbuf *reply;
+
+	if (c->cur.nw_proto != IPPROTO_ICMP || c->cur.tp_src != ICMP_ECHO_REQUEST ||
+	    c->cur.nw_frag != FLOW_FRAG_NONE) {
+		sim_drop(c, DROP_ROUTER_LOCAL);
+		return;
+	}
+	c->res->cacheable = false;
+	reply = packet_gen_icmp_echo_reply(c->st->pool, c->m, c->meta->l3_ofs);
+	if (reply != NULL) {
+		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(reply, struct rte_ether_hdr *);
+
+		/* Back to whoever handed it to this port, from this port. */
+		eh->src_addr = in->mac;
+		eh->dst_addr = c->cur.eth_src;
+		c->st->stats.icmp_sent++;
+		sim_emit(c, reply, in->index);
+	}
+	sim_drop(c, DROP_ROUTER_CONSUMED);
+}
+
+static bool
+router_owns(const struct topology *t, const struct topo_router *r, rte_be32_t ip)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n_ports; i++)
+		if (t->ports[r->ports[i]].ip == ip)
+			return true;
+	return false;
+}
+
+/* The next hop's MAC, or NULL: then the packet waits (consumed) and ARP asks for it. */
+static const struct rte_ether_addr *
+router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
+	       rte_be32_t nh)
+{
+	struct sim_thread *st = c->st;
+	struct arp_entry *e;
+
+	sim_tag(c, tag_arp(r->index, nh));
+	e = arp_table_find(st->arps, r->index, nh);
+	if (e != NULL && e->resolved)
+		return &e->mac;
+	c->res->cacheable = false;
+	if (c->emit_depth > 0) {
+		/* The simulation's own packets do not wait. */
+		sim_drop(c, DROP_ARP_UNRESOLVED);
+		return NULL;
+	}
+	e = arp_table_get(st->arps, r->index, nh, out->index);
+	if (e == NULL) {
+		sim_drop(c, DROP_ARP_TABLE_FULL);
+		return NULL;
+	}
+	if (e->n_queued == ARP_QUEUE_MAX) {
+		sim_drop(c, DROP_ARP_QUEUE_FULL);
+		return NULL;
+	}
+	e->queued[e->n_queued] = c->m;
+	e->queued_in[e->n_queued] = c->in_router_port;
+	e->queued_from[e->n_queued] = c->cur.eth_src;
+	e->n_queued++;
+	c->res->consumed = true;
+	if (e->tries == 0) {
+		e->tries = 1;
+		e->retry_tsc = c->now + (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
+		st->stats.arp_requests++;
+		sim_emit(c, packet_gen_arp_request(st->pool, &out->mac, out->ip, nh), out->index);
+	}
+	return NULL;
+}
+
+static void
+router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in)
+{
+	const struct rte_ipv4_hdr *ip = packet_ipv4(c);
+	rte_be32_t src = key_ipv4(c->cur.nw_src), dst = key_ipv4(c->cur.nw_dst), nh;
+	const struct rte_ether_addr *nh_mac;
+	const struct topo_route *rt;
+	const struct topo_port *out;
+	uint16_t len = rte_be_to_cpu_16(ip->total_length);
+
+	/* RFC 1812 5.3.1: a packet whose TTL would reach 0 here is not forwarded. */
+	if (ip->time_to_live <= c->routers + 1) {
+		router_icmp_error(c, in, ICMP_TIME_EXCEEDED, 0, 0);
+		sim_drop(c, DROP_TTL_EXPIRED);
+		return;
+	}
+	rt = route_lookup(c->t, r, src, dst, c->meta->hash);
+	if (rt == NULL) {
+		router_icmp_error(c, in, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
+		sim_drop(c, DROP_NO_ROUTE);
+		return;
+	}
+	sim_tag(c, tag_route(rt->index));
+	if (rt->type == ROUTE_BLACKHOLE) {
+		sim_drop(c, DROP_BLACKHOLE_ROUTE);
+		return;
+	}
+	if (rt->type == ROUTE_REJECT) {
+		router_icmp_error(c, in, ICMP_DEST_UNREACH, ICMP_ADMIN_PROHIBITED, 0);
+		sim_drop(c, DROP_REJECT_ROUTE);
+		return;
+	}
+	out = &c->t->ports[rt->port];
+	if (len > out->mtu) {
+		/* RFC 1191: DF set, so say how large a packet fits; without DF we do not fragment. */
+		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+			router_icmp_error(c, in, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, out->mtu);
+			sim_drop(c, DROP_FRAG_NEEDED);
+		} else {
+			c->res->cacheable = false;
+			sim_drop(c, DROP_MTU_EXCEEDED);
+		}
+		return;
+	}
+	nh = rt->gateway != 0 ? rt->gateway : dst;
+	nh_mac = router_resolve(c, r, out, nh);
+	if (nh_mac == NULL)
+		return;
+	flow_actions_set_eth(&c->res->actions, 0, &out->mac);
+	flow_actions_set_eth(&c->res->actions, 1, nh_mac);
+	c->cur.eth_src = out->mac;
+	c->cur.eth_dst = *nh_mac;
+	c->routers++;
+	if (c->min_mtu == 0 || out->mtu < c->min_mtu)
+		c->min_mtu = out->mtu;
+	sim_port_egress(c, out);
+}
+
+void
+router_ingress(struct sim_ctx *c, const struct topo_port *in)
+{
+	const struct topo_router *r = &c->t->routers[in->device];
+	const struct flow_key *k = &c->cur;
+	bool bcast = rte_is_broadcast_ether_addr(&k->eth_dst);
+
+	sim_tag(c, tag_router(r->index));
+	if (!r->admin_up) {
+		sim_drop(c, DROP_ROUTER_DOWN);
+		return;
+	}
+	if (!bcast && !rte_is_same_ether_addr(&k->eth_dst, &in->mac)) {
+		sim_drop(c, DROP_NOT_FOR_ROUTER);
+		return;
+	}
+	if (k->l3_kind == FLOW_L3_ARP) {
+		router_arp(c, r, in);
+		return;
+	}
+	/* Only frames addressed to the port are routed, never L2 broadcasts (RFC 1812 5.3.4). */
+	if (k->l3_kind != FLOW_L3_IPV4 || bcast) {
+		sim_drop(c, DROP_ROUTER_NOT_IPV4);
+		return;
+	}
+	c->in_router_port = in->index;
+	if (router_owns(c->t, r, key_ipv4(k->nw_dst))) {
+		router_local(c, in);
+		return;
+	}
+	router_forward(c, r, in);
+}
+
+/* Retry ARP for pending next hops, give up after ARP_RETRIES, forget expired entries. */
+void
+sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
+{
+	const struct topology *t = st->topo;
+	struct arp_entry *e;
+	uint32_t next = 0;
+	uint16_t i;
+
+	if (now < st->next_arp_hk)
+		return;
+	st->next_arp_hk = now + (uint64_t)ARP_HOUSEKEEPING_MS * rte_get_tsc_hz() / 1000;
+	while (arp_table_iterate(st->arps, &next, &e) == 0) {
+		const struct topo_port *p = &t->ports[e->port];
+
+		if (e->resolved) {
+			if (now < e->expires_tsc)
+				continue;
+			st->stats.arp_expired++;
+			st->stats.invalidations++;
+			flow_cache_invalidate_tag(st->cache, tag_arp(e->router, e->ip));
+			arp_table_delete(st->arps, e);
+			continue;
+		}
+		if (now < e->retry_tsc)
+			continue;
+		if (e->tries < ARP_RETRIES) {
+			e->tries++;
+			e->retry_tsc = now + (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
+			st->stats.arp_requests++;
+			struct rte_mbuf *req = packet_gen_arp_request(st->pool, &p->mac, p->ip, e->ip);
+
+			if (req != NULL)
+				sim_send_made(st, req, p->index, 0, now, 1);
+			continue;
+		}
+		/* RFC 1812 4.3.3.1: no answer from the next hop: host unreachable to each sender. */
+		for (i = 0; i < e->n_queued; i++) {
+			struct rte_mbuf *q = e->queued[i];
+			const struct topo_port *in = &t->ports[e->queued_in[i]];
+			struct rte_mbuf *err = packet_gen_icmp_error(st->pool, q, pkt_meta(q)->l3_ofs,
+								     ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
+								     0, &in->mac, in->ip,
+								     &e->queued_from[i]);
+
+			st->stats.drops[DROP_ARP_UNRESOLVED]++;
+			if (err != NULL) {
+				st->stats.icmp_sent++;
+				sim_send_made(st, err, in->index, pkt_meta(q)->worker, now, 1);
+			}
+		}
+		arp_table_delete(st->arps, e);
+	}
+}

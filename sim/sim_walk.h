@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the simulation: the walk of one packet through the devices.  For
+ * the simulation files only.
+ *
+ * A walk starts at the port a packet came in on and moves device by device:
+ * a bridge or a router takes the frame in on a port and sends it out of one
+ * (or, flooding, several); out of an exterior port it leaves (an OUTPUT
+ * action), out of an interior port it enters the peer's device.  Each device
+ * appends what it did to the result (rewrites, outputs) and tags it with what
+ * it read, so the flow can be cached and invalidated.
+ *
+ * A device that must answer (ARP reply, ICMP) makes a packet and hands it to
+ * sim_emit(): it is walked from the answering port after the main walk, and
+ * the main result is marked not cacheable, because a cached flow could not
+ * answer the next packet.
+ */
+#ifndef KAIRO_SIM_WALK_H
+#define KAIRO_SIM_WALK_H
+
+#include "sim.h"
+
+/* Devices a walk may cross before it is taken for a loop. */
+#define SIM_MAX_HOPS 16
+/* Packets one walk may make (answers, ARP requests). */
+#define SIM_MAX_EMIT 8
+/*
+ * A made packet may make one more (a router's ARP request answered by the
+ * router at the other end of an interior link); that one may not.
+ */
+#define SIM_MAX_EMIT_DEPTH 2
+
+struct sim_emitted {
+	struct rte_mbuf *m;
+	uint32_t port; /* walked from this port's egress */
+};
+
+struct sim_ctx {
+	struct sim_thread *st;
+	const struct topology *t;
+	uint64_t now;
+	struct sim_result *res;
+	struct rte_mbuf *m;        /* the packet, unmodified */
+	const struct pkt_meta *meta;
+	struct flow_key cur;       /* its headers as the walk has rewritten them so far */
+	unsigned int hops;
+	uint8_t routers;           /* routers crossed: the fast path needs TTL above this */
+	uint16_t min_mtu;          /* smallest egress MTU on the way, 0 if no router */
+	uint32_t in_router_port;   /* the port the packet entered the last router by */
+	uint8_t emit_depth;        /* 0: a received packet; n: made by a walk of depth n - 1 */
+	bool flooding;             /* inside a bridge's flood: egress ports are not tagged */
+	unsigned int n_emit;
+	struct sim_emitted emit[SIM_MAX_EMIT];
+};
+
+/* Tag the result; a result with more tags than a flow holds is not cached. */
+void sim_tag(struct sim_ctx *c, uint64_t tag);
+/* Replace everything decided so far by a drop. */
+void sim_drop(struct sim_ctx *c, enum drop_reason reason);
+/* Queue a made packet, walked from port's egress once the main walk ends. */
+void sim_emit(struct sim_ctx *c, struct rte_mbuf *m, uint32_t port);
+
+/* A frame enters a device on port / leaves it through port. */
+void sim_port_ingress(struct sim_ctx *c, const struct topo_port *port);
+void sim_port_egress(struct sim_ctx *c, const struct topo_port *port);
+
+/* The devices (sim/bridge.c, sim/router.c). */
+void bridge_ingress(struct sim_ctx *c, const struct topo_port *in);
+void router_ingress(struct sim_ctx *c, const struct topo_port *in);
+
+/* Send a made packet: walk it from port and execute what the walk decided (sim/walk.c). */
+void sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
+		   uint64_t now, uint8_t depth);
+/* Execute acts on m and hand the results to worker (sim/sim_thread.c). */
+void sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts,
+			  struct rte_mbuf *m, uint16_t worker);
+
+#endif

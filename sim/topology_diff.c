@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A new topology snapshot replaces the old one: invalidate exactly the flows
+ * that depended on what changed, using the tags the walks left on them.
+ *
+ * Learned state (MAC and ARP entries) refers to ports and devices by index.
+ * As long as every object keeps its index (objects are changed or added at
+ * the end, which is how the stores write), that state stays valid.  If an
+ * object moved or disappeared, indexes changed meaning: everything learned
+ * and every flow is dropped instead, which is correct, only slower.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "flow_tags.h"
+#include "sim_walk.h"
+
+static bool
+port_same(const struct topo_port *a, const struct topo_port *b)
+{
+	return a->device_type == b->device_type && a->device == b->device &&
+	       a->admin_up == b->admin_up && a->dpdk_port == b->dpdk_port && a->peer == b->peer &&
+	       a->ip == b->ip && a->net == b->net && a->prefix_len == b->prefix_len &&
+	       rte_is_same_ether_addr(&a->mac, &b->mac) && a->mtu == b->mtu;
+}
+
+static bool
+ports_same(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static bool
+bridge_same(const struct topo_bridge *a, const struct topo_bridge *b)
+{
+	return a->admin_up == b->admin_up && a->mac_aging_s == b->mac_aging_s &&
+	       ports_same(a->ports, a->n_ports, b->ports, b->n_ports);
+}
+
+static bool
+route_same(const struct topo_route *a, const struct topo_route *b)
+{
+	return a->type == b->type && a->src == b->src && a->dst == b->dst &&
+	       a->src_len == b->src_len && a->dst_len == b->dst_len && a->gateway == b->gateway &&
+	       a->port == b->port && a->weight == b->weight;
+}
+
+static bool
+router_same(const struct topo_router *a, const struct topo_router *b)
+{
+	uint32_t i;
+
+	if (a->admin_up != b->admin_up || a->n_routes != b->n_routes ||
+	    !ports_same(a->ports, a->n_ports, b->ports, b->n_ports))
+		return false;
+	for (i = 0; i < a->n_routes; i++)
+		if (!route_same(&a->routes[i], &b->routes[i]))
+			return false;
+	return true;
+}
+
+/* Does every object of old still stand at the same index in new? */
+static bool
+indexes_kept(const struct topology *old, const struct topology *new)
+{
+	uint32_t i;
+
+	if (new->n_ports < old->n_ports || new->n_bridges < old->n_bridges ||
+	    new->n_routers < old->n_routers)
+		return false;
+	for (i = 0; i < old->n_ports; i++)
+		if (strcmp(old->ports[i].id, new->ports[i].id) != 0)
+			return false;
+	for (i = 0; i < old->n_bridges; i++)
+		if (strcmp(old->bridges[i].id, new->bridges[i].id) != 0)
+			return false;
+	for (i = 0; i < old->n_routers; i++)
+		if (strcmp(old->routers[i].id, new->routers[i].id) != 0)
+			return false;
+	return true;
+}
+
+static unsigned int
+invalidate(struct sim_thread *st, uint64_t tag)
+{
+	st->stats.invalidations++;
+	return flow_cache_invalidate_tag(st->cache, tag);
+}
+
+unsigned int
+sim_topology_changed(struct sim_thread *st, const struct topology *old, const struct topology *new,
+		     bool *flushed)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	*flushed = false;
+	if (!indexes_kept(old, new)) {
+		*flushed = true;
+		n = flow_cache_flush(st->cache);
+		mac_table_flush(st->macs);
+		arp_table_flush(st->arps);
+		return n;
+	}
+	for (i = 0; i < old->n_ports; i++) {
+		const struct topo_port *a = &old->ports[i], *b = &new->ports[i];
+
+		if (port_same(a, b))
+			continue;
+		/* The port, and its device: floods and interior hops carry only the device's tag. */
+		n += invalidate(st, tag_port(i));
+		n += invalidate(st, a->device_type == TOPO_DEVICE_BRIDGE ? tag_device(a->device)
+									 : tag_router(a->device));
+	}
+	for (i = 0; i < old->n_bridges; i++)
+		if (!bridge_same(&old->bridges[i], &new->bridges[i]))
+			n += invalidate(st, tag_device(i));
+	for (i = 0; i < old->n_routers; i++)
+		if (!router_same(&old->routers[i], &new->routers[i]))
+			n += invalidate(st, tag_router(i));
+	/* Interfaces whose binding changed: the flows that dropped their packets as unbound. */
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (old->vport_of_dpdk[i] != new->vport_of_dpdk[i])
+			n += invalidate(st, tag_interface((uint16_t)i));
+	return n;
+}

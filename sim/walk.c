@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The walk of one packet through the virtual topology (sim_walk.h): entry,
+ * ports, the result's final form, and the packets the walk made.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "flow_tags.h"
+#include "packet_gen.h"
+#include "sim_walk.h"
+
+void
+sim_tag(struct sim_ctx *c, uint64_t tag)
+{
+	struct sim_result *res = c->res;
+	unsigned int i;
+
+	for (i = 0; i < res->n_tags; i++)
+		if (res->tags[i] == tag)
+			return;
+	if (res->n_tags == FLOW_TAGS_MAX) {
+		/* A flow that cannot carry every tag could outlive a change: do not cache it. */
+		res->cacheable = false;
+		return;
+	}
+	res->tags[res->n_tags++] = tag;
+}
+
+void
+sim_drop(struct sim_ctx *c, enum drop_reason reason)
+{
+	/*
+	 * Only this branch ends here: a flood may still output elsewhere.  The
+	 * reason counts if nothing is output at all (sim_finish).
+	 */
+	c->res->drop_reason = reason;
+}
+
+void
+sim_emit(struct sim_ctx *c, struct rte_mbuf *m, uint32_t port)
+{
+	if (m == NULL)
+		return;
+	/* The next packet of this flow needs its own answer: the result is not cacheable. */
+	c->res->cacheable = false;
+	if (c->emit_depth >= SIM_MAX_EMIT_DEPTH || c->n_emit == SIM_MAX_EMIT) {
+		/* Bounded: no chain of answers to answers. */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	c->emit[c->n_emit].m = m;
+	c->emit[c->n_emit].port = port;
+	c->n_emit++;
+}
+
+void
+sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
+{
+	if (++c->hops > SIM_MAX_HOPS) {
+		sim_drop(c, DROP_SIM_LOOP);
+		return;
+	}
+	/*
+	 * Interior ports are not tagged: a change to one is a change to its
+	 * device, whose tag every walk through it carries.  Exterior ports are,
+	 * so that a change to one leaves the flows of its neighbours alone.
+	 */
+	if (port->peer == TOPO_NO_INDEX)
+		sim_tag(c, tag_port(port->index));
+	if (!port->admin_up) {
+		sim_drop(c, DROP_PORT_DOWN);
+		return;
+	}
+	if (port->device_type == TOPO_DEVICE_BRIDGE)
+		bridge_ingress(c, port);
+	else
+		router_ingress(c, port);
+}
+
+void
+sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
+{
+	/* A flood depends on the bridge's whole port set: the bridge's tag stands for it. */
+	if (port->peer == TOPO_NO_INDEX && !c->flooding)
+		sim_tag(c, tag_port(port->index));
+	if (!port->admin_up) {
+		sim_drop(c, DROP_PORT_DOWN);
+	} else if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
+		if (flow_actions_output(&c->res->actions, port->dpdk_port) != 0) {
+			c->res->cacheable = false;
+			sim_drop(c, DROP_SIM_TOO_COMPLEX);
+		}
+	} else if (port->peer != TOPO_NO_INDEX) {
+		sim_port_ingress(c, &c->t->ports[port->peer]);
+	} else {
+		sim_drop(c, DROP_NO_BINDING);
+	}
+}
+
+/*
+ * The list the fast path runs: the checks a router hop needs first (the key
+ * has no TTL or length), then the TTL decrement, then what the walk appended.
+ */
+static void
+sim_finish(struct sim_ctx *c)
+{
+	struct sim_result *res = c->res;
+	struct flow_actions walked = res->actions;
+	unsigned int i;
+
+	if (walked.n_outputs == 0) {
+		res->actions.n = 0;
+		res->actions.n_outputs = 0;
+		flow_actions_drop(&res->actions,
+				  res->drop_reason ? res->drop_reason : DROP_FLOW_ACTION_DROP);
+		return;
+	}
+	if (c->routers == 0)
+		return;
+	res->actions.n = 0;
+	res->actions.n_outputs = 0;
+	flow_actions_check_ipv4(&res->actions, c->routers, c->min_mtu);
+	flow_actions_dec_ttl(&res->actions, c->routers);
+	for (i = 0; i < walked.n; i++) {
+		if (res->actions.n == FLOW_ACTIONS_MAX) {
+			res->cacheable = false;
+			break;
+		}
+		res->actions.a[res->actions.n++] = walked.a[i];
+	}
+	res->actions.n_outputs = walked.n_outputs;
+}
+
+static void
+sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint64_t now,
+	     struct sim_result *res)
+{
+	memset(c, 0, offsetof(struct sim_ctx, emit));
+	c->st = st;
+	c->t = st->topo;
+	c->now = now;
+	c->res = res;
+	c->m = m;
+	c->meta = pkt_meta(m);
+	c->cur = c->meta->key;
+	res->actions.n = 0;
+	res->actions.n_outputs = 0;
+	res->n_tags = 0;
+	res->mac_entry = MAC_NO_ENTRY;
+	res->cacheable = true;
+	res->consumed = false;
+	res->drop_reason = 0;
+}
+
+static void
+sim_send_emitted(struct sim_ctx *c)
+{
+	uint16_t worker = c->meta->worker;
+	unsigned int i;
+
+	for (i = 0; i < c->n_emit; i++)
+		sim_send_made(c->st, c->emit[i].m, c->emit[i].port, worker, c->now,
+			      c->emit_depth + 1);
+}
+
+void
+sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_result *res)
+{
+	const struct topo_port *in;
+	struct sim_ctx c;
+
+	sim_ctx_init(&c, st, m, now, res);
+	in = topology_port_of_dpdk(c.t, c.meta->key.in_port);
+	if (in == NULL) {
+		sim_tag(&c, tag_interface(c.meta->key.in_port));
+		sim_drop(&c, DROP_NO_BINDING);
+	} else {
+		sim_port_ingress(&c, in);
+	}
+	sim_finish(&c);
+	sim_send_emitted(&c);
+}
+
+void
+sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
+	      uint64_t now, uint8_t depth)
+{
+	struct sim_result res;
+	struct sim_ctx c;
+
+	/* The walk reads the made packet's headers from its key, as for a received one. */
+	if (packet_parse(m, TOPO_NO_DPDK_PORT, &st->parse, pkt_meta(m)) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	pkt_meta(m)->worker = worker;
+	sim_ctx_init(&c, st, m, now, &res);
+	c.emit_depth = depth;
+	sim_port_egress(&c, &c.t->ports[port]);
+	sim_finish(&c);
+	sim_execute_and_send(st, &res.actions, m, worker);
+	sim_send_emitted(&c);
+}
