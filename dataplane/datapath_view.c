@@ -103,6 +103,16 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 		"  mac table: entries %u  learned %" PRIu64 "  moved %" PRIu64 "  aged %" PRIu64
 		"\n",
 		mac_table_count(dp->macs), t.sim.mac_learned, t.sim.mac_moved, t.sim.mac_aged);
+	fprintf(out,
+		"  arp table: entries %u  requests %" PRIu64 "  replies %" PRIu64 "  resolved %" PRIu64
+		"  expired %" PRIu64 "  requeued %" PRIu64 "  icmp sent %" PRIu64 "\n",
+		arp_table_count(dp->arps), t.sim.arp_requests, t.sim.arp_replies, t.sim.arp_resolved,
+		t.sim.arp_expired, t.sim.requeued, t.sim.icmp_sent);
+	fprintf(out,
+		"  topology: version %" PRIu64 "  changes %" PRIu64 "  last change: %" PRIu64
+		" flow(s) invalidated in %" PRIu64 " us\n",
+		t.sim.topo_version, t.sim.topo_changes, t.sim.topo_last_invalidated,
+		t.sim.topo_last_change_us);
 
 	fprintf(out, "Ports:\n");
 	for (i = 0; i < dp->n_ports; i++) {
@@ -217,6 +227,18 @@ datapath_view_json(struct kairo_dp *dp, FILE *out)
 	json_object_set_new(slow, "mac_learned", json_u64(t.sim.mac_learned));
 	json_object_set_new(slow, "mac_moved", json_u64(t.sim.mac_moved));
 	json_object_set_new(slow, "mac_aged", json_u64(t.sim.mac_aged));
+	json_object_set_new(slow, "arp_entries", json_u64(arp_table_count(dp->arps)));
+	json_object_set_new(slow, "arp_requests", json_u64(t.sim.arp_requests));
+	json_object_set_new(slow, "arp_replies", json_u64(t.sim.arp_replies));
+	json_object_set_new(slow, "arp_resolved", json_u64(t.sim.arp_resolved));
+	json_object_set_new(slow, "arp_expired", json_u64(t.sim.arp_expired));
+	json_object_set_new(slow, "requeued", json_u64(t.sim.requeued));
+	json_object_set_new(slow, "icmp_sent", json_u64(t.sim.icmp_sent));
+	json_object_set_new(slow, "install_failed", json_u64(t.sim.install_failed));
+	json_object_set_new(slow, "topo_version", json_u64(t.sim.topo_version));
+	json_object_set_new(slow, "topo_changes", json_u64(t.sim.topo_changes));
+	json_object_set_new(slow, "topo_last_invalidated", json_u64(t.sim.topo_last_invalidated));
+	json_object_set_new(slow, "topo_last_change_us", json_u64(t.sim.topo_last_change_us));
 	json_object_set_new(root, "slow_path", slow);
 	for (i = 0; i < dp->n_ports; i++) {
 		const struct dp_port *p = &dp->ports[i];

@@ -296,6 +296,7 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	dp->sim.pool = dp->pool;
 	/* From here on the simulation thread owns the snapshot (it replaces and frees it). */
 	dp->sim.topo = dp->topo;
+	dp->sim.stats.topo_version = dp->topo->version;
 	dp->topo = NULL;
 	flow_cache_set_removed_cb(dp->cache, sim_flow_removed, &dp->sim);
 	return setup_workers(dp, err, errlen);

@@ -104,6 +104,15 @@ class Kairod:
         raise AssertionError("timed out waiting for %s; last stats: %s"
                              % (what, json.dumps(last, indent=1)[:3000]))
 
+    def reload(self, topology, timeout=10):
+        """Write a new topology file, SIGHUP, and wait until the daemon runs it; return stats."""
+        version = self.stats()["slow_path"]["topo_version"]
+        self.topology = topology
+        self.write_files()
+        self.proc.send_signal(signal.SIGHUP)
+        return self.wait_for(lambda s: s["slow_path"]["topo_version"] > version, timeout,
+                             what="topology version %d" % (version + 1))
+
     def stop(self, timeout=20):
         """SIGTERM, wait, and return the final datapath view (from --stats-json)."""
         if self.proc is None:

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Three VMs on two bridges behind one router, pinging across subnets through kairod.
+
+    vm1 10.1.0.11 --+                                   +-- vm3 10.2.0.13
+                    bridge1 -- r1p1 10.1.0.1  router  r1p2 10.2.0.1 -- bridge2
+    vm2 10.1.0.12 --+
+
+The VMs are network namespaces with their own kernel IP stacks: they ARP for their gateway,
+the router ARPs for them, and everything a ping needs is answered by kairod's simulation or by
+the kernels at the ends.
+"""
+import copy
+import os
+import subprocess
+
+import pytest
+
+from kairo_harness import Kairod, flows_matching
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
+
+VMS = {  # name suffix: (address, gateway, bridge port)
+    1: ("10.1.0.11", "10.1.0.1", "b1p1"),
+    2: ("10.1.0.12", "10.1.0.1", "b1p2"),
+    3: ("10.2.0.13", "10.2.0.1", "b2p1"),
+}
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+def topology(names, r1p2_up=True):
+    return {
+        "bridges": [
+            {"id": "bridge1", "ports": [{"id": "b1p1"}, {"id": "b1p2"},
+                                        {"id": "b1p9", "peer": "r1p1"}]},
+            {"id": "bridge2", "ports": [{"id": "b2p1"}, {"id": "b2p9", "peer": "r1p2"}]},
+        ],
+        "routers": [{"id": "r1", "ports": [
+            {"id": "r1p1", "address": "10.1.0.1", "network": "10.1.0.0/24"},
+            {"id": "r1p2", "address": "10.2.0.1", "network": "10.2.0.0/24",
+             "admin_state_up": r1p2_up}]}],
+        "bindings": [{"port": VMS[i][2], "interface": names[i]} for i in VMS],
+    }
+
+
+@pytest.fixture
+def routed_vms(tmp_path):
+    tag = "r%d" % (os.getpid() % 1000)
+    names = {i: "k%s%d" % (tag, i) for i in VMS}
+    ports = [{"name": names[i], "device": "net_tap%d,iface=%s" % (i, names[i])} for i in VMS]
+    kd = Kairod(tmp_path, ports, topology(names))
+    kd.start()
+    try:
+        for i, (addr, gw, _) in VMS.items():
+            n = names[i]
+            sh("ip", "netns", "del", n, check=False)
+            sh("ip", "netns", "add", n)
+            sh("ip", "link", "set", n, "netns", n)
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+            sh("ip", "-n", n, "addr", "add", addr + "/24", "dev", n)
+            sh("ip", "-n", n, "link", "set", n, "up")
+            sh("ip", "-n", n, "route", "add", "default", "via", gw)
+        yield kd, names
+    finally:
+        for n in names.values():
+            sh("ip", "netns", "del", n, check=False)
+        kd.stop()
+
+
+def ping(names, src, dst, count=1, ttl=None):
+    cmd = ["ip", "netns", "exec", names[src], "ping", "-c", str(count), "-i", "0.2", "-W", "2"]
+    if ttl:
+        cmd += ["-t", str(ttl)]
+    return sh(*cmd, dst, check=False)
+
+
+def routed_echo_flows(stats):
+    return [f for f in flows_matching(stats, proto=1, icmp_type=8) if "dec_ttl" in f["actions"]]
+
+
+def test_vms_on_two_subnets_ping_through_the_router_and_repeats_hit_the_cache(routed_vms):
+    kd, names = routed_vms
+    for src, dst in ((1, "10.2.0.13"), (3, "10.1.0.12"), (2, "10.2.0.13"), (1, "10.1.0.12"),
+                     (1, "10.1.0.1"), (3, "10.1.0.1")):
+        r = ping(names, src, dst)
+        assert r.returncode == 0, (src, dst, r.stdout, r.stderr)
+    before = kd.stats()
+    r = ping(names, 1, "10.2.0.13", count=3)
+    assert r.returncode == 0, r.stdout
+    after = kd.stats()
+    # The repeat crossed the router in the fast path: no new miss, and the flow's own
+    # actions rewrite the MACs and lower the TTL by one.
+    assert after["misses"] == before["misses"]
+    flow = [f for f in routed_echo_flows(after) if "ip_dst=10.2.0.13" in f["match"] and
+            "ip_src=10.1.0.11" in f["match"]]
+    assert len(flow) == 1 and flow[0]["packets"] >= 3
+    assert flow[0]["actions"].startswith("check(ttl>1,len<=1500),dec_ttl:1,set_eth_src:")
+    assert after["slow_path"]["arp_replies"] >= 1      # a VM asked for its gateway
+    assert after["slow_path"]["arp_resolved"] >= 3     # the router learned all three VMs
+
+
+def test_ttl_one_across_the_router_gets_time_exceeded_from_the_gateway(routed_vms):
+    kd, names = routed_vms
+    assert ping(names, 1, "10.2.0.13").returncode == 0
+    r = ping(names, 1, "10.2.0.13", ttl=1)
+    assert r.returncode != 0
+    assert "10.1.0.1" in r.stdout and "Time to live exceeded" in r.stdout
+    assert kd.stats()["drops"]["ttl_expired"] == 1
+
+
+def test_a_router_port_going_down_invalidates_exactly_the_flows_through_it(routed_vms):
+    kd, names = routed_vms
+    assert ping(names, 1, "10.2.0.13").returncode == 0
+    assert ping(names, 1, "10.1.0.12").returncode == 0
+    before = kd.stats()
+    same_bridge = [f for f in flows_matching(before, proto=1, icmp_type=8)
+                   if "ip_dst=10.1.0.12" in f["match"]]
+    assert routed_echo_flows(before) and same_bridge
+
+    down = kd.reload(topology(names, r1p2_up=False))
+    # The routed flows are gone; the flow between vm1 and vm2 (same bridge) is untouched.
+    assert routed_echo_flows(down) == []
+    assert [f["match"] for f in flows_matching(down, proto=1, icmp_type=8)
+            if "ip_dst=10.1.0.12" in f["match"]] == [f["match"] for f in same_bridge]
+    assert down["slow_path"]["topo_last_invalidated"] >= 2
+    assert ping(names, 1, "10.2.0.13").returncode != 0
+
+    kd.reload(topology(names))
+    assert ping(names, 1, "10.2.0.13").returncode == 0
+
+
+def test_a_bad_topology_on_reload_changes_nothing(routed_vms):
+    kd, names = routed_vms
+    assert ping(names, 1, "10.2.0.13").returncode == 0
+    version = kd.stats()["slow_path"]["topo_version"]
+    bad = copy.deepcopy(topology(names))
+    bad["routers"][0]["ports"][0]["address"] = "10.9.9.9"   # outside its network
+    kd.topology = bad
+    kd.write_files()
+    kd.proc.send_signal(__import__("signal").SIGHUP)
+    import time
+    time.sleep(0.5)
+    stats = kd.stats()
+    assert stats["slow_path"]["topo_version"] == version
+    assert "topology not reloaded" in kd.log_path.read_text()
+    assert ping(names, 1, "10.2.0.13").returncode == 0
