@@ -138,16 +138,14 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	if (k == 0)
 		return;
 	/*
-	 * Hash in a second pass: the parser writes the key in small stores, and
-	 * reading it back at once as 8-byte words defeats store forwarding (a
-	 * stall per packet).  A burst later, the stores have reached the cache.
+	 * The cache hashes the keys as it looks them up, in a second pass over
+	 * the burst: the parser writes a key in small stores, and reading it
+	 * back at once as 8-byte words defeats store forwarding (a stall per
+	 * packet).  A burst later, the stores have reached the cache.  Only a
+	 * packet that goes up to the simulation needs its hash kept (upcall
+	 * sharding, and the simulation's own lookup and insert).
 	 */
-	for (i = 0; i < k; i++) {
-		hashes[i] = flow_key_hash(keys[i]);
-		pkt_meta(parsed[i])->hash = hashes[i];
-	}
-
-	hit_mask = flow_cache_lookup_burst(w->cache, keys, hashes, k, flows);
+	hit_mask = flow_cache_lookup_burst(w->cache, keys, k, hashes, flows);
 
 	/*
 	 * Start fetching every hit's flow line now, so that with a large table
@@ -164,6 +162,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 		struct flow_stats *fs;
 
 		if (!(hit_mask & (1ULL << i))) {
+			pkt_meta(m)->hash = hashes[i];
 			misses[n_miss++] = m;
 			continue;
 		}
@@ -179,8 +178,10 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 			continue;
 		}
 		if (unlikely(flow_actions_execute(&f->actions, m, w->pool, &emit,
-						  w->stats.drops) == ACTION_SLOW_PATH))
+						  w->stats.drops) == ACTION_SLOW_PATH)) {
+			pkt_meta(m)->hash = hashes[i];
 			misses[n_miss++] = m;
+		}
 		if (emit.n > ACTION_EMIT_MAX - FLOW_ACTIONS_MAX)
 			worker_tx_emitted(w, &emit);
 	}

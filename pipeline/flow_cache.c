@@ -4,6 +4,8 @@
  * lock-free readers on the workers, one writer (the simulation thread).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,46 +18,113 @@
 
 #include "flow_cache.h"
 
-
 /* Tag index: tag -> first link.  Sized relative to the flows it indexes. */
 #define TAG_INDEX_PER_FLOW 2
 
 /*
  * A removed flow keeps its hash slot and its memory until every worker has
- * passed a quiescent state.  The table and the flow pool hold this many on
- * top of the capacity, so that a full cache can evict and insert in one call
- * while the workers are running, and a flush can be refilled at once.
+ * passed a quiescent state.  Each table holds this many on top of the
+ * capacity, so that a full cache can evict and insert in one call while the
+ * workers are running, and a flush can be refilled at once.
  */
 #define FLOW_DEFER_HEADROOM(capacity) ((capacity) + 1024)
+/* rte_hash takes at most this many entries (RTE_HASH_ENTRIES_MAX). */
+#define FLOW_TABLE_SLOTS_MAX (1u << 30)
+/*
+ * Removed flows a removal tries to reclaim, oldest first: bounded work per
+ * call (rte_hash's own defer queue uses the same, RTE_HASH_RCU_DQ_RECLAIM_MAX).
+ */
+#define FLOW_RECLAIM_BATCH 16
+
+/* The two tables (flow_cache.h, "Two tables, one cache"). */
+enum flow_table {
+	FLOW_TABLE_COMPACT, /* struct flow_key_compact: every key but IPv6 */
+	FLOW_TABLE_FULL,    /* struct flow_key: IPv6 */
+	FLOW_TABLES,
+};
+
+/*
+ * flow_cache_iterate's cursor: the table in the top bit, the rte_hash_iterate
+ * position below it.  Positions stay under 2 * slots rounded up to a power of
+ * two (main and extendable buckets), so under 1 << 31 (FLOW_TABLE_SLOTS_MAX).
+ */
+#define FLOW_ITER_TABLE_SHIFT 31
+#define FLOW_ITER_POS_MASK ((1u << FLOW_ITER_TABLE_SHIFT) - 1)
+static_assert(FLOW_TABLES <= 2, "one bit of the cursor names the table");
+
+/* A position in both tables: rte_hash_iterate's in one table, then the next table. */
+struct flow_sweep {
+	uint32_t table; /* enum flow_table */
+	uint32_t next;  /* rte_hash_iterate position in it */
+};
+
+/*
+ * A removed flow that a worker may still hold: its key slot (the tables are
+ * RW_CONCURRENCY_LF, so a delete leaves the slot to
+ * rte_hash_free_key_with_position) and its memory wait for every worker to
+ * pass the QSBR token taken when it was removed.
+ */
+struct flow_deferred {
+	uint64_t token;   /* rte_rcu_qsbr_start() after the delete */
+	struct flow *flow;
+	int32_t position; /* its key slot in its table; < 0: none to free */
+	uint32_t table;   /* enum flow_table */
+};
 
 struct flow_cache {
-	struct rte_hash *table;    /* flow_key -> struct flow * */
+	struct rte_hash *tables[FLOW_TABLES]; /* key -> struct flow * */
 	struct rte_hash *tag_index; /* uint64 tag -> struct flow_tag_link * (writer only) */
 	struct rte_mempool *flows;
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t capacity;
 	/*
-	 * Flows installed now (writer writes, anyone reads).  Not
-	 * rte_hash_count(): that also counts removed flows whose slots wait
-	 * in the RCU defer queue.
+	 * Flows installed now, in both tables (writer writes, anyone reads).
+	 * Not rte_hash_count(): that also counts removed flows whose slots
+	 * wait in the defer queue.
 	 */
 	uint32_t n_flows;
 	uint64_t idle_timeout_tsc;
 	uint64_t hard_timeout_tsc;
-	uint32_t expire_next;      /* rte_hash_iterate position of the expiry sweep */
-	uint32_t evict_next;       /* ... and of the eviction sampler */
+	struct flow_sweep expire_next; /* where the expiry sweep goes on */
+	struct flow_sweep evict_next;  /* ... and the eviction sampler */
+	/*
+	 * The defer queue of both tables (writer only): a ring, oldest first,
+	 * so tokens only grow from head to tail.  One queue, not one per
+	 * table (rte_hash_rcu_qsbr_add), because the tables share the flow
+	 * pool: a table's own queue is drained only by that table's inserts
+	 * and removals, so flows removed from one table (a flush of the IPv6
+	 * flows, say) could keep the pool empty for the other for good.
+	 */
+	struct flow_deferred *deferred;
+	uint32_t deferred_size;  /* ring size: the pool's, as each entry holds a flow */
+	uint32_t deferred_head;  /* oldest entry */
+	uint32_t n_deferred;
 	flow_removed_cb removed_cb;
 	void *removed_arg;
 	struct flow_cache_counters counters; /* writer only */
 };
 
-/* The table's own hash function, for calls without a precomputed signature. */
+/*
+ * The tables' own hash functions, for rte_hash calls without a precomputed
+ * signature; they agree with flow_key_hash.
+ */
 static uint32_t
-flow_key_hash_cb(const void *key, uint32_t len, uint32_t seed)
+flow_key_compact_hash_cb(const void *key, uint32_t len, uint32_t seed)
+{
+	uint64_t c[FLOW_KEY_COMPACT_WORDS];
+
+	RTE_SET_USED(len);
+	RTE_SET_USED(seed);
+	memcpy(c, key, sizeof(c));
+	return flow_key_compact_hash(c);
+}
+
+static uint32_t
+flow_key_full_hash_cb(const void *key, uint32_t len, uint32_t seed)
 {
 	RTE_SET_USED(len);
 	RTE_SET_USED(seed);
-	return flow_key_hash(key);
+	return flow_key_full_hash(key);
 }
 
 /* The tag index hashes its 8-byte tags with plain CRC32. */
@@ -65,19 +134,38 @@ tag_hash_cb(const void *key, uint32_t len, uint32_t seed)
 	return rte_hash_crc(key, len, seed);
 }
 
-/* Called by the hash's RCU defer queue once no worker can still hold the flow. */
-static void
-flow_free_deferred(void *arg, void *key_data)
-{
-	struct flow_cache *fc = arg;
-
-	rte_mempool_put(fc->flows, key_data);
-}
-
 static uint64_t
 ms_to_tsc(uint32_t ms)
 {
 	return (uint64_t)ms * rte_get_tsc_hz() / 1000;
+}
+
+/* One flow table: lock-free readers, extendable buckets. */
+static struct rte_hash *
+flow_table_create(const char *name, uint32_t key_len, rte_hash_function hash_func,
+		  uint32_t slots, int socket_id)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = slots,
+		.key_len = key_len,
+		.hash_func = hash_func,
+		.hash_func_init_val = FLOW_KEY_HASH_SEED_A,
+		.socket_id = socket_id,
+		/*
+		 * LF: workers read while the simulation writes, without locks;
+		 * a delete keeps the key slot until the cache frees it, once no
+		 * worker can read it (struct flow_deferred).
+		 * EXT_TABLE: a cuckoo table can refuse a key well before it is
+		 * full; extendable buckets make "capacity" mean what it says.
+		 * Capacity itself is enforced with n_flows: the slots past it
+		 * are for removed flows awaiting reclamation.
+		 */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	return rte_hash_create(&hp);
 }
 
 struct flow_cache *
@@ -85,10 +173,12 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 {
 	char n[RTE_MEMZONE_NAMESIZE];
 	struct flow_cache *fc;
-	uint32_t slots;
+	uint64_t slots;
 	size_t qsbr_size;
 
-	if (cfg->capacity < 8 || cfg->n_workers == 0 || cfg->n_workers > KAIRO_MAX_WORKERS) {
+	slots = (uint64_t)cfg->capacity + FLOW_DEFER_HEADROOM((uint64_t)cfg->capacity);
+	if (cfg->capacity < 8 || slots > FLOW_TABLE_SLOTS_MAX || cfg->n_workers == 0 ||
+	    cfg->n_workers > KAIRO_MAX_WORKERS) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -98,7 +188,6 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 		return NULL;
 	}
 	fc->capacity = cfg->capacity;
-	slots = cfg->capacity + FLOW_DEFER_HEADROOM(cfg->capacity);
 	fc->idle_timeout_tsc = ms_to_tsc(cfg->idle_timeout_ms);
 	fc->hard_timeout_tsc = ms_to_tsc(cfg->hard_timeout_ms);
 
@@ -107,32 +196,28 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 	if (fc->qsbr == NULL || rte_rcu_qsbr_init(fc->qsbr, cfg->n_workers) != 0)
 		goto fail;
 
+	/*
+	 * Capacity is one limit over both tables, but either may hold every
+	 * flow (all IPv4, or all IPv6): each gets the slots a single table
+	 * would.
+	 */
 	snprintf(n, sizeof(n), "%s_flows", name);
-	struct rte_hash_parameters hp = {
-		.name = n,
-		.entries = slots,
-		.key_len = sizeof(struct flow_key),
-		.hash_func = flow_key_hash_cb,
-		.hash_func_init_val = FLOW_KEY_HASH_SEED_A,
-		.socket_id = cfg->socket_id,
-		/*
-		 * LF: workers read while the simulation writes, without locks.
-		 * EXT_TABLE: a cuckoo table can refuse a key well before it is
-		 * full; extendable buckets make "capacity" mean what it says.
-		 * Capacity itself is enforced with n_flows: the slots past it
-		 * are for removed flows awaiting reclamation.
-		 */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	fc->table = rte_hash_create(&hp);
-	if (fc->table == NULL)
+	fc->tables[FLOW_TABLE_COMPACT] = flow_table_create(n, sizeof(struct flow_key_compact),
+							   flow_key_compact_hash_cb, slots,
+							   cfg->socket_id);
+	snprintf(n, sizeof(n), "%s_flows6", name);
+	fc->tables[FLOW_TABLE_FULL] = flow_table_create(n, sizeof(struct flow_key),
+							flow_key_full_hash_cb, slots,
+							cfg->socket_id);
+	if (fc->tables[FLOW_TABLE_COMPACT] == NULL || fc->tables[FLOW_TABLE_FULL] == NULL)
 		goto fail;
 
 	/*
 	 * Flow memory: one flow per table slot, installed or awaiting
-	 * reclamation, plus the one an insert holds.  So the pool is never
-	 * empty before the table is full, and a full table sends the insert
-	 * into rte_hash, which reclaims what the workers have released.
+	 * reclamation, plus the one an insert holds: what one table would
+	 * need, shared by both since capacity is one limit.  An insert that
+	 * finds the pool empty, or its table full, reclaims what the workers
+	 * have released before it gives up (flow_reclaim).
 	 */
 	snprintf(n, sizeof(n), "%s_mem", name);
 	fc->flows = rte_mempool_create(n, slots + 1, sizeof(struct flow), 0, 0,
@@ -140,15 +225,11 @@ flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 				       RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (fc->flows == NULL)
 		goto fail;
-
-	struct rte_hash_rcu_config rcu = {
-		.v = fc->qsbr,
-		.mode = RTE_HASH_QSBR_MODE_DQ,
-		.dq_size = slots, /* every slot may be waiting at once (after a flush) */
-		.key_data_ptr = fc,
-		.free_key_data_func = flow_free_deferred,
-	};
-	if (rte_hash_rcu_qsbr_add(fc->table, &rcu) != 0)
+	/* Every flow of the pool may be waiting at once (after a flush). */
+	fc->deferred_size = slots + 1;
+	fc->deferred = rte_malloc_socket(NULL, sizeof(*fc->deferred) * fc->deferred_size,
+					 RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	if (fc->deferred == NULL)
 		goto fail;
 
 	snprintf(n, sizeof(n), "%s_tags", name);
@@ -174,10 +255,15 @@ fail:
 void
 flow_cache_destroy(struct flow_cache *fc)
 {
+	unsigned int t;
+
 	if (fc == NULL)
 		return;
+	/* Workers are stopped: flows still deferred go with their table and the pool. */
 	rte_hash_free(fc->tag_index);
-	rte_hash_free(fc->table);
+	for (t = 0; t < FLOW_TABLES; t++)
+		rte_hash_free(fc->tables[t]);
+	rte_free(fc->deferred);
 	rte_mempool_free(fc->flows);
 	rte_free(fc->qsbr);
 	rte_free(fc);
@@ -197,25 +283,139 @@ flow_cache_set_removed_cb(struct flow_cache *fc, flow_removed_cb cb, void *arg)
 }
 
 uint64_t
-flow_cache_lookup_burst(const struct flow_cache *fc, const struct flow_key **keys,
-			const uint32_t *hashes, uint32_t n, struct flow **flows)
+flow_cache_lookup_burst(const struct flow_cache *fc, const struct flow_key **keys, uint32_t n,
+			uint32_t *hashes, struct flow **flows)
 {
-	uint64_t hit_mask = 0;
+	struct flow_key_compact ckeys[RTE_HASH_LOOKUP_BULK_MAX];
+	const void *cptr[RTE_HASH_LOOKUP_BULK_MAX], *fptr[RTE_HASH_LOOKUP_BULK_MAX];
+	uint32_t chash[RTE_HASH_LOOKUP_BULK_MAX], fhash[RTE_HASH_LOOKUP_BULK_MAX];
+	uint8_t cpos[RTE_HASH_LOOKUP_BULK_MAX], fpos[RTE_HASH_LOOKUP_BULK_MAX];
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t c[FLOW_KEY_COMPACT_WORDS];
+	uint64_t hits = 0, mask;
+	uint32_t i, nc = 0, nf = 0;
 
-	/* The bulk lookup prefetches both buckets of every key before comparing any. */
-	rte_hash_lookup_with_hash_bulk_data(fc->table, (const void **)keys, (hash_sig_t *)hashes,
-					    n, &hit_mask, (void **)flows);
-	return hit_mask;
+	/*
+	 * Split the burst by table.  A compact key is gathered into registers,
+	 * hashed from there and stored once, so nothing reads back what was
+	 * just stored in narrower pieces.
+	 */
+	for (i = 0; i < n; i++) {
+		const struct flow_key *key = keys[i];
+
+		if (likely(flow_key_is_compact(key))) {
+			flow_key_compact_gather(key, c);
+			hashes[i] = flow_key_compact_hash(c);
+			memcpy(&ckeys[nc], c, sizeof(c));
+			cptr[nc] = &ckeys[nc];
+			chash[nc] = hashes[i];
+			cpos[nc++] = i;
+		} else {
+			hashes[i] = flow_key_full_hash(key);
+			fptr[nf] = key;
+			fhash[nf] = hashes[i];
+			fpos[nf++] = i;
+		}
+	}
+
+	/*
+	 * One bulk lookup per table that has keys: it prefetches both buckets
+	 * of every key before comparing any.  A burst of one kind needs no
+	 * merge: its results are in burst order already.
+	 */
+	if (nc == n) {
+		rte_hash_lookup_with_hash_bulk_data(fc->tables[FLOW_TABLE_COMPACT], cptr,
+						    chash, n, &hits, (void **)flows);
+		return hits;
+	}
+	if (nf == n) {
+		rte_hash_lookup_with_hash_bulk_data(fc->tables[FLOW_TABLE_FULL], fptr,
+						    fhash, n, &hits, (void **)flows);
+		return hits;
+	}
+	rte_hash_lookup_with_hash_bulk_data(fc->tables[FLOW_TABLE_COMPACT], cptr, chash, nc,
+					    &mask, data);
+	for (; mask != 0; mask &= mask - 1) {
+		i = rte_bsf64(mask);
+		flows[cpos[i]] = data[i];
+		hits |= 1ULL << cpos[i];
+	}
+	rte_hash_lookup_with_hash_bulk_data(fc->tables[FLOW_TABLE_FULL], fptr, fhash, nf,
+					    &mask, data);
+	for (; mask != 0; mask &= mask - 1) {
+		i = rte_bsf64(mask);
+		flows[fpos[i]] = data[i];
+		hits |= 1ULL << fpos[i];
+	}
+	return hits;
+}
+
+/*
+ * The table a key lives in, and what it is filed under there: the key
+ * itself, or its compact form written to *buf.
+ */
+static enum flow_table
+flow_table_key(const struct flow_key *key, struct flow_key_compact *buf, const void **filed)
+{
+	uint64_t c[FLOW_KEY_COMPACT_WORDS];
+
+	if (!flow_key_is_compact(key)) {
+		*filed = key;
+		return FLOW_TABLE_FULL;
+	}
+	flow_key_compact_gather(key, c);
+	memcpy(buf, c, sizeof(c));
+	*filed = buf;
+	return FLOW_TABLE_COMPACT;
+}
+
+/* Whether a key that is not IPv6 has bytes set that its compact form drops. */
+static bool
+flow_key_compact_drops_bytes(const struct flow_key *key)
+{
+	uint8_t spill = 0;
+	unsigned int i;
+
+	for (i = sizeof(uint32_t); i < sizeof(key->nw_src); i++)
+		spill |= key->nw_src[i] | key->nw_dst[i];
+	for (i = 0; i < sizeof(key->reserved); i++)
+		spill |= key->reserved[i];
+	return spill != 0;
 }
 
 struct flow *
 flow_cache_lookup(const struct flow_cache *fc, const struct flow_key *key, uint32_t hash)
 {
+	struct flow_key_compact ck;
+	const void *filed;
+	enum flow_table t = flow_table_key(key, &ck, &filed);
 	void *data;
 
-	if (rte_hash_lookup_with_hash_data(fc->table, key, hash, &data) < 0)
+	if (rte_hash_lookup_with_hash_data(fc->tables[t], filed, hash, &data) < 0)
 		return NULL;
 	return data;
+}
+
+/*
+ * The next flow of a sweep over both tables.  At the end of the last table
+ * it returns -ENOENT and stays there; the caller starts over if it wants.
+ */
+static int
+flow_sweep_next(const struct flow_cache *fc, struct flow_sweep *s, struct flow **flow)
+{
+	const void *key;
+	void *data;
+
+	for (;;) {
+		if (rte_hash_iterate(fc->tables[s->table], &key, &data, &s->next) >= 0) {
+			*flow = data;
+			return 0;
+		}
+		if (s->table + 1 == FLOW_TABLES)
+			return -ENOENT;
+		s->table++;
+		s->next = 0;
+	}
 }
 
 /* ---- tag index (writer only) ---- */
@@ -259,11 +459,83 @@ tag_unlink(struct flow_cache *fc, struct flow_tag_link *l)
 	l->flow = NULL;
 }
 
+/* ---- reclamation (writer only) ---- */
+
+/*
+ * Return the oldest removed flow to its table and the pool if no worker can
+ * hold it any more.  Returns its table, or FLOW_TABLES if there was none.
+ */
+static unsigned int
+flow_reclaim_one(struct flow_cache *fc)
+{
+	struct flow_deferred *d = &fc->deferred[fc->deferred_head];
+
+	if (fc->n_deferred == 0 || rte_rcu_qsbr_check(fc->qsbr, d->token, false) != 1)
+		return FLOW_TABLES;
+	if (d->position >= 0)
+		rte_hash_free_key_with_position(fc->tables[d->table], d->position);
+	rte_mempool_put(fc->flows, d->flow);
+	if (++fc->deferred_head == fc->deferred_size)
+		fc->deferred_head = 0;
+	fc->n_deferred--;
+	return d->table;
+}
+
+/* Reclaim up to max removed flows, oldest first; returns how many. */
+static unsigned int
+flow_reclaim(struct flow_cache *fc, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max && flow_reclaim_one(fc) != FLOW_TABLES)
+		n++;
+	return n;
+}
+
+/*
+ * Reclaim until a slot of table t is free again; false if no removed flow
+ * of it is reclaimable now.  However far one call goes, each removed flow
+ * is reclaimed once: the work was paid for by the removals.
+ */
+static bool
+flow_reclaim_for(struct flow_cache *fc, enum flow_table t)
+{
+	unsigned int got;
+
+	do {
+		got = flow_reclaim_one(fc);
+	} while (got != FLOW_TABLES && got != t);
+	return got == t;
+}
+
+/* Queue a flow just deleted from table t until every worker has passed a quiescent state. */
+static void
+flow_defer(struct flow_cache *fc, struct flow *flow, enum flow_table t, int32_t position)
+{
+	struct flow_deferred *d;
+	uint64_t token;
+
+	/* After the delete, so that a worker that reports past it cannot still hold the flow. */
+	token = rte_rcu_qsbr_start(fc->qsbr);
+	/* Keep the queue short while workers report: what an rte_hash defer queue does per delete. */
+	flow_reclaim(fc, FLOW_RECLAIM_BATCH);
+	/* Never full: every entry holds a flow of the pool, and the ring has room for all. */
+	d = &fc->deferred[(fc->deferred_head + fc->n_deferred) % fc->deferred_size];
+	d->token = token;
+	d->flow = flow;
+	d->position = position;
+	d->table = t;
+	fc->n_deferred++;
+}
+
 /* ---- insert and remove (writer only) ---- */
 
 void
 flow_cache_remove(struct flow_cache *fc, struct flow *flow, enum flow_remove_reason why)
 {
+	struct flow_key_compact ck;
+	const void *filed;
+	enum flow_table t;
 	unsigned int i;
 
 	for (i = 0; i < flow->n_tags; i++)
@@ -288,11 +560,11 @@ flow_cache_remove(struct flow_cache *fc, struct flow *flow, enum flow_remove_rea
 	if (fc->removed_cb != NULL)
 		fc->removed_cb(fc->removed_arg, flow, why);
 	/*
-	 * With RCU configured, the delete queues the flow on the defer queue;
-	 * flow_free_deferred returns it to the pool once every worker has
-	 * passed a quiescent state.
+	 * New lookups miss from here on; the key slot and the memory wait
+	 * until every worker has passed a quiescent state.
 	 */
-	rte_hash_del_key_with_hash(fc->table, &flow->key, flow->hash);
+	t = flow_table_key(&flow->key, &ck, &filed);
+	flow_defer(fc, flow, t, rte_hash_del_key_with_hash(fc->tables[t], filed, flow->hash));
 }
 
 static uint64_t
@@ -318,12 +590,12 @@ static int
 flow_cache_evict_one(struct flow_cache *fc)
 {
 	struct flow *victim = NULL, *f;
-	const void *key;
 	unsigned int seen = 0, wraps = 0;
 
+	/* Consecutive entries of the sweep, which crosses from one table to the other. */
 	while (seen < FLOW_CACHE_EVICT_SAMPLES && wraps < 2) {
-		if (rte_hash_iterate(fc->table, &key, (void **)&f, &fc->evict_next) < 0) {
-			fc->evict_next = 0;
+		if (flow_sweep_next(fc, &fc->evict_next, &f) < 0) {
+			fc->evict_next = (struct flow_sweep){ 0 };
 			wraps++;
 			continue;
 		}
@@ -342,11 +614,19 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 		  const struct flow_actions *actions, const uint64_t *tags, unsigned int n_tags,
 		  uint64_t owner_cookie)
 {
+	struct flow_key_compact ck;
+	const void *filed;
+	enum flow_table t = flow_table_key(key, &ck, &filed);
+	struct rte_hash *h = fc->tables[t];
 	struct flow *f;
 	unsigned int i;
 	int ret;
 
-	if (rte_hash_lookup_with_hash(fc->table, key, hash) >= 0) {
+	if (flow_key_is_compact(key) && flow_key_compact_drops_bytes(key)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (rte_hash_lookup_with_hash(h, filed, hash) >= 0) {
 		rte_errno = EEXIST;
 		return NULL;
 	}
@@ -355,10 +635,17 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 		rte_errno = ENOSPC;
 		return NULL;
 	}
-	if (rte_mempool_get(fc->flows, (void **)&f) != 0) {
-		/* Not expected: the pool has a flow per table slot and one more (flow_cache_create). */
+	/*
+	 * No spare flow: reclaim what the workers have released.  If that
+	 * frees none, every spare flow is a removed one a worker may read;
+	 * evicting one more would not free anything before the next quiescent
+	 * state either: refuse, and keep what is installed.
+	 */
+	if (rte_mempool_get(fc->flows, (void **)&f) != 0 &&
+	    (flow_reclaim(fc, FLOW_RECLAIM_BATCH) == 0 ||
+	     rte_mempool_get(fc->flows, (void **)&f) != 0)) {
 		fc->counters.not_installed_full++;
-		rte_errno = ENOBUFS;
+		rte_errno = ENOSPC;
 		return NULL;
 	}
 	memset(f, 0, sizeof(*f));
@@ -371,12 +658,10 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 	f->hard_timeout_tsc = fc->hard_timeout_tsc;
 	f->owner_cookie = owner_cookie;
 
-	/*
-	 * This fails only when every spare slot still holds a removed flow a
-	 * worker may read.  Evicting one more would not free a slot before the
-	 * next quiescent state either: refuse, and keep what is installed.
-	 */
-	ret = rte_hash_add_key_with_hash_data(fc->table, key, hash, f);
+	/* The same for a slot of the key's table. */
+	ret = rte_hash_add_key_with_hash_data(h, filed, hash, f);
+	if (ret == -ENOSPC && flow_reclaim_for(fc, t))
+		ret = rte_hash_add_key_with_hash_data(h, filed, hash, f);
 	if (ret != 0) {
 		rte_mempool_put(fc->flows, f);
 		fc->counters.not_installed_full++;
@@ -414,12 +699,11 @@ unsigned int
 flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 {
 	unsigned int removed = 0, visited = 0;
-	const void *key;
 	struct flow *f;
 
 	while (visited < budget) {
-		if (rte_hash_iterate(fc->table, &key, (void **)&f, &fc->expire_next) < 0) {
-			fc->expire_next = 0;
+		if (flow_sweep_next(fc, &fc->expire_next, &f) < 0) {
+			fc->expire_next = (struct flow_sweep){ 0 };
 			break;
 		}
 		visited++;
@@ -437,20 +721,20 @@ flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 unsigned int
 flow_cache_flush(struct flow_cache *fc)
 {
-	uint32_t next;
-	const void *key;
+	struct flow_sweep sweep;
 	struct flow *f;
 	unsigned int n = 0, pass;
 
 	/*
 	 * A delete may move a key from an extendable bucket into a slot the
 	 * iterator has already passed (rte_hash compacts bucket chains), so
-	 * one pass can miss flows whose keys collide: sweep until one finds none.
+	 * one pass can miss flows whose keys collide: sweep both tables until
+	 * one pass finds none.
 	 */
 	do {
-		next = 0;
+		sweep = (struct flow_sweep){ 0 };
 		pass = 0;
-		while (rte_hash_iterate(fc->table, &key, (void **)&f, &next) >= 0) {
+		while (flow_sweep_next(fc, &sweep, &f) == 0) {
 			flow_cache_remove(fc, f, FLOW_REMOVED_FLUSHED);
 			pass++;
 		}
@@ -480,12 +764,18 @@ flow_cache_counters_read(const struct flow_cache *fc, struct flow_cache_counters
 int
 flow_cache_iterate(const struct flow_cache *fc, uint32_t *next, const struct flow **flow)
 {
-	const void *key;
-	void *data;
+	struct flow_sweep sweep = {
+		.table = *next >> FLOW_ITER_TABLE_SHIFT,
+		.next = *next & FLOW_ITER_POS_MASK,
+	};
+	struct flow *f;
+	int ret;
 
-	if (rte_hash_iterate(fc->table, &key, &data, next) < 0)
-		return -ENOENT;
-	*flow = data;
+	ret = flow_sweep_next(fc, &sweep, &f);
+	*next = sweep.table << FLOW_ITER_TABLE_SHIFT | sweep.next;
+	if (ret != 0)
+		return ret;
+	*flow = f;
 	return 0;
 }
 

@@ -12,11 +12,26 @@
  * There is exactly one writer: the simulation thread.  Every function below
  * that is not a lookup or a stats read (insert, remove, invalidate, expire,
  * flush, iterate) must be called from that thread only.  This is what lets the
- * tag index and the eviction clock live without locks.
+ * tag index, the eviction clock and the expiry sweep live without locks.
  *
- * A removed flow is unlinked from the hash at once (new lookups miss) but its
- * memory returns to the pool only after every worker has reported a quiescent
- * state (rte_hash_rcu_qsbr_add, defer-queue mode).
+ * Two tables, one cache
+ * ---------------------
+ * A key that is not IPv6 holds at most 48 bytes of information (struct
+ * flow_key_compact), and rte_hash files a 48-byte key in one 64-byte slot:
+ * a key compare reads one cache line instead of the two of an 80-byte key.
+ * So the cache keeps two rte_hash tables, compact keys for everything but
+ * IPv6 and full keys for IPv6, both read lock-free as described above.
+ * Which table a key lives in depends on the key alone (flow_key_is_compact),
+ * so the two never hold the same key and a lookup asks one of them.
+ * Capacity, the flow pool, the flow count, the counters, expiry, eviction,
+ * flush and iteration span both.
+ *
+ * A removed flow is unlinked from its table at once (new lookups miss) but
+ * its key slot and its memory return only after every worker has reported
+ * a quiescent state.  The writer keeps one defer queue for both tables
+ * (QSBR tokens, rte_rcu_qsbr_start/check) and drains it, oldest first, a
+ * little on every removal and as far as needed when an insert finds no
+ * spare flow or slot.
  *
  * Counters
  * --------
@@ -30,7 +45,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
@@ -127,18 +144,108 @@ void flow_cache_set_removed_cb(struct flow_cache *fc, flow_removed_cb cb, void *
 #define FLOW_KEY_HASH_SEED_B 0x6f666c77u
 
 /*
- * The signature the cache files a key under; workers compute it once per
- * packet.  Two CRC32 chains over the two halves of the key run side by side
- * (each crc32 instruction waits on the previous one of its own chain only),
- * then fold: about half the latency of one chain over 80 bytes.
+ * What the compact table files a key that is not IPv6 under: struct
+ * flow_key minus what such a key leaves zero (bytes 4..15 of the addresses,
+ * the reserved tail).  Fields keep their flow_key order, so it is a gather
+ * of six words: flow_key words 0-3 as they are, the two IPv4 addresses, and
+ * word 8 (l3_kind .. tp_dst).  48 bytes is a 64-byte rte_hash slot, one
+ * cache line; aligned to 16 so that no 16-byte load of the compare splits a
+ * line on the lookup side either.
+ */
+struct flow_key_compact {
+	uint32_t tun_id;
+	uint32_t tun_src;
+	uint32_t tun_dst;
+	uint16_t in_port;
+	uint16_t vlan_outer;
+	uint16_t vlan_inner;
+	uint16_t ether_type;
+	struct rte_ether_addr eth_dst;
+	struct rte_ether_addr eth_src;
+	uint8_t nw_src[4];
+	uint8_t nw_dst[4];
+	uint8_t l3_kind;
+	uint8_t nw_proto;
+	uint8_t nw_tos;
+	uint8_t nw_frag;
+	uint16_t tp_src;
+	uint16_t tp_dst;
+} __rte_aligned(16);
+
+#define FLOW_KEY_WORDS (sizeof(struct flow_key) / sizeof(uint64_t))
+#define FLOW_KEY_COMPACT_WORDS (sizeof(struct flow_key_compact) / sizeof(uint64_t))
+
+static_assert(sizeof(struct flow_key_compact) == 48, "a 48-byte key fills one 64-byte slot");
+static_assert(offsetof(struct flow_key_compact, nw_src) == offsetof(struct flow_key, nw_src) &&
+	      offsetof(struct flow_key, nw_src) == 4 * sizeof(uint64_t),
+	      "words 0-3 of both keys hold the same fields");
+static_assert(offsetof(struct flow_key, nw_dst) == 6 * sizeof(uint64_t),
+	      "the IPv4 destination opens flow_key word 6");
+static_assert(offsetof(struct flow_key_compact, l3_kind) == 5 * sizeof(uint64_t) &&
+	      offsetof(struct flow_key, l3_kind) == 8 * sizeof(uint64_t) &&
+	      offsetof(struct flow_key, reserved) == 9 * sizeof(uint64_t),
+	      "l3_kind .. tp_dst are word 5 of the compact key and word 8 of flow_key");
+
+/*
+ * Whether a key lives in the compact table.  Only IPv6 needs the 16-byte
+ * addresses; every other key (IPv4, ARP, plain L2) has them zero past the
+ * first 4 bytes, as packet_parse writes them (flow_key.h).
+ */
+static inline bool
+flow_key_is_compact(const struct flow_key *key)
+{
+	return key->l3_kind != FLOW_L3_IPV6;
+}
+
+/* The compact key's words, gathered from a key that flow_key_is_compact. */
+static inline void
+flow_key_compact_gather(const struct flow_key *key, uint64_t c[FLOW_KEY_COMPACT_WORDS])
+{
+	const uint64_t *w = (const uint64_t *)key;
+	uint32_t src, dst;
+
+	memcpy(&src, key->nw_src, sizeof(src));
+	memcpy(&dst, key->nw_dst, sizeof(dst));
+	c[0] = w[0];
+	c[1] = w[1];
+	c[2] = w[2];
+	c[3] = w[3];
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	c[4] = (uint64_t)dst << 32 | src; /* memory order: nw_src[0..3], nw_dst[0..3] */
+#else
+	c[4] = (uint64_t)src << 32 | dst;
+#endif
+	c[5] = w[8];
+}
+
+/*
+ * The signature of a compact key, from its words.  Two CRC32 chains of
+ * three words run side by side (each crc32 waits on its own chain only),
+ * then fold.
  */
 static inline uint32_t
-flow_key_hash(const struct flow_key *key)
+flow_key_compact_hash(const uint64_t c[FLOW_KEY_COMPACT_WORDS])
+{
+	uint32_t a = FLOW_KEY_HASH_SEED_A, b = FLOW_KEY_HASH_SEED_B;
+
+	static_assert(FLOW_KEY_COMPACT_WORDS == 6, "two lanes of three words");
+	a = rte_hash_crc_8byte(c[0], a);
+	b = rte_hash_crc_8byte(c[3], b);
+	a = rte_hash_crc_8byte(c[1], a);
+	b = rte_hash_crc_8byte(c[4], b);
+	a = rte_hash_crc_8byte(c[2], a);
+	b = rte_hash_crc_8byte(c[5], b);
+	return rte_hash_crc_4byte(b, a);
+}
+
+/* The signature of a full (IPv6) key: two chains over the two halves of the key. */
+static inline uint32_t
+flow_key_full_hash(const struct flow_key *key)
 {
 	const uint64_t *w = (const uint64_t *)key;
 	uint32_t a = FLOW_KEY_HASH_SEED_A, b = FLOW_KEY_HASH_SEED_B;
 
-	static_assert(sizeof(*key) == 10 * sizeof(uint64_t), "two lanes of five words");
+	static_assert(FLOW_KEY_WORDS == 10, "two lanes of five words");
 	a = rte_hash_crc_8byte(w[0], a);
 	b = rte_hash_crc_8byte(w[5], b);
 	a = rte_hash_crc_8byte(w[1], a);
@@ -153,12 +260,31 @@ flow_key_hash(const struct flow_key *key)
 }
 
 /*
- * Look up n keys (n <= RTE_HASH_LOOKUP_BULK_MAX) with their precomputed
- * hashes.  flows[i] is set for hits; bit i of the returned mask says hit.
- * Worker lcores only.
+ * The signature the cache files a key under: the one flow_cache_lookup_burst
+ * reports and flow_cache_lookup/insert take.  Writer side and tests; the
+ * workers get it from the burst lookup.
+ */
+static inline uint32_t
+flow_key_hash(const struct flow_key *key)
+{
+	uint64_t c[FLOW_KEY_COMPACT_WORDS];
+
+	if (!flow_key_is_compact(key))
+		return flow_key_full_hash(key);
+	flow_key_compact_gather(key, c);
+	return flow_key_compact_hash(c);
+}
+
+/*
+ * Look up n keys (n <= RTE_HASH_LOOKUP_BULK_MAX), in one call whatever
+ * their kinds.  Sets hashes[i] to flow_key_hash(keys[i]), which the caller
+ * keeps for flow_cache_lookup/insert (pkt_meta.hash), and flows[i] for
+ * hits; bit i of the returned mask says hit.  The keys are read as 8-byte
+ * words: call it a while after they were written in small stores, not right
+ * after (store forwarding fails on the wide loads).  Worker lcores only.
  */
 uint64_t flow_cache_lookup_burst(const struct flow_cache *fc, const struct flow_key **keys,
-				 const uint32_t *hashes, uint32_t n, struct flow **flows);
+				 uint32_t n, uint32_t *hashes, struct flow **flows);
 
 /* One key; writer or tests. Returns the flow or NULL. */
 struct flow *flow_cache_lookup(const struct flow_cache *fc, const struct flow_key *key, uint32_t hash);
@@ -168,9 +294,11 @@ struct flow *flow_cache_lookup(const struct flow_cache *fc, const struct flow_ke
  * When the cache is full, the least recently used of FLOW_CACHE_EVICT_SAMPLES
  * sampled flows is evicted first.
  * Returns the flow, or NULL with rte_errno = EEXIST (already installed),
- * ENOSPC (full and nothing evictable, or every spare slot still holds a
- * removed flow that a worker may read until its next quiescent state) or
- * ENOBUFS (no flow memory).
+ * ENOSPC (full and nothing evictable, or every spare flow, or every spare
+ * slot of the key's table, still holds a removed flow that a worker may
+ * read until its next quiescent state) or EINVAL (a key that is not IPv6
+ * with non-zero bytes where flow_key.h says zero: the compact table would
+ * drop them, and the flow would answer for other keys).
  */
 struct flow *flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t hash,
 			       const struct flow_actions *actions, const uint64_t *tags,
@@ -183,9 +311,10 @@ void flow_cache_remove(struct flow_cache *fc, struct flow *flow, enum flow_remov
 unsigned int flow_cache_invalidate_tag(struct flow_cache *fc, uint64_t tag);
 
 /*
- * Visit up to budget entries of the table, continuing where the last call
- * stopped, and remove the flows whose idle or hard timeout passed.  Bounded
- * work per call so the writer thread never stalls on a big table.
+ * Visit up to budget entries of the tables, continuing where the last call
+ * stopped (the compact table, then the IPv6 one, then over again), and
+ * remove the flows whose idle or hard timeout passed.  Bounded work per
+ * call so the writer thread never stalls on a big table.
  * Returns the number of flows removed.
  */
 unsigned int flow_cache_expire(struct flow_cache *fc, uint64_t now_tsc, unsigned int budget);
@@ -197,7 +326,11 @@ uint32_t flow_cache_count(const struct flow_cache *fc);
 uint32_t flow_cache_capacity(const struct flow_cache *fc);
 void flow_cache_counters_read(const struct flow_cache *fc, struct flow_cache_counters *out);
 
-/* Iterate installed flows (writer thread, or any thread while workers and writer are stopped). */
+/*
+ * Iterate installed flows of both tables (writer thread, or any thread while
+ * workers and writer are stopped).  *next starts at 0 and is opaque; returns
+ * -ENOENT once every flow has been visited.
+ */
 int flow_cache_iterate(const struct flow_cache *fc, uint32_t *next, const struct flow **flow);
 
 static_assert(offsetof(struct flow, actions.a[4]) <= RTE_CACHE_LINE_SIZE,

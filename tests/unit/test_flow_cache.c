@@ -6,11 +6,13 @@
  * the cache's QSBR variable, as lcore/worker.c does).
  *
  * Keys come from real Ethernet/IPv4/UDP frames run through packet_parse;
- * flow n differs from flow m in its UDP ports only.
+ * flow n differs from flow m in its UDP ports only.  IPv6 flow n is the
+ * same over Ethernet/IPv6/UDP: the cache files it in its other table.
  *
  * Every removal goes through the removed-callback; the test logs each one
  * (the flow's owner cookie and the reason) and checks the log.  Cookies are
- * the flow's number plus one, so cookie 0 never names a flow.
+ * the flow's number plus one (IPv6: plus IPV6_COOKIE_BASE too), so cookie 0
+ * never names a flow.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -26,6 +28,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
@@ -40,7 +43,9 @@
 #define IN_PORT 1
 #define WORKER 0
 #define POOL_SIZE 63
-#define LOG_MAX 8192
+/* test_flow_memory_is_reclaimed_across_many_insert_remove_cycles logs 2 x 3 pool sizes. */
+#define LOG_MAX 16384
+#define IPV6_COOKIE_BASE (1u << 20)
 
 /* Tags are opaque to the cache: any 64-bit values. */
 #define TAG_A 0xa1
@@ -114,6 +119,49 @@ key_n(uint32_t n)
 	return key;
 }
 
+static const uint8_t ip6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }; /* 2001:db8::1 */
+static const uint8_t ip6_dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 }; /* 2001:db8::2 */
+
+/* The key of IPv6 flow n: the frame of flow n with IPv6 (2001:db8::1 -> ::2) for IPv4. */
+static struct flow_key
+key6_n(uint32_t n)
+{
+	const size_t len = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv6_hdr) +
+			   sizeof(struct rte_udp_hdr) + UDP_FRAME_PAYLOAD;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv6_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct flow_key key;
+
+	assert_non_null(m);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	assert_non_null(eh);
+	ip = (struct rte_ipv6_hdr *)(eh + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	eh->dst_addr = mac_dst;
+	eh->src_addr = mac_src;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	memset(ip, 0, sizeof(*ip));
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(sizeof(*udp) + UDP_FRAME_PAYLOAD);
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, ip6_src, sizeof(ip6_src));
+	memcpy(ip->dst_addr, ip6_dst, sizeof(ip6_dst));
+	udp->src_port = rte_cpu_to_be_16(1024 + (n & 0x7fff));
+	udp->dst_port = rte_cpu_to_be_16(2000 + (n >> 15));
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + UDP_FRAME_PAYLOAD);
+	udp->dgram_cksum = 0;
+	memcpy(udp + 1, "kairo-ut", UDP_FRAME_PAYLOAD);
+
+	assert_int_equal(udp_frame_receive(m, IN_PORT, WORKER), 0);
+	key = pkt_meta(m)->key;
+	rte_pktmbuf_free(m);
+	assert_int_equal(key.l3_kind, FLOW_L3_IPV6);
+	return key;
+}
+
 static struct flow_actions
 output_to(uint16_t port)
 {
@@ -140,6 +188,28 @@ static struct flow *
 find(uint32_t n)
 {
 	struct flow_key key = key_n(n);
+
+	return flow_cache_lookup(fc, &key, flow_key_hash(&key));
+}
+
+/* Install IPv6 flow n (cookie IPV6_COOKIE_BASE + n + 1); asserts it went in. */
+static struct flow *
+install6(uint32_t n, const uint64_t *tags, unsigned int n_tags)
+{
+	struct flow_key key = key6_n(n);
+	struct flow_actions acts = output_to(n % 7);
+	struct flow *f;
+
+	f = flow_cache_insert(fc, &key, flow_key_hash(&key), &acts, tags, n_tags,
+			      IPV6_COOKIE_BASE + n + 1);
+	assert_non_null(f);
+	return f;
+}
+
+static struct flow *
+find6(uint32_t n)
+{
+	struct flow_key key = key6_n(n);
 
 	return flow_cache_lookup(fc, &key, flow_key_hash(&key));
 }
@@ -240,29 +310,32 @@ test_lookup_burst_reports_hits_in_the_mask(void **state)
 	for (i = 0; i < 32; i++) {
 		k[i] = key_n(i);
 		keys[i] = &k[i];
-		hashes[i] = flow_key_hash(&k[i]);
 		if (i % 3 == 0) {
 			installed[i] = install(i, NULL, 0);
 			expect |= 1ULL << i;
 		}
 	}
-	assert_int_equal(flow_cache_lookup_burst(fc, keys, hashes, 32, flows), expect);
-	for (i = 0; i < 32; i++)
+	assert_int_equal(flow_cache_lookup_burst(fc, keys, 32, hashes, flows), expect);
+	for (i = 0; i < 32; i++) {
+		/* Hit or miss, the hash the simulation will look up and insert with. */
+		assert_int_equal(hashes[i], flow_key_hash(&k[i]));
 		if (installed[i] != NULL)
 			assert_ptr_equal(flows[i], installed[i]);
+	}
 
 	/* The largest burst the hash takes at once, every key a hit. */
 	for (i = 0; i < RTE_HASH_LOOKUP_BULK_MAX; i++) {
 		k[i] = key_n(i);
 		keys[i] = &k[i];
-		hashes[i] = flow_key_hash(&k[i]);
 		if (installed[i] == NULL && i < CAPACITY)
 			installed[i] = install(i, NULL, 0);
 	}
-	assert_int_equal(flow_cache_lookup_burst(fc, keys, hashes, RTE_HASH_LOOKUP_BULK_MAX,
+	assert_int_equal(flow_cache_lookup_burst(fc, keys, RTE_HASH_LOOKUP_BULK_MAX, hashes,
 						 flows), UINT64_MAX);
-	for (i = 0; i < RTE_HASH_LOOKUP_BULK_MAX; i++)
+	for (i = 0; i < RTE_HASH_LOOKUP_BULK_MAX; i++) {
+		assert_int_equal(hashes[i], flow_key_hash(&k[i]));
 		assert_ptr_equal(flows[i], installed[i]);
+	}
 }
 
 static void
@@ -879,6 +952,403 @@ test_keys_with_one_hash_are_told_apart_and_flushed(void **state)
 	assert_int_equal(removals_for(FLOW_REMOVED_FLUSHED), RTE_DIM(keys));
 }
 
+/* IPv4 and IPv6 side by side */
+
+/*
+ * Keys that are not IPv6 live in a compact table, IPv6 keys in a full one;
+ * to the simulation and the workers it is one cache.
+ */
+
+static void
+test_ipv4_and_ipv6_flows_live_side_by_side(void **state)
+{
+	const struct flow_key *keys[32];
+	struct flow_key k[32];
+	struct flow *installed[32] = { 0 }, *flows[32], *f4, *f6;
+	uint32_t hashes[32];
+	uint64_t expect = 0;
+	uint32_t i;
+
+	(void)state;
+	/* Flows 0-7 of both kinds; IPv6 flow n has IPv4 flow n's ports. */
+	for (i = 0; i < 8; i++) {
+		installed[2 * i] = install(i, NULL, 0);
+		installed[2 * i + 1] = install6(i, NULL, 0);
+	}
+	assert_int_equal(flow_cache_count(fc), 16);
+	assert_int_equal(counters().installed, 16);
+	for (i = 0; i < 8; i++) {
+		assert_ptr_equal(find(i), installed[2 * i]);
+		assert_ptr_equal(find6(i), installed[2 * i + 1]);
+		assert_int_equal(find(i)->owner_cookie, i + 1);
+		assert_int_equal(find6(i)->owner_cookie, IPV6_COOKIE_BASE + i + 1);
+	}
+	assert_null(find6(8));
+
+	/* A worker burst with both kinds interleaved: one call, results in burst order. */
+	for (i = 0; i < 32; i++) {
+		k[i] = i % 2 == 0 ? key_n(i / 2) : key6_n(i / 2);
+		keys[i] = &k[i];
+		if (i / 2 < 8)
+			expect |= 1ULL << i;
+	}
+	assert_int_equal(flow_cache_lookup_burst(fc, keys, 32, hashes, flows), expect);
+	for (i = 0; i < 32; i++) {
+		assert_int_equal(hashes[i], flow_key_hash(&k[i]));
+		if (i / 2 < 8)
+			assert_ptr_equal(flows[i], installed[i]);
+	}
+
+	/* A burst of IPv6 keys only. */
+	for (i = 0; i < 8; i++) {
+		k[i] = key6_n(7 - i);
+		keys[i] = &k[i];
+	}
+	assert_int_equal(flow_cache_lookup_burst(fc, keys, 8, hashes, flows), 0xff);
+	for (i = 0; i < 8; i++) {
+		assert_ptr_equal(flows[i], installed[2 * (7 - i) + 1]);
+		assert_int_equal(hashes[i], flow_key_hash(&k[i]));
+	}
+
+	/* Removing one kind leaves its twin of the other kind. */
+	f4 = installed[0];
+	f6 = installed[3];
+	flow_cache_remove(fc, f4, FLOW_REMOVED_IDLE);
+	flow_cache_remove(fc, f6, FLOW_REMOVED_IDLE);
+	assert_null(find(0));
+	assert_non_null(find6(0));
+	assert_null(find6(1));
+	assert_non_null(find(1));
+	assert_int_equal(flow_cache_count(fc), 14);
+	assert_true(removal_logged(1, FLOW_REMOVED_IDLE));
+	assert_true(removal_logged(IPV6_COOKIE_BASE + 2, FLOW_REMOVED_IDLE));
+}
+
+/* Set the 4 bytes at field so that flow_key_hash(k) == target (see colliding_keys). */
+static void
+force_hash(struct flow_key *k, uint8_t *field, uint32_t target)
+{
+	uint32_t col[32], zero, x;
+	unsigned int j;
+
+	memset(field, 0, 4);
+	zero = flow_key_hash(k);
+	for (j = 0; j < 32; j++) {
+		field[j / 8] = 1 << (j % 8);
+		col[j] = flow_key_hash(k) ^ zero;
+		field[j / 8] = 0;
+	}
+	x = gf2_solve(col, target ^ zero);
+	for (j = 0; j < 4; j++)
+		field[j] = x >> (8 * j) & 0xff;
+	assert_int_equal(flow_key_hash(k), target);
+}
+
+static void
+test_an_ipv6_key_alike_an_ipv4_key_in_48_bytes_and_hash_is_another_flow(void **state)
+{
+	struct flow_key k4 = key_n(1), k6 = { 0 };
+	struct flow_key_compact c4;
+	uint64_t c[FLOW_KEY_COMPACT_WORDS];
+	const struct flow_key *keys[2] = { &k4, &k6 };
+	struct flow *f4, *f6, *flows[2];
+	struct flow_actions acts = output_to(5);
+	uint32_t hashes[2];
+
+	(void)state;
+	/*
+	 * An IPv6 key whose first 48 bytes are what the compact table stores
+	 * for k4 (its source address holds k4's addresses, kind, ports), and
+	 * whose destination address brings its hash to k4's.
+	 */
+	flow_key_compact_gather(&k4, c);
+	memcpy(&c4, c, sizeof(c4));
+	memcpy(&k6, &c4, sizeof(c4));
+	k6.l3_kind = FLOW_L3_IPV6;
+	k6.nw_proto = k4.nw_proto;
+	k6.tp_src = k4.tp_src;
+	k6.tp_dst = k4.tp_dst;
+	force_hash(&k6, k6.nw_dst, flow_key_hash(&k4));
+	assert_memory_equal(&k6, &c4, sizeof(c4));
+	assert_int_equal(flow_key_hash(&k6), flow_key_hash(&k4));
+
+	f4 = install(1, NULL, 0);
+	assert_null(flow_cache_lookup(fc, &k6, flow_key_hash(&k6)));
+	f6 = flow_cache_insert(fc, &k6, flow_key_hash(&k6), &acts, NULL, 0, 77);
+	assert_non_null(f6);
+	assert_ptr_not_equal(f6, f4);
+	assert_ptr_equal(flow_cache_lookup(fc, &k4, flow_key_hash(&k4)), f4);
+	assert_ptr_equal(flow_cache_lookup(fc, &k6, flow_key_hash(&k6)), f6);
+	assert_memory_equal(&f6->key, &k6, sizeof(k6));
+	assert_int_equal(flow_cache_lookup_burst(fc, keys, 2, hashes, flows), 0x3);
+	assert_ptr_equal(flows[0], f4);
+	assert_ptr_equal(flows[1], f6);
+
+	/* Each goes on its own. */
+	flow_cache_remove(fc, f4, FLOW_REMOVED_EVICTED);
+	assert_null(flow_cache_lookup(fc, &k4, flow_key_hash(&k4)));
+	assert_ptr_equal(flow_cache_lookup(fc, &k6, flow_key_hash(&k6)), f6);
+	f4 = install(1, NULL, 0);
+	flow_cache_remove(fc, f6, FLOW_REMOVED_EVICTED);
+	assert_null(flow_cache_lookup(fc, &k6, flow_key_hash(&k6)));
+	assert_ptr_equal(flow_cache_lookup(fc, &k4, flow_key_hash(&k4)), f4);
+	assert_int_equal(flow_cache_count(fc), 1);
+}
+
+static void
+test_insert_refuses_a_key_with_bytes_the_compact_table_would_drop(void **state)
+{
+	struct flow_key k = key_n(1), clean = key_n(1);
+	struct flow_actions acts = output_to(1);
+
+	(void)state;
+	/* An IPv4 key with an address byte past the first four, or a reserved byte, set. */
+	k.nw_dst[4] = 1;
+	rte_errno = 0;
+	assert_null(flow_cache_insert(fc, &k, flow_key_hash(&k), &acts, NULL, 0, 1));
+	assert_int_equal(rte_errno, EINVAL);
+	k = clean;
+	k.reserved[7] = 1;
+	rte_errno = 0;
+	assert_null(flow_cache_insert(fc, &k, flow_key_hash(&k), &acts, NULL, 0, 1));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_int_equal(flow_cache_count(fc), 0);
+	assert_int_equal(counters().installed, 0);
+
+	/* The clean key goes in, and the dirty one still does not find it. */
+	install(1, NULL, 0);
+	k = clean;
+	k.nw_src[15] = 1;
+	assert_null(flow_cache_insert(fc, &k, flow_key_hash(&k), &acts, NULL, 0, 1));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_int_equal(flow_cache_count(fc), 1);
+}
+
+static void
+test_invalidation_removes_flows_of_both_kinds(void **state)
+{
+	const uint64_t a[] = { TAG_A }, ab[] = { TAG_A, TAG_B }, b[] = { TAG_B };
+
+	(void)state;
+	install(1, a, 1);
+	install6(1, ab, 2);
+	install6(2, b, 1);
+	install(2, NULL, 0);
+
+	assert_int_equal(flow_cache_invalidate_tag(fc, TAG_A), 2);
+	assert_null(find(1));
+	assert_null(find6(1));
+	assert_non_null(find6(2));
+	assert_non_null(find(2));
+	assert_true(removal_logged(2, FLOW_REMOVED_INVALIDATED));
+	assert_true(removal_logged(IPV6_COOKIE_BASE + 2, FLOW_REMOVED_INVALIDATED));
+	/* IPv6 flow 1 left B's list too. */
+	assert_int_equal(flow_cache_invalidate_tag(fc, TAG_B), 1);
+	assert_true(removal_logged(IPV6_COOKIE_BASE + 3, FLOW_REMOVED_INVALIDATED));
+	assert_int_equal(flow_cache_count(fc), 1);
+	assert_int_equal(counters().invalidated, 3);
+}
+
+static void
+test_expiry_sweeps_both_kinds_within_its_budget(void **state)
+{
+	struct flow_cache_config cfg = default_cfg;
+	uint64_t later = rte_get_tsc_cycles() + 3600 * rte_get_tsc_hz();
+	unsigned int r1, r2, r3;
+	uint32_t i;
+
+	(void)state;
+	cfg.idle_timeout_ms = 1;
+	reconfigure(&cfg);
+	for (i = 0; i < 3; i++) {
+		install(i, NULL, 0);
+		install6(i, NULL, 0);
+	}
+	/* An IPv6 flow in use stays. */
+	__atomic_store_n(&find6(1)->last_used_tsc, later, __ATOMIC_RELAXED);
+
+	/*
+	 * Two entries a call: the compact table's first, then the sweep goes
+	 * on into the IPv6 table.  Six entries, five of them idle.
+	 */
+	r1 = flow_cache_expire(fc, later, 2);
+	r2 = flow_cache_expire(fc, later, 2);
+	r3 = flow_cache_expire(fc, later, 2);
+	assert_int_equal(r1, 2);
+	assert_in_range(r2, 1, 2);
+	assert_in_range(r3, 1, 2);
+	assert_int_equal(r1 + r2 + r3, 5);
+	assert_int_equal(flow_cache_count(fc), 1);
+	assert_non_null(find6(1));
+	for (i = 0; i < 3; i++) {
+		assert_true(removal_logged(i + 1, FLOW_REMOVED_IDLE));
+		assert_null(find(i));
+	}
+	assert_true(removal_logged(IPV6_COOKIE_BASE + 1, FLOW_REMOVED_IDLE));
+	assert_true(removal_logged(IPV6_COOKIE_BASE + 3, FLOW_REMOVED_IDLE));
+
+	/* Later still, the sweep comes round to it (the first call may only find the end). */
+	later += 3600 * rte_get_tsc_hz();
+	r1 = flow_cache_expire(fc, later, 100);
+	r1 += flow_cache_expire(fc, later, 100);
+	assert_int_equal(r1, 1);
+	assert_int_equal(flow_cache_count(fc), 0);
+	assert_int_equal(counters().expired, 6);
+}
+
+static void
+test_eviction_samples_flows_of_both_kinds(void **state)
+{
+	struct flow_cache_config cfg = default_cfg;
+	struct flow *f[8];
+	uint64_t now;
+	uint32_t i;
+
+	(void)state;
+	/* Eight flows, four of each kind: the sample covers the cache, so LRU is exact. */
+	cfg.capacity = FLOW_CACHE_EVICT_SAMPLES;
+	reconfigure(&cfg);
+	for (i = 0; i < 4; i++) {
+		f[i] = install(i, NULL, 0);
+		f[4 + i] = install6(i, NULL, 0);
+	}
+	now = rte_get_tsc_cycles();
+	for (i = 0; i < 8; i++)
+		if (i != 6)
+			__atomic_store_n(&f[i]->last_used_tsc, now, __ATOMIC_RELAXED);
+
+	/* An IPv4 flow pushes out the idlest flow, an IPv6 one. */
+	install(4, NULL, 0);
+	assert_null(find6(2));
+	assert_int_equal(n_removals, 1);
+	assert_true(removal_logged(IPV6_COOKIE_BASE + 3, FLOW_REMOVED_EVICTED));
+
+	/* And an IPv6 flow pushes out an IPv4 one. */
+	now = rte_get_tsc_cycles();
+	for (i = 0; i < 8; i++)
+		if (i != 1 && i != 6)
+			__atomic_store_n(&f[i]->last_used_tsc, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&find(4)->last_used_tsc, now, __ATOMIC_RELAXED);
+	install6(4, NULL, 0);
+	assert_null(find(1));
+	assert_int_equal(n_removals, 2);
+	assert_true(removal_logged(2, FLOW_REMOVED_EVICTED));
+	assert_int_equal(flow_cache_count(fc), FLOW_CACHE_EVICT_SAMPLES);
+}
+
+static void
+test_iterate_and_flush_cover_both_kinds(void **state)
+{
+	bool seen4[5] = { false }, seen6[5] = { false };
+	const struct flow *f;
+	uint32_t i, next = 0, n = 0;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		install(i, NULL, 0);
+		install6(i, NULL, 0);
+	}
+	/* Every flow once. */
+	while (flow_cache_iterate(fc, &next, &f) == 0) {
+		n++;
+		if (f->owner_cookie > IPV6_COOKIE_BASE) {
+			i = f->owner_cookie - IPV6_COOKIE_BASE - 1;
+			assert_true(i < 5 && !seen6[i]);
+			assert_int_equal(f->key.l3_kind, FLOW_L3_IPV6);
+			seen6[i] = true;
+		} else {
+			i = f->owner_cookie - 1;
+			assert_true(i < 5 && !seen4[i]);
+			assert_int_equal(f->key.l3_kind, FLOW_L3_IPV4);
+			seen4[i] = true;
+		}
+	}
+	assert_int_equal(n, 10);
+	/* An iterator at the end stays there. */
+	assert_int_equal(flow_cache_iterate(fc, &next, &f), -ENOENT);
+
+	assert_int_equal(flow_cache_flush(fc), 10);
+	assert_int_equal(flow_cache_count(fc), 0);
+	next = 0;
+	assert_int_equal(flow_cache_iterate(fc, &next, &f), -ENOENT);
+	for (i = 0; i < 5; i++) {
+		assert_null(find(i));
+		assert_null(find6(i));
+		assert_true(removal_logged(i + 1, FLOW_REMOVED_FLUSHED));
+		assert_true(removal_logged(IPV6_COOKIE_BASE + i + 1, FLOW_REMOVED_FLUSHED));
+	}
+}
+
+/* Insert and remove flows of one kind until the cache refuses one; how many went in. */
+static uint32_t
+churn_until_refused(bool ipv6, uint32_t first)
+{
+	struct flow_actions acts = output_to(1);
+	struct flow_key key;
+	struct flow *f;
+	uint32_t i;
+
+	for (i = 0; i < 100000; i++) {
+		key = ipv6 ? key6_n(first + i) : key_n(first + i);
+		f = flow_cache_insert(fc, &key, flow_key_hash(&key), &acts, NULL, 0, i + 1);
+		if (f == NULL)
+			return i;
+		flow_cache_remove(fc, f, FLOW_REMOVED_IDLE);
+	}
+	fail_msg("the cache never refused a flow");
+	return i;
+}
+
+static void
+test_flows_removed_from_one_table_are_reclaimed_for_the_other(void **state)
+{
+	struct rte_mempool *mem = rte_mempool_lookup(CACHE_MEM_NAME);
+	struct flow_key key;
+	struct flow_actions acts = output_to(1);
+	uint32_t i, refused6;
+
+	(void)state;
+	assert_non_null(mem);
+	for (i = 0; i < 5; i++) {
+		install(90000 + i, NULL, 0);
+		install6(90000 + i, NULL, 0);
+	}
+	/*
+	 * The worker reports nothing while IPv6 flows come and go: the
+	 * removed ones use up the spare flow memory, which both tables share.
+	 */
+	refused6 = churn_until_refused(true, 0);
+	assert_int_equal(rte_errno, ENOSPC);
+	assert_true(refused6 >= CAPACITY);
+	assert_int_equal(rte_mempool_avail_count(mem), 0);
+	key = key_n(0);
+	rte_errno = 0;
+	assert_null(flow_cache_insert(fc, &key, flow_key_hash(&key), &acts, NULL, 0, 1));
+	assert_int_equal(rte_errno, ENOSPC);
+	assert_int_equal(counters().not_installed_full, 2);
+	assert_int_equal(counters().evicted, 0);
+	assert_int_equal(flow_cache_count(fc), 10);
+
+	/*
+	 * One report, and an IPv4 flow goes in on memory the IPv6 table
+	 * released, though nothing has touched that table since.
+	 */
+	worker_quiescent();
+	install(0, NULL, 0);
+	install6(refused6, NULL, 0);
+	assert_int_equal(flow_cache_count(fc), 12);
+	for (i = 0; i < 5; i++) {
+		assert_non_null(find(90000 + i));
+		assert_non_null(find6(90000 + i));
+	}
+	/* And the rest of it comes back as IPv4 flows come and go, the worker reporting. */
+	for (i = 1; i < 2 * refused6; i++) {
+		flow_cache_remove(fc, install(i, NULL, 0), FLOW_REMOVED_IDLE);
+		worker_quiescent();
+	}
+	assert_true(rte_mempool_in_use_count(mem) <= CAPACITY);
+}
+
 /* Creation and per-flow counters */
 
 static void
@@ -991,6 +1461,14 @@ main(void)
 		T(test_a_worker_that_never_reports_eventually_blocks_inserts),
 		T(test_flow_memory_is_reclaimed_across_many_insert_remove_cycles),
 		T(test_keys_with_one_hash_are_told_apart_and_flushed),
+		T(test_ipv4_and_ipv6_flows_live_side_by_side),
+		T(test_an_ipv6_key_alike_an_ipv4_key_in_48_bytes_and_hash_is_another_flow),
+		T(test_insert_refuses_a_key_with_bytes_the_compact_table_would_drop),
+		T(test_invalidation_removes_flows_of_both_kinds),
+		T(test_expiry_sweeps_both_kinds_within_its_budget),
+		T(test_eviction_samples_flows_of_both_kinds),
+		T(test_iterate_and_flush_cover_both_kinds),
+		T(test_flows_removed_from_one_table_are_reclaimed_for_the_other),
 		T(test_create_refuses_a_bad_configuration),
 		T(test_flow_stats_sum_every_worker_slot),
 	};
