@@ -115,6 +115,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	struct action_emit emit;
 	uint16_t i, k = 0, n_miss = 0;
 	uint64_t hit_mask;
+	const uint64_t hits_up_before = w->stats.hits_to_slow_path;
 
 	for (i = 0; i < WORKER_PREFETCH_OFFSET && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -132,6 +133,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 			continue;
 		}
 		meta->worker = w->index;
+		meta->upcall_reason = UPCALL_MISS;
 		keys[k] = &meta->key;
 		parsed[k++] = m;
 	}
@@ -179,7 +181,10 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 		}
 		if (unlikely(flow_actions_execute(&f->actions, m, w->pool, &emit,
 						  w->stats.drops) == ACTION_SLOW_PATH)) {
+			/* A hit whose check failed (TTL, MTU): up for its ICMP error, not a miss. */
 			pkt_meta(m)->hash = hashes[i];
+			pkt_meta(m)->upcall_reason = UPCALL_ACTION;
+			w->stats.hits_to_slow_path++;
 			misses[n_miss++] = m;
 		}
 		if (emit.n > ACTION_EMIT_MAX - FLOW_ACTIONS_MAX)
@@ -187,7 +192,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	}
 	worker_tx_emitted(w, &emit);
 	if (n_miss != 0) {
-		w->stats.misses += n_miss;
+		w->stats.misses += n_miss - (w->stats.hits_to_slow_path - hits_up_before);
 		worker_upcall(w, misses, n_miss);
 	}
 }

@@ -60,6 +60,7 @@ struct worker_stats {
 	uint64_t rx_packets;
 	uint64_t hits;         /* hits + misses = lookups (parsed packets) */
 	uint64_t misses;
+	uint64_t hits_to_slow_path; /* hits whose flow's check sent them up (TTL, MTU) */
 	uint64_t lost;         /* misses that never reached the simulation (admission, ring full) */
 	uint64_t upcalls;      /* misses handed to the simulation */
 	uint64_t injected;     /* slow-path packets this worker transmitted for the simulation */

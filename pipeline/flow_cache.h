@@ -58,7 +58,7 @@
 /* Flows keep per-worker counter slots so that no two lcores write one line. */
 #define KAIRO_MAX_WORKERS 8
 /* Tags a flow can carry: the devices, ports and learned entries it depends on. */
-#define FLOW_TAGS_MAX 6
+#define FLOW_TAGS_MAX 12
 /* Entries sampled to pick an eviction victim when the cache is full (Redis-style approximate LRU). */
 #define FLOW_CACHE_EVICT_SAMPLES 8
 
