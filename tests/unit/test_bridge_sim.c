@@ -40,6 +40,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "unit_eal.h"
 #include "flow_tags.h"
 #include "sim.h"
 #include "topology_store.h"
@@ -698,15 +699,8 @@ teardown_sim(void **state)
 static int
 setup(void **state)
 {
-	char *argv[] = { "test", "--no-huge", "--no-shconf", "--no-pci", "-m", "64",
-			 "--file-prefix", "ut_bridge_sim", "--log-level", "lib.*:error" };
-
 	(void)state;
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("ut_sim_mbufs", POOL_SIZE, 0,
-				       RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
-				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = unit_eal_start("ut_bridge_sim", "ut_sim_mbufs", POOL_SIZE);
 	if (pool == NULL)
 		return -1;
 	topo = load_topology(true);

@@ -33,6 +33,7 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
+#include "unit_eal.h"
 #include "flow_action.h"
 #include "flow_cache.h"
 #include "udp_frame.h"
@@ -1410,15 +1411,8 @@ teardown_cache(void **state)
 static int
 setup(void **state)
 {
-	char *argv[] = { "test", "--no-huge", "--no-shconf", "--no-pci", "-m", "64",
-			 "--file-prefix", "ut_flow_cache", "--log-level", "lib.*:error" };
-
 	(void)state;
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("ut_fc_mbufs", POOL_SIZE, 0,
-				       RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
-				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = unit_eal_start("ut_flow_cache", "ut_fc_mbufs", POOL_SIZE);
 	return pool == NULL ? -1 : 0;
 }
 

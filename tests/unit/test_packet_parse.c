@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "unit_eal.h"
 #include "drop_reason.h"
 #include "packet_parse.h"
 
@@ -1543,15 +1544,8 @@ test_drop_reason_names(void **state)
 static int
 setup(void **state)
 {
-	char *argv[] = { "test", "--no-huge", "--no-shconf", "--no-pci", "-m", "64",
-			 "--file-prefix", "ut_parse", "--log-level", "lib.*:error" };
-
 	(void)state;
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("ut_parse", POOL_SIZE, 0,
-				       RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
-				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = unit_eal_start("ut_parse", "ut_parse", POOL_SIZE);
 	return pool == NULL ? -1 : 0;
 }
 
