@@ -82,12 +82,11 @@ sim_release(struct sim_thread *st, uint16_t in_port, uint8_t reason)
 
 /* Run acts on every packet of the group and hand the results to the receiving workers. */
 static void
-sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g,
-	       uint16_t first)
+sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g)
 {
 	uint16_t i;
 
-	for (i = first; i < g->n; i++) {
+	for (i = 0; i < g->n; i++) {
 		struct rte_mbuf *m = g->pkts[i];
 		const struct pkt_meta *meta = pkt_meta(m);
 		uint16_t in_port = meta->key.in_port;
@@ -129,7 +128,7 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
 		f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
 		if (f != NULL) {
 			st->stats.reused_flow += g->n;
-			sim_send_group(st, &f->actions, g, 0);
+			sim_send_group(st, &f->actions, g);
 			return;
 		}
 	}
@@ -150,7 +149,7 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
 		}
 	}
 	if (res.cacheable) {
-		sim_send_group(st, &res.actions, g, 0);
+		sim_send_group(st, &res.actions, g);
 		return;
 	}
 	/*

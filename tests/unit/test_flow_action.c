@@ -561,8 +561,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
+	unit_eal_stop(pool);
 	return 0;
 }
 

@@ -26,4 +26,11 @@ unit_eal_start(const char *prefix, const char *pool_name, unsigned int n_mbufs)
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 }
 
+static inline void
+unit_eal_stop(struct rte_mempool *pool)
+{
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+}
+
 #endif
