@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Flow set-up benchmark (issue 3): how many new flows one simulation thread
+ * installs per second, next to what a hit costs, what invalidation and
+ * expiry cost, for a bridge-only and a routed topology.
+ *
+ * Measured, per topology and flow count N, in one run:
+ *
+ *   set-up      N packets, each a new key, through sim_thread_poll: the walk,
+ *               the install (with its tags) and the hand-off of the packet
+ *               to the worker ring.  Flows installed per second and TSC
+ *               cycles per set-up.  Every flow must be installed.  Three
+ *               rounds per case (into the new cache, then after each
+ *               emptying below); the figure is their median, because the
+ *               first round of a process often runs colder.
+ *   hits        flow_cache_lookup_burst over the same N keys in bursts of
+ *               32: lookups per second, and set-up rate / hit rate.
+ *   invalidate  (one) a MAC tag that covers a single flow among N, 16 times;
+ *               (all) the ingress port's tag, which covers every flow;
+ *               (topology) sim_topology_changed to a snapshot in which the
+ *               ingress port is admin down: from the change to the last
+ *               stale flow gone.
+ *   expiry      N flows past their idle timeout, swept by flow_cache_expire
+ *               in SIM_EXPIRE_BUDGET steps as housekeeping does: flows per
+ *               second and the worst single step (the sweep must not stall).
+ *
+ * Why in-process, without kairod: a packet that needs a set-up also costs
+ * an RX burst, a parse, a miss and an admission on a worker, and a TX on
+ * the way back; with ports and a worker lcore in the loop, the figure would
+ * be whichever of them is slowest on a 2-core guest, not the simulation's.
+ * So this program stands where worker 0 stands, as tests/unit/
+ * test_bridge_sim.c does: it builds and parses frames, takes admission
+ * tokens, enqueues them on the upcall ring, and times only the
+ * sim_thread_poll calls that drain it (rte_rdtsc around each).  Frame
+ * building and draining the worker ring are outside the timed part.
+ *
+ * Topologies (interfaces a = DPDK port 0, b = 1):
+ *   bridge  one bridge, p-a on a and p-b on b.  Flows are A -> B with MAC B
+ *           learned first, so each is unicast: output:1, 5 tags.
+ *   routed  a -- br-left -- r1 (10.0.1.1/24 | 10.0.2.1/24) -- br-right -- b.
+ *           B's ARP reply goes through the simulation first, so the next
+ *           hop is resolved; each flow is a bridge -> router -> bridge walk
+ *           with MAC rewrite and TTL decrement, 9 tags.
+ * Keys differ in their UDP ports only.  The first BENCH_PROBE_MACS keys come
+ * from MACs of their own (also on a), so that one MAC tag covers one flow.
+ *
+ * OVS-DPDK sets up about 76 K flows/s on this class of machine; the goal is
+ * 1 M/s per simulation thread for a bridge.  Both are printed beside the
+ * figures.  A readable table goes to stdout, then one JSON line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <jansson.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "flow_tags.h"
+#include "sim.h"
+#include "topology_store.h"
+
+#define OVS_DPDK_SETUPS_PER_S 76000.0
+#define GOAL_SETUPS_PER_S 1000000.0
+
+enum { IF_A, IF_B, N_IFS };
+#define WORKER 0
+
+/*
+ * Upcall and worker rings hold a whole batch, and the buckets let a whole
+ * batch in: admission must never be what limits the rate.
+ */
+#define BENCH_RING_SIZE 4096
+#define BENCH_BATCH 2048
+#define BENCH_POOL_SIZE 8191
+#define BENCH_POOL_CACHE 256
+#define BENCH_LOOKUP_BURST 32
+/* Hit passes run until at least this many lookups, so a small N is timed long enough. */
+#define BENCH_MIN_LOOKUPS 2000000u
+#define BENCH_PROBE_MACS 16
+#define BENCH_IDLE_TIMEOUT_MS 1000
+#define BENCH_FRAME_PAYLOAD 18 /* 60-byte frames */
+#define BENCH_MAX_FLOWS 50000000u
+
+#define IPV4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+enum bench_topo { BENCH_BRIDGE, BENCH_ROUTED, BENCH_TOPOS };
+static const char *const topo_names[BENCH_TOPOS] = { "bridge", "routed" };
+
+static const struct local_interface ifs[N_IFS] = { { "a", IF_A }, { "b", IF_B } };
+static const struct rte_ether_addr mac_a = { { 0x02, 0, 0, 0, 0x01, 0x02 } };
+static const struct rte_ether_addr mac_b = { { 0x02, 0, 0, 0, 0x02, 0x02 } };
+static const struct rte_ether_addr mac_r_left = { { 0x02, 0, 0, 0, 0x01, 0x01 } };
+static const struct rte_ether_addr mac_r_right = { { 0x02, 0, 0, 0, 0x02, 0x01 } };
+static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+/* One topology and flow count: everything the simulation thread owns. */
+struct bench_case {
+	enum bench_topo topo_kind;
+	uint32_t n;
+	struct topology *topo;      /* as loaded */
+	struct topology *topo_down; /* the same with the ingress port admin down */
+	struct flow_cache *cache;
+	struct mac_table *macs;
+	struct arp_table *arps;
+	struct sim_thread st;
+	struct flow_key *keys;      /* key i as the walk saw it */
+	const struct topo_port *in_port; /* the virtual port on interface a */
+	uint32_t in_bridge;
+	char actions[256];          /* of the last key's flow */
+	unsigned int n_tags;
+};
+
+/* Set-up rounds per case: the first, one after invalidating all, one after the topology change. */
+#define BENCH_SETUP_ROUNDS 3
+
+/* What one case measured: cycles are TSC cycles. */
+struct bench_result {
+	uint64_t round_cycles[BENCH_SETUP_ROUNDS]; /* in the order they ran */
+	uint64_t setup_cycles;                     /* their median */
+	uint64_t hit_lookups, hit_cycles;
+	uint64_t one_cycles[BENCH_PROBE_MACS];
+	unsigned int inval_all_flows;
+	uint64_t inval_all_cycles;
+	unsigned int topo_flows;
+	uint64_t topo_cycles;
+	unsigned int expired;
+	uint64_t expire_cycles, expire_worst_cycles;
+	unsigned int expire_steps;
+};
+
+static struct rte_mempool *pool;
+static struct upcall_channel *uc;
+static struct upcall_channel_config uc_cfg = {
+	.n_sim = 1,
+	.n_workers = 1,
+	.ring_size = BENCH_RING_SIZE,
+	.global_bucket = BENCH_RING_SIZE,
+	.tunnel_bucket = BENCH_RING_SIZE,
+	.vport_bucket = BENCH_RING_SIZE,
+	.socket_id = SOCKET_ID_ANY,
+};
+static double tsc_hz;
+
+static void __rte_noreturn __rte_format_printf(1, 2)
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench_setup: FAILED: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static double
+per_s(uint64_t count, uint64_t cycles)
+{
+	return cycles == 0 ? 0.0 : (double)count * tsc_hz / (double)cycles;
+}
+
+static double
+us_of(uint64_t cycles)
+{
+	return (double)cycles * 1e6 / tsc_hz;
+}
+
+/* Topology */
+
+static struct topology *
+load_topology(enum bench_topo kind, bool in_up)
+{
+	char path[] = "/tmp/bench_setup_topo_XXXXXX", err[256];
+	const char *up = in_up ? "true" : "false";
+	struct topology *t;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
+		die("topology file: %s", strerror(errno));
+	if (kind == BENCH_BRIDGE)
+		fprintf(f,
+			"{ \"bridges\": [ { \"id\": \"br0\", \"ports\": [\n"
+			"    { \"id\": \"p-a\", \"admin_state_up\": %s }, { \"id\": \"p-b\" } ] } ],\n"
+			"  \"bindings\": [ { \"port\": \"p-a\", \"interface\": \"a\" },\n"
+			"                { \"port\": \"p-b\", \"interface\": \"b\" } ] }\n",
+			up);
+	else
+		fprintf(f,
+			"{ \"bridges\": [\n"
+			"    { \"id\": \"br-left\", \"ports\": [ { \"id\": \"l-vm\", \"admin_state_up\": %s },\n"
+			"        { \"id\": \"l-rtr\", \"peer\": \"r-left\" } ] },\n"
+			"    { \"id\": \"br-right\", \"ports\": [ { \"id\": \"r-vm\" },\n"
+			"        { \"id\": \"r-rtr\", \"peer\": \"r-right\" } ] } ],\n"
+			"  \"routers\": [ { \"id\": \"r1\", \"ports\": [\n"
+			"    { \"id\": \"r-left\", \"address\": \"10.0.1.1\", \"network\": \"10.0.1.0/24\",\n"
+			"      \"mac\": \"02:00:00:00:01:01\" },\n"
+			"    { \"id\": \"r-right\", \"address\": \"10.0.2.1\", \"network\": \"10.0.2.0/24\",\n"
+			"      \"mac\": \"02:00:00:00:02:01\" } ] } ],\n"
+			"  \"bindings\": [ { \"port\": \"l-vm\", \"interface\": \"a\" },\n"
+			"                { \"port\": \"r-vm\", \"interface\": \"b\" } ] }\n",
+			up);
+	fclose(f);
+	t = topology_file_load(path, ifs, N_IFS, err, sizeof(err));
+	unlink(path);
+	if (t == NULL)
+		die("%s", err);
+	return t;
+}
+
+/* Frames, as a worker receives them */
+
+static struct rte_ether_hdr *
+frame_start(struct rte_mbuf **mp, uint16_t len, const struct rte_ether_addr *dst,
+	    const struct rte_ether_addr *src, uint16_t ether_type)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eh;
+
+	if (m == NULL)
+		die("mbuf pool empty");
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	eh->dst_addr = *dst;
+	eh->src_addr = *src;
+	eh->ether_type = rte_cpu_to_be_16(ether_type);
+	*mp = m;
+	return eh;
+}
+
+static struct rte_mbuf *
+udp_frame(const struct rte_ether_addr *dst, const struct rte_ether_addr *src, uint32_t ip_src,
+	  uint32_t ip_dst, uint16_t sport, uint16_t dport)
+{
+	const uint16_t l3_len = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) +
+				BENCH_FRAME_PAYLOAD;
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eh = frame_start(&m, sizeof(*eh) + l3_len, dst, src,
+					       RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(ip, 0, l3_len);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(l3_len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(ip_src);
+	ip->dst_addr = rte_cpu_to_be_32(ip_dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16(l3_len - sizeof(*ip));
+	return m;
+}
+
+/* An ARP reply from mac/ip to the router port (router_mac, router_ip): it resolves mac. */
+static struct rte_mbuf *
+arp_reply_frame(const struct rte_ether_addr *mac, uint32_t ip,
+		const struct rte_ether_addr *router_mac, uint32_t router_ip)
+{
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eh = frame_start(&m, sizeof(*eh) + sizeof(struct rte_arp_hdr),
+					       router_mac, mac, RTE_ETHER_TYPE_ARP);
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eh + 1);
+
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = sizeof(uint32_t);
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	arp->arp_data.arp_sha = *mac;
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(ip);
+	arp->arp_data.arp_tha = *router_mac;
+	arp->arp_data.arp_tip = rte_cpu_to_be_32(router_ip);
+	return m;
+}
+
+/* MAC of probe key i: a station of its own behind interface a. */
+static struct rte_ether_addr
+probe_mac(unsigned int i)
+{
+	struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 0xff, (uint8_t)i } };
+
+	return mac;
+}
+
+/* Frame of flow i: UDP ports make the key; probe keys have their own source MAC. */
+static struct rte_mbuf *
+flow_frame(const struct bench_case *bc, uint32_t i)
+{
+	struct rte_ether_addr src = i < BENCH_PROBE_MACS ? probe_mac(i) : mac_a;
+	/* dport stays far below the VXLAN port for any N this program takes. */
+	uint16_t sport = (uint16_t)(i & 0xffff), dport = (uint16_t)(1 + (i >> 16));
+
+	if (bc->topo_kind == BENCH_BRIDGE)
+		return udp_frame(&mac_b, &src, IPV4(10, 0, 1, 2), IPV4(10, 0, 1, 3), sport, dport);
+	return udp_frame(&mac_r_left, &src, IPV4(10, 0, 1, 2), IPV4(10, 0, 2, 2), sport, dport);
+}
+
+/* What worker 0 does with a miss: parse, hash, take the tokens, hand it up. */
+static const struct flow_key *
+worker_miss(struct rte_mbuf *m, uint16_t in_port)
+{
+	static const struct parse_config cfg = { .vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT };
+	struct pkt_meta *meta = pkt_meta(m);
+	unsigned int refused;
+
+	if (packet_parse(m, in_port, &cfg, meta) != 0)
+		die("a bench frame does not parse");
+	meta->hash = flow_key_hash(&meta->key);
+	meta->worker = WORKER;
+	meta->upcall_reason = UPCALL_MISS;
+	refused = upcall_admit(uc, in_port);
+	if (refused != 0)
+		die("admission refused (%s): buckets too small for a batch",
+		    drop_reason_name(refused));
+	if (rte_ring_sp_enqueue(uc->to_sim[0], m) != 0)
+		die("upcall ring full: batch larger than the ring");
+	return &meta->key;
+}
+
+/* Worker 0 drains its injection ring; returns the packets it would send. */
+static unsigned int
+worker_drain(void)
+{
+	struct rte_mbuf *pkts[BENCH_LOOKUP_BURST];
+	unsigned int n, total = 0;
+
+	while ((n = rte_ring_sc_dequeue_burst(uc->to_worker[WORKER], (void **)pkts,
+					      RTE_DIM(pkts), NULL)) != 0) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		total += n;
+	}
+	return total;
+}
+
+/* Run the simulation until the upcall ring is empty; returns the cycles inside sim_thread_poll. */
+static uint64_t
+simulate(struct bench_case *bc)
+{
+	uint64_t cycles = 0, t0;
+
+	while (rte_ring_count(uc->to_sim[0]) != 0) {
+		t0 = rte_rdtsc();
+		sim_thread_poll(&bc->st);
+		cycles += rte_rdtsc() - t0;
+	}
+	return cycles;
+}
+
+/* Set-up and hits */
+
+static void
+case_create(struct bench_case *bc, enum bench_topo kind, uint32_t n, unsigned int id)
+{
+	struct flow_cache_config fcc = {
+		.capacity = n,
+		.idle_timeout_ms = BENCH_IDLE_TIMEOUT_MS,
+		.n_workers = 1, /* registered by no thread: removed flows are reclaimed at once */
+		.socket_id = SOCKET_ID_ANY,
+	};
+	char name[32];
+
+	memset(bc, 0, sizeof(*bc));
+	bc->topo_kind = kind;
+	bc->n = n;
+	bc->topo = load_topology(kind, true);
+	bc->topo_down = load_topology(kind, false);
+	snprintf(name, sizeof(name), "bfc%u", id);
+	bc->cache = flow_cache_create(name, &fcc);
+	snprintf(name, sizeof(name), "bmac%u", id);
+	bc->macs = mac_table_create(name, 1024, SOCKET_ID_ANY);
+	snprintf(name, sizeof(name), "barp%u", id);
+	bc->arps = arp_table_create(name, 64, SOCKET_ID_ANY);
+	bc->keys = calloc(n, sizeof(*bc->keys));
+	if (bc->cache == NULL || bc->macs == NULL || bc->arps == NULL || bc->keys == NULL)
+		die("%s, %u flows: out of memory (%s)", topo_names[kind], n,
+		    rte_strerror(rte_errno));
+	bc->st.index = 0;
+	bc->st.upcall = uc;
+	bc->st.cache = bc->cache;
+	bc->st.macs = bc->macs;
+	bc->st.arps = bc->arps;
+	bc->st.parse.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT;
+	bc->st.pool = pool;
+	bc->st.topo = bc->topo;
+	flow_cache_set_removed_cb(bc->cache, sim_flow_removed, &bc->st);
+	bc->in_port = topology_port_of_dpdk(bc->topo, IF_A);
+	if (bc->in_port == NULL || bc->in_port->device_type != TOPO_DEVICE_BRIDGE)
+		die("interface a is not on a bridge");
+	bc->in_bridge = bc->in_port->device;
+}
+
+static void
+case_destroy(struct bench_case *bc)
+{
+	flow_cache_destroy(bc->cache);
+	mac_table_destroy(bc->macs);
+	arp_table_destroy(bc->arps);
+	topology_free(bc->topo);
+	topology_free(bc->topo_down);
+	free(bc->keys);
+}
+
+/*
+ * Before anything is timed: every source MAC is learned where it sits, and
+ * the routed topology's next hop is resolved, so that each timed packet is
+ * a plain unicast set-up.  The flows these frames made are flushed.
+ */
+static void
+case_warm_up(struct bench_case *bc)
+{
+	unsigned int i;
+
+	for (i = 0; i < BENCH_PROBE_MACS; i++) {
+		struct rte_ether_addr mac = probe_mac(i);
+
+		worker_miss(udp_frame(&bcast, &mac, IPV4(10, 0, 1, 9), IPV4(10, 0, 1, 255), 9, 9),
+			    IF_A);
+	}
+	worker_miss(udp_frame(&bcast, &mac_a, IPV4(10, 0, 1, 2), IPV4(10, 0, 1, 255), 9, 9), IF_A);
+	if (bc->topo_kind == BENCH_BRIDGE)
+		worker_miss(udp_frame(&bcast, &mac_b, IPV4(10, 0, 1, 3), IPV4(10, 0, 1, 255), 9, 9),
+			    IF_B);
+	else
+		worker_miss(arp_reply_frame(&mac_b, IPV4(10, 0, 2, 2), &mac_r_right,
+					    IPV4(10, 0, 2, 1)),
+			    IF_B);
+	simulate(bc);
+	worker_drain();
+	flow_cache_flush(bc->cache);
+	if (bc->topo_kind == BENCH_ROUTED && bc->st.stats.arp_resolved != 1)
+		die("routed: the next hop was not resolved by B's ARP reply");
+	if (mac_table_count(bc->macs) != BENCH_PROBE_MACS + 2)
+		die("%u MACs learned in the warm-up, expected %u", mac_table_count(bc->macs),
+		    BENCH_PROBE_MACS + 2);
+}
+
+/*
+ * Install N flows, one packet each; returns the cycles spent in the
+ * simulation.  Fails unless every packet became exactly one installed flow
+ * and went out.
+ */
+static uint64_t
+case_setup(struct bench_case *bc)
+{
+	struct sim_stats before = bc->st.stats;
+	struct flow_cache_counters cc0, cc1;
+	uint64_t cycles = 0;
+	uint32_t base, i, cnt;
+	unsigned int sent = 0;
+
+	if (flow_cache_count(bc->cache) != 0)
+		die("set-up into a cache that holds %u flows", flow_cache_count(bc->cache));
+	flow_cache_counters_read(bc->cache, &cc0);
+	for (base = 0; base < bc->n; base += cnt) {
+		cnt = RTE_MIN((uint32_t)BENCH_BATCH, bc->n - base);
+		for (i = 0; i < cnt; i++)
+			bc->keys[base + i] = *worker_miss(flow_frame(bc, base + i), IF_A);
+		cycles += simulate(bc);
+		sent += worker_drain();
+	}
+	flow_cache_counters_read(bc->cache, &cc1);
+	if (bc->st.stats.installed - before.installed != bc->n ||
+	    cc1.installed - cc0.installed != bc->n || flow_cache_count(bc->cache) != bc->n)
+		die("%s: %u set-ups, but %" PRIu64 " installed by the simulation, %" PRIu64
+		    " by the cache, %u in it (install_failed %" PRIu64 ", full %" PRIu64 ")",
+		    topo_names[bc->topo_kind], bc->n, bc->st.stats.installed - before.installed,
+		    cc1.installed - cc0.installed, flow_cache_count(bc->cache),
+		    bc->st.stats.install_failed - before.install_failed,
+		    cc1.not_installed_full - cc0.not_installed_full);
+	if (bc->st.stats.simulated - before.simulated != bc->n || sent != bc->n ||
+	    cc1.evicted != cc0.evicted || cc1.invalidated != cc0.invalidated)
+		die("%s: %" PRIu64 " walks and %u packets out for %u set-ups, %" PRIu64
+		    " evicted, %" PRIu64 " invalidated", topo_names[bc->topo_kind],
+		    bc->st.stats.simulated - before.simulated, sent, bc->n,
+		    cc1.evicted - cc0.evicted, cc1.invalidated - cc0.invalidated);
+	if (uc->global.tokens != uc->global.size || uc->port[IF_A].tokens != uc->port[IF_A].size)
+		die("admission tokens were not all returned");
+	return cycles;
+}
+
+/* The flow of the last key did what the topology says: one output, and for a router, its rewrite. */
+static void
+case_check_flow(struct bench_case *bc)
+{
+	const struct flow_key *k = &bc->keys[bc->n - 1];
+	const struct flow *f = flow_cache_lookup(bc->cache, k, flow_key_hash(k));
+	bool ok;
+
+	if (f == NULL)
+		die("the last flow is not in the cache");
+	flow_actions_format(&f->actions, bc->actions, sizeof(bc->actions));
+	bc->n_tags = f->n_tags;
+	ok = f->actions.n_outputs == 1 && strstr(bc->actions, "output:1") != NULL;
+	if (bc->topo_kind == BENCH_ROUTED)
+		ok = ok && strstr(bc->actions, "dec_ttl:1") != NULL &&
+		     strstr(bc->actions, "set_eth_dst:02:00:00:00:02:02") != NULL;
+	if (!ok)
+		die("%s: unexpected flow actions \"%s\"", topo_names[bc->topo_kind], bc->actions);
+}
+
+/* Look every key up, in bursts of 32, as a worker does; every one must hit. */
+static void
+case_hits(struct bench_case *bc, struct bench_result *r)
+{
+	const struct flow_key *keys[BENCH_LOOKUP_BURST];
+	struct flow *flows[BENCH_LOOKUP_BURST];
+	uint32_t hashes[BENCH_LOOKUP_BURST];
+	unsigned int passes = (BENCH_MIN_LOOKUPS + bc->n - 1) / bc->n, p;
+	uint64_t hits = 0, t0;
+	uint32_t base, i, cnt;
+
+	t0 = rte_rdtsc();
+	for (p = 0; p < passes; p++) {
+		for (base = 0; base < bc->n; base += cnt) {
+			cnt = RTE_MIN((uint32_t)BENCH_LOOKUP_BURST, bc->n - base);
+			for (i = 0; i < cnt; i++)
+				keys[i] = &bc->keys[base + i];
+			hits += __builtin_popcountll(flow_cache_lookup_burst(bc->cache, keys, cnt,
+									     hashes, flows));
+		}
+	}
+	r->hit_cycles = rte_rdtsc() - t0;
+	r->hit_lookups = (uint64_t)passes * bc->n;
+	if (hits != r->hit_lookups)
+		die("%" PRIu64 " of %" PRIu64 " lookups hit", hits, r->hit_lookups);
+}
+
+/* Invalidation */
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One MAC tag per probe flow: each covers one flow among N. */
+static void
+case_invalidate_one(struct bench_case *bc, struct bench_result *r)
+{
+	unsigned int i, n;
+	uint64_t t0;
+
+	for (i = 0; i < BENCH_PROBE_MACS; i++) {
+		struct rte_ether_addr mac = probe_mac(i);
+		uint64_t tag = tag_mac(bc->in_bridge, &mac);
+
+		t0 = rte_rdtsc();
+		n = flow_cache_invalidate_tag(bc->cache, tag);
+		r->one_cycles[i] = rte_rdtsc() - t0;
+		if (n != 1)
+			die("a probe MAC's tag removed %u flows, not 1", n);
+	}
+	qsort(r->one_cycles, BENCH_PROBE_MACS, sizeof(r->one_cycles[0]), cmp_u64);
+}
+
+/* The ingress port's tag, carried by every flow left. */
+static void
+case_invalidate_all(struct bench_case *bc, struct bench_result *r)
+{
+	uint32_t expect = flow_cache_count(bc->cache);
+	uint64_t t0 = rte_rdtsc();
+
+	r->inval_all_flows = flow_cache_invalidate_tag(bc->cache, tag_port(bc->in_port->index));
+	r->inval_all_cycles = rte_rdtsc() - t0;
+	if (r->inval_all_flows != expect || flow_cache_count(bc->cache) != 0)
+		die("the ingress port's tag removed %u of %u flows", r->inval_all_flows, expect);
+}
+
+/* A new snapshot with the ingress port down, as the simulation thread takes it; then back. */
+static void
+case_topology_change(struct bench_case *bc, struct bench_result *r)
+{
+	bool flushed;
+	uint64_t t0 = rte_rdtsc();
+
+	r->topo_flows = sim_topology_changed(&bc->st, bc->topo, bc->topo_down, &flushed);
+	r->topo_cycles = rte_rdtsc() - t0;
+	if (flushed || r->topo_flows != bc->n || flow_cache_count(bc->cache) != 0)
+		die("port down: %u of %u flows invalidated%s", r->topo_flows, bc->n,
+		    flushed ? " (flushed: indexes moved)" : "");
+	if (sim_topology_changed(&bc->st, bc->topo_down, bc->topo, &flushed) != 0 || flushed)
+		die("port up again removed flows");
+}
+
+/* Expiry: every flow past its idle timeout, swept in housekeeping's steps. */
+static void
+case_expire(struct bench_case *bc, struct bench_result *r)
+{
+	const uint64_t now = rte_rdtsc() + 2 * (uint64_t)(tsc_hz * BENCH_IDLE_TIMEOUT_MS / 1000);
+	/* Twice the table's slots over the budget: more means the sweep misses flows. */
+	const unsigned int max_steps = 2 * (4 * bc->n / SIM_EXPIRE_BUDGET + 4);
+	uint64_t t0, dt;
+
+	while (flow_cache_count(bc->cache) != 0) {
+		if (r->expire_steps == max_steps)
+			die("expiry: %u flows left after %u steps", flow_cache_count(bc->cache),
+			    max_steps);
+		t0 = rte_rdtsc();
+		r->expired += flow_cache_expire(bc->cache, now, SIM_EXPIRE_BUDGET);
+		dt = rte_rdtsc() - t0;
+		r->expire_cycles += dt;
+		if (dt > r->expire_worst_cycles)
+			r->expire_worst_cycles = dt;
+		r->expire_steps++;
+	}
+	if (r->expired != bc->n)
+		die("expiry removed %u of %u flows", r->expired, bc->n);
+}
+
+static void
+run_case(enum bench_topo kind, uint32_t n, unsigned int id, struct bench_case *bc,
+	 struct bench_result *r)
+{
+	uint64_t sorted[BENCH_SETUP_ROUNDS];
+
+	memset(r, 0, sizeof(*r));
+	case_create(bc, kind, n, id);
+	case_warm_up(bc);
+	r->round_cycles[0] = case_setup(bc);
+	case_check_flow(bc);
+	case_hits(bc, r);
+	case_invalidate_one(bc, r);
+	case_invalidate_all(bc, r);
+	r->round_cycles[1] = case_setup(bc);
+	case_topology_change(bc, r);
+	r->round_cycles[2] = case_setup(bc);
+	case_expire(bc, r);
+	memcpy(sorted, r->round_cycles, sizeof(sorted));
+	qsort(sorted, BENCH_SETUP_ROUNDS, sizeof(sorted[0]), cmp_u64);
+	r->setup_cycles = sorted[BENCH_SETUP_ROUNDS / 2];
+}
+
+/* Report */
+
+struct column {
+	const char *label;
+	const struct bench_case *bc;
+	const struct bench_result *r;
+};
+
+static double
+setup_rate(const struct column *c)
+{
+	return per_s(c->bc->n, c->r->setup_cycles);
+}
+
+static double
+hit_rate(const struct column *c)
+{
+	return per_s(c->r->hit_lookups, c->r->hit_cycles);
+}
+
+typedef void (*cell_fn)(const struct column *c, char *buf, size_t len);
+
+#define CELL(name, ...)                                                                        \
+	static void cell_##name(const struct column *c, char *buf, size_t len)                 \
+	{                                                                                      \
+		snprintf(buf, len, __VA_ARGS__);                                               \
+	}
+
+CELL(setup, "%.0f", setup_rate(c))
+CELL(setup_first, "%.0f", per_s(c->bc->n, c->r->round_cycles[0]))
+CELL(setup_cyc, "%.0f", (double)c->r->setup_cycles / c->bc->n)
+CELL(vs_ovs, "x %.1f", setup_rate(c) / OVS_DPDK_SETUPS_PER_S)
+CELL(vs_goal, "%.2f", setup_rate(c) / GOAL_SETUPS_PER_S)
+CELL(hits, "%.0f", hit_rate(c))
+CELL(hit_cyc, "%.1f", (double)c->r->hit_cycles / c->r->hit_lookups)
+CELL(ratio, "%.4f", setup_rate(c) / hit_rate(c))
+CELL(one_med, "%.2f", us_of(c->r->one_cycles[BENCH_PROBE_MACS / 2]))
+CELL(one_max, "%.2f", us_of(c->r->one_cycles[BENCH_PROBE_MACS - 1]))
+CELL(all_flows, "%u", c->r->inval_all_flows)
+CELL(all_us, "%.0f", us_of(c->r->inval_all_cycles))
+CELL(all_rate, "%.0f", per_s(c->r->inval_all_flows, c->r->inval_all_cycles))
+CELL(topo_flows, "%u", c->r->topo_flows)
+CELL(topo_us, "%.0f", us_of(c->r->topo_cycles))
+CELL(topo_rate, "%.0f", per_s(c->r->topo_flows, c->r->topo_cycles))
+CELL(exp_rate, "%.0f", per_s(c->r->expired, c->r->expire_cycles))
+CELL(exp_worst, "%.0f", us_of(c->r->expire_worst_cycles))
+CELL(exp_steps, "%u", c->r->expire_steps)
+
+static const struct {
+	const char *label;
+	cell_fn fn;
+} rows[] = {
+	{ "set-up: flows installed/s (median)", cell_setup },
+	{ "set-up: first round, flows/s", cell_setup_first },
+	{ "set-up: cycles per set-up", cell_setup_cyc },
+	{ "  vs OVS-DPDK ~76 K/s", cell_vs_ovs },
+	{ "  of the 1 M/s goal", cell_vs_goal },
+	{ "hits: lookups/s (bursts of 32)", cell_hits },
+	{ "hits: cycles per lookup", cell_hit_cyc },
+	{ "set-up rate / hit rate", cell_ratio },
+	{ "invalidate 1-flow MAC tag: us med", cell_one_med },
+	{ "invalidate 1-flow MAC tag: us max", cell_one_max },
+	{ "invalidate port tag: flows", cell_all_flows },
+	{ "invalidate port tag: us", cell_all_us },
+	{ "invalidate port tag: flows/s", cell_all_rate },
+	{ "topology change (port down): flows", cell_topo_flows },
+	{ "topology change: us to last flow", cell_topo_us },
+	{ "topology change: flows/s", cell_topo_rate },
+	{ "expiry: flows expired/s", cell_exp_rate },
+	{ "expiry: worst step (4096) us", cell_exp_worst },
+	{ "expiry: steps", cell_exp_steps },
+};
+
+static void
+print_table(const struct column *cols, unsigned int n_cols)
+{
+	char cell[64];
+	unsigned int i, j;
+
+	printf("%-36s", "");
+	for (j = 0; j < n_cols; j++)
+		printf(" %16s", cols[j].label);
+	printf("\n");
+	for (i = 0; i < RTE_DIM(rows); i++) {
+		printf("%-36s", rows[i].label);
+		for (j = 0; j < n_cols; j++) {
+			rows[i].fn(&cols[j], cell, sizeof(cell));
+			printf(" %16s", cell);
+		}
+		printf("\n");
+	}
+}
+
+static json_t *
+case_json(const struct column *c)
+{
+	return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:I,"
+			 " s:f, s:f, s:f, s:I, s:s, s:[f, f, f]}",
+			 "topology", topo_names[c->bc->topo_kind], "flows", (json_int_t)c->bc->n,
+			 "tags", (json_int_t)c->bc->n_tags,
+			 "setup_per_s", setup_rate(c),
+			 "setup_cycles", (double)c->r->setup_cycles / c->bc->n,
+			 "hit_per_s", hit_rate(c),
+			 "setup_to_hit", setup_rate(c) / hit_rate(c),
+			 "inval_one_us", us_of(c->r->one_cycles[BENCH_PROBE_MACS / 2]),
+			 "inval_one_max_us", us_of(c->r->one_cycles[BENCH_PROBE_MACS - 1]),
+			 "inval_all_us", us_of(c->r->inval_all_cycles),
+			 "inval_all_flows", (json_int_t)c->r->inval_all_flows,
+			 "inval_all_per_s", per_s(c->r->inval_all_flows, c->r->inval_all_cycles),
+			 "topo_change_us", us_of(c->r->topo_cycles),
+			 "topo_change_flows", (json_int_t)c->r->topo_flows,
+			 "expire_per_s", per_s(c->r->expired, c->r->expire_cycles),
+			 "expire_worst_step_us", us_of(c->r->expire_worst_cycles),
+			 "expire_total_us", us_of(c->r->expire_cycles),
+			 "expire_steps", (json_int_t)c->r->expire_steps,
+			 "actions", c->bc->actions,
+			 "setup_rounds_per_s", per_s(c->bc->n, c->r->round_cycles[0]),
+			 per_s(c->bc->n, c->r->round_cycles[1]), per_s(c->bc->n, c->r->round_cycles[2]));
+}
+
+/* Start-up */
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--flows N[,N...]] [--topologies bridge,routed] [--lcore C]\n"
+		"  --flows       flow counts, k/m suffixes allowed (default 100k,1m)\n"
+		"  --topologies  which topologies (default bridge,routed)\n"
+		"  --lcore       the CPU the simulation runs on (default 1)\n",
+		prog);
+	exit(2);
+}
+
+static uint32_t
+parse_count(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (*end == 'k' || *end == 'K')
+		v *= 1000, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1000000, end++;
+	if (end == s || *end != '\0' || v < BENCH_PROBE_MACS + 1 || v > BENCH_MAX_FLOWS) {
+		fprintf(stderr, "bad flow count \"%s\" (%u..%u)\n", s, BENCH_PROBE_MACS + 1,
+			BENCH_MAX_FLOWS);
+		exit(2);
+	}
+	return (uint32_t)v;
+}
+
+/* Enough EAL memory for the biggest case: slots of both tables and the flows (2 per flow). */
+static unsigned int
+eal_memory_mb(uint32_t max_flows)
+{
+	uint64_t per_flow = 2 * (sizeof(struct flow) + 64 + 64 + 96 + 128 + 32);
+
+	return (unsigned int)(512 + max_flows * per_flow / (1 << 20));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "flows", required_argument, NULL, 'f' },
+		{ "topologies", required_argument, NULL, 't' },
+		{ "lcore", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char flows_arg[256] = "100k,1m", topos_arg[64] = "bridge,routed", lcore[16] = "1";
+	char prefix[64], mem[16], *tok, *save;
+	uint32_t counts[8], max_flows = 0;
+	bool topo_on[BENCH_TOPOS] = { false };
+	struct bench_case *cases;
+	struct bench_result *results;
+	struct column *cols;
+	unsigned int n_counts = 0, n_cols = 0, i, t;
+	json_t *out, *arr;
+	char *line;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			snprintf(flows_arg, sizeof(flows_arg), "%s", optarg);
+			break;
+		case 't':
+			snprintf(topos_arg, sizeof(topos_arg), "%s", optarg);
+			break;
+		case 'l':
+			snprintf(lcore, sizeof(lcore), "%s", optarg);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	for (tok = strtok_r(flows_arg, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (n_counts == RTE_DIM(counts))
+			usage(argv[0]);
+		counts[n_counts] = parse_count(tok);
+		max_flows = RTE_MAX(max_flows, counts[n_counts]);
+		n_counts++;
+	}
+	for (tok = strtok_r(topos_arg, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		for (t = 0; t < BENCH_TOPOS && strcmp(tok, topo_names[t]) != 0; t++)
+			;
+		if (t == BENCH_TOPOS)
+			usage(argv[0]);
+		topo_on[t] = true;
+	}
+	if (n_counts == 0)
+		usage(argv[0]);
+
+	snprintf(prefix, sizeof(prefix), "bench_setup_%d", (int)getpid());
+	snprintf(mem, sizeof(mem), "%u", eal_memory_mb(max_flows));
+	char *eal_argv[] = { argv[0], "--no-huge", "--no-shconf", "--no-pci", "-l", lcore,
+			     "-m", mem, "--file-prefix", prefix, "--log-level", "lib.*:error" };
+	if (rte_eal_init(RTE_DIM(eal_argv), eal_argv) < 0)
+		die("EAL: %s", rte_strerror(rte_errno));
+	tsc_hz = (double)rte_get_tsc_hz();
+	pool = rte_pktmbuf_pool_create("bench_mbufs", BENCH_POOL_SIZE, BENCH_POOL_CACHE,
+				       RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
+				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	uc = upcall_channel_create(&uc_cfg);
+	if (pool == NULL || uc == NULL)
+		die("mbuf pool or upcall channel: %s", rte_strerror(rte_errno));
+
+	cases = calloc(n_counts * BENCH_TOPOS, sizeof(*cases));
+	results = calloc(n_counts * BENCH_TOPOS, sizeof(*results));
+	cols = calloc(n_counts * BENCH_TOPOS, sizeof(*cols));
+	if (cases == NULL || results == NULL || cols == NULL)
+		die("out of memory");
+	printf("kairo flow set-up benchmark: one simulation thread, in-process, lcore %s, "
+	       "TSC %.3f GHz, %u MiB EAL memory (--no-huge)\n",
+	       lcore, tsc_hz / 1e9, eal_memory_mb(max_flows));
+	fflush(stdout);
+	for (i = 0; i < n_counts; i++) {
+		for (t = 0; t < BENCH_TOPOS; t++) {
+			struct column *col = &cols[n_cols];
+			char *label = malloc(32);
+
+			if (!topo_on[t])
+				continue;
+			if (label == NULL)
+				die("out of memory");
+			snprintf(label, 32, "%s %uk", topo_names[t], counts[i] / 1000);
+			col->label = label;
+			col->bc = &cases[n_cols];
+			col->r = &results[n_cols];
+			run_case(t, counts[i], n_cols, &cases[n_cols], &results[n_cols]);
+			printf("  %-14s done: %s (%u tags)\n", label, cases[n_cols].actions,
+			       cases[n_cols].n_tags);
+			fflush(stdout);
+			/* Keep only the figures: the next case needs the memory. */
+			case_destroy(&cases[n_cols]);
+			n_cols++;
+		}
+	}
+	printf("\n");
+	print_table(cols, n_cols);
+
+	arr = json_array();
+	for (i = 0; i < n_cols; i++)
+		json_array_append_new(arr, case_json(&cols[i]));
+	out = json_pack("{s:s, s:f, s:f, s:f, s:o}", "bench", "flow_setup", "tsc_ghz",
+			tsc_hz / 1e9, "ovs_dpdk_setup_per_s", OVS_DPDK_SETUPS_PER_S,
+			"goal_setup_per_s", GOAL_SETUPS_PER_S, "cases", arr);
+	line = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	if (line == NULL)
+		die("JSON");
+	printf("\n%s\n", line);
+	free(line);
+	json_decref(out);
+
+	upcall_channel_destroy(uc);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return 0;
+}
