@@ -110,6 +110,35 @@ flow_actions_dec_ttl(struct flow_actions *acts, uint8_t n)
 	return 0;
 }
 
+int
+flow_actions_check_ipv6(struct flow_actions *acts, uint8_t hop_limit_over, uint16_t mtu)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_CHECK_IPV6);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->check.ttl_over = hop_limit_over;
+	a->check.mtu = mtu;
+	return 0;
+}
+
+int
+flow_actions_dec_hop_limit(struct flow_actions *acts, uint8_t n)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_DEC_HOP_LIMIT);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->ttl_dec = n;
+	return 0;
+}
+
+static inline struct rte_ipv6_hdr *
+ipv6_header(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, pkt_meta(m)->l3_ofs);
+}
+
 static inline struct rte_ipv4_hdr *
 ipv4_header(struct rte_mbuf *m)
 {
@@ -234,6 +263,18 @@ flow_actions_execute(const struct flow_actions *acts, struct rte_mbuf *m,
 		case FLOW_ACTION_DEC_TTL:
 			ipv4_dec_ttl(ipv4_header(m), a->ttl_dec);
 			break;
+		case FLOW_ACTION_CHECK_IPV6: {
+			/* As CHECK_IPV4; the length is the payload's plus the fixed header's. */
+			const struct rte_ipv6_hdr *ip6 = ipv6_header(m);
+
+			if (ip6->hop_limits <= a->check.ttl_over ||
+			    rte_be_to_cpu_16(ip6->payload_len) + sizeof(*ip6) > a->check.mtu)
+				return ACTION_SLOW_PATH;
+			break;
+		}
+		case FLOW_ACTION_DEC_HOP_LIMIT:
+			ipv6_header(m)->hop_limits -= a->ttl_dec;
+			break;
 		}
 	}
 dropped:
@@ -312,6 +353,13 @@ flow_actions_format(const struct flow_actions *acts, char *buf, size_t len)
 			break;
 		case FLOW_ACTION_DEC_TTL:
 			w = snprintf(buf + off, len - off, "%sdec_ttl:%u", sep, a->ttl_dec);
+			break;
+		case FLOW_ACTION_CHECK_IPV6:
+			w = snprintf(buf + off, len - off, "%scheck6(hlim>%u,len<=%u)", sep,
+				     a->check.ttl_over, a->check.mtu);
+			break;
+		case FLOW_ACTION_DEC_HOP_LIMIT:
+			w = snprintf(buf + off, len - off, "%sdec_hop_limit:%u", sep, a->ttl_dec);
 			break;
 		}
 		if (w < 0)

@@ -33,6 +33,9 @@ enum flow_action_type {
 	FLOW_ACTION_CHECK_IPV4,     /* .check: TTL above ttl_over and length within mtu, else
 				     * to the slow path (before anything is changed) */
 	FLOW_ACTION_DEC_TTL,        /* .ttl_dec: routers crossed; IPv4 checksum updated */
+	FLOW_ACTION_CHECK_IPV6,     /* .check: hop limit above ttl_over and length (header
+				     * included) within mtu, else to the slow path */
+	FLOW_ACTION_DEC_HOP_LIMIT,  /* .ttl_dec: routers crossed (IPv6 has no header checksum) */
 };
 
 struct flow_action {
@@ -47,7 +50,7 @@ struct flow_action {
 			uint16_t tci;  /* host order */
 		} vlan;
 		struct {
-			uint16_t mtu;    /* IPv4 total length allowed */
+			uint16_t mtu;    /* IP packet length allowed, header included */
 			uint8_t ttl_over; /* the TTL must be greater than this */
 		} check;
 		uint8_t ttl_dec;
@@ -71,6 +74,8 @@ int flow_actions_pop_vlan(struct flow_actions *acts);
 int flow_actions_to_slow_path(struct flow_actions *acts);
 int flow_actions_check_ipv4(struct flow_actions *acts, uint8_t ttl_over, uint16_t mtu);
 int flow_actions_dec_ttl(struct flow_actions *acts, uint8_t n);
+int flow_actions_check_ipv6(struct flow_actions *acts, uint8_t hop_limit_over, uint16_t mtu);
+int flow_actions_dec_hop_limit(struct flow_actions *acts, uint8_t n);
 
 /*
  * Where executed actions put their packets: (port, mbuf) pairs the caller

@@ -101,7 +101,8 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 
 /*
  * The list the fast path runs: the checks a router hop needs first (the key
- * has no TTL or length), then the TTL decrement, then what the walk appended.
+ * has no TTL, hop limit or length), then the TTL or hop limit decrement,
+ * then what the walk appended.
  */
 static void
 sim_finish(struct sim_ctx *c)
@@ -121,8 +122,13 @@ sim_finish(struct sim_ctx *c)
 		return;
 	res->actions.n = 0;
 	res->actions.n_outputs = 0;
-	flow_actions_check_ipv4(&res->actions, c->routers, c->min_mtu);
-	flow_actions_dec_ttl(&res->actions, c->routers);
+	if (c->cur.l3_kind == FLOW_L3_IPV6) {
+		flow_actions_check_ipv6(&res->actions, c->routers, c->min_mtu);
+		flow_actions_dec_hop_limit(&res->actions, c->routers);
+	} else {
+		flow_actions_check_ipv4(&res->actions, c->routers, c->min_mtu);
+		flow_actions_dec_ttl(&res->actions, c->routers);
+	}
 	for (i = 0; i < walked.n; i++) {
 		if (res->actions.n == FLOW_ACTIONS_MAX) {
 			res->cacheable = false;
