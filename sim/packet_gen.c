@@ -366,3 +366,299 @@ packet_gen_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uin
 	icmp->icmp_cksum = inet_cksum(icmp, ICMP_ERROR_HDR_LEN + quote_len);
 	return m;
 }
+
+/* IPv6: neighbour discovery (RFC 4861), ICMPv6 echo and errors (RFC 4443). */
+
+#define IPV6_VERSION_WORD (6u << 28)
+#define IPV6_TC_SHIFT 20
+/* RFC 4861 4.3/4.4: ND messages are sent with hop limit 255, which proves they stayed on-link. */
+#define ND_HOP_LIMIT 255
+#define ND_NS 135
+#define ND_NA 136
+#define ND_OPT_SLLA 1
+#define ND_OPT_TLLA 2
+/* type, code, checksum, 4 bytes (reserved or flags), target: then options (RFC 4861 4.3, 4.4). */
+#define ND_MSG_LEN 24
+/* A link-layer address option for Ethernet: type, length 1 (8 octets), the MAC (RFC 4861 4.6.1). */
+#define ND_OPT_LLA_LEN 8
+#define ICMP6_HDR_LEN 8
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY 129
+#define ICMP6_PACKET_TOO_BIG 2
+/* RFC 4443 2.1: types 0-127 are errors, 128-255 informational. */
+#define ICMP6_INFO_MIN 128
+#define IPV6_HDR_LEN sizeof(struct rte_ipv6_hdr)
+
+/*
+ * RFC 4443 2.3: the checksum covers a pseudo-header (RFC 8200 8.1: source,
+ * destination, upper-layer length, next header 58) and the message.
+ * Returns the sum before complementing: 0xffff when a stored checksum is right.
+ */
+static uint16_t
+icmp6_sum(const struct rte_ipv6_hdr *ip, const void *msg, uint32_t len)
+{
+	rte_be32_t plen = rte_cpu_to_be_32(len), nh = rte_cpu_to_be_32(IPPROTO_ICMPV6);
+	uint32_t sum;
+
+	sum = __rte_raw_cksum(ip->src_addr, 2 * sizeof(ip->src_addr), 0);
+	sum = __rte_raw_cksum(&plen, sizeof(plen), sum);
+	sum = __rte_raw_cksum(&nh, sizeof(nh), sum);
+	sum = __rte_raw_cksum(msg, len, sum);
+	return __rte_raw_cksum_reduce(sum);
+}
+
+static void
+ipv6_fill(struct rte_ipv6_hdr *ip, uint8_t tc, uint16_t payload_len, uint8_t hop_limit,
+	  const uint8_t *src, const uint8_t *dst)
+{
+	ip->vtc_flow = rte_cpu_to_be_32(IPV6_VERSION_WORD | (uint32_t)tc << IPV6_TC_SHIFT);
+	ip->payload_len = rte_cpu_to_be_16(payload_len);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = hop_limit;
+	memcpy(ip->src_addr, src, sizeof(ip->src_addr));
+	memcpy(ip->dst_addr, dst, sizeof(ip->dst_addr));
+}
+
+/* RFC 2464 7: an IPv6 multicast address maps to 33:33 and its last 32 bits. */
+static void
+ipv6_multicast_mac(struct rte_ether_addr *mac, const uint8_t *ip)
+{
+	mac->addr_bytes[0] = 0x33;
+	mac->addr_bytes[1] = 0x33;
+	memcpy(&mac->addr_bytes[2], ip + 12, 4);
+}
+
+static bool
+ipv6_unspecified(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, sizeof(zero)) == 0;
+}
+
+/*
+ * An ND message (NS or NA): Ethernet, IPv6 with hop limit 255, type, the
+ * 4-byte word, the target and one link-layer address option carrying mac.
+ */
+static struct rte_mbuf *
+nd_build(struct rte_mempool *pool, uint8_t type, rte_be32_t word,
+	 const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac,
+	 const uint8_t *src_ip, const uint8_t *dst_ip, const uint8_t *target, uint8_t opt)
+{
+	const uint16_t msg_len = ND_MSG_LEN + ND_OPT_LLA_LEN;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_mbuf *m;
+	uint8_t *p, *msg;
+
+	m = frame_alloc(pool, sizeof(*eth) + IPV6_HDR_LEN + msg_len, &p);
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)p;
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
+	rte_ether_addr_copy(src_mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ipv6_fill(ip, 0, msg_len, ND_HOP_LIMIT, src_ip, dst_ip);
+
+	msg = (uint8_t *)(ip + 1);
+	msg[0] = type;
+	msg[1] = 0;
+	msg[2] = msg[3] = 0;
+	memcpy(msg + 4, &word, sizeof(word));
+	memcpy(msg + 8, target, 16);
+	msg[ND_MSG_LEN] = opt;
+	msg[ND_MSG_LEN + 1] = 1;
+	memcpy(msg + ND_MSG_LEN + 2, src_mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	*(rte_be16_t *)(msg + 2) = (uint16_t)~icmp6_sum(ip, msg, msg_len);
+	return m;
+}
+
+struct rte_mbuf *
+packet_gen_nd_solicit(struct rte_mempool *pool, const struct rte_ether_addr *src_mac,
+		      const uint8_t src_ip[16], const uint8_t target[16])
+{
+	/* RFC 4291 2.7.1: ff02::1:ff00:0/104 and the target's low 24 bits. */
+	uint8_t snm[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+	struct rte_ether_addr dst_mac;
+
+	memcpy(snm + 13, target + 13, 3);
+	ipv6_multicast_mac(&dst_mac, snm);
+	return nd_build(pool, ND_NS, 0, src_mac, &dst_mac, src_ip, snm, target, ND_OPT_SLLA);
+}
+
+struct rte_mbuf *
+packet_gen_nd_advert(struct rte_mempool *pool, const struct rte_ether_addr *src_mac,
+		     const uint8_t target[16], const struct rte_ether_addr *dst_mac,
+		     const uint8_t dst_ip[16], uint32_t flags)
+{
+	return nd_build(pool, ND_NA, rte_cpu_to_be_32(flags), src_mac, dst_mac, target, dst_ip,
+			target, ND_OPT_TLLA);
+}
+
+/* The IPv6 header at l3_ofs, if the first segment holds it (and the Ethernet header) and it is version 6. */
+static const struct rte_ipv6_hdr *
+ipv6_at(const struct rte_mbuf *m, uint16_t l3_ofs)
+{
+	const struct rte_ipv6_hdr *ip;
+
+	if (l3_ofs < sizeof(struct rte_ether_hdr) ||
+	    (uint32_t)l3_ofs + IPV6_HDR_LEN > rte_pktmbuf_data_len(m))
+		return NULL;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, l3_ofs);
+	if (rte_be_to_cpu_32(ip->vtc_flow) >> 28 != 6)
+		return NULL;
+	return ip;
+}
+
+struct rte_mbuf *
+packet_gen_icmp6_echo_reply(struct rte_mempool *pool, const struct rte_mbuf *req, uint16_t l3_ofs)
+{
+	const struct rte_ether_hdr *req_eth = rte_pktmbuf_mtod(req, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *req_ip = ipv6_at(req, l3_ofs);
+	const uint8_t *req_msg;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_mbuf *m;
+	uint16_t len;
+	uint8_t *p, *msg;
+
+	if (req_ip == NULL || req_ip->proto != IPPROTO_ICMPV6)
+		return NULL;
+	len = rte_be_to_cpu_16(req_ip->payload_len);
+	if (len < ICMP6_HDR_LEN || (uint32_t)l3_ofs + IPV6_HDR_LEN + len > rte_pktmbuf_data_len(req))
+		return NULL;
+	req_msg = (const uint8_t *)(req_ip + 1);
+	if (req_msg[0] != ICMP6_ECHO_REQUEST || icmp6_sum(req_ip, req_msg, len) != 0xffff)
+		return NULL;
+	/* RFC 4443 4.2: a reply to a multicast request comes from a unicast address; we only answer unicast. */
+	if (req_ip->src_addr[0] == 0xff || req_ip->dst_addr[0] == 0xff ||
+	    ipv6_unspecified(req_ip->src_addr) || !rte_is_unicast_ether_addr(&req_eth->src_addr) ||
+	    !rte_is_unicast_ether_addr(&req_eth->dst_addr))
+		return NULL;
+
+	m = frame_alloc(pool, sizeof(*eth) + IPV6_HDR_LEN + len, &p);
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)p;
+	rte_ether_addr_copy(&req_eth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(&req_eth->dst_addr, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ipv6_fill(ip, (rte_be_to_cpu_32(req_ip->vtc_flow) >> IPV6_TC_SHIFT) & 0xff, len, GEN_TTL,
+		  req_ip->dst_addr, req_ip->src_addr);
+	/* RFC 4443 4.2: identifier, sequence number and data come back unchanged. */
+	msg = (uint8_t *)(ip + 1);
+	memcpy(msg, req_msg, len);
+	msg[0] = ICMP6_ECHO_REPLY;
+	msg[1] = 0;
+	msg[2] = msg[3] = 0;
+	*(rte_be16_t *)(msg + 2) = (uint16_t)~icmp6_sum(ip, msg, len);
+	return m;
+}
+
+/*
+ * Is the packet (IPv6 header at ip, end bytes readable after it) an ICMPv6
+ * error?  Walks the extension headers (RFC 8200 4); -1 if they run past what
+ * can be read, so the caller does not answer what it cannot classify.
+ */
+static int
+ipv6_is_icmp6_error(const struct rte_ipv6_hdr *ip, uint32_t avail)
+{
+	const uint8_t *p = (const uint8_t *)(ip + 1);
+	uint8_t nh = ip->proto;
+	uint32_t ofs = 0, hlen;
+
+	for (;;) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_FRAGMENT:
+		case IPPROTO_AH:
+			if (ofs + 2 > avail)
+				return -1;
+			if (nh == IPPROTO_FRAGMENT)
+				hlen = 8;
+			else if (nh == IPPROTO_AH)
+				hlen = (p[ofs + 1] + 2u) * 4;
+			else
+				hlen = (p[ofs + 1] + 1u) * 8;
+			if (ofs + hlen > avail)
+				return -1;
+			/* A later fragment holds data, not the ICMPv6 header. */
+			if (nh == IPPROTO_FRAGMENT &&
+			    (rte_be_to_cpu_16(*(const rte_be16_t *)(p + ofs + 2)) & 0xfff8) != 0)
+				return 0;
+			nh = p[ofs];
+			ofs += hlen;
+			break;
+		case IPPROTO_ICMPV6:
+			if (ofs + 1 > avail)
+				return -1;
+			return p[ofs] < ICMP6_INFO_MIN;
+		default:
+			return 0;
+		}
+	}
+}
+
+struct rte_mbuf *
+packet_gen_icmp6_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l3_ofs,
+		       uint8_t type, uint8_t code, uint32_t param,
+		       const struct rte_ether_addr *src_mac, const uint8_t src_ip[16],
+		       const struct rte_ether_addr *dst_mac)
+{
+	const struct rte_ether_hdr *orig_eth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *orig_ip = ipv6_at(orig, l3_ofs);
+	uint32_t total_len, quote_len, msg_len;
+	bool group_dst;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip;
+	struct rte_mbuf *m;
+	uint8_t *p, *msg;
+
+	if (orig_ip == NULL)
+		return NULL;
+	total_len = IPV6_HDR_LEN + rte_be_to_cpu_16(orig_ip->payload_len);
+	if (l3_ofs + total_len > rte_pktmbuf_pkt_len(orig))
+		return NULL;
+	quote_len = RTE_MIN(total_len, (uint32_t)(PACKET_GEN_ICMP6_ERROR_MAX - IPV6_HDR_LEN -
+						  ICMP6_HDR_LEN));
+	if (l3_ofs + quote_len > rte_pktmbuf_data_len(orig))
+		return NULL;
+	/* RFC 4443 2.4 (e): what must not cause an error. */
+	group_dst = orig_ip->dst_addr[0] == 0xff ||
+		    rte_is_multicast_ether_addr(&orig_eth->dst_addr);
+	if ((group_dst && type != ICMP6_PACKET_TOO_BIG) || orig_ip->src_addr[0] == 0xff ||
+	    ipv6_unspecified(orig_ip->src_addr))
+		return NULL;
+	if (ipv6_is_icmp6_error(orig_ip, quote_len - IPV6_HDR_LEN) != 0)
+		return NULL;
+
+	msg_len = ICMP6_HDR_LEN + quote_len;
+	m = frame_alloc(pool, sizeof(*eth) + IPV6_HDR_LEN + msg_len, &p);
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)p;
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
+	rte_ether_addr_copy(src_mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ipv6_fill(ip, 0, (uint16_t)msg_len, GEN_TTL, src_ip, orig_ip->src_addr);
+
+	msg = (uint8_t *)(ip + 1);
+	msg[0] = type;
+	msg[1] = code;
+	msg[2] = msg[3] = 0;
+	*(rte_be32_t *)(msg + 4) = rte_cpu_to_be_32(param);
+	memcpy(msg + ICMP6_HDR_LEN, orig_ip, quote_len);
+	*(rte_be16_t *)(msg + 2) = (uint16_t)~icmp6_sum(ip, msg, msg_len);
+	return m;
+}
+
+bool
+packet_gen_icmp6_cksum_ok(const void *ip6, const void *msg, uint32_t len)
+{
+	return icmp6_sum(ip6, msg, len) == 0xffff;
+}
