@@ -109,6 +109,11 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 		arp_table_count(dp->arps), t.sim.arp_requests, t.sim.arp_replies, t.sim.arp_resolved,
 		t.sim.arp_expired, t.sim.requeued, t.sim.icmp_sent);
 	fprintf(out,
+		"  ipv6 neighbours: solicits %" PRIu64 "  adverts %" PRIu64 "  resolved %" PRIu64
+		"  expired %" PRIu64 "  icmp6 sent %" PRIu64 "\n",
+		t.sim.nd_solicits, t.sim.nd_adverts, t.sim.nd_resolved, t.sim.nd_expired,
+		t.sim.icmp6_sent);
+	fprintf(out,
 		"  topology: version %" PRIu64 "  changes %" PRIu64 "  last change: %" PRIu64
 		" flow(s) invalidated in %" PRIu64 " us\n",
 		t.sim.topo_version, t.sim.topo_changes, t.sim.topo_last_invalidated,
@@ -234,6 +239,11 @@ datapath_view_json(struct kairo_dp *dp, FILE *out)
 	json_object_set_new(slow, "arp_expired", json_u64(t.sim.arp_expired));
 	json_object_set_new(slow, "requeued", json_u64(t.sim.requeued));
 	json_object_set_new(slow, "icmp_sent", json_u64(t.sim.icmp_sent));
+	json_object_set_new(slow, "nd_solicits", json_u64(t.sim.nd_solicits));
+	json_object_set_new(slow, "nd_adverts", json_u64(t.sim.nd_adverts));
+	json_object_set_new(slow, "nd_resolved", json_u64(t.sim.nd_resolved));
+	json_object_set_new(slow, "nd_expired", json_u64(t.sim.nd_expired));
+	json_object_set_new(slow, "icmp6_sent", json_u64(t.sim.icmp6_sent));
 	json_object_set_new(slow, "install_failed", json_u64(t.sim.install_failed));
 	json_object_set_new(slow, "topo_version", json_u64(t.sim.topo_version));
 	json_object_set_new(slow, "topo_changes", json_u64(t.sim.topo_changes));

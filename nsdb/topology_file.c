@@ -7,7 +7,9 @@
  *                    "ports": [ { "id": "b1-p1" }, { "id": "b1-p2", "peer": "r1-p1" } ] } ],
  *     "routers": [ { "id": "r1",
  *                    "ports": [ { "id": "r1-p1", "address": "10.0.1.1",
- *                                 "network": "10.0.1.0/24", "mac": "02:00:00:00:01:01" } ],
+ *                                 "network": "10.0.1.0/24", "mac": "02:00:00:00:01:01",
+ *                                 "address6": "2001:db8:1::1",
+ *                                 "network6": "2001:db8:1::/64" } ],
  *                    "routes": [ { "dst": "0.0.0.0/0", "gateway": "10.0.1.254",
  *                                  "port": "r1-p1" } ] } ],
  *     "bindings": [ { "port": "b1-p1", "interface": "vm1" } ]
@@ -16,9 +18,11 @@
  * A binding ties an exterior port to a local interface (a port in the daemon
  * config), as `host host0 add binding port ... interface ...` does in
  * midonet-cli; "peer" links two interior ports, as `port ... set peer ...`.
- * Every router port's network becomes a connected route.
+ * Every router port's network (and IPv6 network) becomes a connected route.
+ * A route is IPv6 when its "dst" is; its "src" and "gateway" must then be too.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +46,87 @@ subpath(char *out, const char *base, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out + n, PATH_LEN - n, fmt, ap);
 	va_end(ap);
+}
+
+/* Room for an IPv6 CIDR in text: INET6_ADDRSTRLEN plus "/128". */
+#define CIDR6_STR_LEN (INET6_ADDRSTRLEN + 4)
+
+/* "2001:db8::1" (optional: *present says whether it was there). */
+static int
+field_ipv6(struct json_ctx *ctx, const json_t *obj, const char *path, const char *key,
+	   uint8_t out[IPV6_ADDR_LEN], bool *present)
+{
+	char str[CIDR6_STR_LEN], fpath[PATH_LEN];
+	int ret;
+
+	*present = json_object_get(obj, key) != NULL;
+	if (!*present)
+		return 0;
+	if ((ret = json_field_string(ctx, obj, path, key, NULL, true, str, sizeof(str))) != 0)
+		return ret;
+	subpath(fpath, path, ".%s", key);
+	if (inet_pton(AF_INET6, str, out) != 1)
+		return json_field_error(ctx, fpath, "\"%s\" is not an IPv6 address", str);
+	return 0;
+}
+
+/* Clear the bits of addr past len. */
+static void
+ipv6_mask(uint8_t addr[IPV6_ADDR_LEN], uint8_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < IPV6_ADDR_LEN; i++) {
+		int keep = (int)len - (int)i * 8;
+
+		if (keep <= 0)
+			addr[i] = 0;
+		else if (keep < 8)
+			addr[i] &= (uint8_t)(0xff00 >> keep);
+	}
+}
+
+/* "2001:db8::/32" from a string already read; "2001:db8::1" means /128.  Masked. */
+static int
+parse_cidr6(struct json_ctx *ctx, const char *fpath, const char *str,
+	    uint8_t out[IPV6_ADDR_LEN], uint8_t *len)
+{
+	char addr[CIDR6_STR_LEN];
+	const char *slash = strchr(str, '/');
+	unsigned long l = 128;
+	char *end;
+
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - str) : (int)strlen(str), str);
+	if (slash != NULL) {
+		l = strtoul(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || l > 128)
+			return json_field_error(ctx, fpath, "\"%s\": prefix length must be 0 to 128",
+						str);
+	}
+	if (inet_pton(AF_INET6, addr, out) != 1)
+		return json_field_error(ctx, fpath, "\"%s\" is not an IPv6 CIDR", str);
+	*len = (uint8_t)l;
+	ipv6_mask(out, *len);
+	return 0;
+}
+
+/* fe80::/64 with the interface id from mac: EUI-64, universal/local bit flipped (RFC 4291 2.5.1). */
+static void
+ipv6_link_local(uint8_t out[IPV6_ADDR_LEN], const struct rte_ether_addr *mac)
+{
+	const uint8_t *m = mac->addr_bytes;
+
+	memset(out, 0, IPV6_ADDR_LEN);
+	out[0] = 0xfe;
+	out[1] = 0x80;
+	out[8] = m[0] ^ 0x02;
+	out[9] = m[1];
+	out[10] = m[2];
+	out[11] = 0xff;
+	out[12] = 0xfe;
+	out[13] = m[3];
+	out[14] = m[4];
+	out[15] = m[5];
 }
 
 /* Router port MACs not given in the file: locally administered, from the port index. */
@@ -112,12 +197,13 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 {
 	static const char *const bridge_port_fields[] = {"id", "admin_state_up", "peer", NULL};
 	static const char *const router_port_fields[] = {"id", "admin_state_up", "peer", "address",
-							 "network", "mac", "mtu", NULL};
+							 "network", "mac", "mtu", "address6",
+							 "network6", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
 	struct topo_port *p, *np;
-	char fpath[PATH_LEN], peer[TOPO_ID_LEN];
-	bool has_mac;
+	char fpath[PATH_LEN], peer[TOPO_ID_LEN], net6[CIDR6_STR_LEN];
+	bool has_mac, has_net6;
 	uint64_t mtu;
 	int ret;
 
@@ -167,6 +253,29 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 			memcpy(p->mac.addr_bytes, m, sizeof(m));
 		}
 		p->mtu = (uint16_t)mtu;
+		ipv6_link_local(p->ll6, &p->mac);
+		has_net6 = json_object_get(jp, "network6") != NULL;
+		if ((ret = field_ipv6(ctx, jp, path, "address6", p->ip6, &p->has_ip6)) != 0)
+			return ret;
+		if (p->has_ip6 != has_net6) {
+			subpath(fpath, path, p->has_ip6 ? ".network6" : ".address6");
+			return json_field_error(ctx, fpath, "missing (\"address6\" and \"network6\" "
+						"go together)");
+		}
+		if (p->has_ip6) {
+			subpath(fpath, path, ".network6");
+			if ((ret = json_field_string(ctx, jp, path, "network6", NULL, true, net6,
+						     sizeof(net6))) != 0 ||
+			    (ret = parse_cidr6(ctx, fpath, net6, p->net6, &p->prefix6_len)) != 0)
+				return ret;
+			subpath(fpath, path, ".address6");
+			if (!ipv6_in_prefix(p->ip6, p->net6, p->prefix6_len))
+				return json_field_error(ctx, fpath, "not inside the port's network6");
+			if (ipv6_is_multicast(p->ip6) || ipv6_is_link_local(p->ip6) ||
+			    ipv6_is_zero(p->ip6))
+				return json_field_error(ctx, fpath, "must be a global unicast address "
+							"(the link-local one comes from the MAC)");
+		}
 	}
 	if (peer[0] != '\0') {
 		struct pending_peer *pp = realloc(ls->peers, (ls->n_peers + 1) * sizeof(*pp));
@@ -250,7 +359,8 @@ load_route(struct load_state *ls, const json_t *jr, const char *path, struct top
 					     "weight", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
-	char type[16], port[TOPO_ID_LEN], fpath[PATH_LEN];
+	char type[16], port[TOPO_ID_LEN], fpath[PATH_LEN], dst[CIDR6_STR_LEN], src[CIDR6_STR_LEN];
+	bool has_gw6;
 	uint64_t weight;
 	int ret, pi;
 
@@ -262,11 +372,36 @@ load_route(struct load_state *ls, const json_t *jr, const char *path, struct top
 	    (ret = json_field_string(ctx, jr, path, "id", "", false, rt->id, sizeof(rt->id))) != 0 ||
 	    (ret = json_field_string(ctx, jr, path, "type", "normal", false, type,
 				     sizeof(type))) != 0 ||
-	    (ret = json_field_cidr(ctx, jr, path, "src", "0.0.0.0/0", false, &rt->src,
-				   &rt->src_len)) != 0 ||
-	    (ret = json_field_cidr(ctx, jr, path, "dst", NULL, true, &rt->dst, &rt->dst_len)) != 0 ||
-	    (ret = json_field_ipv4(ctx, jr, path, "gateway", NULL, false, &rt->gateway)) != 0 ||
-	    (ret = json_field_string(ctx, jr, path, "port", NULL, false, port, sizeof(port))) != 0 ||
+	    (ret = json_field_string(ctx, jr, path, "dst", NULL, true, dst, sizeof(dst))) != 0)
+		return ret;
+	/* The destination says the family; the source and the gateway must agree with it. */
+	rt->ipv6 = strchr(dst, ':') != NULL;
+	if ((ret = json_field_string(ctx, jr, path, "src", rt->ipv6 ? "::/0" : "0.0.0.0/0", false,
+				     src, sizeof(src))) != 0)
+		return ret;
+	subpath(fpath, path, ".src");
+	if ((strchr(src, ':') != NULL) != rt->ipv6)
+		return json_field_error(ctx, fpath, "\"%s\" is not an %s CIDR like \"dst\"", src,
+					rt->ipv6 ? "IPv6" : "IPv4");
+	if (rt->ipv6) {
+		if ((ret = parse_cidr6(ctx, fpath, src, rt->src6, &rt->src_len)) != 0)
+			return ret;
+		subpath(fpath, path, ".dst");
+		if ((ret = parse_cidr6(ctx, fpath, dst, rt->dst6, &rt->dst_len)) != 0 ||
+		    (ret = field_ipv6(ctx, jr, path, "gateway", rt->gateway6, &has_gw6)) != 0)
+			return ret;
+		subpath(fpath, path, ".gateway");
+		if (has_gw6 && (ipv6_is_multicast(rt->gateway6) || ipv6_is_zero(rt->gateway6)))
+			return json_field_error(ctx, fpath, "must be a unicast address");
+	} else if ((ret = json_field_cidr(ctx, jr, path, "src", "0.0.0.0/0", false, &rt->src,
+					  &rt->src_len)) != 0 ||
+		   (ret = json_field_cidr(ctx, jr, path, "dst", NULL, true, &rt->dst,
+					  &rt->dst_len)) != 0 ||
+		   (ret = json_field_ipv4(ctx, jr, path, "gateway", NULL, false,
+					  &rt->gateway)) != 0) {
+		return ret;
+	}
+	if ((ret = json_field_string(ctx, jr, path, "port", NULL, false, port, sizeof(port))) != 0 ||
 	    (ret = json_field_uint(ctx, jr, path, "weight", 0, UINT32_MAX, ROUTE_WEIGHT_DEFAULT,
 				   false, &weight)) != 0)
 		return ret;
@@ -342,7 +477,8 @@ load_router(struct load_state *ls, const json_t *jr, uint32_t ri)
 	if ((ret = load_ports(ls, jports, path, TOPO_DEVICE_ROUTER, ri, &r->ports, &r->n_ports)) != 0)
 		return ret;
 	n_cfg = jroutes != NULL ? (uint32_t)json_array_size(jroutes) : 0;
-	r->routes = calloc(n_cfg + r->n_ports + 1, sizeof(*r->routes));
+	/* Room for a connected IPv4 and IPv6 route per port. */
+	r->routes = calloc(n_cfg + 2 * r->n_ports + 1, sizeof(*r->routes));
 	if (r->routes == NULL)
 		return json_field_error(ctx, path, "out of memory");
 	if (jroutes != NULL) {
@@ -363,6 +499,19 @@ load_router(struct load_state *ls, const json_t *jr, uint32_t ri)
 		rt->type = ROUTE_NORMAL;
 		rt->dst = p->net;
 		rt->dst_len = p->prefix_len;
+		rt->port = p->index;
+		rt->weight = ROUTE_WEIGHT_DEFAULT;
+		rt->connected = true;
+		if (!p->has_ip6)
+			continue;
+		/* Link-local fe80::/64 gets no route: such packets never leave their link. */
+		rt = &r->routes[r->n_routes++];
+		memset(rt, 0, sizeof(*rt));
+		snprintf(rt->id, sizeof(rt->id), "connected6:%.50s", p->id);
+		rt->type = ROUTE_NORMAL;
+		rt->ipv6 = true;
+		memcpy(rt->dst6, p->net6, IPV6_ADDR_LEN);
+		rt->dst_len = p->prefix6_len;
 		rt->port = p->index;
 		rt->weight = ROUTE_WEIGHT_DEFAULT;
 		rt->connected = true;

@@ -62,19 +62,37 @@
 	X(BRIDGE_HAIRPIN, "bridge_hairpin", "destination MAC learned on the ingress port")       \
 	X(ROUTER_DOWN, "router_down", "router administratively down")                            \
 	X(NOT_FOR_ROUTER, "not_for_router", "frame to a MAC that is not the router port's")      \
-	X(ROUTER_NOT_IPV4, "router_not_ipv4", "neither IPv4 nor ARP: not routed")                \
+	X(ROUTER_NOT_IPV4, "router_not_ipv4", "not IPv4, IPv6 or ARP, or an L2 broadcast: not "  \
+	  "routed")                                                                               \
 	X(ROUTER_LOCAL, "router_local", "to the router's own address, not an echo request")      \
-	X(ROUTER_CONSUMED, "router_consumed", "ARP or echo request for a router: answered there") \
+	X(ROUTER_CONSUMED, "router_consumed", "ARP, neighbour discovery or echo request for a "  \
+	  "router: answered there")                                                              \
 	X(ARP_NOT_FOR_US, "arp_not_for_us", "ARP for another address, seen by a router")         \
 	X(NO_ROUTE, "no_route", "no route to the destination (ICMP net unreachable sent)")       \
 	X(BLACKHOLE_ROUTE, "blackhole_route", "matched a blackhole route")                       \
 	X(REJECT_ROUTE, "reject_route", "matched a reject route (ICMP unreachable sent)")         \
-	X(TTL_EXPIRED, "ttl_expired", "TTL would reach 0 (ICMP time exceeded sent)")             \
+	X(TTL_EXPIRED, "ttl_expired", "TTL or hop limit would reach 0 (ICMP time exceeded sent)")\
 	X(FRAG_NEEDED, "frag_needed", "larger than the egress MTU with DF set (ICMP sent)")       \
 	X(MTU_EXCEEDED, "mtu_exceeded", "larger than the egress MTU, DF clear: not fragmented")  \
 	X(ARP_QUEUE_FULL, "arp_queue_full", "too many packets waiting on one ARP resolution")    \
 	X(ARP_UNRESOLVED, "arp_unresolved", "next hop did not answer ARP (host unreachable)")    \
-	X(ARP_TABLE_FULL, "arp_table_full", "no room for another ARP entry")                     \
+	X(ARP_TABLE_FULL, "arp_table_full", "no room for another ARP or IPv6 neighbour entry")   \
+	/* simulation: IPv6 routing */                                                            \
+	X(ND_NOT_FOR_US, "nd_not_for_us", "neighbour solicitation for another address, or an "   \
+	  "advertisement for a next hop not asked about, seen by a router")                      \
+	X(ND_INVALID, "nd_invalid", "neighbour discovery message failing RFC 4861 validation "   \
+	  "(hop limit, length, checksum, options)")                                              \
+	X(ND_IGNORED, "nd_ignored", "router solicitation/advertisement or redirect: not handled " \
+	  "by virtual routers")                                                                  \
+	X(ND_QUEUE_FULL, "nd_queue_full", "too many packets waiting on one neighbour "           \
+	  "solicitation")                                                                         \
+	X(ND_UNRESOLVED, "nd_unresolved", "next hop did not answer neighbour solicitation "      \
+	  "(ICMPv6 address unreachable)")                                                        \
+	X(IPV6_MULTICAST, "ipv6_multicast", "IPv6 multicast: virtual routers do not route it")   \
+	X(IPV6_SCOPE, "ipv6_scope", "link-local source or destination: not forwarded off its "   \
+	  "link (RFC 4291 2.5.6)")                                                                \
+	X(PACKET_TOO_BIG, "packet_too_big", "IPv6 larger than the egress MTU (ICMPv6 packet "    \
+	  "too big sent)")                                                                        \
 	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \

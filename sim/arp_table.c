@@ -11,7 +11,7 @@
 
 struct arp_key {
 	uint32_t router;
-	rte_be32_t ip;
+	uint8_t addr[NEIGH_ADDR_LEN];
 };
 
 struct arp_table {
@@ -65,20 +65,26 @@ arp_table_destroy(struct arp_table *at)
 }
 
 struct arp_entry *
-arp_table_find(struct arp_table *at, uint32_t router, rte_be32_t ip)
+arp_table_find(struct arp_table *at, uint32_t router, const uint8_t addr[NEIGH_ADDR_LEN])
 {
-	struct arp_key k = {.router = router, .ip = ip};
-	int32_t pos = rte_hash_lookup(at->index, &k);
+	struct arp_key k = {.router = router};
+	int32_t pos;
 
+	memcpy(k.addr, addr, NEIGH_ADDR_LEN);
+	pos = rte_hash_lookup(at->index, &k);
 	return pos < 0 ? NULL : &at->entries[pos];
 }
 
 struct arp_entry *
-arp_table_get(struct arp_table *at, uint32_t router, rte_be32_t ip, uint32_t port)
+arp_table_get(struct arp_table *at, uint32_t router, const uint8_t addr[NEIGH_ADDR_LEN],
+	      uint32_t port)
 {
-	struct arp_key k = {.router = router, .ip = ip};
+	struct arp_key k = {.router = router};
 	struct arp_entry *e;
-	int32_t pos = rte_hash_lookup(at->index, &k);
+	int32_t pos;
+
+	memcpy(k.addr, addr, NEIGH_ADDR_LEN);
+	pos = rte_hash_lookup(at->index, &k);
 
 	if (pos >= 0)
 		return &at->entries[pos];
@@ -88,7 +94,7 @@ arp_table_get(struct arp_table *at, uint32_t router, rte_be32_t ip, uint32_t por
 	e = &at->entries[pos];
 	memset(e, 0, sizeof(*e));
 	e->router = router;
-	e->ip = ip;
+	memcpy(e->addr, addr, NEIGH_ADDR_LEN);
 	e->port = port;
 	return e;
 }
@@ -96,8 +102,9 @@ arp_table_get(struct arp_table *at, uint32_t router, rte_be32_t ip, uint32_t por
 void
 arp_table_delete(struct arp_table *at, struct arp_entry *e)
 {
-	struct arp_key k = {.router = e->router, .ip = e->ip};
+	struct arp_key k = {.router = e->router};
 
+	memcpy(k.addr, e->addr, NEIGH_ADDR_LEN);
 	rte_pktmbuf_free_bulk(e->queued, e->n_queued);
 	e->n_queued = 0;
 	rte_hash_del_key(at->index, &k);

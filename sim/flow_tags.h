@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include <rte_ether.h>
+#include <rte_hash_crc.h>
+
+#include "arp_table.h"
 
 enum flow_tag_kind {
 	TAG_KIND_PORT = 1,      /* a virtual port: admin state, binding */
@@ -22,6 +25,7 @@ enum flow_tag_kind {
 	TAG_KIND_ROUTER = 5,    /* a router: admin state, its ports */
 	TAG_KIND_ROUTE = 6,     /* one route of a router */
 	TAG_KIND_ARP = 7,       /* a router's ARP entry for a next hop */
+	TAG_KIND_ND = 8,        /* a router's IPv6 neighbour entry for a next hop */
 };
 
 #define TAG_KIND_SHIFT 56
@@ -61,6 +65,25 @@ static inline uint64_t
 tag_arp(uint32_t router, uint32_t ip)
 {
 	return (uint64_t)TAG_KIND_ARP << TAG_KIND_SHIFT | (uint64_t)(router & 0xffffff) << 32 | ip;
+}
+
+/*
+ * An IPv6 next hop does not fit beside the router index: a CRC of the
+ * address stands for it (two addresses sharing one only cost extra removals).
+ */
+static inline uint64_t
+tag_nd(uint32_t router, const uint8_t addr[NEIGH_ADDR_LEN])
+{
+	return (uint64_t)TAG_KIND_ND << TAG_KIND_SHIFT | (uint64_t)(router & 0xffffff) << 32 |
+	       rte_hash_crc(addr, NEIGH_ADDR_LEN, 0);
+}
+
+/* The tag of a neighbour table entry, whichever its family. */
+static inline uint64_t
+tag_neigh(uint32_t router, const uint8_t addr[NEIGH_ADDR_LEN])
+{
+	return neigh_addr_is_ipv4(addr) ? tag_arp(router, neigh_addr_ipv4(addr))
+					: tag_nd(router, addr);
 }
 
 static inline uint64_t

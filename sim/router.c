@@ -3,6 +3,8 @@
  * A packet through a virtual router (MIDONET-MODEL §2): ARP for its port
  * addresses, ICMP echo for them, and forwarding: route lookup, TTL, MTU,
  * next-hop resolution, Ethernet rewrite.  ICMP errors follow RFC 1812 4.3.
+ * IPv6 is sim/router6.c's; the neighbour table (next hops of both families,
+ * the packets waiting on them, retries and expiry) is here.
  *
  * What the fast path cannot decide from the key (TTL, length) is left to
  * the CHECK_IPV4 action sim_finish puts first: a packet that fails it comes
@@ -18,7 +20,7 @@
 
 #include "flow_tags.h"
 #include "packet_gen.h"
-#include "sim_walk.h"
+#include "router.h"
 
 #define ICMP_DEST_UNREACH 3
 #define ICMP_NET_UNREACH 0
@@ -27,8 +29,6 @@
 #define ICMP_ADMIN_PROHIBITED 13
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_ECHO_REQUEST 8
-/* Equal-cost routes spread over at most this many. */
-#define ROUTE_MULTIPATH_MAX 16
 /* ARP housekeeping runs this often. */
 #define ARP_HOUSEKEEPING_MS 100
 
@@ -65,6 +65,8 @@ route_lookup(const struct topology *t, const struct topo_router *r, rte_be32_t s
 
 		if (n > 0 && (rt->dst_len != cand[0]->dst_len || rt->weight != cand[0]->weight))
 			break;
+		if (rt->ipv6)
+			continue;
 		if (!ipv4_in_prefix(dst, rt->dst, rt->dst_len) ||
 		    !ipv4_in_prefix(src, rt->src, rt->src_len))
 			continue;
@@ -115,12 +117,12 @@ arp_release(struct sim_thread *st, struct arp_entry *e)
 	e->n_queued = 0;
 }
 
-static void
-arp_learn(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in,
-	  rte_be32_t ip, const struct rte_ether_addr *mac)
+void
+router_neigh_learn(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in,
+		   const uint8_t addr[NEIGH_ADDR_LEN], const struct rte_ether_addr *mac)
 {
 	struct sim_thread *st = c->st;
-	struct arp_entry *e = arp_table_get(st->arps, r->index, ip, in->index);
+	struct arp_entry *e = arp_table_get(st->arps, r->index, addr, in->index);
 	bool changed;
 
 	if (e == NULL) {
@@ -134,9 +136,12 @@ arp_learn(struct sim_ctx *c, const struct topo_router *r, const struct topo_port
 	e->tries = 0;
 	e->expires_tsc = c->now + (uint64_t)ARP_EXPIRY_S * rte_get_tsc_hz();
 	if (changed) {
-		st->stats.arp_resolved++;
+		if (neigh_addr_is_ipv4(addr))
+			st->stats.arp_resolved++;
+		else
+			st->stats.nd_resolved++;
 		st->stats.invalidations++;
-		flow_cache_invalidate_tag(st->cache, tag_arp(r->index, ip));
+		flow_cache_invalidate_tag(st->cache, tag_neigh(r->index, addr));
 	}
 	arp_release(st, e);
 }
@@ -147,19 +152,21 @@ router_arp(struct sim_ctx *c, const struct topo_router *r, const struct topo_por
 {
 	const struct flow_key *k = &c->cur;
 	rte_be32_t spa = key_ipv4(k->nw_src), tpa = key_ipv4(k->nw_dst);
+	uint8_t sender[NEIGH_ADDR_LEN];
 	struct arp_entry *known;
 
+	neigh_addr_from_ipv4(sender, spa);
 	/* Every ARP the router sees may teach or ask it something: never cached. */
 	c->res->cacheable = false;
 	if (tpa != in->ip) {
-		known = arp_table_find(c->st->arps, r->index, spa);
+		known = arp_table_find(c->st->arps, r->index, sender);
 		if (known != NULL && known->resolved)
-			arp_learn(c, r, in, spa, &k->eth_src);
+			router_neigh_learn(c, r, in, sender, &k->eth_src);
 		sim_drop(c, DROP_ARP_NOT_FOR_US);
 		return;
 	}
 	if (spa != 0 && ipv4_in_prefix(spa, in->net, in->prefix_len))
-		arp_learn(c, r, in, spa, &k->eth_src);
+		router_neigh_learn(c, r, in, sender, &k->eth_src);
 	if (k->nw_proto == RTE_ARP_OP_REQUEST) {
 		c->st->stats.arp_replies++;
 		sim_emit(c, packet_gen_arp_reply(c->st->pool, &in->mac, in->ip, &k->eth_src, spa),
@@ -204,22 +211,35 @@ router_owns(const struct topology *t, const struct topo_router *r, rte_be32_t ip
 	return false;
 }
 
-/* The next hop's MAC, or NULL: then the packet waits (consumed) and ARP asks for it. */
-static const struct rte_ether_addr *
+/* An ARP request or a neighbour solicitation for nh out of out, counted. */
+static struct rte_mbuf *
+router_solicit(struct sim_thread *st, const struct topo_port *out,
+	       const uint8_t nh[NEIGH_ADDR_LEN])
+{
+	if (neigh_addr_is_ipv4(nh)) {
+		st->stats.arp_requests++;
+		return packet_gen_arp_request(st->pool, &out->mac, out->ip, neigh_addr_ipv4(nh));
+	}
+	st->stats.nd_solicits++;
+	return router6_solicit(st, out, nh);
+}
+
+const struct rte_ether_addr *
 router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
-	       rte_be32_t nh)
+	       const uint8_t nh[NEIGH_ADDR_LEN])
 {
 	struct sim_thread *st = c->st;
+	bool v4 = neigh_addr_is_ipv4(nh);
 	struct arp_entry *e;
 
-	sim_tag(c, tag_arp(r->index, nh));
+	sim_tag(c, tag_neigh(r->index, nh));
 	e = arp_table_find(st->arps, r->index, nh);
 	if (e != NULL && e->resolved)
 		return &e->mac;
 	c->res->cacheable = false;
 	if (c->emit_depth > 0) {
 		/* The simulation's own packets do not wait. */
-		sim_drop(c, DROP_ARP_UNRESOLVED);
+		sim_drop(c, v4 ? DROP_ARP_UNRESOLVED : DROP_ND_UNRESOLVED);
 		return NULL;
 	}
 	e = arp_table_get(st->arps, r->index, nh, out->index);
@@ -228,7 +248,7 @@ router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo
 		return NULL;
 	}
 	if (e->n_queued == ARP_QUEUE_MAX) {
-		sim_drop(c, DROP_ARP_QUEUE_FULL);
+		sim_drop(c, v4 ? DROP_ARP_QUEUE_FULL : DROP_ND_QUEUE_FULL);
 		return NULL;
 	}
 	e->queued[e->n_queued] = c->m;
@@ -239,8 +259,7 @@ router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo
 	if (e->tries == 0) {
 		e->tries = 1;
 		e->retry_tsc = c->now + (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
-		st->stats.arp_requests++;
-		sim_emit(c, packet_gen_arp_request(st->pool, &out->mac, out->ip, nh), out->index);
+		sim_emit(c, router_solicit(st, out, nh), out->index);
 	}
 	return NULL;
 }
@@ -249,7 +268,8 @@ static void
 router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in)
 {
 	const struct rte_ipv4_hdr *ip = packet_ipv4(c);
-	rte_be32_t src = key_ipv4(c->cur.nw_src), dst = key_ipv4(c->cur.nw_dst), nh;
+	rte_be32_t src = key_ipv4(c->cur.nw_src), dst = key_ipv4(c->cur.nw_dst);
+	uint8_t nh[NEIGH_ADDR_LEN];
 	const struct rte_ether_addr *nh_mac;
 	const struct topo_route *rt;
 	const struct topo_port *out;
@@ -289,7 +309,7 @@ router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo
 		}
 		return;
 	}
-	nh = rt->gateway != 0 ? rt->gateway : dst;
+	neigh_addr_from_ipv4(nh, rt->gateway != 0 ? rt->gateway : dst);
 	nh_mac = router_resolve(c, r, out, nh);
 	if (nh_mac == NULL)
 		return;
@@ -315,6 +335,10 @@ router_ingress(struct sim_ctx *c, const struct topo_port *in)
 		sim_drop(c, DROP_ROUTER_DOWN);
 		return;
 	}
+	if (k->l3_kind == FLOW_L3_IPV6) {
+		router6_ingress(c, r, in);
+		return;
+	}
 	if (!bcast && !rte_is_same_ether_addr(&k->eth_dst, &in->mac)) {
 		sim_drop(c, DROP_NOT_FOR_ROUTER);
 		return;
@@ -336,7 +360,7 @@ router_ingress(struct sim_ctx *c, const struct topo_port *in)
 	router_forward(c, r, in);
 }
 
-/* Retry ARP for pending next hops, give up after ARP_RETRIES, forget expired entries. */
+/* Retry ARP / ND for pending next hops, give up after ARP_RETRIES, forget expired entries. */
 void
 sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
 {
@@ -350,13 +374,17 @@ sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
 	st->next_arp_hk = now + (uint64_t)ARP_HOUSEKEEPING_MS * rte_get_tsc_hz() / 1000;
 	while (arp_table_iterate(st->arps, &next, &e) == 0) {
 		const struct topo_port *p = &t->ports[e->port];
+		bool v4 = neigh_addr_is_ipv4(e->addr);
 
 		if (e->resolved) {
 			if (now < e->expires_tsc)
 				continue;
-			st->stats.arp_expired++;
+			if (v4)
+				st->stats.arp_expired++;
+			else
+				st->stats.nd_expired++;
 			st->stats.invalidations++;
-			flow_cache_invalidate_tag(st->cache, tag_arp(e->router, e->ip));
+			flow_cache_invalidate_tag(st->cache, tag_neigh(e->router, e->addr));
 			arp_table_delete(st->arps, e);
 			continue;
 		}
@@ -365,27 +393,34 @@ sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
 		if (e->tries < ARP_RETRIES) {
 			e->tries++;
 			e->retry_tsc = now + (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
-			st->stats.arp_requests++;
-			struct rte_mbuf *req = packet_gen_arp_request(st->pool, &p->mac, p->ip, e->ip);
+			struct rte_mbuf *req = router_solicit(st, p, e->addr);
 
 			if (req != NULL)
 				sim_send_made(st, req, p->index, 0, now, 1);
 			continue;
 		}
-		/* RFC 1812 4.3.3.1: no answer from the next hop: host unreachable to each sender. */
+		/*
+		 * No answer from the next hop: host unreachable (RFC 1812 4.3.3.1) or
+		 * address unreachable (RFC 4861 7.3.3, RFC 4443 3.1) to each sender.
+		 */
 		for (i = 0; i < e->n_queued; i++) {
 			struct rte_mbuf *q = e->queued[i];
 			const struct topo_port *in = &t->ports[e->queued_in[i]];
-			struct rte_mbuf *err = packet_gen_icmp_error(st->pool, q, pkt_meta(q)->l3_ofs,
-								     ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
-								     0, &in->mac, in->ip,
-								     &e->queued_from[i]);
+			struct rte_mbuf *err;
 
-			st->stats.drops[DROP_ARP_UNRESOLVED]++;
-			if (err != NULL) {
-				st->stats.icmp_sent++;
-				sim_send_made(st, err, in->index, pkt_meta(q)->worker, now, 1);
+			if (v4) {
+				err = packet_gen_icmp_error(st->pool, q, pkt_meta(q)->l3_ofs,
+							    ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0,
+							    &in->mac, in->ip, &e->queued_from[i]);
+				st->stats.drops[DROP_ARP_UNRESOLVED]++;
+				st->stats.icmp_sent += err != NULL;
+			} else {
+				err = router6_unreachable(st, q, in, &e->queued_from[i]);
+				st->stats.drops[DROP_ND_UNRESOLVED]++;
+				st->stats.icmp6_sent += err != NULL;
 			}
+			if (err != NULL)
+				sim_send_made(st, err, in->index, pkt_meta(q)->worker, now, 1);
 		}
 		arp_table_delete(st->arps, e);
 	}

@@ -60,7 +60,12 @@ struct sim_stats {
 	uint64_t arp_replies;   /* ARP replies sent for router addresses */
 	uint64_t arp_resolved;  /* next hops resolved */
 	uint64_t arp_expired;
+	uint64_t nd_solicits;   /* neighbour solicitations sent for IPv6 next hops */
+	uint64_t nd_adverts;    /* neighbour advertisements sent for router addresses */
+	uint64_t nd_resolved;   /* IPv6 next hops resolved */
+	uint64_t nd_expired;
 	uint64_t icmp_sent;     /* echo replies and errors */
+	uint64_t icmp6_sent;    /* ICMPv6 echo replies and errors */
 	uint64_t requeued;      /* packets simulated again after their next hop resolved */
 	uint64_t topo_version;  /* snapshot in use */
 	uint64_t topo_changes;
@@ -105,7 +110,7 @@ unsigned int sim_topology_changed(struct sim_thread *st, const struct topology *
 /* Hand a new snapshot to the thread (control thread); it takes ownership. */
 void sim_thread_set_topology(struct sim_thread *st, struct topology *t);
 
-/* ARP retries and expiry (simulation thread, from housekeeping). */
+/* ARP and neighbour solicitation retries and expiry (simulation thread, from housekeeping). */
 void sim_arp_housekeeping(struct sim_thread *st, uint64_t now);
 
 int sim_thread_start(struct sim_thread *st);

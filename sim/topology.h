@@ -13,13 +13,17 @@
  * either exterior (bound to a local interface: it sends and receives frames)
  * or interior (its peer is a port of another device: a frame sent out of it
  * enters the peer's device).  Router ports carry an address, a network and
- * a MAC.
+ * a MAC, optionally an IPv6 address and network, and always the IPv6
+ * link-local address derived from the MAC (EUI-64, RFC 4291 2.5.1), so
+ * that a router port speaks IPv6 on its link whether or not it has a global
+ * address.  A route is IPv4 or IPv6 as its destination is.
  */
 #ifndef KAIRO_TOPOLOGY_H
 #define KAIRO_TOPOLOGY_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ethdev.h>
@@ -33,6 +37,7 @@
 #define BRIDGE_MAC_AGING_DEFAULT_S 300
 #define ROUTE_WEIGHT_DEFAULT 100
 #define ROUTER_PORT_MTU_DEFAULT 1500
+#define IPV6_ADDR_LEN 16
 
 enum topo_device_type {
 	TOPO_DEVICE_BRIDGE = 1,
@@ -54,6 +59,11 @@ struct topo_port {
 	uint8_t prefix_len;
 	struct rte_ether_addr mac;
 	uint16_t mtu;
+	bool has_ip6;                 /* ip6/net6 are set */
+	uint8_t prefix6_len;
+	uint8_t ip6[IPV6_ADDR_LEN];   /* the port's IPv6 address */
+	uint8_t net6[IPV6_ADDR_LEN];  /* its network, masked */
+	uint8_t ll6[IPV6_ADDR_LEN];   /* fe80::/64 + EUI-64 of mac, on every router port */
 };
 
 enum topo_route_type {
@@ -74,6 +84,10 @@ struct topo_route {
 	uint32_t port;        /* egress port index (normal routes) */
 	uint32_t weight;      /* higher preferred; equal weights share flows by hash */
 	bool connected;       /* made from a port's network, not configured */
+	bool ipv6;            /* the *6 fields hold the route, the IPv4 ones are zero */
+	uint8_t src6[IPV6_ADDR_LEN]; /* masked */
+	uint8_t dst6[IPV6_ADDR_LEN]; /* masked */
+	uint8_t gateway6[IPV6_ADDR_LEN]; /* all zeros = on-link */
 };
 
 struct topo_bridge {
@@ -128,6 +142,39 @@ ipv4_in_prefix(rte_be32_t ip, rte_be32_t prefix, uint8_t len)
 	uint32_t mask = len == 0 ? 0 : ~0u << (32 - len);
 
 	return (rte_be_to_cpu_32(ip) & mask) == rte_be_to_cpu_32(prefix);
+}
+
+/* Is addr inside prefix/len (prefix masked)? */
+static inline bool
+ipv6_in_prefix(const uint8_t *addr, const uint8_t *prefix, uint8_t len)
+{
+	unsigned int full = len / 8, rest = len % 8;
+
+	if (memcmp(addr, prefix, full) != 0)
+		return false;
+	return rest == 0 || ((addr[full] ^ prefix[full]) & (0xff00 >> rest)) == 0;
+}
+
+static inline bool
+ipv6_is_zero(const uint8_t *addr)
+{
+	static const uint8_t zero[IPV6_ADDR_LEN];
+
+	return memcmp(addr, zero, IPV6_ADDR_LEN) == 0;
+}
+
+/* fe80::/10 (RFC 4291 2.5.6). */
+static inline bool
+ipv6_is_link_local(const uint8_t *addr)
+{
+	return addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+}
+
+/* ff00::/8 (RFC 4291 2.7). */
+static inline bool
+ipv6_is_multicast(const uint8_t *addr)
+{
+	return addr[0] == 0xff;
 }
 
 #endif

@@ -22,7 +22,10 @@ port_same(const struct topo_port *a, const struct topo_port *b)
 	return a->device_type == b->device_type && a->device == b->device &&
 	       a->admin_up == b->admin_up && a->dpdk_port == b->dpdk_port && a->peer == b->peer &&
 	       a->ip == b->ip && a->net == b->net && a->prefix_len == b->prefix_len &&
-	       rte_is_same_ether_addr(&a->mac, &b->mac) && a->mtu == b->mtu;
+	       rte_is_same_ether_addr(&a->mac, &b->mac) && a->mtu == b->mtu &&
+	       a->has_ip6 == b->has_ip6 && a->prefix6_len == b->prefix6_len &&
+	       memcmp(a->ip6, b->ip6, sizeof(a->ip6)) == 0 &&
+	       memcmp(a->net6, b->net6, sizeof(a->net6)) == 0;
 }
 
 static bool
@@ -43,7 +46,10 @@ route_same(const struct topo_route *a, const struct topo_route *b)
 {
 	return a->type == b->type && a->src == b->src && a->dst == b->dst &&
 	       a->src_len == b->src_len && a->dst_len == b->dst_len && a->gateway == b->gateway &&
-	       a->port == b->port && a->weight == b->weight;
+	       a->port == b->port && a->weight == b->weight && a->ipv6 == b->ipv6 &&
+	       memcmp(a->src6, b->src6, sizeof(a->src6)) == 0 &&
+	       memcmp(a->dst6, b->dst6, sizeof(a->dst6)) == 0 &&
+	       memcmp(a->gateway6, b->gateway6, sizeof(a->gateway6)) == 0;
 }
 
 static bool

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside a virtual router, between its IPv4 half (sim/router.c: ARP, the
+ * neighbour table, the walk's entry) and its IPv6 half (sim/router6.c:
+ * neighbour discovery, ICMPv6, IPv6 forwarding).  For those two files only.
+ */
+#ifndef KAIRO_ROUTER_H
+#define KAIRO_ROUTER_H
+
+#include "sim_walk.h"
+
+/* Equal-cost routes spread over at most this many. */
+#define ROUTE_MULTIPATH_MAX 16
+
+/* An IPv6 frame entering router r on port in (r is up). */
+void router6_ingress(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in);
+
+/*
+ * The next hop's MAC, or NULL: then the packet waits (consumed) and an ARP
+ * request or neighbour solicitation asks for it.  nh is IPv4-mapped for IPv4.
+ */
+const struct rte_ether_addr *router_resolve(struct sim_ctx *c, const struct topo_router *r,
+					    const struct topo_port *out,
+					    const uint8_t nh[NEIGH_ADDR_LEN]);
+
+/* The neighbour addr is at mac, behind in: create or update its entry, release its queue. */
+void router_neigh_learn(struct sim_ctx *c, const struct topo_router *r,
+			const struct topo_port *in, const uint8_t addr[NEIGH_ADDR_LEN],
+			const struct rte_ether_addr *mac);
+
+/* A neighbour solicitation for target out of port out (sim/router6.c). */
+struct rte_mbuf *router6_solicit(struct sim_thread *st, const struct topo_port *out,
+				 const uint8_t target[NEIGH_ADDR_LEN]);
+
+/* ICMPv6 address unreachable for a packet whose next hop never answered (sim/router6.c). */
+struct rte_mbuf *router6_unreachable(struct sim_thread *st, const struct rte_mbuf *q,
+				     const struct topo_port *in,
+				     const struct rte_ether_addr *from);
+
+#endif
