@@ -743,6 +743,29 @@ flow_cache_flush(struct flow_cache *fc)
 	return n;
 }
 
+unsigned int
+flow_cache_remove_matching(struct flow_cache *fc, bool (*match)(const struct flow_key *key, void *arg),
+			   void *arg, enum flow_remove_reason why)
+{
+	struct flow_sweep sweep;
+	struct flow *f;
+	unsigned int n = 0, pass;
+
+	/* Passes until one removes nothing, as flow_cache_flush does, for the same reason. */
+	do {
+		sweep = (struct flow_sweep){ 0 };
+		pass = 0;
+		while (flow_sweep_next(fc, &sweep, &f) == 0) {
+			if (!match(&f->key, arg))
+				continue;
+			flow_cache_remove(fc, f, why);
+			pass++;
+		}
+		n += pass;
+	} while (pass != 0);
+	return n;
+}
+
 uint32_t
 flow_cache_count(const struct flow_cache *fc)
 {

@@ -321,6 +321,15 @@ unsigned int flow_cache_expire(struct flow_cache *fc, uint64_t now_tsc, unsigned
 
 unsigned int flow_cache_flush(struct flow_cache *fc);
 
+/*
+ * Remove every flow whose key match() accepts (writer thread): a tracer's
+ * packets must reach the simulation, an operator's filtered flush.  A walk
+ * of the whole cache; not for anything per packet.  Returns how many.
+ */
+unsigned int flow_cache_remove_matching(struct flow_cache *fc,
+					bool (*match)(const struct flow_key *key, void *arg),
+					void *arg, enum flow_remove_reason why);
+
 /* Flows installed now. Any thread. */
 uint32_t flow_cache_count(const struct flow_cache *fc);
 uint32_t flow_cache_capacity(const struct flow_cache *fc);

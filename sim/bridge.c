@@ -13,6 +13,12 @@
 #include "flow_tags.h"
 #include "sim_walk.h"
 
+static const char *
+bridge_name(const struct topo_bridge *b)
+{
+	return b->name[0] != '\0' ? b->name : b->id;
+}
+
 /* Out of every other up port: exterior ones output, interior ones carry it to their peer. */
 static void
 bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in)
@@ -31,6 +37,8 @@ bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 		sim_port_egress(c, p);
 	}
 	c->flooding = outer;
+	sim_trace(c, "bridge %s: flooded to %u output(s)", bridge_name(b),
+		  c->res->actions.n_outputs - before);
 	if (c->res->actions.n_outputs == before && c->res->drop_reason == 0)
 		sim_drop(c, DROP_NO_FLOOD_TARGET);
 }
@@ -48,6 +56,15 @@ bridge_learn(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 	if (r < 0) {
 		st->stats.mac_table_full++;
 		return;
+	}
+	if (unlikely(c->trace_cookie != 0)) {
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_ether_format_addr(mac, sizeof(mac), src);
+		sim_trace(c, "bridge %s: source %s %s port %s", bridge_name(b), mac,
+			  r == MAC_LEARN_NEW ? "learned on" : r == MAC_LEARN_SAME ? "already on"
+										 : "moved to",
+			  in->id);
 	}
 	if (r != MAC_LEARN_SAME) {
 		/*
@@ -96,6 +113,7 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 
 	sim_tag(c, tag_device(b->index));
 	if (!b->admin_up) {
+		sim_trace(c, "bridge %s: admin down", bridge_name(b));
 		sim_drop(c, DROP_BRIDGE_DOWN);
 		return;
 	}
@@ -104,6 +122,8 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		bridge_learn(c, b, in);
 
 	if (rte_is_multicast_ether_addr(&key->eth_dst)) {
+		sim_trace(c, "bridge %s: %s destination: flood", bridge_name(b),
+			  rte_is_broadcast_ether_addr(&key->eth_dst) ? "broadcast" : "multicast");
 		bridge_flood(c, b, in);
 		return;
 	}
@@ -117,10 +137,15 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		sim_tag(c, tag_mac(b->index, &key->eth_dst));
 		learned = mac_table_lookup(c->st->macs, b->index, 0, &key->eth_dst);
 		if (learned < 0) {
+			sim_trace(c, "bridge %s: destination unknown: flood", bridge_name(b));
 			bridge_flood(c, b, in);
 			return;
 		}
 		out = &c->t->ports[learned];
+		sim_trace(c, "bridge %s: destination learned on port %s", bridge_name(b), out->id);
+	} else {
+		sim_trace(c, "bridge %s: destination is router port %s, linked through port %s",
+			  bridge_name(b), c->t->ports[out->peer].id, out->id);
 	}
 	if (out->index == in->index) {
 		/* The destination sits behind the port the frame came from: the segment has it. */

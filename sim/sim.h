@@ -21,6 +21,7 @@
 #include "mac_table.h"
 #include "packet_parse.h"
 #include "topology.h"
+#include "trace.h"
 #include "upcall.h"
 
 #define SIM_BURST 32
@@ -87,11 +88,23 @@ struct sim_thread {
 	struct topology *next_topo;  /* set by the control thread; taken between bursts */
 	pthread_t thread;
 	bool quit;
-	/* Set by another thread; the simulation answers it between bursts (it alone may walk the cache). */
-	FILE *dump_request;
+	/*
+	 * Work another thread hands in (sim_thread_call): run between bursts,
+	 * because only this thread may walk the cache or touch the tracers.
+	 */
+	pthread_mutex_t call_lock;   /* one caller at a time */
+	struct sim_call *call;
+	bool running;
 	void (*dump_fn)(void *arg, FILE *out);
 	void *dump_arg;
+	struct trace_state trace;
 	struct sim_stats stats;
+};
+
+struct sim_call {
+	void (*fn)(struct sim_thread *st, void *arg);
+	void *arg;
+	bool done;
 };
 
 /*
@@ -117,8 +130,19 @@ int sim_thread_start(struct sim_thread *st);
 void sim_thread_stop(struct sim_thread *st);
 /* Process whatever is queued now (also used by tests without a thread). Returns packets handled. */
 unsigned int sim_thread_poll(struct sim_thread *st);
+/*
+ * Run fn(st, arg) on the simulation thread, between bursts, and wait until
+ * it ran (control threads; directly when the thread is not running).
+ */
+void sim_thread_call(struct sim_thread *st, void (*fn)(struct sim_thread *st, void *arg), void *arg);
 /* Ask the thread to run dump_fn(out) and wait until it did. */
 void sim_thread_request_dump(struct sim_thread *st, FILE *out);
+/*
+ * Start tracing what spec matches (simulation thread): the cached flows it
+ * matches are removed so its packets come to the simulation.  Returns the
+ * tracer id or a negative errno (trace_add).
+ */
+int sim_trace_add(struct sim_thread *st, const struct trace_spec *spec);
 void sim_stats_read(const struct sim_thread *st, struct sim_stats *out);
 /* Flow removal callback to register with the cache (arg = the sim_thread). */
 void sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why);

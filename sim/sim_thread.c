@@ -122,9 +122,10 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
 	/*
 	 * Installed after the worker missed (an earlier burst): reuse it, simulate
 	 * nothing.  Not for a packet a flow's own check sent up: that flow is
-	 * exactly what cannot handle it.
+	 * exactly what cannot handle it; not for a packet a tracer wants.
 	 */
-	if (meta->upcall_reason != UPCALL_ACTION) {
+	if (meta->upcall_reason != UPCALL_ACTION &&
+	    (st->trace.n_tracers == 0 || !trace_wanted(&st->trace, &meta->key))) {
 		f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
 		if (f != NULL) {
 			st->stats.reused_flow += g->n;
@@ -251,6 +252,18 @@ sim_take_topology(struct sim_thread *st)
 		st->stats.topo_last_change_us);
 }
 
+/* A posted call (sim_thread_call): run it, then say it ran. */
+static void
+sim_serve_call(struct sim_thread *st)
+{
+	struct sim_call *call = __atomic_exchange_n(&st->call, NULL, __ATOMIC_ACQ_REL);
+
+	if (call == NULL)
+		return;
+	call->fn(st, call->arg);
+	__atomic_store_n(&call->done, true, __ATOMIC_RELEASE);
+}
+
 static void *
 sim_thread_main(void *arg)
 {
@@ -261,16 +274,10 @@ sim_thread_main(void *arg)
 
 	while (!__atomic_load_n(&st->quit, __ATOMIC_ACQUIRE)) {
 		unsigned int n;
-		FILE *dump;
 
 		sim_take_topology(st);
 		n = sim_thread_poll(st);
-		dump = __atomic_load_n(&st->dump_request, __ATOMIC_ACQUIRE);
-
-		if (dump != NULL) {
-			st->dump_fn(st->dump_arg, dump);
-			__atomic_store_n(&st->dump_request, NULL, __ATOMIC_RELEASE);
-		}
+		sim_serve_call(st);
 		if (rte_get_tsc_cycles() >= next_hk) {
 			sim_housekeeping(st);
 			next_hk = rte_get_tsc_cycles() + hk_period;
@@ -281,6 +288,9 @@ sim_thread_main(void *arg)
 	/* Whatever is still queued gets its answer before the workers stop. */
 	while (sim_thread_poll(st) != 0)
 		;
+	/* A caller that posted before seeing this either gets served here or runs its call itself. */
+	__atomic_store_n(&st->running, false, __ATOMIC_RELEASE);
+	sim_serve_call(st);
 	return NULL;
 }
 
@@ -289,9 +299,16 @@ sim_thread_start(struct sim_thread *st)
 {
 	char name[RTE_MAX_THREAD_NAME_LEN];
 
+	int ret;
+
 	snprintf(name, sizeof(name), "kairo-sim%u", st->index);
+	pthread_mutex_init(&st->call_lock, NULL);
+	__atomic_store_n(&st->running, true, __ATOMIC_RELEASE);
 	/* A control thread: it runs on the cores EAL leaves to control work, never on a worker lcore. */
-	return rte_ctrl_thread_create(&st->thread, name, NULL, sim_thread_main, st);
+	ret = rte_ctrl_thread_create(&st->thread, name, NULL, sim_thread_main, st);
+	if (ret != 0)
+		__atomic_store_n(&st->running, false, __ATOMIC_RELEASE);
+	return ret;
 }
 
 void
@@ -302,13 +319,66 @@ sim_thread_stop(struct sim_thread *st)
 }
 
 void
+sim_thread_call(struct sim_thread *st, void (*fn)(struct sim_thread *st, void *arg), void *arg)
+{
+	struct timespec wait = {.tv_sec = 0, .tv_nsec = 200000};
+	struct sim_call call = {.fn = fn, .arg = arg, .done = false};
+	struct sim_call *posted = &call;
+
+	if (!__atomic_load_n(&st->running, __ATOMIC_ACQUIRE)) {
+		/* No thread (tests) or it has stopped: nobody else walks the cache now. */
+		fn(st, arg);
+		return;
+	}
+	pthread_mutex_lock(&st->call_lock);
+	__atomic_store_n(&st->call, posted, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&call.done, __ATOMIC_ACQUIRE)) {
+		/*
+		 * The thread stopped before taking the call: take it back and run
+		 * it here.  If the exchange fails the thread took it and will say
+		 * when it is done.
+		 */
+		if (!__atomic_load_n(&st->running, __ATOMIC_ACQUIRE) &&
+		    __atomic_compare_exchange_n(&st->call, &posted, NULL, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			fn(st, arg);
+			break;
+		}
+		posted = &call;
+		nanosleep(&wait, NULL);
+	}
+	pthread_mutex_unlock(&st->call_lock);
+}
+
+static void
+sim_call_dump(struct sim_thread *st, void *arg)
+{
+	st->dump_fn(st->dump_arg, arg);
+}
+
+void
 sim_thread_request_dump(struct sim_thread *st, FILE *out)
 {
-	struct timespec wait = {.tv_sec = 0, .tv_nsec = 1000000};
+	sim_thread_call(st, sim_call_dump, out);
+}
 
-	__atomic_store_n(&st->dump_request, out, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&st->dump_request, __ATOMIC_ACQUIRE) != NULL)
-		nanosleep(&wait, NULL);
+static bool
+flow_key_traced(const struct flow_key *key, void *arg)
+{
+	return trace_spec_match(arg, key);
+}
+
+int
+sim_trace_add(struct sim_thread *st, const struct trace_spec *spec)
+{
+	struct trace_spec match = *spec;
+	int id = trace_add(&st->trace, spec);
+
+	/* Its packets would otherwise hit their flows and never reach a tracer. */
+	if (id > 0)
+		flow_cache_remove_matching(st->cache, flow_key_traced, &match,
+					   FLOW_REMOVED_INVALIDATED);
+	return id;
 }
 
 void

@@ -49,9 +49,31 @@ struct sim_ctx {
 	uint32_t in_router_port;   /* the port the packet entered the last router by */
 	uint8_t emit_depth;        /* 0: a received packet; n: made by a walk of depth n - 1 */
 	bool flooding;             /* inside a bridge's flood: egress ports are not tagged */
+	uint8_t trace_level;       /* enum trace_level, when traced */
+	uint64_t trace_cookie;     /* this walk is traced (trace.h): 0 = not */
 	unsigned int n_emit;
 	struct sim_emitted emit[SIM_MAX_EMIT];
 };
+
+/*
+ * One line of a traced walk (trace.h); nothing, not even the arguments'
+ * evaluation, when the walk is not traced.
+ */
+#define sim_trace(c, ...)                                                                          \
+	do {                                                                                       \
+		if (unlikely((c)->trace_cookie != 0))                                              \
+			trace_line(&(c)->st->trace, (c)->trace_cookie, __VA_ARGS__);               \
+	} while (0)
+/* The same, for what only the trace level shows (headers, tags). */
+#define sim_trace_detail(c, ...)                                                                   \
+	do {                                                                                       \
+		if (unlikely((c)->trace_cookie != 0) && (c)->trace_level == TRACE_LEVEL_TRACE)     \
+			trace_line(&(c)->st->trace, (c)->trace_cookie, __VA_ARGS__);               \
+	} while (0)
+
+/* Names for trace lines. */
+const char *sim_port_name(const struct sim_ctx *c, const struct topo_port *p);
+const char *sim_device_name(const struct sim_ctx *c, const struct topo_port *p);
 
 /* Tag the result; a result with more tags than a flow holds is not cached. */
 void sim_tag(struct sim_ctx *c, uint64_t tag);

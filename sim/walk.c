@@ -3,13 +3,32 @@
  * The walk of one packet through the virtual topology (sim_walk.h): entry,
  * ports, the result's final form, and the packets the walk made.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
 
+#include "flow_key_format.h"
 #include "flow_tags.h"
 #include "packet_gen.h"
 #include "sim_walk.h"
+
+const char *
+sim_port_name(const struct sim_ctx *c, const struct topo_port *p)
+{
+	RTE_SET_USED(c);
+	return p->id;
+}
+
+const char *
+sim_device_name(const struct sim_ctx *c, const struct topo_port *p)
+{
+	if (p->device_type == TOPO_DEVICE_BRIDGE)
+		return c->t->bridges[p->device].name[0] ? c->t->bridges[p->device].name
+							: c->t->bridges[p->device].id;
+	return c->t->routers[p->device].name[0] ? c->t->routers[p->device].name
+						: c->t->routers[p->device].id;
+}
 
 void
 sim_tag(struct sim_ctx *c, uint64_t tag)
@@ -36,6 +55,7 @@ sim_drop(struct sim_ctx *c, enum drop_reason reason)
 	 * reason counts if nothing is output at all (sim_finish).
 	 */
 	c->res->drop_reason = reason;
+	sim_trace(c, "drop: %s", drop_reason_name(reason));
 }
 
 void
@@ -45,6 +65,8 @@ sim_emit(struct sim_ctx *c, struct rte_mbuf *m, uint32_t port)
 		return;
 	/* The next packet of this flow needs its own answer: the result is not cacheable. */
 	c->res->cacheable = false;
+	sim_trace(c, "answer made (%u bytes), sent from port %s", m->pkt_len,
+		  c->t->ports[port].id);
 	if (c->emit_depth >= SIM_MAX_EMIT_DEPTH || c->n_emit == SIM_MAX_EMIT) {
 		/* Bounded: no chain of answers to answers. */
 		rte_pktmbuf_free(m);
@@ -61,6 +83,16 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 	if (++c->hops > SIM_MAX_HOPS) {
 		sim_drop(c, DROP_SIM_LOOP);
 		return;
+	}
+	sim_trace(c, "%s %s: in through port %s%s",
+		  port->device_type == TOPO_DEVICE_BRIDGE ? "bridge" : "router",
+		  sim_device_name(c, port), sim_port_name(c, port),
+		  port->peer == TOPO_NO_INDEX ? "" : " (interior)");
+	if (unlikely(c->trace_cookie != 0 && c->trace_level == TRACE_LEVEL_TRACE)) {
+		char kbuf[512];
+
+		flow_key_format(&c->cur, kbuf, sizeof(kbuf));
+		trace_line(&c->st->trace, c->trace_cookie, "  headers: %s", kbuf);
 	}
 	/*
 	 * Interior ports are not tagged: a change to one is a change to its
@@ -86,15 +118,22 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 	if (port->peer == TOPO_NO_INDEX && !c->flooding)
 		sim_tag(c, tag_port(port->index));
 	if (!port->admin_up) {
+		sim_trace(c, "out through port %s: admin down", sim_port_name(c, port));
 		sim_drop(c, DROP_PORT_DOWN);
 	} else if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
+		sim_trace(c, "out through port %s to interface %s (DPDK port %u)",
+			  sim_port_name(c, port), port->interface, port->dpdk_port);
 		if (flow_actions_output(&c->res->actions, port->dpdk_port) != 0) {
 			c->res->cacheable = false;
 			sim_drop(c, DROP_SIM_TOO_COMPLEX);
 		}
 	} else if (port->peer != TOPO_NO_INDEX) {
+		sim_trace(c, "out through port %s to its peer %s", sim_port_name(c, port),
+			  sim_port_name(c, &c->t->ports[port->peer]));
 		sim_port_ingress(c, &c->t->ports[port->peer]);
 	} else {
+		sim_trace(c, "out through port %s: bound to no local interface",
+			  sim_port_name(c, port));
 		sim_drop(c, DROP_NO_BINDING);
 	}
 }
@@ -160,15 +199,56 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->drop_reason = 0;
 }
 
+/* A tracer takes the packet: first line, and no flow is cached for it (trace.h). */
+static void sim_walk_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
+			  uint64_t now, uint8_t depth, uint64_t cookie, uint8_t level);
+
+static void
+sim_trace_begin(struct sim_ctx *c)
+{
+	char kbuf[512];
+	uint32_t tracer;
+
+	c->trace_cookie = trace_begin(&c->st->trace, &c->meta->key, &c->trace_level, &tracer);
+	if (c->trace_cookie == 0)
+		return;
+	c->res->cacheable = false;
+	flow_key_format(&c->meta->key, kbuf, sizeof(kbuf));
+	sim_trace(c, "tracer %u: %u bytes in on DPDK port %u (%s): %s", tracer, c->m->pkt_len,
+		  c->meta->key.in_port, c->meta->upcall_reason == UPCALL_MISS ? "flow miss"
+				   : c->meta->upcall_reason == UPCALL_ACTION ? "sent up by its flow"
+									      : "again after ARP",
+		  kbuf);
+}
+
+static void
+sim_trace_end(struct sim_ctx *c)
+{
+	const struct sim_result *res = c->res;
+	char abuf[512];
+	unsigned int i;
+
+	flow_actions_format(&res->actions, abuf, sizeof(abuf));
+	if (c->emit_depth > 0)
+		sim_trace(c, "answer's actions: %s", abuf);
+	else if (res->consumed)
+		sim_trace(c, "result: the packet waits for its next hop");
+	else
+		sim_trace(c, "result: %s (not cached: traced)", abuf);
+	for (i = 0; i < res->n_tags; i++)
+		sim_trace_detail(c, "  tag 0x%016" PRIx64, res->tags[i]);
+}
+
 static void
 sim_send_emitted(struct sim_ctx *c)
 {
 	uint16_t worker = c->meta->worker;
 	unsigned int i;
 
+	/* A traced walk's answers are traced under its cookie. */
 	for (i = 0; i < c->n_emit; i++)
-		sim_send_made(c->st, c->emit[i].m, c->emit[i].port, worker, c->now,
-			      c->emit_depth + 1);
+		sim_walk_made(c->st, c->emit[i].m, c->emit[i].port, worker, c->now,
+			      c->emit_depth + 1, c->trace_cookie, c->trace_level);
 }
 
 void
@@ -178,20 +258,33 @@ sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_r
 	struct sim_ctx c;
 
 	sim_ctx_init(&c, st, m, now, res);
+	if (unlikely(st->trace.n_tracers != 0))
+		sim_trace_begin(&c);
 	in = topology_port_of_dpdk(c.t, c.meta->key.in_port);
 	if (in == NULL) {
 		sim_tag(&c, tag_interface(c.meta->key.in_port));
+		sim_trace(&c, "interface (DPDK port %u) bound to no virtual port",
+			  c.meta->key.in_port);
 		sim_drop(&c, DROP_NO_BINDING);
 	} else {
 		sim_port_ingress(&c, in);
 	}
 	sim_finish(&c);
+	if (unlikely(c.trace_cookie != 0))
+		sim_trace_end(&c);
 	sim_send_emitted(&c);
 }
 
 void
 sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
 	      uint64_t now, uint8_t depth)
+{
+	sim_walk_made(st, m, port, worker, now, depth, 0, 0);
+}
+
+static void
+sim_walk_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
+	      uint64_t now, uint8_t depth, uint64_t cookie, uint8_t level)
 {
 	struct sim_result res;
 	struct sim_ctx c;
@@ -204,8 +297,12 @@ sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t
 	pkt_meta(m)->worker = worker;
 	sim_ctx_init(&c, st, m, now, &res);
 	c.emit_depth = depth;
+	c.trace_cookie = cookie;
+	c.trace_level = level;
 	sim_port_egress(&c, &c.t->ports[port]);
 	sim_finish(&c);
+	if (unlikely(cookie != 0))
+		sim_trace_end(&c);
 	sim_execute_and_send(st, &res.actions, m, worker);
 	sim_send_emitted(&c);
 }
