@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <rte_common.h>
 
@@ -22,6 +25,7 @@
 #define DEFAULT_ARP_TABLE 4096
 #define DEFAULT_SLEEP_MAX_US 200
 #define DEFAULT_DESC 1024
+#define DEFAULT_CONTROL_SOCKET "/run/kairo/kairod.sock"
 
 static int
 load_port(struct json_ctx *ctx, const json_t *jp, size_t i, struct port_config *p,
@@ -95,14 +99,15 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 {
 	static const char *const top[] = {"host", "topology_file", "workers", "mbufs",
 					  "worker_sleep_max_us", "vxlan_port", "flow_cache",
-					  "slow_path", "ports", NULL};
+					  "slow_path", "control", "ports", NULL};
 	static const char *const fc_fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
 						NULL};
 	static const char *const sp_fields[] = {"sim_threads", "upcall_ring_size", "global_bucket",
 						"tunnel_bucket", "vport_bucket", "mac_table_size",
 						"arp_table_size", NULL};
+	static const char *const ctl_fields[] = {"socket", "group", NULL};
 	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
-	json_t *root, *jports, *jp, *fc, *sp;
+	json_t *root, *jports, *jp, *fc, *sp, *ctl;
 	char topo[CONFIG_PATH_LEN], dir[CONFIG_PATH_LEN];
 	uint32_t vx = 0;
 	size_t i;
@@ -207,6 +212,37 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 		ret = load_section_uint(&ctx, sp, "slow_path", "arp_table_size", 64, 1u << 20,
 					DEFAULT_ARP_TABLE, &cfg->arp_table_size);
 	json_decref(sp);
+	if (ret != 0)
+		goto out;
+
+	ctl = json_object_get(root, "control");
+	if (ctl != NULL && !json_is_object(ctl)) {
+		ret = json_field_error(&ctx, "control", "must be an object");
+		goto out;
+	}
+	if (ctl == NULL)
+		ctl = json_object();
+	else
+		json_incref(ctl);
+	ret = json_field_only(&ctx, ctl, "control", ctl_fields);
+	if (ret == 0)
+		ret = json_field_string(&ctx, ctl, "control", "socket", DEFAULT_CONTROL_SOCKET, false,
+					cfg->control_socket, sizeof(cfg->control_socket));
+	if (ret == 0 && cfg->control_socket[0] != '/')
+		ret = json_field_error(&ctx, "control.socket", "\"%s\" is not an absolute path",
+				       cfg->control_socket);
+	/* sun_path: 108 bytes with the NUL. */
+	if (ret == 0 && strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		ret = json_field_error(&ctx, "control.socket", "\"%s\" is longer than %zu bytes",
+				       cfg->control_socket,
+				       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (ret == 0)
+		ret = json_field_string(&ctx, ctl, "control", "group", "", false,
+					cfg->control_group, sizeof(cfg->control_group));
+	if (ret == 0 && cfg->control_group[0] != '\0' && getgrnam(cfg->control_group) == NULL)
+		ret = json_field_error(&ctx, "control.group", "no group \"%s\" on this host",
+				       cfg->control_group);
+	json_decref(ctl);
 	if (ret != 0)
 		goto out;
 

@@ -195,19 +195,35 @@ json_u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
-void
-datapath_view_json(struct kairo_dp *dp, FILE *out)
+json_t *
+datapath_flow_json(const struct flow *f, uint64_t now)
+{
+	json_t *jf = json_object();
+	struct flow_stats fs;
+	char kbuf[512], abuf[512];
+
+	flow_stats_sum(f, &fs);
+	flow_key_format(&f->key, kbuf, sizeof(kbuf));
+	flow_actions_format(&f->actions, abuf, sizeof(abuf));
+	json_object_set_new(jf, "match", json_string(kbuf));
+	json_object_set_new(jf, "actions", json_string(abuf));
+	json_object_set_new(jf, "packets", json_u64(fs.packets));
+	json_object_set_new(jf, "bytes", json_u64(fs.bytes));
+	json_object_set_new(jf, "age_s", json_real(age_seconds(now, f->created_tsc)));
+	json_object_set_new(jf, "used_s", json_real(age_seconds(now, f->last_used_tsc)));
+	return jf;
+}
+
+json_t *
+datapath_view_object(struct kairo_dp *dp)
 {
 	json_t *root = json_object(), *ports = json_array(), *drops = json_object();
-	json_t *flows = json_array(), *lcores = json_array(), *cache = json_object();
+	json_t *lcores = json_array(), *cache = json_object();
 	json_t *slow = json_object();
 	struct dp_totals t;
 	struct rte_eth_stats es;
 	struct rte_eth_link link;
-	uint32_t i, next = 0;
-	const struct flow *f;
-	uint64_t now = rte_get_tsc_cycles();
-	char kbuf[512], abuf[512];
+	uint32_t i;
 
 	dp_totals_read(dp, &t);
 	json_object_set_new(root, "host", json_string(dp->cfg.host));
@@ -289,26 +305,23 @@ datapath_view_json(struct kairo_dp *dp, FILE *out)
 	for (i = 1; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i), json_u64(t.drops[i]));
 	json_object_set_new(root, "drops", drops);
-	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
-		struct flow_stats fs;
-		json_t *jf;
+	return root;
+}
 
+void
+datapath_view_json(struct kairo_dp *dp, FILE *out)
+{
+	json_t *root = datapath_view_object(dp), *flows = json_array();
+	uint64_t now = rte_get_tsc_cycles();
+	const struct flow *f;
+	uint32_t next = 0;
+
+	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
 		if (json_array_size(flows) == VIEW_MAX_FLOWS) {
 			json_object_set_new(root, "flow_list_truncated", json_true());
 			break;
 		}
-		jf = json_object();
-
-		flow_stats_sum(f, &fs);
-		flow_key_format(&f->key, kbuf, sizeof(kbuf));
-		flow_actions_format(&f->actions, abuf, sizeof(abuf));
-		json_object_set_new(jf, "match", json_string(kbuf));
-		json_object_set_new(jf, "actions", json_string(abuf));
-		json_object_set_new(jf, "packets", json_u64(fs.packets));
-		json_object_set_new(jf, "bytes", json_u64(fs.bytes));
-		json_object_set_new(jf, "age_s", json_real(age_seconds(now, f->created_tsc)));
-		json_object_set_new(jf, "used_s", json_real(age_seconds(now, f->last_used_tsc)));
-		json_array_append_new(flows, jf);
+		json_array_append_new(flows, datapath_flow_json(f, now));
 	}
 	json_object_set_new(root, "flow_list", flows);
 	json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS);

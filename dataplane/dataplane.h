@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mempool.h>
@@ -62,5 +63,9 @@ void dp_ports_close(struct kairo_dp *dp);
 /* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */
 void datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows);
 void datapath_view_json(struct kairo_dp *dp, FILE *out);
+/* The view without its flows, as a JSON object (any thread: counters only). */
+json_t *datapath_view_object(struct kairo_dp *dp);
+/* One flow as the dumps show it (where walking flows is safe). */
+json_t *datapath_flow_json(const struct flow *f, uint64_t now);
 
 #endif

@@ -27,6 +27,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "ctl_commands.h"
 #include "dataplane.h"
 #include "topology_store.h"
 
@@ -339,6 +340,7 @@ teardown(struct kairo_dp *dp)
 	topology_free(dp->topo);
 	topology_free(dp->sim.topo);
 	topology_free(dp->sim.next_topo);
+	trace_state_free(&dp->sim.trace);
 	rte_mempool_free(dp->pool);
 }
 
@@ -349,6 +351,9 @@ main(int argc, char **argv)
 	struct app_options opt = {0};
 	struct dump_ctx dump = {.dp = &dp};
 	struct topology *check;
+	struct ctl_server *ctl;
+	const struct ctl_command *cmds;
+	unsigned int n_cmds;
 	uint64_t topo_version = 1;
 	char err[1024];
 	int sep, ret;
@@ -402,6 +407,16 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	cmds = ctl_commands(&n_cmds);
+	ctl = ctl_server_start(dp.cfg.control_socket, dp.cfg.control_group, cmds, n_cmds, &dp, err,
+			       sizeof(err));
+	if (ctl == NULL) {
+		fprintf(stderr, "kairod: %s: %s\n", dp.cfg.file, err);
+		sim_thread_stop(&dp.sim);
+		teardown(&dp);
+		rte_eal_cleanup();
+		return 1;
+	}
 	dp.control.rx_enabled = true;
 	for (w = 0; w < dp.n_workers; w++)
 		rte_eal_remote_launch(worker_main, dp.workers[w], dp.workers[w]->lcore_id);
@@ -423,6 +438,7 @@ main(int argc, char **argv)
 		}
 	}
 
+	ctl_server_stop(ctl);
 	/* Stop taking packets in, let the ones inside reach their ports, then stop. */
 	__atomic_store_n(&dp.control.rx_enabled, false, __ATOMIC_RELAXED);
 	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dataplane_drained(&dp);

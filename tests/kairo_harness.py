@@ -14,6 +14,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KAIROD = Path(os.environ.get("KAIROD", ROOT / "build" / "kairod"))
+KAIROCTL = Path(os.environ.get("KAIROCTL", KAIROD.parent / "kairoctl"))
+_instances = 0
+
+
+class KairoctlError(Exception):
+    """kairoctl exited non-zero: returncode and stderr say why."""
+
+    def __init__(self, returncode, stderr):
+        super().__init__("kairoctl exited %d: %s" % (returncode, stderr.strip()))
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+def kairoctl(socket, *args, as_json=True, user=None):
+    """Run kairoctl against socket; the parsed result (--json) or the text it printed."""
+    cmd = [str(KAIROCTL), "--socket", str(socket)] + (["--json"] if as_json else []) + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid", user, "--regid", "nogroup", "--clear-groups"] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise KairoctlError(r.returncode, r.stderr)
+    return json.loads(r.stdout) if as_json else r.stdout
+
+
+def write_pcap(path, frames):
+    """Write frames (scapy packets or raw bytes); an empty list makes a header-only file."""
+    from scapy.utils import PcapWriter
+
+    w = PcapWriter(str(path), linktype=1, sync=True)
+    w._write_header(None)
+    for f in frames:
+        w.write(bytes(f) if not isinstance(f, bytes) else f)
+    w.close()
 
 
 def bridge_topology(ports, bindings, bridge_id="br0", **bridge):
@@ -43,6 +76,11 @@ class Kairod:
         }
         if extra_config:
             self.config.update(extra_config)
+        # sun_path holds 107 characters: a short path of its own, not one under tmp_path.
+        global _instances
+        _instances += 1
+        self.socket = "/tmp/kairo-test-%d-%d.sock" % (os.getpid(), _instances)
+        self.config.setdefault("control", {"socket": self.socket})
         self.topology = topology
         self.lcores = lcores
         self.proc = None
@@ -91,6 +129,10 @@ class Kairod:
                 return json.loads(self.stats_path.read_text())
             time.sleep(0.02)
         raise RuntimeError("no stats from kairod:\n" + self.log_path.read_text())
+
+    def ctl(self, *args, as_json=True, user=None):
+        """kairoctl against this daemon: the parsed result, or the text with as_json=False."""
+        return kairoctl(self.config["control"]["socket"], *args, as_json=as_json, user=user)
 
     def wait_for(self, predicate, timeout=10, what="condition"):
         """Poll stats until predicate(stats) is true; return the stats."""

@@ -8,9 +8,8 @@ the order the daemon sees packets in is the order of the file.
 """
 import pytest
 from scapy.all import ARP, Dot1AD, Dot1Q, Ether, ICMP, IP, Raw, TCP, UDP, rdpcap, wrpcap
-from scapy.utils import PcapWriter
 
-from kairo_harness import Kairod, bridge_topology, flows_matching
+from kairo_harness import Kairod, bridge_topology, flows_matching, write_pcap
 
 MAC_X = "02:00:00:00:00:0a"
 MAC_Y = "02:00:00:00:00:0b"
@@ -21,15 +20,6 @@ BCAST = "ff:ff:ff:ff:ff:ff"
 def frame_xy(sport=1000, payload=b"kairo", src=MAC_X, dst=MAC_Y):
     return Ether(src=src, dst=dst) / IP(src="10.0.0.1", dst="10.0.0.2") / \
         UDP(sport=sport, dport=2000) / Raw(payload)
-
-
-def write_pcap(path, frames):
-    """Write frames (scapy packets or raw bytes); an empty list makes a header-only file."""
-    w = PcapWriter(str(path), linktype=1, sync=True)
-    w._write_header(None)
-    for f in frames:
-        w.write(bytes(f) if not isinstance(f, bytes) else f)
-    w.close()
 
 
 class PcapBridge:

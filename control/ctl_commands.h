@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The commands kairod serves on its control socket; their context is the
+ * struct kairo_dp.
+ */
+#ifndef KAIRO_CTL_COMMANDS_H
+#define KAIRO_CTL_COMMANDS_H
+
+#include "ctl_server.h"
+#include "dataplane.h"
+
+const struct ctl_command *ctl_commands(unsigned int *n);
+
+#endif
