@@ -11,4 +11,7 @@
 
 const struct ctl_command *ctl_commands(unsigned int *n);
 
+/* The same counters on DPDK's telemetry socket (control/telemetry.c). */
+int telemetry_register(struct kairo_dp *dp);
+
 #endif

@@ -417,6 +417,9 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	/* Without the telemetry socket (--no-telemetry) this only registers what nobody asks. */
+	if ((ret = telemetry_register(&dp)) != 0)
+		DP_LOG(WARNING, "telemetry commands not registered: %s", strerror(-ret));
 	dp.control.rx_enabled = true;
 	for (w = 0; w < dp.n_workers; w++)
 		rte_eal_remote_launch(worker_main, dp.workers[w], dp.workers[w]->lcore_id);

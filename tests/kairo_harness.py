@@ -96,7 +96,7 @@ class Kairod:
             (self.dir / "topology.json").write_text(json.dumps(self.topology, indent=1))
 
     def command(self):
-        prefix = "kt%d_%d" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
+        prefix = self.prefix = "kt%d_%d" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
         # "0-1" style lists go to -l; "0@0,1@1,2@1" style maps (more lcores than CPUs) to --lcores.
         lcores = ["--lcores", self.lcores] if "@" in self.lcores else ["-l", self.lcores]
         return [str(KAIROD), *lcores, "--no-huge", "--no-shconf", "-m", "256",

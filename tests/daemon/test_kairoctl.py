@@ -223,3 +223,33 @@ def test_group_members_may_connect(tmp_path):
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["flows"] == 0
+
+
+def telemetry(prefix, command):
+    """Ask DPDK's telemetry socket of the instance, as dpdk-telemetry.py does."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(10)
+    s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix)
+    json.loads(s.recv(16384))  # the greeting
+    s.send(command.encode())
+    reply = json.loads(s.recv(1 << 20))
+    s.close()
+    return reply[command.split(",")[0]]
+
+
+def test_the_counters_are_on_dpdks_telemetry_socket_too(daemon):
+    kd, sent = daemon
+    dp = kd.ctl("show", "datapath")
+    tel = telemetry(kd.prefix, "/kairo/datapath")
+    for k in ("flows", "hits", "misses", "lost"):
+        assert tel[k] == dp[k], k
+    assert tel["flow_cache/installed"] == dp["flow_cache"]["installed"] == N_FLOWS
+    ports = telemetry(kd.prefix, "/kairo/ports")
+    assert ports["0/name"] == "a" and ports["0/rx_packets"] == len(sent)
+    assert telemetry(kd.prefix, "/kairo/drops")["no_route"] == 0
+    assert telemetry(kd.prefix, "/kairo/lcores")["0/rx_packets"] == len(sent)
+    # The standard client lists and answers them.
+    r = subprocess.run(["dpdk-telemetry.py", "-f", kd.prefix], input="/\n/kairo/ports\n",
+                       capture_output=True, text=True, timeout=30)
+    assert "/kairo/datapath" in r.stdout and '"0/rx_packets": %d' % len(sent) in r.stdout, \
+        r.stdout + r.stderr
