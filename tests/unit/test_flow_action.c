@@ -20,6 +20,7 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -427,6 +428,118 @@ test_to_slow_path_hands_the_packet_back_untouched(void **state)
 	free_emitted_and_check_pool();
 }
 
+/* Routed IPv6: the hop limit and the length are checked by the actions, not the key */
+
+#define IP6_FRAME_HDRS (RTE_ETHER_HDR_LEN + 40)
+#define IP6_HLIM_OFS (RTE_ETHER_HDR_LEN + 7)
+
+/* An Ethernet + IPv6 frame with payload_len bytes of payload and the given hop limit. */
+static struct rte_mbuf *
+ipv6_frame(uint16_t payload_len, uint8_t hop_limit)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv6_hdr *ip;
+	uint8_t *p;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, IP6_FRAME_HDRS + payload_len);
+	assert_non_null(p);
+	memset(p, 0x5a, IP6_FRAME_HDRS + payload_len);
+	eh = (struct rte_ether_hdr *)p;
+	eh->dst_addr = mac_dst;
+	eh->src_addr = mac_src;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	ip = (struct rte_ipv6_hdr *)(eh + 1);
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(payload_len);
+	ip->proto = IPPROTO_UDP;
+	ip->hop_limits = hop_limit;
+	pkt_meta(m)->l3_ofs = RTE_ETHER_HDR_LEN;
+	return m;
+}
+
+/* CHECK_IPV6(over, mtu), DEC_HOP_LIMIT(n), a rewrite and an output: a routed flow. */
+static void
+routed6_actions(struct flow_actions *acts, uint8_t over, uint16_t mtu)
+{
+	memset(acts, 0, sizeof(*acts));
+	assert_int_equal(flow_actions_check_ipv6(acts, over, mtu), 0);
+	assert_int_equal(flow_actions_dec_hop_limit(acts, over), 0);
+	assert_int_equal(flow_actions_set_eth(acts, 1, &mac_new), 0);
+	assert_int_equal(flow_actions_output(acts, 4), 0);
+}
+
+static void
+test_check_ipv6_passes_and_dec_hop_limit_lowers_it_by_the_routers_crossed(void **state)
+{
+	struct flow_actions acts;
+	struct rte_mbuf *m = ipv6_frame(100, 64);
+	uint8_t orig[IP6_FRAME_HDRS + 100];
+
+	(void)state;
+	memcpy(orig, bytes(m), sizeof(orig));
+	routed6_actions(&acts, 2, 140);     /* exactly the MTU: 40 + 100 */
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	assert_int_equal(emit.n, 1);
+	assert_ptr_equal(emit.pkt[0], m);
+	assert_int_equal(bytes(m)[IP6_HLIM_OFS], 62);
+	/* Nothing else in the IPv6 header changes: there is no checksum to patch. */
+	orig[IP6_HLIM_OFS] = 62;
+	memcpy(orig, &mac_new, RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(bytes(m), orig, sizeof(orig));
+	assert_int_equal(total_drops(), 0);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_check_ipv6_sends_a_hop_limit_that_would_expire_up_untouched(void **state)
+{
+	struct flow_actions acts;
+	struct rte_mbuf *m = ipv6_frame(20, 2);
+	uint8_t orig[IP6_FRAME_HDRS + 20];
+
+	(void)state;
+	memcpy(orig, bytes(m), sizeof(orig));
+	routed6_actions(&acts, 2, 1500);    /* two routers: a hop limit of 2 would reach 0 */
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_SLOW_PATH);
+	assert_int_equal(emit.n, 0);
+	assert_memory_equal(bytes(m), orig, sizeof(orig));
+	rte_pktmbuf_free(m);
+	assert_int_equal(total_drops(), 0);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_check_ipv6_sends_a_packet_over_the_mtu_up_untouched(void **state)
+{
+	struct flow_actions acts;
+	struct rte_mbuf *m = ipv6_frame(101, 64);
+	uint8_t orig[IP6_FRAME_HDRS + 101];
+
+	(void)state;
+	memcpy(orig, bytes(m), sizeof(orig));
+	routed6_actions(&acts, 1, 140);     /* 141 bytes of IPv6: one too many */
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_SLOW_PATH);
+	assert_int_equal(emit.n, 0);
+	assert_memory_equal(bytes(m), orig, sizeof(orig));
+	rte_pktmbuf_free(m);
+	assert_int_equal(total_drops(), 0);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_routed_ipv6_actions_format(void **state)
+{
+	struct flow_actions acts;
+
+	(void)state;
+	routed6_actions(&acts, 1, 1280);
+	assert_formats_as(&acts, "check6(hlim>1,len<=1280),dec_hop_limit:1,"
+				 "set_eth_dst:02:AA:BB:CC:DD:EE,output:4");
+}
+
 /* Building lists */
 
 static void
@@ -587,6 +700,10 @@ main(void)
 		T(test_a_list_without_output_drops_after_its_rewrites),
 		T(test_an_unknown_drop_reason_is_counted_as_a_flow_drop),
 		T(test_to_slow_path_hands_the_packet_back_untouched),
+		T(test_check_ipv6_passes_and_dec_hop_limit_lowers_it_by_the_routers_crossed),
+		T(test_check_ipv6_sends_a_hop_limit_that_would_expire_up_untouched),
+		T(test_check_ipv6_sends_a_packet_over_the_mtu_up_untouched),
+		T(test_routed_ipv6_actions_format),
 		T(test_append_helpers_refuse_past_the_maximum),
 		T(test_append_helpers_fill_in_each_action),
 		T(test_format),

@@ -1177,6 +1177,364 @@ test_pool_without_room_for_pkt_meta(void **state)
 	rte_mempool_free(small);
 }
 
+/*
+ * IPv6: neighbour discovery (RFC 4861), ICMPv6 echo and errors (RFC 4443).
+ * The expected frames are written by hand; their checksums come from
+ * ones_sum over a pseudo-header laid out here, not from packet_gen's code.
+ */
+
+#define ETH_IPV6 0x86dd
+#define IP6_LEN 40
+#define PROTO_ICMP6 58
+#define PROTO_HOPOPTS 0
+#define ND_LEN 32 /* message, target and one link-layer address option */
+#define ICMP6_ERROR_MAX 1280
+
+static const uint8_t ip6_router[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x01 };
+static const uint8_t ip6_host[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [13] = 0xab, 0xcd, 0x63 };
+static const uint8_t ip6_far[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 0x02 };
+static const uint8_t ip6_all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
+static const uint8_t ip6_unspecified[16];
+
+/* An IPv6 header; ip6_end() sets the payload length to the end of f. */
+static uint16_t
+ip6(struct frame *f, uint8_t tc, uint8_t next, uint8_t hlim, const uint8_t *src,
+    const uint8_t *dst)
+{
+	uint16_t ofs = put8(f, 0x60 | tc >> 4);
+
+	put8(f, (uint8_t)(tc << 4));
+	put16(f, 0);
+	put16(f, 0);
+	put8(f, next);
+	put8(f, hlim);
+	put(f, src, 16);
+	put(f, dst, 16);
+	return ofs;
+}
+
+static void
+ip6_end(struct frame *f, uint16_t ofs)
+{
+	set16(f->b + ofs + 4, f->len - ofs - IP6_LEN);
+}
+
+/* The ICMPv6 checksum of the message from icmp to the end of f (RFC 8200 8.1 pseudo-header). */
+static void
+icmp6_end(struct frame *f, uint16_t ip_ofs, uint16_t icmp)
+{
+	uint8_t pseudo[FRAME_MAX];
+	uint16_t n = f->len - icmp;
+
+	memcpy(pseudo, f->b + ip_ofs + 8, 32);
+	pseudo[32] = pseudo[33] = 0;
+	set16(pseudo + 34, n);
+	pseudo[36] = pseudo[37] = pseudo[38] = 0;
+	pseudo[39] = PROTO_ICMP6;
+	set16(f->b + icmp + 2, 0);
+	memcpy(pseudo + 40, f->b + icmp, n);
+	set16(f->b + icmp + 2, (uint16_t)~ones_sum(pseudo, 40 + n));
+}
+
+static void
+nd_expected(struct frame *f, uint8_t type, const uint8_t *eth_dst, const uint8_t *src,
+	    const uint8_t *dst, uint32_t flags, const uint8_t *target, uint8_t opt)
+{
+	uint16_t ip, icmp;
+
+	eth(f, eth_dst, mac_router, ETH_IPV6);
+	ip = ip6(f, 0, PROTO_ICMP6, 255, src, dst);
+	icmp = put8(f, type);
+	put8(f, 0);
+	put16(f, 0);
+	put16(f, flags >> 16);
+	put16(f, flags & 0xffff);
+	put(f, target, 16);
+	put8(f, opt);
+	put8(f, 1);
+	put(f, mac_router, RTE_ETHER_ADDR_LEN);
+	ip6_end(f, ip);
+	icmp6_end(f, ip, icmp);
+}
+
+static void
+test_nd_solicit_bytes(void **state)
+{
+	static const uint8_t snm_mac[6] __rte_aligned(2) = { 0x33, 0x33, 0xff, 0xab, 0xcd, 0x63 };
+	static const uint8_t snm[16] = { 0xff, 0x02, [11] = 0x01, 0xff, 0xab, 0xcd, 0x63 };
+	struct frame want = { .len = 0 };
+	struct rte_mbuf *m;
+
+	(void)state;
+	nd_expected(&want, 135, snm_mac, ip6_router, snm, 0, ip6_host, 1);
+	m = packet_gen_nd_solicit(pool, mac(mac_router), ip6_router, ip6_host);
+	assert_frame(m, &want);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_nd_advert_bytes(void **state)
+{
+	struct frame want = { .len = 0 };
+	struct rte_mbuf *m;
+	uint32_t flags = PACKET_GEN_NA_ROUTER | PACKET_GEN_NA_SOLICITED | PACKET_GEN_NA_OVERRIDE;
+
+	(void)state;
+	assert_int_equal(flags, 0xe0000000);
+	nd_expected(&want, 136, mac_host, ip6_router, ip6_host, flags, ip6_router, 2);
+	m = packet_gen_nd_advert(pool, mac(mac_router), ip6_router, mac(mac_host), ip6_host, flags);
+	assert_frame(m, &want);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_nd_frames_parse(void **state)
+{
+	struct rte_mbuf *ns = packet_gen_nd_solicit(pool, mac(mac_router), ip6_router, ip6_host);
+	struct rte_mbuf *na = packet_gen_nd_advert(pool, mac(mac_router), ip6_router,
+						   mac(mac_host), ip6_all_nodes,
+						   PACKET_GEN_NA_ROUTER);
+	struct pkt_meta meta;
+
+	(void)state;
+	assert_int_equal(packet_parse(ns, IN_PORT, &cfg, &meta), 0);
+	assert_int_equal(meta.key.l3_kind, FLOW_L3_IPV6);
+	assert_int_equal(meta.key.nw_proto, PROTO_ICMP6);
+	assert_int_equal(meta.key.tp_src, 135);
+	assert_memory_equal(meta.key.nw_src, ip6_router, 16);
+	assert_true(packet_gen_icmp6_cksum_ok(rte_pktmbuf_mtod_offset(ns, void *, ETH_LEN),
+					      rte_pktmbuf_mtod_offset(ns, void *, ETH_LEN + IP6_LEN),
+					      ND_LEN));
+	assert_int_equal(packet_parse(na, IN_PORT, &cfg, &meta), 0);
+	assert_int_equal(meta.key.tp_src, 136);
+	assert_memory_equal(meta.key.nw_dst, ip6_all_nodes, 16);
+	rte_pktmbuf_free(ns);
+	rte_pktmbuf_free(na);
+}
+
+/* An echo request (or any ICMPv6 message of type) from host to router, data_len bytes of data. */
+static uint16_t
+icmp6_frame(struct frame *f, uint8_t type, const uint8_t *src, const uint8_t *dst, uint8_t tc,
+	    uint16_t data_len)
+{
+	uint16_t ip, icmp;
+
+	eth(f, mac_router, mac_host, ETH_IPV6);
+	ip = ip6(f, tc, PROTO_ICMP6, 64, src, dst);
+	icmp = put8(f, type);
+	put8(f, 0);
+	put16(f, 0);
+	put16(f, ECHO_ID);
+	put16(f, ECHO_SEQ);
+	payload(f, data_len);
+	ip6_end(f, ip);
+	icmp6_end(f, ip, icmp);
+	return ip;
+}
+
+static void
+test_icmp6_echo_reply_round_trip(void **state)
+{
+	struct frame req = { .len = 0 }, want = { .len = 0 };
+	struct rte_mbuf *in, *m;
+	uint16_t ip, icmp;
+
+	(void)state;
+	icmp6_frame(&req, 128, ip6_host, ip6_router, 0x28, 37);
+	eth(&want, mac_host, mac_router, ETH_IPV6);
+	ip = ip6(&want, 0x28, PROTO_ICMP6, 64, ip6_router, ip6_host);
+	icmp = put8(&want, 129);
+	put8(&want, 0);
+	put16(&want, 0);
+	put16(&want, ECHO_ID);
+	put16(&want, ECHO_SEQ);
+	payload(&want, 37);
+	ip6_end(&want, ip);
+	icmp6_end(&want, ip, icmp);
+
+	in = mbuf_of(&req);
+	m = packet_gen_icmp6_echo_reply(pool, in, ETH_LEN);
+	assert_frame(m, &want);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(in);
+}
+
+static void
+test_icmp6_echo_reply_refuses_bad_requests(void **state)
+{
+	static const uint8_t group[16] = { 0xff, 0x02, [15] = 0x01 };
+	struct frame f;
+	struct rte_mbuf *in;
+
+	(void)state;
+	/* Not an echo request. */
+	f.len = 0;
+	icmp6_frame(&f, 129, ip6_host, ip6_router, 0, 8);
+	in = mbuf_of(&f);
+	assert_null(packet_gen_icmp6_echo_reply(pool, in, ETH_LEN));
+	rte_pktmbuf_free(in);
+	/* A corrupted checksum. */
+	f.len = 0;
+	icmp6_frame(&f, 128, ip6_host, ip6_router, 0, 8);
+	f.b[ETH_LEN + IP6_LEN + 2] ^= 0x40;
+	in = mbuf_of(&f);
+	assert_null(packet_gen_icmp6_echo_reply(pool, in, ETH_LEN));
+	rte_pktmbuf_free(in);
+	/* To a group: the reply would come from it. */
+	f.len = 0;
+	icmp6_frame(&f, 128, ip6_host, group, 0, 8);
+	in = mbuf_of(&f);
+	assert_null(packet_gen_icmp6_echo_reply(pool, in, ETH_LEN));
+	rte_pktmbuf_free(in);
+	/* A payload length past the frame. */
+	f.len = 0;
+	icmp6_frame(&f, 128, ip6_host, ip6_router, 0, 8);
+	set16(f.b + ETH_LEN + 4, 200);
+	in = mbuf_of(&f);
+	assert_null(packet_gen_icmp6_echo_reply(pool, in, ETH_LEN));
+	rte_pktmbuf_free(in);
+}
+
+/* A UDP packet from host to far with data_len bytes of data (checksum left 0: not read). */
+static uint16_t
+udp6_frame(struct frame *f, const uint8_t *src, const uint8_t *dst, uint16_t data_len)
+{
+	uint16_t ip;
+
+	eth(f, mac_router, mac_host, ETH_IPV6);
+	ip = ip6(f, 0, IPPROTO_UDP, 64, src, dst);
+	put16(f, 1000);
+	put16(f, 53);
+	put16(f, 8 + data_len);
+	put16(f, 0);
+	payload(f, data_len);
+	ip6_end(f, ip);
+	return ip;
+}
+
+static void
+test_icmp6_packet_too_big_carries_the_mtu_and_fits_1280_bytes(void **state)
+{
+	struct frame orig = { .len = 0 }, want = { .len = 0 };
+	struct rte_mbuf *in, *m;
+	uint16_t ip, icmp, quote = ICMP6_ERROR_MAX - IP6_LEN - 8;
+
+	(void)state;
+	udp6_frame(&orig, ip6_host, ip6_far, 1400);
+	eth(&want, mac_host, mac_router, ETH_IPV6);
+	ip = ip6(&want, 0, PROTO_ICMP6, 64, ip6_router, ip6_host);
+	icmp = put8(&want, 2);
+	put8(&want, 0);
+	put16(&want, 0);
+	put16(&want, 0);
+	put16(&want, 1300);
+	put(&want, orig.b + ETH_LEN, quote);
+	ip6_end(&want, ip);
+	icmp6_end(&want, ip, icmp);
+	assert_int_equal(want.len - ETH_LEN, ICMP6_ERROR_MAX);
+
+	in = mbuf_of(&orig);
+	m = packet_gen_icmp6_error(pool, in, ETH_LEN, 2, 0, 1300, mac(mac_router), ip6_router,
+				   mac(mac_host));
+	assert_frame(m, &want);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(in);
+}
+
+static void
+test_icmp6_error_quotes_a_small_packet_whole(void **state)
+{
+	struct frame orig = { .len = 0 }, want = { .len = 0 };
+	struct rte_mbuf *in, *m;
+	uint16_t ip, icmp;
+
+	(void)state;
+	udp6_frame(&orig, ip6_host, ip6_far, 10);
+	eth(&want, mac_host, mac_router, ETH_IPV6);
+	ip = ip6(&want, 0, PROTO_ICMP6, 64, ip6_router, ip6_host);
+	icmp = put8(&want, 3);
+	put8(&want, 0);
+	put16(&want, 0);
+	put16(&want, 0);
+	put16(&want, 0);
+	put(&want, orig.b + ETH_LEN, orig.len - ETH_LEN);
+	ip6_end(&want, ip);
+	icmp6_end(&want, ip, icmp);
+
+	in = mbuf_of(&orig);
+	m = packet_gen_icmp6_error(pool, in, ETH_LEN, 3, 0, 0, mac(mac_router), ip6_router,
+				   mac(mac_host));
+	assert_frame(m, &want);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(in);
+}
+
+static struct rte_mbuf *
+error6_about(const struct frame *f, uint8_t type)
+{
+	struct rte_mbuf *in = mbuf_of(f);
+	struct rte_mbuf *m = packet_gen_icmp6_error(pool, in, ETH_LEN, type, 0, 0, mac(mac_router),
+						    ip6_router, mac(mac_host));
+
+	rte_pktmbuf_free(in);
+	return m;
+}
+
+static void
+test_icmp6_error_rfc4443_exclusions(void **state)
+{
+	static const uint8_t group[16] = { 0xff, 0x0e, [15] = 0x42 };
+	struct frame f;
+	struct rte_mbuf *m;
+	uint16_t ip;
+
+	(void)state;
+	/* (a) Never about an ICMPv6 error (type below 128)... */
+	f.len = 0;
+	icmp6_frame(&f, 1, ip6_host, ip6_far, 0, 8);
+	assert_null(error6_about(&f, 3));
+	/* ...even behind a hop-by-hop options header. */
+	f.len = 0;
+	eth(&f, mac_router, mac_host, ETH_IPV6);
+	ip = ip6(&f, 0, PROTO_HOPOPTS, 64, ip6_host, ip6_far);
+	put8(&f, PROTO_ICMP6);
+	put8(&f, 0);
+	fill(&f, 1, 6);
+	put8(&f, 3);
+	put8(&f, 0);
+	fill(&f, 0, 6);
+	ip6_end(&f, ip);
+	assert_null(error6_about(&f, 3));
+	/* An informational message is fine to answer. */
+	f.len = 0;
+	icmp6_frame(&f, 128, ip6_host, ip6_far, 0, 8);
+	m = error6_about(&f, 3);
+	assert_non_null(m);
+	rte_pktmbuf_free(m);
+	/* (e.3) To a multicast group: only packet too big may be answered. */
+	f.len = 0;
+	udp6_frame(&f, ip6_host, group, 8);
+	assert_null(error6_about(&f, 3));
+	m = error6_about(&f, 2);
+	assert_non_null(m);
+	rte_pktmbuf_free(m);
+	/* (e.6) From no single node: the unspecified address or a group. */
+	f.len = 0;
+	udp6_frame(&f, ip6_unspecified, ip6_far, 8);
+	assert_null(error6_about(&f, 2));
+	f.len = 0;
+	udp6_frame(&f, group, ip6_far, 8);
+	assert_null(error6_about(&f, 2));
+	/* Malformed: payload length past the frame, or not version 6. */
+	f.len = 0;
+	udp6_frame(&f, ip6_host, ip6_far, 8);
+	set16(f.b + ETH_LEN + 4, 300);
+	assert_null(error6_about(&f, 3));
+	f.b[ETH_LEN] = 0x40;
+	set16(f.b + ETH_LEN + 4, 16);
+	assert_null(error6_about(&f, 3));
+}
+
 /* Fixtures */
 
 /* Garbage in every mbuf's private area, so that a pkt_meta left unzeroed is seen. */
@@ -1247,6 +1605,14 @@ main(void)
 		TEST(test_error_rfc1812_exclusions),
 		TEST(test_error_refuses_malformed_packets),
 		TEST(test_error_reads_the_first_segment_only),
+		TEST(test_nd_solicit_bytes),
+		TEST(test_nd_advert_bytes),
+		TEST(test_nd_frames_parse),
+		TEST(test_icmp6_echo_reply_round_trip),
+		TEST(test_icmp6_echo_reply_refuses_bad_requests),
+		TEST(test_icmp6_packet_too_big_carries_the_mtu_and_fits_1280_bytes),
+		TEST(test_icmp6_error_quotes_a_small_packet_whole),
+		TEST(test_icmp6_error_rfc4443_exclusions),
 		TEST(test_empty_pool),
 		TEST(test_pool_without_room_for_pkt_meta),
 	};
