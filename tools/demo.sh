@@ -49,7 +49,17 @@ ip netns exec kairo-vm1 ping -c 5 -i 0.2 -W 2 10.10.0.2
 echo "== vm2 pings vm1"
 ip netns exec kairo-vm2 ping -c 3 -i 0.2 -W 2 10.10.0.1
 
-echo "== datapath view (the first packet of each flow missed and was simulated; the rest hit the cache)"
+kairoctl() { "$(dirname "$kairod")/kairoctl" "$@"; }  # the default socket, /run/kairo/kairod.sock
+echo "== kairoctl show datapath"
+kairoctl show datapath | head -1
+echo "== kairoctl dump flows --ip-protocol 1 (the ICMP flows, with their hits)"
+kairoctl dump flows --ip-protocol 1
+echo "== kairoctl trace add --ip-dst 10.10.0.2 --limit 1; one more ping; kairoctl trace read"
+kairoctl trace add --ip-dst 10.10.0.2 --ip-protocol 1 --limit 1 >/dev/null
+ip netns exec kairo-vm1 ping -c 1 -W 2 10.10.0.2 >/dev/null
+kairoctl trace read
+
+echo "== datapath view at exit (the first packet of each flow missed and was simulated; the rest hit the cache)"
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
