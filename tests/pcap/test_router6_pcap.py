@@ -17,12 +17,16 @@ solicitations are set aside before comparing.
 """
 import copy
 import ipaddress
+import json
+
+import pytest
 
 from scapy.all import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
                        ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPv6, UDP, Ether, Raw, raw)
 
-from test_router_pcap import run as run4, topology as topology4
+from kairo_harness import run_kairod_once
+from test_router_pcap import IFACES, run as run4, topology as topology4
 
 MAC_A, MAC_B = "02:00:00:00:01:02", "02:00:00:00:02:02"
 R1P1, R1P2, R1P3 = "02:00:00:00:01:01", "02:00:00:00:02:01", "02:00:00:00:03:01"
@@ -220,3 +224,47 @@ def test_an_ipv6_gateway_route_with_a_source_prefix(tmp_path):
 
     forwarded = [f for f in not_ns(out["c"]) if not Ether(f).haslayer(ICMPv6ND_NA)]
     assert forwarded == [routed6(pkt, R1P3, gw_mac)]
+
+
+def _bad_topology(edit):
+    topo = topology()
+    edit(topo)
+    return topo
+
+
+def _port(topo, i=0):
+    return topo["routers"][0]["ports"][i]
+
+
+BAD_FILES = [
+    ("not an address", lambda t: _port(t).update(address6="2001:db8:1::zz"),
+     ["routers[0].ports[0].address6", "not an IPv6 address"]),
+    ("address without network", lambda t: _port(t).pop("network6"),
+     ["routers[0].ports[0].network6", "missing"]),
+    ("address outside its network", lambda t: _port(t).update(address6="2001:db8:9::1"),
+     ["routers[0].ports[0].address6", "not inside"]),
+    ("link-local configured", lambda t: _port(t).update(address6="fe80::1", network6="fe80::/64"),
+     ["routers[0].ports[0].address6", "global unicast"]),
+    ("prefix too long", lambda t: _port(t).update(network6="2001:db8:1::/129"),
+     ["routers[0].ports[0].network6", "0 to 128"]),
+    ("families mixed in a route",
+     lambda t: t["routers"][0]["routes"].append({"src": "10.0.0.0/8", "dst": "2001:db8::/32",
+                                                 "port": "r1p1"}),
+     ["routers[0].routes[0].src", "not an IPv6 CIDR"]),
+    ("multicast gateway",
+     lambda t: t["routers"][0]["routes"].append({"dst": "::/0", "gateway": "ff02::1",
+                                                 "port": "r1p1"}),
+     ["routers[0].routes[0].gateway", "unicast"]),
+]
+
+
+@pytest.mark.parametrize("what,edit,words", BAD_FILES, ids=[c[0] for c in BAD_FILES])
+def test_bad_ipv6_in_the_topology_file_is_refused_with_the_field_named(tmp_path, what, edit,
+                                                                         words):
+    cfg = {"topology_file": "topology.json",
+           "ports": [{"name": n, "device": "net_null%d" % i} for i, n in enumerate(IFACES)]}
+    rc, out = run_kairod_once(tmp_path, json.dumps(cfg), json.dumps(_bad_topology(edit)))
+    assert rc == 1, out
+    assert "topology.json" in out
+    for w in words:
+        assert w in out, (w, out)
