@@ -30,8 +30,8 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-def topology(names, r1p2_up=True):
-    return {
+def topology(names, r1p2_up=True, ipv6=False):
+    topo = {
         "bridges": [
             {"id": "bridge1", "ports": [{"id": "b1p1"}, {"id": "b1p2"},
                                         {"id": "b1p9", "peer": "r1p1"}]},
@@ -43,6 +43,10 @@ def topology(names, r1p2_up=True):
              "admin_state_up": r1p2_up}]}],
         "bindings": [{"port": VMS[i][2], "interface": names[i]} for i in VMS],
     }
+    if ipv6:
+        for port, net in zip(topo["routers"][0]["ports"], ("2001:db8:1", "2001:db8:2")):
+            port.update(address6=net + "::1", network6=net + "::/64")
+    return topo
 
 
 @pytest.fixture
@@ -70,8 +74,42 @@ def routed_vms(tmp_path):
         kd.stop()
 
 
+VMS6 = {  # name suffix: (address, gateway)
+    1: ("2001:db8:1::11", "2001:db8:1::1"),
+    2: ("2001:db8:1::12", "2001:db8:1::1"),
+    3: ("2001:db8:2::13", "2001:db8:2::1"),
+}
+
+
+@pytest.fixture
+def routed_vms6(tmp_path):
+    """The same VMs speaking IPv6 only; nodad addresses, so they are usable at once."""
+    tag = "s%d" % (os.getpid() % 1000)
+    names = {i: "k%s%d" % (tag, i) for i in VMS}
+    ports = [{"name": names[i], "device": "net_tap%d,iface=%s" % (i, names[i])} for i in VMS]
+    kd = Kairod(tmp_path, ports, topology(names, ipv6=True))
+    kd.start()
+    try:
+        for i, (addr, gw) in VMS6.items():
+            n = names[i]
+            sh("ip", "netns", "del", n, check=False)
+            sh("ip", "netns", "add", n)
+            sh("ip", "link", "set", n, "netns", n)
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+            sh("ip", "-n", n, "-6", "addr", "add", addr + "/64", "dev", n, "nodad")
+            sh("ip", "-n", n, "link", "set", n, "up")
+            sh("ip", "-n", n, "-6", "route", "add", "default", "via", gw)
+        yield kd, names
+    finally:
+        for n in names.values():
+            sh("ip", "netns", "del", n, check=False)
+        kd.stop()
+
+
 def ping(names, src, dst, count=1, ttl=None):
     cmd = ["ip", "netns", "exec", names[src], "ping", "-c", str(count), "-i", "0.2", "-W", "2"]
+    if ":" in dst:
+        cmd.append("-6")
     if ttl:
         cmd += ["-t", str(ttl)]
     return sh(*cmd, dst, check=False)
@@ -147,3 +185,39 @@ def test_a_bad_topology_on_reload_changes_nothing(routed_vms):
     assert stats["slow_path"]["topo_version"] == version
     assert "topology not reloaded" in kd.log_path.read_text()
     assert ping(names, 1, "10.2.0.13").returncode == 0
+
+
+def routed_echo6_flows(stats, src, dst):
+    return [f for f in flows_matching(stats, proto=58, icmp_type=128, ip_src=src, ip_dst=dst)
+            if "dec_hop_limit" in f["actions"]]
+
+
+def test_vms_ping6_across_the_router_and_repeats_hit_the_cache(routed_vms6):
+    kd, names = routed_vms6
+    # The kernels solicit their gateway, the router solicits them: both sides of RFC 4861.
+    for src, dst in ((1, "2001:db8:2::13"), (3, "2001:db8:1::12"), (2, "2001:db8:2::13"),
+                     (1, "2001:db8:1::1"), (3, "2001:db8:1::1")):
+        r = ping(names, src, dst)
+        assert r.returncode == 0, (src, dst, r.stdout, r.stderr)
+    before = routed_echo6_flows(kd.stats(), "2001:db8:1::11", "2001:db8:2::13")
+    r = ping(names, 1, "2001:db8:2::13", count=3)
+    assert r.returncode == 0, r.stdout
+    after = kd.stats()
+    # The repeat crossed the router in the fast path, on the flow the first ping installed
+    # (the kernels' own multicast chatter may miss meanwhile, so count the flow's packets).
+    flow = routed_echo6_flows(after, "2001:db8:1::11", "2001:db8:2::13")
+    assert len(before) == 1 and len(flow) == 1
+    assert flow[0]["packets"] >= before[0]["packets"] + 3
+    assert flow[0]["actions"].startswith("check6(hlim>1,len<=1500),dec_hop_limit:1,"
+                                         "set_eth_src:")
+    assert after["slow_path"]["nd_adverts"] >= 1      # a VM asked for its gateway
+    assert after["slow_path"]["nd_resolved"] >= 3     # the router learned all three VMs
+
+
+def test_hop_limit_one_across_the_router_gets_time_exceeded_from_the_gateway(routed_vms6):
+    kd, names = routed_vms6
+    assert ping(names, 1, "2001:db8:2::13").returncode == 0
+    r = ping(names, 1, "2001:db8:2::13", ttl=1)
+    assert r.returncode != 0
+    assert "2001:db8:1::1" in r.stdout, r.stdout
+    assert kd.stats()["drops"]["ttl_expired"] == 1
