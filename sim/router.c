@@ -10,6 +10,7 @@
  * the CHECK_IPV4 action sim_finish puts first: a packet that fails it comes
  * back here, and this code sends the ICMP error.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -78,6 +79,44 @@ route_lookup(const struct topology *t, const struct topo_router *r, rte_be32_t s
 	if (n == 0)
 		return NULL;
 	return cand[n == 1 ? 0 : hash % n];
+}
+
+const char *
+router_name(const struct topo_router *r)
+{
+	return r->name[0] != '\0' ? r->name : r->id;
+}
+
+void
+router_trace_route(struct sim_ctx *c, const struct topo_router *r, const struct topo_route *rt)
+{
+	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "";
+	static const char *const types[] = {"normal", "blackhole", "reject"};
+	int af = rt->ipv6 ? AF_INET6 : AF_INET;
+
+	if (likely(c->trace_cookie == 0))
+		return;
+	inet_ntop(af, rt->ipv6 ? (const void *)rt->dst6 : (const void *)&rt->dst, dst, sizeof(dst));
+	if (rt->ipv6 ? rt->gateway6[0] || memcmp(rt->gateway6, rt->gateway6 + 1, 15) : rt->gateway)
+		inet_ntop(af, rt->ipv6 ? (const void *)rt->gateway6 : (const void *)&rt->gateway, gw,
+			  sizeof(gw));
+	sim_trace(c, "router %s: route %s/%u%s%s%s%s (%s, weight %u%s)", router_name(r), dst,
+		  rt->dst_len, rt->type == ROUTE_NORMAL ? " via port " : "",
+		  rt->type == ROUTE_NORMAL ? c->t->ports[rt->port].id : "", gw[0] ? " gateway " : "",
+		  gw, types[rt->type], rt->weight, rt->connected ? ", connected" : "");
+}
+
+/* A neighbour address as people write it. */
+static const char *
+neigh_addr_str(const uint8_t nh[NEIGH_ADDR_LEN], char *buf, size_t len)
+{
+	rte_be32_t v4;
+
+	if (neigh_addr_is_ipv4(nh)) {
+		v4 = neigh_addr_ipv4(nh);
+		return inet_ntop(AF_INET, &v4, buf, len);
+	}
+	return inet_ntop(AF_INET6, nh, buf, len);
 }
 
 /* An ICMP error about the packet, sent back from the port it came in on. */
@@ -158,6 +197,10 @@ router_arp(struct sim_ctx *c, const struct topo_router *r, const struct topo_por
 	neigh_addr_from_ipv4(sender, spa);
 	/* Every ARP the router sees may teach or ask it something: never cached. */
 	c->res->cacheable = false;
+	sim_trace(c, "router %s: ARP %s for %s from %s", router_name(r),
+		  k->nw_proto == RTE_ARP_OP_REQUEST ? "request" : "reply",
+		  inet_ntop(AF_INET, &tpa, (char[INET_ADDRSTRLEN]){0}, INET_ADDRSTRLEN),
+		  inet_ntop(AF_INET, &spa, (char[INET_ADDRSTRLEN]){0}, INET_ADDRSTRLEN));
 	if (tpa != in->ip) {
 		known = arp_table_find(c->st->arps, r->index, sender);
 		if (known != NULL && known->resolved)
@@ -187,6 +230,7 @@ router_local(struct sim_ctx *c, const struct topo_port *in)
 		return;
 	}
 	c->res->cacheable = false;
+	sim_trace(c, "router: echo request to port %s's address: answered", in->id);
 	reply = packet_gen_icmp_echo_reply(c->st->pool, c->m, c->meta->l3_ofs);
 	if (reply != NULL) {
 		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(reply, struct rte_ether_hdr *);
@@ -234,6 +278,16 @@ router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo
 
 	sim_tag(c, tag_neigh(r->index, nh));
 	e = arp_table_find(st->arps, r->index, nh);
+	if (unlikely(c->trace_cookie != 0)) {
+		char addr[INET6_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
+
+		if (e != NULL && e->resolved)
+			rte_ether_format_addr(mac, sizeof(mac), &e->mac);
+		sim_trace(c, "router %s: next hop %s %s%s", router_name(r),
+			  neigh_addr_str(nh, addr, sizeof(addr)),
+			  mac[0] ? "is at " : "unresolved: the packet waits for the answer",
+			  mac);
+	}
 	if (e != NULL && e->resolved)
 		return &e->mac;
 	c->res->cacheable = false;
@@ -277,17 +331,20 @@ router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo
 
 	/* RFC 1812 5.3.1: a packet whose TTL would reach 0 here is not forwarded. */
 	if (ip->time_to_live <= c->routers + 1) {
+		sim_trace(c, "router %s: TTL %u expires here", router_name(r), ip->time_to_live);
 		router_icmp_error(c, in, ICMP_TIME_EXCEEDED, 0, 0);
 		sim_drop(c, DROP_TTL_EXPIRED);
 		return;
 	}
 	rt = route_lookup(c->t, r, src, dst, c->meta->hash);
 	if (rt == NULL) {
+		sim_trace(c, "router %s: no route", router_name(r));
 		router_icmp_error(c, in, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
 		sim_drop(c, DROP_NO_ROUTE);
 		return;
 	}
 	sim_tag(c, tag_route(rt->index));
+	router_trace_route(c, r, rt);
 	if (rt->type == ROUTE_BLACKHOLE) {
 		sim_drop(c, DROP_BLACKHOLE_ROUTE);
 		return;
@@ -299,6 +356,8 @@ router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo
 	}
 	out = &c->t->ports[rt->port];
 	if (len > out->mtu) {
+		sim_trace(c, "router %s: %u bytes do not fit port %s's MTU %u", router_name(r), len,
+			  out->id, out->mtu);
 		/* RFC 1191: DF set, so say how large a packet fits; without DF we do not fragment. */
 		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
 			router_icmp_error(c, in, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, out->mtu);
@@ -332,6 +391,7 @@ router_ingress(struct sim_ctx *c, const struct topo_port *in)
 
 	sim_tag(c, tag_router(r->index));
 	if (!r->admin_up) {
+		sim_trace(c, "router %s: admin down", router_name(r));
 		sim_drop(c, DROP_ROUTER_DOWN);
 		return;
 	}

@@ -12,6 +12,13 @@
 /* Equal-cost routes spread over at most this many. */
 #define ROUTE_MULTIPATH_MAX 16
 
+/* The router's name for trace lines. */
+const char *router_name(const struct topo_router *r);
+
+/* Trace line (when traced): the route a packet took, "10.2.0.0/24 via port X ...". */
+void router_trace_route(struct sim_ctx *c, const struct topo_router *r,
+			const struct topo_route *rt);
+
 /* An IPv6 frame entering router r on port in (r is up). */
 void router6_ingress(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in);
 

@@ -317,6 +317,7 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 
 	/* RFC 8200 3 / RFC 4443 3.3: a hop limit that would reach 0 here is not forwarded. */
 	if (ip->hop_limits <= c->routers + 1) {
+		sim_trace(c, "router %s: hop limit %u expires here", router_name(r), ip->hop_limits);
 		router6_error(c, in, ICMP6_TIME_EXCEEDED, ICMP6_HOP_LIMIT_EXCEEDED, 0);
 		sim_drop(c, DROP_TTL_EXPIRED);
 		return;
@@ -330,11 +331,13 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 	}
 	rt = route6_lookup(c->t, r, src, dst, c->meta->hash);
 	if (rt == NULL) {
+		sim_trace(c, "router %s: no route", router_name(r));
 		router6_error(c, in, ICMP6_DEST_UNREACH, ICMP6_NO_ROUTE, 0);
 		sim_drop(c, DROP_NO_ROUTE);
 		return;
 	}
 	sim_tag(c, tag_route(rt->index));
+	router_trace_route(c, r, rt);
 	if (rt->type == ROUTE_BLACKHOLE) {
 		sim_drop(c, DROP_BLACKHOLE_ROUTE);
 		return;
@@ -347,6 +350,8 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 	out = &c->t->ports[rt->port];
 	/* RFC 8200 5: routers do not fragment IPv6; the source learns the MTU (RFC 8201). */
 	if (len > out->mtu) {
+		sim_trace(c, "router %s: %u bytes do not fit port %s's MTU %u", router_name(r), len,
+			  out->id, out->mtu);
 		router6_error(c, in, ICMP6_PACKET_TOO_BIG, 0, out->mtu);
 		sim_drop(c, DROP_PACKET_TOO_BIG);
 		return;
