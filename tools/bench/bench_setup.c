@@ -23,7 +23,9 @@
  *               stale flow gone.
  *   expiry      N flows past their idle timeout, swept by flow_cache_expire
  *               in SIM_EXPIRE_BUDGET steps as housekeeping does: flows per
- *               second and the worst single step (the sweep must not stall).
+ *               second, the median and worst single step (the sweep must
+ *               not stall), and one sweep of the emptied cache: the budget
+ *               counts flows, not the empty slots a step walks past.
  *
  * Why in-process, without kairod: a packet that needs a set-up also costs
  * an RX burst, a parse, a miss and an admission on a worker, and a TX on
@@ -62,8 +64,6 @@
 
 #include <netinet/in.h>
 
-#include <jansson.h>
-
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -80,8 +80,7 @@
 #include "sim.h"
 #include "topology_store.h"
 
-#define OVS_DPDK_SETUPS_PER_S 76000.0
-#define GOAL_SETUPS_PER_S 1000000.0
+#include "bench_setup.h"
 
 enum { IF_A, IF_B, N_IFS };
 #define WORKER 0
@@ -97,15 +96,13 @@ enum { IF_A, IF_B, N_IFS };
 #define BENCH_LOOKUP_BURST 32
 /* Hit passes run until at least this many lookups, so a small N is timed long enough. */
 #define BENCH_MIN_LOOKUPS 2000000u
-#define BENCH_PROBE_MACS 16
 #define BENCH_IDLE_TIMEOUT_MS 1000
 #define BENCH_FRAME_PAYLOAD 18 /* 60-byte frames */
 #define BENCH_MAX_FLOWS 50000000u
 
 #define IPV4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
-enum bench_topo { BENCH_BRIDGE, BENCH_ROUTED, BENCH_TOPOS };
-static const char *const topo_names[BENCH_TOPOS] = { "bridge", "routed" };
+const char *const topo_names[BENCH_TOPOS] = { "bridge", "routed" };
 
 static const struct local_interface ifs[N_IFS] = { { "a", IF_A }, { "b", IF_B } };
 static const struct rte_ether_addr mac_a = { { 0x02, 0, 0, 0, 0x01, 0x02 } };
@@ -113,42 +110,6 @@ static const struct rte_ether_addr mac_b = { { 0x02, 0, 0, 0, 0x02, 0x02 } };
 static const struct rte_ether_addr mac_r_left = { { 0x02, 0, 0, 0, 0x01, 0x01 } };
 static const struct rte_ether_addr mac_r_right = { { 0x02, 0, 0, 0, 0x02, 0x01 } };
 static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-
-/* One topology and flow count: everything the simulation thread owns. */
-struct bench_case {
-	enum bench_topo topo_kind;
-	uint32_t n;
-	struct topology *topo;      /* as loaded */
-	struct topology *topo_down; /* the same with the ingress port admin down */
-	struct flow_cache *cache;
-	struct mac_table *macs;
-	struct arp_table *arps;
-	struct sim_thread st;
-	struct flow_key *keys;      /* key i as the walk saw it */
-	const struct topo_port *in_port; /* the virtual port on interface a */
-	uint32_t in_bridge;
-	char actions[256];          /* of the last key's flow */
-	unsigned int n_tags;
-};
-
-/* Set-up rounds per case: the first, one after invalidating all, one after the topology change. */
-#define BENCH_SETUP_ROUNDS 3
-
-/* What one case measured: cycles are TSC cycles. */
-struct bench_result {
-	uint64_t cold_cycles;                      /* the first round: page faults included */
-	uint64_t round_cycles[BENCH_SETUP_ROUNDS]; /* in the order they ran */
-	uint64_t setup_cycles;                     /* their median */
-	uint64_t hit_lookups, hit_cycles;
-	uint64_t one_cycles[BENCH_PROBE_MACS];
-	unsigned int inval_all_flows;
-	uint64_t inval_all_cycles;
-	unsigned int topo_flows;
-	uint64_t topo_cycles;
-	unsigned int expired;
-	uint64_t expire_cycles, expire_worst_cycles;
-	unsigned int expire_steps;
-};
 
 static struct rte_mempool *pool;
 static struct upcall_channel *uc;
@@ -161,7 +122,7 @@ static struct upcall_channel_config uc_cfg = {
 	.vport_bucket = BENCH_RING_SIZE,
 	.socket_id = SOCKET_ID_ANY,
 };
-static double tsc_hz;
+double tsc_hz;
 
 static void __rte_noreturn __rte_format_printf(1, 2)
 die(const char *fmt, ...)
@@ -174,18 +135,6 @@ die(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(1);
-}
-
-static double
-per_s(uint64_t count, uint64_t cycles)
-{
-	return cycles == 0 ? 0.0 : (double)count * tsc_hz / (double)cycles;
-}
-
-static double
-us_of(uint64_t cycles)
-{
-	return (double)cycles * 1e6 / tsc_hz;
 }
 
 /* Topology */
@@ -617,8 +566,11 @@ case_expire(struct bench_case *bc, struct bench_result *r)
 	const uint64_t now = rte_rdtsc() + 2 * (uint64_t)(tsc_hz * BENCH_IDLE_TIMEOUT_MS / 1000);
 	/* Twice the table's slots over the budget: more means the sweep misses flows. */
 	const unsigned int max_steps = 2 * (4 * bc->n / SIM_EXPIRE_BUDGET + 4);
+	uint64_t *steps = calloc(max_steps, sizeof(*steps));
 	uint64_t t0, dt;
 
+	if (steps == NULL)
+		die("out of memory");
 	while (flow_cache_count(bc->cache) != 0) {
 		if (r->expire_steps == max_steps)
 			die("expiry: %u flows left after %u steps", flow_cache_count(bc->cache),
@@ -629,10 +581,17 @@ case_expire(struct bench_case *bc, struct bench_result *r)
 		r->expire_cycles += dt;
 		if (dt > r->expire_worst_cycles)
 			r->expire_worst_cycles = dt;
-		r->expire_steps++;
+		steps[r->expire_steps++] = dt;
 	}
 	if (r->expired != bc->n)
 		die("expiry removed %u of %u flows", r->expired, bc->n);
+	qsort(steps, r->expire_steps, sizeof(steps[0]), cmp_u64);
+	r->expire_median_cycles = steps[r->expire_steps / 2];
+	free(steps);
+	/* Nothing left to expire: what a housekeeping step costs a big, idle cache. */
+	t0 = rte_rdtsc();
+	flow_cache_expire(bc->cache, now, SIM_EXPIRE_BUDGET);
+	r->expire_empty_cycles = rte_rdtsc() - t0;
 }
 
 static void
@@ -659,127 +618,6 @@ run_case(enum bench_topo kind, uint32_t n, unsigned int id, struct bench_case *b
 	memcpy(sorted, r->round_cycles, sizeof(sorted));
 	qsort(sorted, BENCH_SETUP_ROUNDS, sizeof(sorted[0]), cmp_u64);
 	r->setup_cycles = sorted[BENCH_SETUP_ROUNDS / 2];
-}
-
-/* Report */
-
-struct column {
-	const char *label;
-	const struct bench_case *bc;
-	const struct bench_result *r;
-};
-
-static double
-setup_rate(const struct column *c)
-{
-	return per_s(c->bc->n, c->r->setup_cycles);
-}
-
-static double
-hit_rate(const struct column *c)
-{
-	return per_s(c->r->hit_lookups, c->r->hit_cycles);
-}
-
-typedef void (*cell_fn)(const struct column *c, char *buf, size_t len);
-
-#define CELL(name, ...)                                                                        \
-	static void cell_##name(const struct column *c, char *buf, size_t len)                 \
-	{                                                                                      \
-		snprintf(buf, len, __VA_ARGS__);                                               \
-	}
-
-CELL(setup, "%.0f", setup_rate(c))
-CELL(setup_cold, "%.0f", per_s(c->bc->n, c->r->cold_cycles))
-CELL(setup_cyc, "%.0f", (double)c->r->setup_cycles / c->bc->n)
-CELL(vs_ovs, "x %.1f", setup_rate(c) / OVS_DPDK_SETUPS_PER_S)
-CELL(vs_goal, "%.2f", setup_rate(c) / GOAL_SETUPS_PER_S)
-CELL(hits, "%.0f", hit_rate(c))
-CELL(hit_cyc, "%.1f", (double)c->r->hit_cycles / c->r->hit_lookups)
-CELL(ratio, "%.4f", setup_rate(c) / hit_rate(c))
-CELL(one_med, "%.2f", us_of(c->r->one_cycles[BENCH_PROBE_MACS / 2]))
-CELL(one_max, "%.2f", us_of(c->r->one_cycles[BENCH_PROBE_MACS - 1]))
-CELL(all_flows, "%u", c->r->inval_all_flows)
-CELL(all_us, "%.0f", us_of(c->r->inval_all_cycles))
-CELL(all_rate, "%.0f", per_s(c->r->inval_all_flows, c->r->inval_all_cycles))
-CELL(topo_flows, "%u", c->r->topo_flows)
-CELL(topo_us, "%.0f", us_of(c->r->topo_cycles))
-CELL(topo_rate, "%.0f", per_s(c->r->topo_flows, c->r->topo_cycles))
-CELL(exp_rate, "%.0f", per_s(c->r->expired, c->r->expire_cycles))
-CELL(exp_worst, "%.0f", us_of(c->r->expire_worst_cycles))
-CELL(exp_steps, "%u", c->r->expire_steps)
-
-static const struct {
-	const char *label;
-	cell_fn fn;
-} rows[] = {
-	{ "set-up: flows installed/s (median)", cell_setup },
-	{ "set-up: cold tables (1st), flows/s", cell_setup_cold },
-	{ "set-up: cycles per set-up", cell_setup_cyc },
-	{ "  vs OVS-DPDK ~76 K/s", cell_vs_ovs },
-	{ "  of the 1 M/s goal", cell_vs_goal },
-	{ "hits: lookups/s (bursts of 32)", cell_hits },
-	{ "hits: cycles per lookup", cell_hit_cyc },
-	{ "set-up rate / hit rate", cell_ratio },
-	{ "invalidate 1-flow MAC tag: us med", cell_one_med },
-	{ "invalidate 1-flow MAC tag: us max", cell_one_max },
-	{ "invalidate port tag: flows", cell_all_flows },
-	{ "invalidate port tag: us", cell_all_us },
-	{ "invalidate port tag: flows/s", cell_all_rate },
-	{ "topology change (port down): flows", cell_topo_flows },
-	{ "topology change: us to last flow", cell_topo_us },
-	{ "topology change: flows/s", cell_topo_rate },
-	{ "expiry: flows expired/s", cell_exp_rate },
-	{ "expiry: worst step (4096) us", cell_exp_worst },
-	{ "expiry: steps", cell_exp_steps },
-};
-
-static void
-print_table(const struct column *cols, unsigned int n_cols)
-{
-	char cell[64];
-	unsigned int i, j;
-
-	printf("%-36s", "");
-	for (j = 0; j < n_cols; j++)
-		printf(" %16s", cols[j].label);
-	printf("\n");
-	for (i = 0; i < RTE_DIM(rows); i++) {
-		printf("%-36s", rows[i].label);
-		for (j = 0; j < n_cols; j++) {
-			rows[i].fn(&cols[j], cell, sizeof(cell));
-			printf(" %16s", cell);
-		}
-		printf("\n");
-	}
-}
-
-static json_t *
-case_json(const struct column *c)
-{
-	return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:I,"
-			 " s:f, s:f, s:f, s:I, s:s, s:[f, f, f], s:f}",
-			 "topology", topo_names[c->bc->topo_kind], "flows", (json_int_t)c->bc->n,
-			 "tags", (json_int_t)c->bc->n_tags,
-			 "setup_per_s", setup_rate(c),
-			 "setup_cycles", (double)c->r->setup_cycles / c->bc->n,
-			 "hit_per_s", hit_rate(c),
-			 "setup_to_hit", setup_rate(c) / hit_rate(c),
-			 "inval_one_us", us_of(c->r->one_cycles[BENCH_PROBE_MACS / 2]),
-			 "inval_one_max_us", us_of(c->r->one_cycles[BENCH_PROBE_MACS - 1]),
-			 "inval_all_us", us_of(c->r->inval_all_cycles),
-			 "inval_all_flows", (json_int_t)c->r->inval_all_flows,
-			 "inval_all_per_s", per_s(c->r->inval_all_flows, c->r->inval_all_cycles),
-			 "topo_change_us", us_of(c->r->topo_cycles),
-			 "topo_change_flows", (json_int_t)c->r->topo_flows,
-			 "expire_per_s", per_s(c->r->expired, c->r->expire_cycles),
-			 "expire_worst_step_us", us_of(c->r->expire_worst_cycles),
-			 "expire_total_us", us_of(c->r->expire_cycles),
-			 "expire_steps", (json_int_t)c->r->expire_steps,
-			 "actions", c->bc->actions,
-			 "setup_rounds_per_s", per_s(c->bc->n, c->r->round_cycles[0]),
-			 per_s(c->bc->n, c->r->round_cycles[1]), per_s(c->bc->n, c->r->round_cycles[2]),
-			 "setup_cold_per_s", per_s(c->bc->n, c->r->cold_cycles));
 }
 
 /* Start-up */
@@ -841,8 +679,6 @@ main(int argc, char **argv)
 	struct bench_result *results;
 	struct column *cols;
 	unsigned int n_counts = 0, n_cols = 0, i, t;
-	json_t *out, *arr;
-	char *line;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -923,20 +759,9 @@ main(int argc, char **argv)
 		}
 	}
 	printf("\n");
-	print_table(cols, n_cols);
-
-	arr = json_array();
-	for (i = 0; i < n_cols; i++)
-		json_array_append_new(arr, case_json(&cols[i]));
-	out = json_pack("{s:s, s:f, s:f, s:f, s:o}", "bench", "flow_setup", "tsc_ghz",
-			tsc_hz / 1e9, "ovs_dpdk_setup_per_s", OVS_DPDK_SETUPS_PER_S,
-			"goal_setup_per_s", GOAL_SETUPS_PER_S, "cases", arr);
-	line = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	if (line == NULL)
-		die("JSON");
-	printf("\n%s\n", line);
-	free(line);
-	json_decref(out);
+	bench_print_table(cols, n_cols);
+	if (bench_print_json(cols, n_cols) != 0)
+		die("JSON: out of memory");
 
 	upcall_channel_destroy(uc);
 	rte_mempool_free(pool);

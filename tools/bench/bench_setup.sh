@@ -89,7 +89,9 @@ done
 	    ("port tag, flows/s", "inval_all_per_s", 1, "{:,.0f}"),
 	    ("topology change, ms", "topo_change_us", 1e-3, "{:.1f}"),
 	    ("expiry, flows/s", "expire_per_s", 1, "{:,.0f}"),
+	    ("expiry median step, us", "expire_median_step_us", 1, "{:.0f}"),
 	    ("expiry worst step, us", "expire_worst_step_us", 1, "{:.0f}"),
+	    ("step on the empty cache, us", "expire_empty_step_us", 1, "{:.0f}"),
 	]
 	print("\n%d run(s): median (min-max)" % len(runs))
 	for topo, flows in cases:
