@@ -74,8 +74,12 @@ tag_arp(uint32_t router, uint32_t ip)
 static inline uint64_t
 tag_nd(uint32_t router, const uint8_t addr[NEIGH_ADDR_LEN])
 {
+	uint64_t a[2];
+
+	/* addr may point into a packet at any alignment; the CRC reads 8-byte words. */
+	memcpy(a, addr, sizeof(a));
 	return (uint64_t)TAG_KIND_ND << TAG_KIND_SHIFT | (uint64_t)(router & 0xffffff) << 32 |
-	       rte_hash_crc(addr, NEIGH_ADDR_LEN, 0);
+	       rte_hash_crc_8byte(a[1], rte_hash_crc_8byte(a[0], 0));
 }
 
 /* The tag of a neighbour table entry, whichever its family. */

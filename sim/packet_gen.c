@@ -651,7 +651,9 @@ packet_gen_icmp6_error(struct rte_mempool *pool, const struct rte_mbuf *orig, ui
 	msg[0] = type;
 	msg[1] = code;
 	msg[2] = msg[3] = 0;
-	*(rte_be32_t *)(msg + 4) = rte_cpu_to_be_32(param);
+	/* After 14 bytes of Ethernet the word is 2 bytes off a 4-byte boundary. */
+	param = rte_cpu_to_be_32(param);
+	memcpy(msg + 4, &param, sizeof(param));
 	memcpy(msg + ICMP6_HDR_LEN, orig_ip, quote_len);
 	*(rte_be16_t *)(msg + 2) = (uint16_t)~icmp6_sum(ip, msg, msg_len);
 	return m;
