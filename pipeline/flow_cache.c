@@ -85,7 +85,8 @@ struct flow_cache {
 	uint32_t n_flows;
 	uint64_t idle_timeout_tsc;
 	uint64_t hard_timeout_tsc;
-	struct flow_sweep expire_next; /* where the expiry sweep goes on */
+	struct flow *sweep_head;       /* every installed flow (writer only) */
+	struct flow *sweep_cursor;     /* where the expiry sweep goes on; NULL: from the head */
 	struct flow_sweep evict_next;  /* ... and the eviction sampler */
 	/*
 	 * The defer queue of both tables (writer only): a ring, oldest first,
@@ -418,6 +419,33 @@ flow_sweep_next(const struct flow_cache *fc, struct flow_sweep *s, struct flow *
 	}
 }
 
+/* ---- the sweep list (writer only) ---- */
+
+static void
+sweep_link(struct flow_cache *fc, struct flow *f)
+{
+	f->sweep_prev = NULL;
+	f->sweep_next = fc->sweep_head;
+	if (fc->sweep_head != NULL)
+		fc->sweep_head->sweep_prev = f;
+	fc->sweep_head = f;
+}
+
+static void
+sweep_unlink(struct flow_cache *fc, struct flow *f)
+{
+	/* The sweep resumes after a flow removed under it. */
+	if (fc->sweep_cursor == f)
+		fc->sweep_cursor = f->sweep_next;
+	if (f->sweep_prev != NULL)
+		f->sweep_prev->sweep_next = f->sweep_next;
+	else
+		fc->sweep_head = f->sweep_next;
+	if (f->sweep_next != NULL)
+		f->sweep_next->sweep_prev = f->sweep_prev;
+	f->sweep_next = f->sweep_prev = NULL;
+}
+
 /* ---- tag index (writer only) ---- */
 
 static void
@@ -541,6 +569,7 @@ flow_cache_remove(struct flow_cache *fc, struct flow *flow, enum flow_remove_rea
 	for (i = 0; i < flow->n_tags; i++)
 		tag_unlink(fc, &flow->tags[i]);
 	flow->n_tags = 0;
+	sweep_unlink(fc, flow);
 	__atomic_store_n(&fc->n_flows, fc->n_flows - 1, __ATOMIC_RELAXED);
 	switch (why) {
 	case FLOW_REMOVED_INVALIDATED:
@@ -676,6 +705,7 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 		tag_link(fc, &f->tags[i]);
 	}
 	f->n_tags = n_tags;
+	sweep_link(fc, f);
 	__atomic_store_n(&fc->n_flows, fc->n_flows + 1, __ATOMIC_RELAXED);
 	fc->counters.installed++;
 	return f;
@@ -699,13 +729,15 @@ unsigned int
 flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 {
 	unsigned int removed = 0, visited = 0;
-	struct flow *f;
+	struct flow *f = fc->sweep_cursor != NULL ? fc->sweep_cursor : fc->sweep_head, *next;
 
-	while (visited < budget) {
-		if (flow_sweep_next(fc, &fc->expire_next, &f) < 0) {
-			fc->expire_next = (struct flow_sweep){ 0 };
-			break;
-		}
+	/*
+	 * The installed flows' own list, not the hash tables: a step costs the
+	 * flows it visits, never a scan of empty slots in a big, sparse table.
+	 * Flows installed since are at the head, met on the next round.
+	 */
+	for (; f != NULL && visited < budget; f = next) {
+		next = f->sweep_next;
 		visited++;
 		if (f->hard_timeout_tsc != 0 && now - f->created_tsc > f->hard_timeout_tsc) {
 			flow_cache_remove(fc, f, FLOW_REMOVED_HARD);
@@ -715,6 +747,7 @@ flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 			removed++;
 		}
 	}
+	fc->sweep_cursor = f;
 	return removed;
 }
 

@@ -106,6 +106,9 @@ struct flow {
 	uint64_t idle_timeout_tsc; /* 0: none */
 	uint64_t hard_timeout_tsc; /* 0: none */
 	uint64_t owner_cookie;     /* the simulation's own reference, passed back on removal */
+	/* Every installed flow, for the expiry sweep: bounded work per step, however sparse. */
+	struct flow *sweep_next;
+	struct flow *sweep_prev;
 	struct flow_tag_link tags[FLOW_TAGS_MAX];
 } __rte_cache_aligned;
 
@@ -311,10 +314,10 @@ void flow_cache_remove(struct flow_cache *fc, struct flow *flow, enum flow_remov
 unsigned int flow_cache_invalidate_tag(struct flow_cache *fc, uint64_t tag);
 
 /*
- * Visit up to budget entries of the tables, continuing where the last call
- * stopped (the compact table, then the IPv6 one, then over again), and
- * remove the flows whose idle or hard timeout passed.  Bounded work per
- * call so the writer thread never stalls on a big table.
+ * Visit up to budget installed flows, continuing where the last call
+ * stopped (over again from the newest once past the oldest), and remove
+ * those whose idle or hard timeout passed.  The work is the flows visited,
+ * whatever the table's size, so the writer thread never stalls on it.
  * Returns the number of flows removed.
  */
 unsigned int flow_cache_expire(struct flow_cache *fc, uint64_t now_tsc, unsigned int budget);
