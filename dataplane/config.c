@@ -10,6 +10,7 @@
 #include <rte_common.h>
 
 #include "config.h"
+#include "conntrack.h"
 #include "json_field.h"
 #include "upcall.h"
 
@@ -23,6 +24,7 @@
 #define DEFAULT_VPORT_BUCKET 16
 #define DEFAULT_MAC_TABLE 65536
 #define DEFAULT_ARP_TABLE 4096
+#define DEFAULT_CONNTRACK_TABLE 65536
 #define DEFAULT_SLEEP_MAX_US 200
 #define DEFAULT_DESC 1024
 #define DEFAULT_CONTROL_SOCKET "/run/kairo/kairod.sock"
@@ -104,7 +106,8 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 						NULL};
 	static const char *const sp_fields[] = {"sim_threads", "upcall_ring_size", "global_bucket",
 						"tunnel_bucket", "vport_bucket", "mac_table_size",
-						"arp_table_size", NULL};
+						"arp_table_size", "conntrack_size",
+						"conntrack_idle_s", NULL};
 	static const char *const ctl_fields[] = {"socket", "group", NULL};
 	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
 	json_t *root, *jports, *jp, *fc, *sp, *ctl;
@@ -211,6 +214,12 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 	if (ret == 0)
 		ret = load_section_uint(&ctx, sp, "slow_path", "arp_table_size", 64, 1u << 20,
 					DEFAULT_ARP_TABLE, &cfg->arp_table_size);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "conntrack_size", 64, 1u << 24,
+					DEFAULT_CONNTRACK_TABLE, &cfg->conntrack_size);
+	if (ret == 0)
+		ret = load_section_uint(&ctx, sp, "slow_path", "conntrack_idle_s", 1, 86400,
+					CT_IDLE_DEFAULT_S, &cfg->conntrack_idle_s);
 	json_decref(sp);
 	if (ret != 0)
 		goto out;

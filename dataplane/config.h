@@ -53,6 +53,8 @@ struct kairo_config {
 	uint32_t vport_bucket;
 	uint32_t mac_table_size;
 	uint32_t arp_table_size;
+	uint32_t conntrack_size;   /* connections tracked at most */
+	uint32_t conntrack_idle_s; /* a connection no flow uses is forgotten after this */
 	/* control socket (control/ctl_server.h) */
 	char control_socket[CONFIG_PATH_LEN]; /* sun_path holds 108 bytes: checked at bind */
 	char control_group[CONFIG_NAME_LEN];  /* may connect besides root; "" = root only */

@@ -114,6 +114,14 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 		t.sim.nd_solicits, t.sim.nd_adverts, t.sim.nd_resolved, t.sim.nd_expired,
 		t.sim.icmp6_sent);
 	fprintf(out,
+		"  conntrack: entries %u  created %" PRIu64 "  expired %" PRIu64 "  table-full %" PRIu64
+		"\n",
+		conntrack_count(dp->conns), t.sim.ct_created, t.sim.ct_expired, t.sim.ct_table_full);
+	fprintf(out,
+		"  rule chains: chains run %" PRIu64 "  rules run %" PRIu64 "  rejects sent %" PRIu64
+		"\n",
+		t.sim.chains_run, t.sim.rules_run, t.sim.rejects_sent);
+	fprintf(out,
 		"  topology: version %" PRIu64 "  changes %" PRIu64 "  last change: %" PRIu64
 		" flow(s) invalidated in %" PRIu64 " us\n",
 		t.sim.topo_version, t.sim.topo_changes, t.sim.topo_last_invalidated,
@@ -260,6 +268,13 @@ datapath_view_object(struct kairo_dp *dp)
 	json_object_set_new(slow, "nd_resolved", json_u64(t.sim.nd_resolved));
 	json_object_set_new(slow, "nd_expired", json_u64(t.sim.nd_expired));
 	json_object_set_new(slow, "icmp6_sent", json_u64(t.sim.icmp6_sent));
+	json_object_set_new(slow, "ct_entries", json_u64(conntrack_count(dp->conns)));
+	json_object_set_new(slow, "ct_created", json_u64(t.sim.ct_created));
+	json_object_set_new(slow, "ct_expired", json_u64(t.sim.ct_expired));
+	json_object_set_new(slow, "ct_table_full", json_u64(t.sim.ct_table_full));
+	json_object_set_new(slow, "chains_run", json_u64(t.sim.chains_run));
+	json_object_set_new(slow, "rules_run", json_u64(t.sim.rules_run));
+	json_object_set_new(slow, "rejects_sent", json_u64(t.sim.rejects_sent));
 	json_object_set_new(slow, "install_failed", json_u64(t.sim.install_failed));
 	json_object_set_new(slow, "topo_version", json_u64(t.sim.topo_version));
 	json_object_set_new(slow, "topo_changes", json_u64(t.sim.topo_changes));

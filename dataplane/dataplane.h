@@ -47,6 +47,7 @@ struct kairo_dp {
 	struct flow_cache *cache;
 	struct mac_table *macs;
 	struct arp_table *arps;
+	struct conntrack *conns;
 	struct upcall_channel *upcall;
 	struct upcall_channel_config upcall_cfg;
 	struct sim_thread sim;

@@ -268,6 +268,8 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	}
 	dp->macs = mac_table_create("mactable", dp->cfg.mac_table_size, socket);
 	dp->arps = arp_table_create("arptable", dp->cfg.arp_table_size, socket);
+	dp->conns = conntrack_create("conntrack", dp->cfg.conntrack_size, dp->cfg.conntrack_idle_s,
+				     socket);
 	dp->upcall_cfg = (struct upcall_channel_config){
 		.n_sim = dp->cfg.sim_threads,
 		.n_workers = dp->cfg.workers,
@@ -278,8 +280,9 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 		.socket_id = socket,
 	};
 	dp->upcall = upcall_channel_create(&dp->upcall_cfg);
-	if (dp->macs == NULL || dp->arps == NULL || dp->upcall == NULL) {
-		snprintf(err, errlen, "cannot create the MAC or ARP table or the upcall rings: %s",
+	if (dp->macs == NULL || dp->arps == NULL || dp->conns == NULL || dp->upcall == NULL) {
+		snprintf(err, errlen, "cannot create the MAC, ARP or connection table or the upcall "
+			 "rings: %s",
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -293,6 +296,7 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	dp->sim.cache = dp->cache;
 	dp->sim.macs = dp->macs;
 	dp->sim.arps = dp->arps;
+	dp->sim.ct = dp->conns;
 	dp->sim.parse.vxlan_udp_port = dp->cfg.vxlan_port;
 	dp->sim.pool = dp->pool;
 	/* From here on the simulation thread owns the snapshot (it replaces and frees it). */
@@ -336,6 +340,7 @@ teardown(struct kairo_dp *dp)
 	upcall_channel_destroy(dp->upcall);
 	mac_table_destroy(dp->macs);
 	arp_table_destroy(dp->arps);
+	conntrack_destroy(dp->conns);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
 	topology_free(dp->sim.topo);

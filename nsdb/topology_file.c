@@ -20,6 +20,8 @@
  * midonet-cli; "peer" links two interior ports, as `port ... set peer ...`.
  * Every router port's network (and IPv6 network) becomes a connected route.
  * A route is IPv6 when its "dst" is; its "src" and "gateway" must then be too.
+ * Ports, bridges and routers may name rule chains as "inbound_filter" and
+ * "outbound_filter"; "chains" and "port_groups" are nsdb/topology_chains.c's.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -28,14 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_field.h"
-#include "topology_store.h"
-
-/* Field paths in messages ("routers[0].routes[3].gateway"): long enough for any we build. */
-#define PATH_LEN 256
+#include "topology_load.h"
 
 /* "bridges[0]" + ".ports[2]": a field's path for messages (vsnprintf: cut at PATH_LEN, never overflow). */
-static void __attribute__((format(printf, 3, 4)))
+void
 subpath(char *out, const char *base, const char *fmt, ...)
 {
 	size_t n = (size_t)snprintf(out, PATH_LEN, "%s", base);
@@ -47,9 +45,6 @@ subpath(char *out, const char *base, const char *fmt, ...)
 	vsnprintf(out + n, PATH_LEN - n, fmt, ap);
 	va_end(ap);
 }
-
-/* Room for an IPv6 CIDR in text: INET6_ADDRSTRLEN plus "/128". */
-#define CIDR6_STR_LEN (INET6_ADDRSTRLEN + 4)
 
 /* "2001:db8::1" (optional: *present says whether it was there). */
 static int
@@ -87,7 +82,7 @@ ipv6_mask(uint8_t addr[IPV6_ADDR_LEN], uint8_t len)
 }
 
 /* "2001:db8::/32" from a string already read; "2001:db8::1" means /128.  Masked. */
-static int
+int
 parse_cidr6(struct json_ctx *ctx, const char *fpath, const char *str,
 	    uint8_t out[IPV6_ADDR_LEN], uint8_t *len)
 {
@@ -146,13 +141,14 @@ topology_free(struct topology *t)
 		free(t->routers[i].ports);
 		free(t->routers[i].routes);
 	}
+	topology_chains_free(t);
 	free(t->bridges);
 	free(t->routers);
 	free(t->ports);
 	free(t);
 }
 
-static int
+int
 find_port(const struct topology *t, const char *id)
 {
 	uint32_t i;
@@ -163,7 +159,7 @@ find_port(const struct topology *t, const char *id)
 	return -1;
 }
 
-static bool
+bool
 id_taken(const struct topology *t, const char *id)
 {
 	uint32_t i;
@@ -174,31 +170,25 @@ id_taken(const struct topology *t, const char *id)
 	for (i = 0; i < t->n_routers; i++)
 		if (strcmp(t->routers[i].id, id) == 0)
 			return true;
+	for (i = 0; i < t->n_chains; i++)
+		if (strcmp(t->chains[i].id, id) == 0)
+			return true;
+	for (i = 0; i < t->n_port_groups; i++)
+		if (strcmp(t->port_groups[i].id, id) == 0)
+			return true;
 	return find_port(t, id) >= 0;
 }
-
-/* Peers name ports that may come later in the file: kept by name until all are loaded. */
-struct pending_peer {
-	uint32_t port;
-	char peer[TOPO_ID_LEN];
-	char path[PATH_LEN];
-};
-
-struct load_state {
-	struct json_ctx *ctx;
-	struct topology *t;
-	struct pending_peer *peers;
-	uint32_t n_peers;
-};
 
 static int
 load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t device_type,
 	  uint32_t device, uint32_t *index)
 {
-	static const char *const bridge_port_fields[] = {"id", "admin_state_up", "peer", NULL};
+	static const char *const bridge_port_fields[] = {"id", "admin_state_up", "peer",
+							 "inbound_filter", "outbound_filter", NULL};
 	static const char *const router_port_fields[] = {"id", "admin_state_up", "peer", "address",
 							 "network", "mac", "mtu", "address6",
-							 "network6", NULL};
+							 "network6", "inbound_filter",
+							 "outbound_filter", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
 	struct topo_port *p, *np;
@@ -234,6 +224,8 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 	p->device = device;
 	p->dpdk_port = TOPO_NO_DPDK_PORT;
 	p->peer = TOPO_NO_INDEX;
+	if ((ret = load_filters(ls, jp, path, &p->inbound_filter, &p->outbound_filter)) != 0)
+		return ret;
 	if (device_type == TOPO_DEVICE_ROUTER) {
 		if ((ret = json_field_ipv4(ctx, jp, path, "address", NULL, true, &p->ip)) != 0 ||
 		    (ret = json_field_cidr(ctx, jp, path, "network", NULL, true, &p->net,
@@ -320,7 +312,7 @@ static int
 load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 {
 	static const char *const fields[] = {"id", "name", "admin_state_up", "mac_aging_s", "ports",
-					     NULL};
+					     "inbound_filter", "outbound_filter", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
 	struct topo_bridge *b = &t->bridges[bi];
@@ -339,7 +331,8 @@ load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 	    (ret = json_field_bool(ctx, jb, path, "admin_state_up", true, &b->admin_up)) != 0 ||
 	    (ret = json_field_uint(ctx, jb, path, "mac_aging_s", 1, 86400,
 				   BRIDGE_MAC_AGING_DEFAULT_S, false, &aging)) != 0 ||
-	    (ret = json_field_array(ctx, jb, path, "ports", false, &jports)) != 0)
+	    (ret = json_field_array(ctx, jb, path, "ports", false, &jports)) != 0 ||
+	    (ret = load_filters(ls, jb, path, &b->inbound_filter, &b->outbound_filter)) != 0)
 		return ret;
 	if (id_taken(t, b->id)) {
 		subpath(fpath, path, ".id");
@@ -447,7 +440,8 @@ route_cmp(const void *a, const void *b)
 static int
 load_router(struct load_state *ls, const json_t *jr, uint32_t ri)
 {
-	static const char *const fields[] = {"id", "name", "admin_state_up", "ports", "routes", NULL};
+	static const char *const fields[] = {"id", "name", "admin_state_up", "ports", "routes",
+					     "inbound_filter", "outbound_filter", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
 	struct topo_router *r = &t->routers[ri];
@@ -466,7 +460,8 @@ load_router(struct load_state *ls, const json_t *jr, uint32_t ri)
 				     sizeof(r->name))) != 0 ||
 	    (ret = json_field_bool(ctx, jr, path, "admin_state_up", true, &r->admin_up)) != 0 ||
 	    (ret = json_field_array(ctx, jr, path, "ports", false, &jports)) != 0 ||
-	    (ret = json_field_array(ctx, jr, path, "routes", false, &jroutes)) != 0)
+	    (ret = json_field_array(ctx, jr, path, "routes", false, &jroutes)) != 0 ||
+	    (ret = load_filters(ls, jr, path, &r->inbound_filter, &r->outbound_filter)) != 0)
 		return ret;
 	if (id_taken(t, r->id)) {
 		subpath(fpath, path, ".id");
@@ -608,10 +603,11 @@ struct topology *
 topology_file_load(const char *path, const struct local_interface *ifs, unsigned int n_ifs,
 		   char *err, size_t errlen)
 {
-	static const char *const top_fields[] = {"bridges", "routers", "bindings", NULL};
+	static const char *const top_fields[] = {"bridges", "routers", "bindings", "chains",
+						 "port_groups", NULL};
 	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
 	struct load_state ls = {.ctx = &ctx};
-	json_t *root, *jbridges, *jrouters, *jbindings, *v;
+	json_t *root, *jbridges, *jrouters, *jbindings, *jchains, *jgroups, *v;
 	struct topology *t;
 	size_t i;
 	int ret = 0;
@@ -631,7 +627,12 @@ topology_file_load(const char *path, const struct local_interface *ifs, unsigned
 	if ((ret = json_field_only(&ctx, root, "", top_fields)) != 0 ||
 	    (ret = json_field_array(&ctx, root, "", "bridges", false, &jbridges)) != 0 ||
 	    (ret = json_field_array(&ctx, root, "", "routers", false, &jrouters)) != 0 ||
-	    (ret = json_field_array(&ctx, root, "", "bindings", false, &jbindings)) != 0)
+	    (ret = json_field_array(&ctx, root, "", "bindings", false, &jbindings)) != 0 ||
+	    (ret = json_field_array(&ctx, root, "", "chains", false, &jchains)) != 0 ||
+	    (ret = json_field_array(&ctx, root, "", "port_groups", false, &jgroups)) != 0)
+		goto out;
+	/* Chains first by id: filters and jumps may name chains defined later in the file. */
+	if ((ret = load_chain_ids(&ls, jchains)) != 0)
 		goto out;
 	if (jbridges == NULL && jrouters == NULL) {
 		ret = json_field_error(&ctx, "(top level)", "no \"bridges\" and no \"routers\"");
@@ -651,7 +652,8 @@ topology_file_load(const char *path, const struct local_interface *ifs, unsigned
 		json_array_foreach(jrouters, i, v)
 			if ((ret = load_router(&ls, v, (uint32_t)i)) != 0)
 				goto out;
-	if ((ret = resolve_peers(&ls)) != 0)
+	if ((ret = resolve_peers(&ls)) != 0 || (ret = load_port_groups(&ls, jgroups)) != 0 ||
+	    (ret = load_chain_rules(&ls, jchains)) != 0)
 		goto out;
 	if (jbindings != NULL)
 		json_array_foreach(jbindings, i, v)

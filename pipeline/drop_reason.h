@@ -93,6 +93,12 @@
 	  "link (RFC 4291 2.5.6)")                                                                \
 	X(PACKET_TOO_BIG, "packet_too_big", "IPv6 larger than the egress MTU (ICMPv6 packet "    \
 	  "too big sent)")                                                                        \
+	/* simulation: rule chains */                                                            \
+	X(RULE_DROP, "rule_drop", "a chain's drop rule matched")                                 \
+	X(RULE_REJECT, "rule_reject", "a chain's reject rule matched (ICMP unreachable or TCP "  \
+	  "RST sent)")                                                                            \
+	X(CHAIN_JUMP_LIMIT, "chain_jump_limit", "rule chains jumped deeper than the limit (a "   \
+	  "jump loop)")                                                                           \
 	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \

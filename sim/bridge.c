@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
+#include "chain.h"
 #include "flow_tags.h"
 #include "sim_walk.h"
 
@@ -103,6 +104,16 @@ bridge_router_port(const struct sim_ctx *c, const struct topo_bridge *b,
 	return NULL;
 }
 
+/* The bridge's outbound filter, once it chose out (NULL: a flood). */
+static bool
+bridge_out_filter(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in,
+		  const struct topo_port *out)
+{
+	return chain_filter(c, b->outbound_filter, in->index,
+			    out != NULL ? out->index : TOPO_NO_INDEX, "bridge", bridge_name(b),
+			    "outbound");
+}
+
 void
 bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 {
@@ -117,6 +128,10 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		sim_drop(c, DROP_BRIDGE_DOWN);
 		return;
 	}
+	/* Pre-bridge: before learning, so that a frame the rules refuse teaches nothing. */
+	if (!chain_filter(c, b->inbound_filter, in->index, TOPO_NO_INDEX, "bridge", bridge_name(b),
+			  "inbound"))
+		return;
 	/* A multicast source is not a station address (IEEE 802.1D 7.8): never learn it. */
 	if (in->peer == TOPO_NO_INDEX && !rte_is_multicast_ether_addr(&key->eth_src))
 		bridge_learn(c, b, in);
@@ -124,7 +139,8 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 	if (rte_is_multicast_ether_addr(&key->eth_dst)) {
 		sim_trace(c, "bridge %s: %s destination: flood", bridge_name(b),
 			  rte_is_broadcast_ether_addr(&key->eth_dst) ? "broadcast" : "multicast");
-		bridge_flood(c, b, in);
+		if (bridge_out_filter(c, b, in, NULL))
+			bridge_flood(c, b, in);
 		return;
 	}
 	/*
@@ -138,7 +154,8 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		learned = mac_table_lookup(c->st->macs, b->index, 0, &key->eth_dst);
 		if (learned < 0) {
 			sim_trace(c, "bridge %s: destination unknown: flood", bridge_name(b));
-			bridge_flood(c, b, in);
+			if (bridge_out_filter(c, b, in, NULL))
+				bridge_flood(c, b, in);
 			return;
 		}
 		out = &c->t->ports[learned];
@@ -152,5 +169,6 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		sim_drop(c, DROP_BRIDGE_HAIRPIN);
 		return;
 	}
-	sim_port_egress(c, out);
+	if (bridge_out_filter(c, b, in, out))
+		sim_port_egress(c, out);
 }

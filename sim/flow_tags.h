@@ -26,6 +26,8 @@ enum flow_tag_kind {
 	TAG_KIND_ROUTE = 6,     /* one route of a router */
 	TAG_KIND_ARP = 7,       /* a router's ARP entry for a next hop */
 	TAG_KIND_ND = 8,        /* a router's IPv6 neighbour entry for a next hop */
+	TAG_KIND_CHAIN = 9,     /* a rule chain the walk evaluated */
+	TAG_KIND_CONNTRACK = 10, /* a connection a flow condition looked up (sim/conntrack.h) */
 };
 
 #define TAG_KIND_SHIFT 56
@@ -58,6 +60,19 @@ static inline uint64_t
 tag_route(uint32_t route)
 {
 	return (uint64_t)TAG_KIND_ROUTE << TAG_KIND_SHIFT | route;
+}
+
+static inline uint64_t
+tag_chain(uint32_t chain)
+{
+	return (uint64_t)TAG_KIND_CHAIN << TAG_KIND_SHIFT | chain;
+}
+
+/* A connection by the hash of its forward 5-tuple (sim/conntrack.c); 56 bits of it. */
+static inline uint64_t
+tag_conntrack(uint64_t tuple_hash)
+{
+	return (uint64_t)TAG_KIND_CONNTRACK << TAG_KIND_SHIFT | (tuple_hash & ((1ull << 56) - 1));
 }
 
 /* ip in network order; only 24 bits of the router index are kept (see the top comment). */

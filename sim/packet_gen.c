@@ -17,6 +17,7 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_mbuf.h>
 
 #include "flow_key.h"
@@ -663,4 +664,64 @@ bool
 packet_gen_icmp6_cksum_ok(const void *ip6, const void *msg, uint32_t len)
 {
 	return icmp6_sum(ip6, msg, len) == 0xffff;
+}
+
+struct rte_mbuf *
+packet_gen_tcp_rst(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l3_ofs,
+		   const struct rte_ether_addr *src_mac, const struct rte_ether_addr *dst_mac)
+{
+	const struct rte_ipv4_hdr *orig_ip;
+	const struct rte_tcp_hdr *orig_tcp;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+	uint16_t hdr_len, total_len, tcp_len;
+	uint32_t seg_len;
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	orig_ip = ipv4_at(orig, l3_ofs, &hdr_len, &total_len);
+	if (orig_ip == NULL || orig_ip->next_proto_id != IPPROTO_TCP ||
+	    (orig_ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    total_len < hdr_len + sizeof(*orig_tcp) ||
+	    (uint32_t)l3_ofs + hdr_len + sizeof(*orig_tcp) > rte_pktmbuf_data_len(orig))
+		return NULL;
+	orig_tcp = (const struct rte_tcp_hdr *)((const uint8_t *)orig_ip + hdr_len);
+	tcp_len = (uint16_t)((orig_tcp->data_off >> 4) * 4);
+	/* RFC 793 3.4: a reset is never answered; nor a group address nor a broken header. */
+	if ((orig_tcp->tcp_flags & RTE_TCP_RST_FLAG) || tcp_len < sizeof(*orig_tcp) ||
+	    tcp_len > total_len - hdr_len || !ipv4_is_single_host(orig_ip->src_addr) ||
+	    ipv4_is_group_dst(orig_ip->dst_addr))
+		return NULL;
+	m = frame_alloc(pool, sizeof(*eth) + sizeof(*ip) + sizeof(*tcp), &p);
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)p;
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
+	rte_ether_addr_copy(src_mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ipv4_fill(ip, 0, sizeof(*ip) + sizeof(*tcp), 0, orig_ip->dst_addr, orig_ip->src_addr);
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
+	memset(tcp, 0, sizeof(*tcp));
+	tcp->src_port = orig_tcp->dst_port;
+	tcp->dst_port = orig_tcp->src_port;
+	tcp->data_off = (sizeof(*tcp) / 4) << 4;
+	if (orig_tcp->tcp_flags & RTE_TCP_ACK_FLAG) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		tcp->sent_seq = orig_tcp->recv_ack;
+		tcp->tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>: SYN and FIN count in SEG.LEN. */
+		seg_len = (uint32_t)(total_len - hdr_len - tcp_len) +
+			  !!(orig_tcp->tcp_flags & RTE_TCP_SYN_FLAG) +
+			  !!(orig_tcp->tcp_flags & RTE_TCP_FIN_FLAG);
+		tcp->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(orig_tcp->sent_seq) + seg_len);
+		tcp->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	return m;
 }

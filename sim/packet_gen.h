@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Packets the simulation makes itself: ARP requests and replies, ICMP echo
- * replies and ICMP errors (RFC 792, RFC 1812 4.3.2), and for IPv6 neighbour
+ * replies and ICMP errors (RFC 792, RFC 1812 4.3.2), TCP resets (RFC 793), and for IPv6 neighbour
  * solicitations and advertisements (RFC 4861), ICMPv6 echo replies and errors
  * (RFC 4443), built into mbufs from the daemon's pool.  Runs on the
  * simulation thread only.
@@ -76,6 +76,20 @@ struct rte_mbuf *packet_gen_icmp_error(struct rte_mempool *pool, const struct rt
 				       uint16_t l3_ofs, uint8_t type, uint8_t code,
 				       uint16_t next_hop_mtu, const struct rte_ether_addr *src_mac,
 				       rte_be32_t src_ip, const struct rte_ether_addr *dst_mac);
+
+/*
+ * The TCP reset answering the IPv4 TCP segment in orig (IPv4 header at
+ * l3_ofs), RFC 793 3.4 "Reset Generation": from the segment's destination
+ * (address and port) to its source, from src_mac to dst_mac; if the segment
+ * has ACK, SEQ = its ACK and only RST is set, else SEQ 0, ACK = its SEQ plus
+ * its length (SYN and FIN counting one each) and RST+ACK.  No options, window
+ * 0, TTL 64, checksums computed.  NULL for a segment that is itself a reset,
+ * a non-initial fragment, a truncated or malformed header, or a group
+ * destination or a source that is not a single host.
+ */
+struct rte_mbuf *packet_gen_tcp_rst(struct rte_mempool *pool, const struct rte_mbuf *orig,
+				    uint16_t l3_ofs, const struct rte_ether_addr *src_mac,
+				    const struct rte_ether_addr *dst_mac);
 
 /*
  * Is the ICMPv6 checksum of msg (len bytes, the upper-layer length) right,

@@ -19,6 +19,7 @@
 #include <rte_ip.h>
 #include <rte_ring.h>
 
+#include "chain.h"
 #include "flow_tags.h"
 #include "packet_gen.h"
 #include "router.h"
@@ -368,6 +369,9 @@ router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo
 		}
 		return;
 	}
+	if (!chain_filter(c, r->outbound_filter, in->index, out->index, "router", router_name(r),
+			  "outbound (post-routing)"))
+		return;
 	neigh_addr_from_ipv4(nh, rt->gateway != 0 ? rt->gateway : dst);
 	nh_mac = router_resolve(c, r, out, nh);
 	if (nh_mac == NULL)
@@ -413,6 +417,9 @@ router_ingress(struct sim_ctx *c, const struct topo_port *in)
 		return;
 	}
 	c->in_router_port = in->index;
+	if (!chain_filter(c, r->inbound_filter, in->index, TOPO_NO_INDEX, "router", router_name(r),
+			  "inbound (pre-routing)"))
+		return;
 	if (router_owns(c->t, r, key_ipv4(k->nw_dst))) {
 		router_local(c, in);
 		return;

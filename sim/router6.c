@@ -19,6 +19,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "chain.h"
 #include "flow_tags.h"
 #include "packet_gen.h"
 #include "router.h"
@@ -356,6 +357,9 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 		sim_drop(c, DROP_PACKET_TOO_BIG);
 		return;
 	}
+	if (!chain_filter(c, r->outbound_filter, in->index, out->index, "router", router_name(r),
+			  "outbound (post-routing)"))
+		return;
 	nh_mac = router_resolve(c, r, out, ipv6_is_zero(rt->gateway6) ? dst : rt->gateway6);
 	if (nh_mac == NULL)
 		return;
@@ -398,6 +402,9 @@ router6_ingress(struct sim_ctx *c, const struct topo_router *r, const struct top
 		sim_drop(c, DROP_IPV6_MULTICAST);
 		return;
 	}
+	if (!chain_filter(c, r->inbound_filter, in->index, TOPO_NO_INDEX, "router", router_name(r),
+			  "inbound (pre-routing)"))
+		return;
 	if (router6_owns(c->t, r, in, k->nw_dst)) {
 		router6_local(c, in);
 		return;

@@ -18,6 +18,7 @@
 #include "flow_action.h"
 #include "flow_cache.h"
 #include "arp_table.h"
+#include "conntrack.h"
 #include "mac_table.h"
 #include "packet_parse.h"
 #include "topology.h"
@@ -39,6 +40,7 @@ struct sim_result {
 	uint64_t tags[FLOW_TAGS_MAX];
 	unsigned int n_tags;
 	uint32_t mac_entry; /* MAC entry this flow learned (kept alive by it), or MAC_NO_ENTRY */
+	uint32_t ct_entry;  /* connection this flow belongs to (kept alive by it), or CT_NO_ENTRY */
 	bool cacheable;
 	bool consumed;      /* the simulation kept the packet (waiting on ARP): do not send it */
 	uint16_t drop_reason; /* why, if the walk ends with no output */
@@ -68,6 +70,12 @@ struct sim_stats {
 	uint64_t icmp_sent;     /* echo replies and errors */
 	uint64_t icmp6_sent;    /* ICMPv6 echo replies and errors */
 	uint64_t requeued;      /* packets simulated again after their next hop resolved */
+	uint64_t chains_run;    /* rule chains evaluated (jumps included) */
+	uint64_t rules_run;     /* rules whose conditions were read */
+	uint64_t rejects_sent;  /* ICMP unreachable and TCP RST answers to reject rules */
+	uint64_t ct_created;    /* connections recorded */
+	uint64_t ct_expired;    /* connections forgotten after their idle time */
+	uint64_t ct_table_full; /* new connections not recorded: table full */
 	uint64_t topo_version;  /* snapshot in use */
 	uint64_t topo_changes;
 	uint64_t topo_last_invalidated; /* flows the last change removed */
@@ -81,6 +89,7 @@ struct sim_thread {
 	struct flow_cache *cache;
 	struct mac_table *macs;
 	struct arp_table *arps;
+	struct conntrack *ct;       /* NULL: no connection tracking (return-flow never matches) */
 	struct parse_config parse; /* to read the packets the simulation makes */
 	struct rte_mempool *pool;
 	uint64_t next_arp_hk;

@@ -32,10 +32,37 @@ sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why
 {
 	struct sim_thread *st = arg;
 
+	uint32_t mac = (uint32_t)flow->owner_cookie, conn = (uint32_t)(flow->owner_cookie >> 32);
+
 	RTE_SET_USED(why);
-	/* The flow kept its learned MAC alive; once no flow does, the entry starts to age. */
-	if (flow->owner_cookie != 0)
-		mac_table_unref(st->macs, (uint32_t)(flow->owner_cookie - 1), rte_get_tsc_cycles());
+	/*
+	 * The flow kept its learned MAC and its connection alive; once no flow
+	 * does, the entries start to age.
+	 */
+	if (mac != 0)
+		mac_table_unref(st->macs, mac - 1, rte_get_tsc_cycles());
+	if (conn != 0 && st->ct != NULL)
+		conntrack_unref(st->ct, conn - 1, rte_get_tsc_cycles());
+}
+
+/* The flow's references, as sim_flow_removed reads them: entry + 1, 0 for none. */
+static uint64_t
+sim_owner_cookie(const struct sim_result *res)
+{
+	uint64_t mac = res->mac_entry == MAC_NO_ENTRY ? 0 : (uint64_t)res->mac_entry + 1;
+	uint64_t conn = res->ct_entry == CT_NO_ENTRY ? 0 : (uint64_t)res->ct_entry + 1;
+
+	return conn << 32 | mac;
+}
+
+static void
+sim_ct_expired(void *arg, const struct ct_key *key)
+{
+	struct sim_thread *st = arg;
+
+	st->stats.ct_expired++;
+	st->stats.invalidations++;
+	flow_cache_invalidate_tag(st->cache, tag_conntrack(ct_key_hash(key)));
 }
 
 static void
@@ -137,14 +164,14 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
 	st->stats.queued_behind += g->n - 1;
 	sim_packet(st, lead, now, &res);
 	if (res.cacheable && meta->upcall_reason != UPCALL_ACTION) {
-		uint64_t cookie = res.mac_entry == MAC_NO_ENTRY ? 0 : (uint64_t)res.mac_entry + 1;
-
 		f = flow_cache_insert(st->cache, &meta->key, meta->hash, &res.actions, res.tags,
-				      res.n_tags, cookie);
+				      res.n_tags, sim_owner_cookie(&res));
 		if (f != NULL) {
 			st->stats.installed++;
 			if (res.mac_entry != MAC_NO_ENTRY)
 				mac_table_ref(st->macs, res.mac_entry);
+			if (res.ct_entry != CT_NO_ENTRY && st->ct != NULL)
+				conntrack_ref(st->ct, res.ct_entry);
 		} else {
 			st->stats.install_failed++;
 		}
@@ -216,6 +243,8 @@ sim_housekeeping(struct sim_thread *st)
 	flow_cache_expire(st->cache, now, SIM_EXPIRE_BUDGET);
 	mac_table_age(st->macs, now, SIM_AGE_BUDGET, sim_mac_aged, st);
 	sim_arp_housekeeping(st, now);
+	if (st->ct != NULL)
+		conntrack_expire(st->ct, now, SIM_AGE_BUDGET, sim_ct_expired, st);
 }
 
 void

@@ -18,6 +18,7 @@
 #ifndef KAIRO_SIM_WALK_H
 #define KAIRO_SIM_WALK_H
 
+#include "conntrack.h"
 #include "sim.h"
 
 /* Devices a walk may cross before it is taken for a loop. */
@@ -35,6 +36,14 @@ struct sim_emitted {
 	uint32_t port; /* walked from this port's egress */
 };
 
+/* Connection tracking of one walk, looked up the first time a rule asks. */
+enum sim_ct_state {
+	SIM_CT_UNKNOWN = 0,   /* no rule asked */
+	SIM_CT_UNTRACKED = 1, /* not IP (or no table): forward, never a return */
+	SIM_CT_FORWARD = 2,   /* a known connection's forward packet, or a new one's */
+	SIM_CT_RETURN = 3,    /* a return packet of a known connection */
+};
+
 struct sim_ctx {
 	struct sim_thread *st;
 	const struct topology *t;
@@ -47,6 +56,13 @@ struct sim_ctx {
 	uint8_t routers;           /* routers crossed: the fast path needs TTL above this */
 	uint16_t min_mtu;          /* smallest egress MTU on the way, 0 if no router */
 	uint32_t in_router_port;   /* the port the packet entered the last router by */
+	uint32_t in_port;          /* the port it entered the current device by, or TOPO_NO_INDEX */
+	struct rte_ether_addr in_eth_src; /* its MACs as it entered that device: a reject answers */
+	struct rte_ether_addr in_eth_dst; /* from in_eth_dst to in_eth_src */
+	bool skip_egress_filter;   /* a made packet leaves its first port unfiltered */
+	uint8_t ct_state;          /* enum sim_ct_state: what the flow conditions found */
+	uint32_t ct_entry;         /* the connection found, CT_NO_ENTRY if none (yet) */
+	struct ct_key ct_fwd;      /* SIM_CT_FORWARD: the packet's own 5-tuple */
 	uint8_t emit_depth;        /* 0: a received packet; n: made by a walk of depth n - 1 */
 	bool flooding;             /* inside a bridge's flood: egress ports are not tagged */
 	uint8_t trace_level;       /* enum trace_level, when traced */

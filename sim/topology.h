@@ -64,6 +64,9 @@ struct topo_port {
 	uint8_t ip6[IPV6_ADDR_LEN];   /* the port's IPv6 address */
 	uint8_t net6[IPV6_ADDR_LEN];  /* its network, masked */
 	uint8_t ll6[IPV6_ADDR_LEN];   /* fe80::/64 + EUI-64 of mac, on every router port */
+	/* Rule chains (indexes into chains[]) run as the frame enters / leaves, or TOPO_NO_INDEX. */
+	uint32_t inbound_filter;
+	uint32_t outbound_filter;
 };
 
 enum topo_route_type {
@@ -96,6 +99,8 @@ struct topo_bridge {
 	uint32_t index;
 	bool admin_up;
 	uint32_t mac_aging_s;  /* a learned MAC no flow uses is forgotten after this */
+	uint32_t inbound_filter;  /* chain run as a frame enters the bridge ("pre-bridge") */
+	uint32_t outbound_filter; /* chain run once the bridge chose where the frame goes */
 	uint32_t n_ports;
 	uint32_t *ports;       /* indexes into topology.ports */
 };
@@ -105,11 +110,102 @@ struct topo_router {
 	char name[TOPO_NAME_LEN];
 	uint32_t index;
 	bool admin_up;
+	uint32_t inbound_filter;  /* pre-routing: the ingress port is known */
+	uint32_t outbound_filter; /* post-routing: ingress and egress ports are known */
 	uint32_t n_ports;
 	uint32_t *ports;
 	uint32_t n_routes;
 	/* Sorted: longest destination prefix first, then highest weight (route_lookup). */
 	struct topo_route *routes;
+};
+
+/*
+ * Rule chains (MIDONET-MODEL §3, the operations guide's tables 7.1 and 7.2).
+ * A rule is a set of conditions, each optional and each negatable, and a
+ * type saying what happens to a packet that meets them all.  The chain is
+ * evaluated in `pos` order and stops at the first rule that decides.
+ */
+enum rule_type {
+	RULE_ACCEPT = 0,   /* stop: the packet goes on */
+	RULE_CONTINUE = 1, /* go on with the next rule (a rule that only counts or traces) */
+	RULE_DROP = 2,     /* stop: drop silently */
+	RULE_REJECT = 3,   /* stop: drop, answer ICMP unreachable (admin prohibited) or TCP RST */
+	RULE_JUMP = 4,     /* evaluate jump_to; its return or end continues here */
+	RULE_RETURN = 5,   /* stop this chain: the calling chain goes on */
+};
+
+/* Which conditions a rule has (rule.conds) and which are negated (rule.inv). */
+enum rule_cond {
+	COND_HW_SRC = 1u << 0,
+	COND_HW_DST = 1u << 1,
+	COND_ETHERTYPE = 1u << 2,
+	COND_IN_PORTS = 1u << 3,
+	COND_OUT_PORTS = 1u << 4,
+	COND_TOS = 1u << 5,
+	COND_PROTO = 1u << 6,
+	COND_SRC = 1u << 7,
+	COND_DST = 1u << 8,
+	COND_SRC_PORT = 1u << 9,
+	COND_DST_PORT = 1u << 10,
+	COND_PORT_GROUP = 1u << 11, /* the ingress port is a member of port_group */
+};
+
+/* Which IP fragments a rule matches (MidoNet's FragmentPolicy); non-IP counts as unfragmented. */
+enum rule_frag_policy {
+	FRAG_POLICY_ANY = 0,          /* all */
+	FRAG_POLICY_HEADER = 1,       /* unfragmented and header fragments (L4 rules' default) */
+	FRAG_POLICY_NONHEADER = 2,    /* later fragments only */
+	FRAG_POLICY_UNFRAGMENTED = 3, /* unfragmented only */
+};
+
+/* Connection tracking condition ("flow forward-flow" / "flow return-flow"). */
+enum rule_flow {
+	RULE_FLOW_ANY = 0,
+	RULE_FLOW_FORWARD = 1, /* not a return packet of a known connection */
+	RULE_FLOW_RETURN = 2,  /* a return packet of a connection seen forward */
+};
+
+struct topo_rule {
+	char id[TOPO_ID_LEN];
+	uint32_t pos;
+	uint8_t type;           /* enum rule_type */
+	uint8_t frag_policy;    /* enum rule_frag_policy */
+	uint8_t flow;           /* enum rule_flow */
+	uint32_t jump_to;       /* RULE_JUMP: chain index */
+	uint32_t conds;         /* enum rule_cond bits set */
+	uint32_t inv;           /* enum rule_cond bits negated ("!") */
+	struct rte_ether_addr hw_src, hw_src_mask, hw_dst, hw_dst_mask; /* masked */
+	uint16_t ethertype;
+	uint8_t tos;
+	uint8_t proto;
+	bool src6, dst6;        /* the CIDR is IPv6 (src_addr holds 16 bytes) */
+	uint8_t src_len, dst_len;
+	uint8_t src_addr[IPV6_ADDR_LEN]; /* masked; IPv4 in the first 4 bytes */
+	uint8_t dst_addr[IPV6_ADDR_LEN];
+	uint16_t src_port_lo, src_port_hi; /* inclusive */
+	uint16_t dst_port_lo, dst_port_hi;
+	uint32_t port_group;
+	uint32_t n_in_ports, n_out_ports;
+	uint32_t *in_ports;     /* port indexes */
+	uint32_t *out_ports;
+};
+
+struct topo_chain {
+	char id[TOPO_ID_LEN];
+	char name[TOPO_NAME_LEN];
+	uint32_t index;
+	uint32_t n_rules;
+	struct topo_rule *rules; /* sorted by pos */
+};
+
+/* Ports sharing a name for rules ("port-group"); stateful groups share connection state. */
+struct topo_port_group {
+	char id[TOPO_ID_LEN];
+	char name[TOPO_NAME_LEN];
+	uint32_t index;
+	bool stateful;
+	uint32_t n_ports;
+	uint32_t *ports;
 };
 
 struct topology {
@@ -121,6 +217,10 @@ struct topology {
 	struct topo_port *ports;
 	struct topo_bridge *bridges;
 	struct topo_router *routers;
+	uint32_t n_chains;
+	uint32_t n_port_groups;
+	struct topo_chain *chains;
+	struct topo_port_group *port_groups;
 	/* The virtual port bound to each local DPDK port, TOPO_NO_INDEX if none. */
 	uint32_t vport_of_dpdk[RTE_MAX_ETHPORTS];
 };
@@ -175,6 +275,17 @@ static inline bool
 ipv6_is_multicast(const uint8_t *addr)
 {
 	return addr[0] == 0xff;
+}
+
+static inline bool
+topo_port_group_has(const struct topo_port_group *g, uint32_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < g->n_ports; i++)
+		if (g->ports[i] == port)
+			return true;
+	return false;
 }
 
 #endif

@@ -3,12 +3,19 @@
  * A new topology snapshot replaces the old one: invalidate exactly the flows
  * that depended on what changed, using the tags the walks left on them.
  *
+ * A changed rule chain removes the flows that evaluated it (each carries
+ * the chain's tag); a changed port group, the flows of the chains whose
+ * rules name it.  Chains and port groups are compared index by index: one
+ * that moved differs at both indexes, which removes a few flows too many,
+ * never too few.
+ *
  * Learned state (MAC and ARP entries) refers to ports and devices by index.
  * As long as every object keeps its index (objects are changed or added at
  * the end, which is how the stores write), that state stays valid.  If an
  * object moved or disappeared, indexes changed meaning: everything learned
  * and every flow is dropped instead, which is correct, only slower.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -25,7 +32,8 @@ port_same(const struct topo_port *a, const struct topo_port *b)
 	       rte_is_same_ether_addr(&a->mac, &b->mac) && a->mtu == b->mtu &&
 	       a->has_ip6 == b->has_ip6 && a->prefix6_len == b->prefix6_len &&
 	       memcmp(a->ip6, b->ip6, sizeof(a->ip6)) == 0 &&
-	       memcmp(a->net6, b->net6, sizeof(a->net6)) == 0;
+	       memcmp(a->net6, b->net6, sizeof(a->net6)) == 0 &&
+	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter;
 }
 
 static bool
@@ -38,6 +46,7 @@ static bool
 bridge_same(const struct topo_bridge *a, const struct topo_bridge *b)
 {
 	return a->admin_up == b->admin_up && a->mac_aging_s == b->mac_aging_s &&
+	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter &&
 	       ports_same(a->ports, a->n_ports, b->ports, b->n_ports);
 }
 
@@ -58,12 +67,60 @@ router_same(const struct topo_router *a, const struct topo_router *b)
 	uint32_t i;
 
 	if (a->admin_up != b->admin_up || a->n_routes != b->n_routes ||
+	    a->inbound_filter != b->inbound_filter || a->outbound_filter != b->outbound_filter ||
 	    !ports_same(a->ports, a->n_ports, b->ports, b->n_ports))
 		return false;
 	for (i = 0; i < a->n_routes; i++)
 		if (!route_same(&a->routes[i], &b->routes[i]))
 			return false;
 	return true;
+}
+
+static bool
+ids_same(const uint32_t *a, const uint32_t *b, uint32_t n)
+{
+	return n == 0 || memcmp(a, b, n * sizeof(*a)) == 0;
+}
+
+/* Rules are zeroed before they are filled: the bytes before the port lists compare raw. */
+static bool
+rule_same(const struct topo_rule *a, const struct topo_rule *b)
+{
+	return memcmp(a, b, offsetof(struct topo_rule, in_ports)) == 0 &&
+	       ids_same(a->in_ports, b->in_ports, a->n_in_ports) &&
+	       ids_same(a->out_ports, b->out_ports, a->n_out_ports);
+}
+
+static bool
+chain_same(const struct topo_chain *a, const struct topo_chain *b)
+{
+	uint32_t i;
+
+	if (strcmp(a->id, b->id) != 0 || a->n_rules != b->n_rules)
+		return false;
+	for (i = 0; i < a->n_rules; i++)
+		if (!rule_same(&a->rules[i], &b->rules[i]))
+			return false;
+	return true;
+}
+
+static bool
+port_group_same(const struct topo_port_group *a, const struct topo_port_group *b)
+{
+	return strcmp(a->id, b->id) == 0 && a->stateful == b->stateful &&
+	       ports_same(a->ports, a->n_ports, b->ports, b->n_ports);
+}
+
+/* Does a rule of chain ch name port group g? */
+static bool
+chain_uses_group(const struct topo_chain *ch, uint32_t g)
+{
+	uint32_t i;
+
+	for (i = 0; i < ch->n_rules; i++)
+		if ((ch->rules[i].conds & COND_PORT_GROUP) && ch->rules[i].port_group == g)
+			return true;
+	return false;
 }
 
 /* Does every object of old still stand at the same index in new? */
@@ -125,6 +182,19 @@ sim_topology_changed(struct sim_thread *st, const struct topology *old, const st
 	for (i = 0; i < old->n_routers; i++)
 		if (!router_same(&old->routers[i], &new->routers[i]))
 			n += invalidate(st, tag_router(i));
+	for (i = 0; i < old->n_chains; i++)
+		if (i >= new->n_chains || !chain_same(&old->chains[i], &new->chains[i]))
+			n += invalidate(st, tag_chain(i));
+	for (i = 0; i < old->n_port_groups; i++) {
+		uint32_t j;
+
+		if (i < new->n_port_groups && port_group_same(&old->port_groups[i],
+							      &new->port_groups[i]))
+			continue;
+		for (j = 0; j < old->n_chains; j++)
+			if (chain_uses_group(&old->chains[j], i))
+				n += invalidate(st, tag_chain(j));
+	}
 	/* Interfaces whose binding changed: the flows that dropped their packets as unbound. */
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		if (old->vport_of_dpdk[i] != new->vport_of_dpdk[i])

@@ -8,6 +8,7 @@
 
 #include <rte_mbuf.h>
 
+#include "chain.h"
 #include "flow_key_format.h"
 #include "flow_tags.h"
 #include "packet_gen.h"
@@ -80,6 +81,9 @@ sim_emit(struct sim_ctx *c, struct rte_mbuf *m, uint32_t port)
 void
 sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 {
+	uint32_t outer_in = c->in_port;
+	struct rte_ether_addr outer_src = c->in_eth_src, outer_dst = c->in_eth_dst;
+
 	if (++c->hops > SIM_MAX_HOPS) {
 		sim_drop(c, DROP_SIM_LOOP);
 		return;
@@ -105,10 +109,20 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 		sim_drop(c, DROP_PORT_DOWN);
 		return;
 	}
-	if (port->device_type == TOPO_DEVICE_BRIDGE)
-		bridge_ingress(c, port);
-	else
-		router_ingress(c, port);
+	/* This device's ingress, for its chains and a reject's answer; the caller's is restored. */
+	c->in_port = port->index;
+	c->in_eth_src = c->cur.eth_src;
+	c->in_eth_dst = c->cur.eth_dst;
+	if (chain_filter(c, port->inbound_filter, port->index, TOPO_NO_INDEX, "port", port->id,
+			 "inbound")) {
+		if (port->device_type == TOPO_DEVICE_BRIDGE)
+			bridge_ingress(c, port);
+		else
+			router_ingress(c, port);
+	}
+	c->in_port = outer_in;
+	c->in_eth_src = outer_src;
+	c->in_eth_dst = outer_dst;
 }
 
 void
@@ -120,7 +134,15 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 	if (!port->admin_up) {
 		sim_trace(c, "out through port %s: admin down", sim_port_name(c, port));
 		sim_drop(c, DROP_PORT_DOWN);
-	} else if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
+		return;
+	}
+	/* A made packet leaves the port that answers as an exterior port would send it: unfiltered. */
+	if (c->skip_egress_filter)
+		c->skip_egress_filter = false;
+	else if (!chain_filter(c, port->outbound_filter, c->in_port, port->index, "port", port->id,
+			       "outbound"))
+		return;
+	if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
 		sim_trace(c, "out through port %s to interface %s (DPDK port %u)",
 			  sim_port_name(c, port), port->interface, port->dpdk_port);
 		if (flow_actions_output(&c->res->actions, port->dpdk_port) != 0) {
@@ -150,6 +172,7 @@ sim_finish(struct sim_ctx *c)
 	struct flow_actions walked = res->actions;
 	unsigned int i;
 
+	chain_conntrack_finish(c, walked.n_outputs > 0 && !res->consumed);
 	if (walked.n_outputs == 0) {
 		res->actions.n = 0;
 		res->actions.n_outputs = 0;
@@ -194,6 +217,9 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->actions.n_outputs = 0;
 	res->n_tags = 0;
 	res->mac_entry = MAC_NO_ENTRY;
+	res->ct_entry = CT_NO_ENTRY;
+	c->in_port = TOPO_NO_INDEX;
+	c->ct_entry = CT_NO_ENTRY;
 	res->cacheable = true;
 	res->consumed = false;
 	res->drop_reason = 0;
@@ -299,6 +325,7 @@ sim_walk_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t
 	c.emit_depth = depth;
 	c.trace_cookie = cookie;
 	c.trace_level = level;
+	c.skip_egress_filter = true;
 	sim_port_egress(&c, &c.t->ports[port]);
 	sim_finish(&c);
 	if (unlikely(cookie != 0))

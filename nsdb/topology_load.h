@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the embedded topology store: what nsdb/topology_file.c (devices,
+ * ports, routes, bindings) and nsdb/topology_chains.c (rule chains, port
+ * groups) share while they build one snapshot.  For those two files only.
+ */
+#ifndef KAIRO_TOPOLOGY_LOAD_H
+#define KAIRO_TOPOLOGY_LOAD_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json_field.h"
+#include "topology_store.h"
+
+/* Field paths in messages ("routers[0].routes[3].gateway"): long enough for any we build. */
+#define PATH_LEN 256
+/* Room for an IPv6 CIDR in text: INET6_ADDRSTRLEN plus "/128". */
+#define CIDR6_STR_LEN (INET6_ADDRSTRLEN + 4)
+
+/* Peers name ports that may come later in the file: kept by name until all are loaded. */
+struct pending_peer {
+	uint32_t port;
+	char peer[TOPO_ID_LEN];
+	char path[PATH_LEN];
+};
+
+struct load_state {
+	struct json_ctx *ctx;
+	struct topology *t;
+	struct pending_peer *peers;
+	uint32_t n_peers;
+};
+
+/* base + the formatted rest into out (PATH_LEN bytes), cut rather than overflowing. */
+void subpath(char *out, const char *base, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "2001:db8::/32" (or one address: /128) into a masked prefix; the error names fpath. */
+int parse_cidr6(struct json_ctx *ctx, const char *fpath, const char *str,
+		uint8_t out[IPV6_ADDR_LEN], uint8_t *len);
+/* The index of the port with this id, or -1. */
+int find_port(const struct topology *t, const char *id);
+/* Is id used by any object already loaded? Ids are unique across kinds. */
+bool id_taken(const struct topology *t, const char *id);
+
+/* nsdb/topology_chains.c */
+
+/* Every chain's id and name, so that filters and jumps can name chains defined later. */
+int load_chain_ids(struct load_state *ls, const json_t *jchains);
+/* obj's "inbound_filter" / "outbound_filter" chain ids into indexes (TOPO_NO_INDEX if absent). */
+int load_filters(struct load_state *ls, const json_t *obj, const char *path, uint32_t *in,
+		 uint32_t *out);
+/* Port groups: after every port is loaded. */
+int load_port_groups(struct load_state *ls, const json_t *jgroups);
+/* Every chain's rules: after ports and port groups, since rules name them. */
+int load_chain_rules(struct load_state *ls, const json_t *jchains);
+void topology_chains_free(struct topology *t);
+
+#endif
