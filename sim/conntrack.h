@@ -39,7 +39,7 @@ struct ct_key {
 	uint8_t proto;
 	uint8_t v6;
 	uint8_t pad[2];
-};
+} __rte_aligned(8); /* rte_hash_crc reads it in 8-byte words */
 
 struct conntrack;
 

@@ -25,6 +25,8 @@ RTE_LOG_REGISTER(kairo_logtype_sim, kairo.sim, INFO);
 struct sim_group {
 	struct rte_mbuf *pkts[SIM_MAX_QUEUED_PER_KEY];
 	uint16_t n;
+	/* An earlier group of the burst has the same key (another reason): it may install it. */
+	bool key_seen_before;
 };
 
 void
@@ -138,22 +140,24 @@ sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result 
 }
 
 static void
-sim_handle_group(struct sim_thread *st, struct sim_group *g, uint64_t now)
+sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now)
 {
 	struct rte_mbuf *lead = g->pkts[0];
 	const struct pkt_meta *meta = pkt_meta(lead);
 	struct sim_result res;
-	struct flow *f;
 	uint16_t i;
 
 	/*
 	 * Installed after the worker missed (an earlier burst): reuse it, simulate
 	 * nothing.  Not for a packet a flow's own check sent up: that flow is
-	 * exactly what cannot handle it; not for a packet a tracer wants.
+	 * exactly what cannot handle it; not for a packet a tracer wants.  f is
+	 * the burst's lookup (sim_thread_poll), unless an earlier group of the
+	 * burst may have installed the key since.
 	 */
 	if (meta->upcall_reason != UPCALL_ACTION &&
 	    (st->trace.n_tracers == 0 || !trace_wanted(&st->trace, &meta->key))) {
-		f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
+		if (g->key_seen_before)
+			f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
 		if (f != NULL) {
 			st->stats.reused_flow += g->n;
 			sim_send_group(st, &f->actions, g);
@@ -197,9 +201,13 @@ sim_thread_poll(struct sim_thread *st)
 {
 	struct rte_mbuf *pkts[SIM_BURST];
 	struct sim_group groups[SIM_BURST];
+	const struct flow_key *keys[SIM_BURST];
+	struct flow *installed[SIM_BURST];
+	uint32_t hashes[SIM_BURST];
 	uint16_t n_groups = 0, i, j;
-	uint64_t now = rte_get_tsc_cycles();
+	uint64_t now = rte_get_tsc_cycles(), found;
 	unsigned int n;
+	bool seen;
 
 	n = rte_ring_sc_dequeue_burst(st->upcall->to_sim[st->index], (void **)pkts, SIM_BURST, NULL);
 	st->stats.upcalls += n;
@@ -211,15 +219,21 @@ sim_thread_poll(struct sim_thread *st)
 		 * behind it, in arrival order.  A packet sent up by a flow's check
 		 * is walked on its own: its TTL or length is what differs.
 		 */
-		for (j = 0; meta->upcall_reason != UPCALL_ACTION && j < n_groups; j++) {
+		seen = false;
+		for (j = 0; j < n_groups; j++) {
 			const struct pkt_meta *lead = pkt_meta(groups[j].pkts[0]);
 
-			if (lead->hash == meta->hash && lead->upcall_reason == meta->upcall_reason &&
-			    memcmp(&lead->key, &meta->key, sizeof(meta->key)) == 0)
+			if (lead->hash != meta->hash ||
+			    memcmp(&lead->key, &meta->key, sizeof(meta->key)) != 0)
+				continue;
+			seen = true;
+			if (meta->upcall_reason != UPCALL_ACTION &&
+			    lead->upcall_reason == meta->upcall_reason)
 				break;
 		}
 		if (j == n_groups) {
 			groups[n_groups].n = 0;
+			groups[n_groups].key_seen_before = seen;
 			n_groups++;
 		}
 		if (groups[j].n == SIM_MAX_QUEUED_PER_KEY) {
@@ -230,8 +244,17 @@ sim_thread_poll(struct sim_thread *st)
 		}
 		groups[j].pkts[groups[j].n++] = pkts[i];
 	}
+	/*
+	 * Whether each key was installed after its worker missed, asked for the
+	 * whole burst at once: the bulk lookup prefetches every bucket before it
+	 * compares, where one lookup per group waits on a cold bucket each time
+	 * (a fifth of the set-up cost, bench_setup).
+	 */
 	for (j = 0; j < n_groups; j++)
-		sim_handle_group(st, &groups[j], now);
+		keys[j] = &pkt_meta(groups[j].pkts[0])->key;
+	found = n_groups ? flow_cache_lookup_burst(st->cache, keys, n_groups, hashes, installed) : 0;
+	for (j = 0; j < n_groups; j++)
+		sim_handle_group(st, &groups[j], (found >> j & 1) ? installed[j] : NULL, now);
 	return n;
 }
 
