@@ -751,29 +751,18 @@ flow_cache_expire(struct flow_cache *fc, uint64_t now, unsigned int budget)
 	return removed;
 }
 
+static bool
+flow_key_any(const struct flow_key *key, void *arg)
+{
+	RTE_SET_USED(key);
+	RTE_SET_USED(arg);
+	return true;
+}
+
 unsigned int
 flow_cache_flush(struct flow_cache *fc)
 {
-	struct flow_sweep sweep;
-	struct flow *f;
-	unsigned int n = 0, pass;
-
-	/*
-	 * A delete may move a key from an extendable bucket into a slot the
-	 * iterator has already passed (rte_hash compacts bucket chains), so
-	 * one pass can miss flows whose keys collide: sweep both tables until
-	 * one pass finds none.
-	 */
-	do {
-		sweep = (struct flow_sweep){ 0 };
-		pass = 0;
-		while (flow_sweep_next(fc, &sweep, &f) == 0) {
-			flow_cache_remove(fc, f, FLOW_REMOVED_FLUSHED);
-			pass++;
-		}
-		n += pass;
-	} while (pass != 0);
-	return n;
+	return flow_cache_remove_matching(fc, flow_key_any, NULL, FLOW_REMOVED_FLUSHED);
 }
 
 unsigned int
@@ -784,7 +773,12 @@ flow_cache_remove_matching(struct flow_cache *fc, bool (*match)(const struct flo
 	struct flow *f;
 	unsigned int n = 0, pass;
 
-	/* Passes until one removes nothing, as flow_cache_flush does, for the same reason. */
+	/*
+	 * A delete may move a key from an extendable bucket into a slot the
+	 * iterator has already passed (rte_hash compacts bucket chains), so
+	 * one pass can miss flows whose keys collide: sweep both tables until
+	 * one pass removes none.
+	 */
 	do {
 		sweep = (struct flow_sweep){ 0 };
 		pass = 0;

@@ -319,13 +319,31 @@ router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo
 	return NULL;
 }
 
+void
+router_send(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
+	    const uint8_t nh[NEIGH_ADDR_LEN])
+{
+	const struct rte_ether_addr *nh_mac = router_resolve(c, r, out, nh);
+
+	if (nh_mac == NULL)
+		return;
+	flow_actions_set_eth(&c->res->actions, 0, &out->mac);
+	flow_actions_set_eth(&c->res->actions, 1, nh_mac);
+	c->cur.eth_src = out->mac;
+	c->cur.eth_dst = *nh_mac;
+	/* The fast path checks TTL (or hop limit) and length against every router crossed. */
+	c->routers++;
+	if (c->min_mtu == 0 || out->mtu < c->min_mtu)
+		c->min_mtu = out->mtu;
+	sim_port_egress(c, out);
+}
+
 static void
 router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in)
 {
 	const struct rte_ipv4_hdr *ip = packet_ipv4(c);
 	rte_be32_t src = key_ipv4(c->cur.nw_src), dst = key_ipv4(c->cur.nw_dst);
 	uint8_t nh[NEIGH_ADDR_LEN];
-	const struct rte_ether_addr *nh_mac;
 	const struct topo_route *rt;
 	const struct topo_port *out;
 	uint16_t len = rte_be_to_cpu_16(ip->total_length);
@@ -373,17 +391,7 @@ router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo
 			  "outbound (post-routing)"))
 		return;
 	neigh_addr_from_ipv4(nh, rt->gateway != 0 ? rt->gateway : dst);
-	nh_mac = router_resolve(c, r, out, nh);
-	if (nh_mac == NULL)
-		return;
-	flow_actions_set_eth(&c->res->actions, 0, &out->mac);
-	flow_actions_set_eth(&c->res->actions, 1, nh_mac);
-	c->cur.eth_src = out->mac;
-	c->cur.eth_dst = *nh_mac;
-	c->routers++;
-	if (c->min_mtu == 0 || out->mtu < c->min_mtu)
-		c->min_mtu = out->mtu;
-	sim_port_egress(c, out);
+	router_send(c, r, out, nh);
 }
 
 void

@@ -30,6 +30,13 @@ const struct rte_ether_addr *router_resolve(struct sim_ctx *c, const struct topo
 					    const struct topo_port *out,
 					    const uint8_t nh[NEIGH_ADDR_LEN]);
 
+/*
+ * Out of out towards next hop nh: resolve it (or queue the packet), rewrite
+ * the MACs, count the router for the fast path's checks, leave.
+ */
+void router_send(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
+		 const uint8_t nh[NEIGH_ADDR_LEN]);
+
 /* The neighbour addr is at mac, behind in: create or update its entry, release its queue. */
 void router_neigh_learn(struct sim_ctx *c, const struct topo_router *r,
 			const struct topo_port *in, const uint8_t addr[NEIGH_ADDR_LEN],

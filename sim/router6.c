@@ -312,7 +312,6 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 	const struct rte_ipv6_hdr *ip = packet_ipv6(c);
 	const uint8_t *src = c->cur.nw_src, *dst = c->cur.nw_dst;
 	uint32_t len = sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
-	const struct rte_ether_addr *nh_mac;
 	const struct topo_route *rt;
 	const struct topo_port *out;
 
@@ -360,17 +359,7 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 	if (!chain_filter(c, r->outbound_filter, in->index, out->index, "router", router_name(r),
 			  "outbound (post-routing)"))
 		return;
-	nh_mac = router_resolve(c, r, out, ipv6_is_zero(rt->gateway6) ? dst : rt->gateway6);
-	if (nh_mac == NULL)
-		return;
-	flow_actions_set_eth(&c->res->actions, 0, &out->mac);
-	flow_actions_set_eth(&c->res->actions, 1, nh_mac);
-	c->cur.eth_src = out->mac;
-	c->cur.eth_dst = *nh_mac;
-	c->routers++;
-	if (c->min_mtu == 0 || out->mtu < c->min_mtu)
-		c->min_mtu = out->mtu;
-	sim_port_egress(c, out);
+	router_send(c, r, out, ipv6_is_zero(rt->gateway6) ? dst : rt->gateway6);
 }
 
 /* RFC 2464 7: IPv6 multicast rides on 33:33:xx:xx:xx:xx. */
