@@ -77,6 +77,24 @@ frame_alloc(struct rte_mempool *pool, uint32_t len, uint8_t **data)
 	return m;
 }
 
+/* The same, with its Ethernet header written; *l3 is where the payload goes. */
+static struct rte_mbuf *
+frame_alloc_eth(struct rte_mempool *pool, uint32_t l3_len, const struct rte_ether_addr *dst,
+		const struct rte_ether_addr *src, uint16_t ether_type, uint8_t **l3)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_mbuf *m = frame_alloc(pool, sizeof(*eth) + l3_len, l3);
+
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)*l3;
+	rte_ether_addr_copy(dst, &eth->dst_addr);
+	rte_ether_addr_copy(src, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(ether_type);
+	*l3 += sizeof(*eth);
+	return m;
+}
+
 /* RFC 1071: the checksum is the one's complement of the one's complement sum. */
 static uint16_t
 inet_cksum(const void *p, uint32_t len)
@@ -170,20 +188,15 @@ arp_build(struct rte_mempool *pool, uint16_t op, const struct rte_ether_addr *et
 	  const struct rte_ether_addr *sender_mac, rte_be32_t sender_ip,
 	  const struct rte_ether_addr *target_mac, rte_be32_t target_ip)
 {
-	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
 	struct rte_mbuf *m;
 	uint8_t *p;
 
-	m = frame_alloc(pool, sizeof(*eth) + sizeof(*arp), &p);
+	m = frame_alloc_eth(pool, sizeof(*arp), eth_dst, sender_mac, RTE_ETHER_TYPE_ARP, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(eth_dst, &eth->dst_addr);
-	rte_ether_addr_copy(sender_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
 
-	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp = (struct rte_arp_hdr *)p;
 	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
@@ -225,7 +238,6 @@ packet_gen_icmp_echo_reply(struct rte_mempool *pool, const struct rte_mbuf *req,
 	const struct rte_ether_hdr *req_eth = rte_pktmbuf_mtod(req, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *req_ip;
 	const struct rte_icmp_hdr *req_icmp;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *icmp;
 	uint16_t hdr_len, total_len, icmp_len;
@@ -257,16 +269,13 @@ packet_gen_icmp_echo_reply(struct rte_mempool *pool, const struct rte_mbuf *req,
 	    !rte_is_unicast_ether_addr(&req_eth->dst_addr))
 		return NULL;
 
-	m = frame_alloc(pool, sizeof(*eth) + sizeof(*ip) + icmp_len, &p);
+	m = frame_alloc_eth(pool, sizeof(*ip) + icmp_len, &req_eth->src_addr, &req_eth->dst_addr,
+			    RTE_ETHER_TYPE_IPV4, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(&req_eth->src_addr, &eth->dst_addr);
-	rte_ether_addr_copy(&req_eth->dst_addr, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 
 	/* The request's TOS and DF come back with the reply, as Linux does. */
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip = (struct rte_ipv4_hdr *)p;
 	ipv4_fill(ip, req_ip->type_of_service, sizeof(*ip) + icmp_len,
 		  req_ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG), req_ip->dst_addr,
 		  req_ip->src_addr);
@@ -308,7 +317,6 @@ packet_gen_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uin
 {
 	const struct rte_ether_hdr *orig_eth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *orig_ip;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *icmp;
 	uint16_t hdr_len, total_len, quote_len;
@@ -337,16 +345,13 @@ packet_gen_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uin
 			return NULL;
 	}
 
-	m = frame_alloc(pool, sizeof(*eth) + sizeof(*ip) + ICMP_ERROR_HDR_LEN + quote_len, &p);
+	m = frame_alloc_eth(pool, sizeof(*ip) + ICMP_ERROR_HDR_LEN + quote_len, dst_mac, src_mac,
+			    RTE_ETHER_TYPE_IPV4, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(src_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 
 	/* DF clear: a narrower link on the way back should fragment the error, not drop it. */
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip = (struct rte_ipv4_hdr *)p;
 	ipv4_fill(ip, ICMP_ERROR_TOS, sizeof(*ip) + ICMP_ERROR_HDR_LEN + quote_len, 0, src_ip,
 		  orig_ip->src_addr);
 
@@ -447,19 +452,15 @@ nd_build(struct rte_mempool *pool, uint8_t type, rte_be32_t word,
 	 const uint8_t *src_ip, const uint8_t *dst_ip, const uint8_t *target, uint8_t opt)
 {
 	const uint16_t msg_len = ND_MSG_LEN + ND_OPT_LLA_LEN;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip;
 	struct rte_mbuf *m;
 	uint8_t *p, *msg;
 
-	m = frame_alloc(pool, sizeof(*eth) + IPV6_HDR_LEN + msg_len, &p);
+	m = frame_alloc_eth(pool, IPV6_HDR_LEN + msg_len, dst_mac, src_mac,
+			    RTE_ETHER_TYPE_IPV6, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(src_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ip = (struct rte_ipv6_hdr *)p;
 	ipv6_fill(ip, 0, msg_len, ND_HOP_LIMIT, src_ip, dst_ip);
 
 	msg = (uint8_t *)(ip + 1);
@@ -518,7 +519,6 @@ packet_gen_icmp6_echo_reply(struct rte_mempool *pool, const struct rte_mbuf *req
 	const struct rte_ether_hdr *req_eth = rte_pktmbuf_mtod(req, const struct rte_ether_hdr *);
 	const struct rte_ipv6_hdr *req_ip = ipv6_at(req, l3_ofs);
 	const uint8_t *req_msg;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip;
 	struct rte_mbuf *m;
 	uint16_t len;
@@ -538,14 +538,11 @@ packet_gen_icmp6_echo_reply(struct rte_mempool *pool, const struct rte_mbuf *req
 	    !rte_is_unicast_ether_addr(&req_eth->dst_addr))
 		return NULL;
 
-	m = frame_alloc(pool, sizeof(*eth) + IPV6_HDR_LEN + len, &p);
+	m = frame_alloc_eth(pool, IPV6_HDR_LEN + len, &req_eth->src_addr, &req_eth->dst_addr,
+			    RTE_ETHER_TYPE_IPV6, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(&req_eth->src_addr, &eth->dst_addr);
-	rte_ether_addr_copy(&req_eth->dst_addr, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ip = (struct rte_ipv6_hdr *)p;
 	ipv6_fill(ip, (rte_be_to_cpu_32(req_ip->vtc_flow) >> IPV6_TC_SHIFT) & 0xff, len, GEN_TTL,
 		  req_ip->dst_addr, req_ip->src_addr);
 	/* RFC 4443 4.2: identifier, sequence number and data come back unchanged. */
@@ -614,7 +611,6 @@ packet_gen_icmp6_error(struct rte_mempool *pool, const struct rte_mbuf *orig, ui
 	const struct rte_ipv6_hdr *orig_ip = ipv6_at(orig, l3_ofs);
 	uint32_t total_len, quote_len, msg_len;
 	bool group_dst;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip;
 	struct rte_mbuf *m;
 	uint8_t *p, *msg;
@@ -638,14 +634,11 @@ packet_gen_icmp6_error(struct rte_mempool *pool, const struct rte_mbuf *orig, ui
 		return NULL;
 
 	msg_len = ICMP6_HDR_LEN + quote_len;
-	m = frame_alloc(pool, sizeof(*eth) + IPV6_HDR_LEN + msg_len, &p);
+	m = frame_alloc_eth(pool, IPV6_HDR_LEN + msg_len, dst_mac, src_mac,
+			    RTE_ETHER_TYPE_IPV6, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(src_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ip = (struct rte_ipv6_hdr *)p;
 	ipv6_fill(ip, 0, (uint16_t)msg_len, GEN_TTL, src_ip, orig_ip->src_addr);
 
 	msg = (uint8_t *)(ip + 1);
@@ -672,7 +665,6 @@ packet_gen_tcp_rst(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16
 {
 	const struct rte_ipv4_hdr *orig_ip;
 	const struct rte_tcp_hdr *orig_tcp;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_tcp_hdr *tcp;
 	uint16_t hdr_len, total_len, tcp_len;
@@ -693,14 +685,11 @@ packet_gen_tcp_rst(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16
 	    tcp_len > total_len - hdr_len || !ipv4_is_single_host(orig_ip->src_addr) ||
 	    ipv4_is_group_dst(orig_ip->dst_addr))
 		return NULL;
-	m = frame_alloc(pool, sizeof(*eth) + sizeof(*ip) + sizeof(*tcp), &p);
+	m = frame_alloc_eth(pool, sizeof(*ip) + sizeof(*tcp), dst_mac, src_mac,
+			    RTE_ETHER_TYPE_IPV4, &p);
 	if (m == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)p;
-	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(src_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip = (struct rte_ipv4_hdr *)p;
 	ipv4_fill(ip, 0, sizeof(*ip) + sizeof(*tcp), 0, orig_ip->dst_addr, orig_ip->src_addr);
 	ip->next_proto_id = IPPROTO_TCP;
 	ip->hdr_checksum = 0;
