@@ -331,6 +331,7 @@ struct trace_call {
 	json_t *out;
 	uint64_t since, cookie;
 	unsigned int max;
+	uint64_t packets_traced, tracers_expired;
 };
 
 static void
@@ -418,8 +419,8 @@ trace_list_on_sim(struct sim_thread *st, void *arg)
 		json_array_append_new(tc->out, json_pack("{s:i, s:s, s:I}", "id", t->id, "tracer",
 							 text, "matched", (json_int_t)t->matched));
 	}
-	tc->since = st->trace.packets_traced;
-	tc->cookie = st->trace.tracers_expired;
+	tc->packets_traced = st->trace.packets_traced;
+	tc->tracers_expired = st->trace.tracers_expired;
 }
 
 static int
@@ -437,7 +438,8 @@ cmd_trace_list(void *arg, json_t *args, json_t **result, char *err, size_t errle
 	tc.out = json_array();
 	sim_thread_call(&dp->sim, trace_list_on_sim, &tc);
 	*result = json_pack("{s:o, s:I, s:I}", "tracers", tc.out, "packets_traced",
-			    (json_int_t)tc.since, "tracers_expired", (json_int_t)tc.cookie);
+			    (json_int_t)tc.packets_traced, "tracers_expired",
+			    (json_int_t)tc.tracers_expired);
 	return 0;
 }
 
