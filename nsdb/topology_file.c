@@ -603,22 +603,38 @@ struct topology *
 topology_file_load(const char *path, const struct local_interface *ifs, unsigned int n_ifs,
 		   char *err, size_t errlen)
 {
-	static const char *const top_fields[] = {"bridges", "routers", "bindings", "chains",
-						 "port_groups", NULL};
 	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
-	struct load_state ls = {.ctx = &ctx};
-	json_t *root, *jbridges, *jrouters, *jbindings, *jchains, *jgroups, *v;
 	struct topology *t;
-	size_t i;
-	int ret = 0;
+	json_t *root;
 
 	root = json_field_load(&ctx);
 	if (root == NULL)
 		return NULL;
+	t = topology_json_load(root, path, ifs, n_ifs, err, errlen);
+	json_decref(root);
+	return t;
+}
+
+struct topology *
+topology_json_load(const json_t *root, const char *source, const struct local_interface *ifs,
+		   unsigned int n_ifs, char *err, size_t errlen)
+{
+	static const char *const top_fields[] = {"bridges", "routers", "bindings", "chains",
+						 "port_groups", NULL};
+	struct json_ctx ctx = {.file = source, .err = err, .errlen = errlen};
+	struct load_state ls = {.ctx = &ctx};
+	json_t *jbridges, *jrouters, *jbindings, *jchains, *jgroups, *v;
+	struct topology *t;
+	size_t i;
+	int ret = 0;
+
+	if (!json_is_object(root)) {
+		json_field_error(&ctx, "(top level)", "must be a JSON object");
+		return NULL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		json_decref(root);
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", source);
 		return NULL;
 	}
 	ls.t = t;
@@ -662,7 +678,6 @@ topology_file_load(const char *path, const struct local_interface *ifs, unsigned
 	t->version = 1;
 out:
 	free(ls.peers);
-	json_decref(root);
 	if (ret != 0) {
 		topology_free(t);
 		return NULL;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "topology.h"
 
 /* A local interface a binding may name: the "name" of a port in the daemon config. */
@@ -25,5 +27,14 @@ struct local_interface {
  */
 struct topology *topology_file_load(const char *path, const struct local_interface *ifs,
 				    unsigned int n_ifs, char *err, size_t errlen);
+
+/*
+ * The same from a document already in memory (the file's schema), for stores
+ * that assemble it elsewhere (ZooKeeper) and for edits checked before they
+ * are written.  source names the document in messages ("SOURCE: FIELD: what").
+ */
+struct topology *topology_json_load(const json_t *root, const char *source,
+				    const struct local_interface *ifs, unsigned int n_ifs,
+				    char *err, size_t errlen);
 
 #endif
