@@ -37,4 +37,36 @@ struct topology *topology_json_load(const json_t *root, const char *source,
 				    const struct local_interface *ifs, unsigned int n_ifs,
 				    char *err, size_t errlen);
 
+/*
+ * A store: where the topology document lives and how it is changed.  The
+ * embedded file store (nsdb/topology_store_file.c) and ZooKeeper
+ * (nsdb/zk_store.c) implement the same operations; the daemon builds each
+ * snapshot with topology_json_load from document(), and the CLI's topology
+ * editor changes a copy of the document, checks it with topology_json_load
+ * and hands it to commit().
+ *
+ * A store that learns of a change on its own (a ZooKeeper watch) sets
+ * *changed (an atomic flag the daemon's control loop polls, as it does for
+ * SIGHUP); the daemon then reads document() again.  No call blocks a worker:
+ * stores are used from the control thread and the command server only.
+ */
+struct topology_store;
+
+struct topology_store_ops {
+	const char *name; /* "file", "zookeeper": shown in views and messages */
+	/* The current document, a new reference the caller decrefs; NULL with a message in err. */
+	json_t *(*document)(struct topology_store *s, char *err, size_t errlen);
+	/*
+	 * Make doc the topology: all of it or nothing (the file is replaced by
+	 * rename; ZooKeeper nodes change in one multi-op).  0 or -errno with err.
+	 */
+	int (*commit)(struct topology_store *s, const json_t *doc, char *err, size_t errlen);
+	void (*close)(struct topology_store *s);
+};
+
+struct topology_store {
+	const struct topology_store_ops *ops;
+	int *changed; /* set to 1 (__atomic) when the store changed under us; may be NULL */
+};
+
 #endif
