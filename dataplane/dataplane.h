@@ -21,6 +21,7 @@
 #include "mac_table.h"
 #include "sim.h"
 #include "topology.h"
+#include "topology_store.h"
 #include "upcall.h"
 #include "worker.h"
 
@@ -55,7 +56,22 @@ struct kairo_dp {
 	struct worker *workers[KAIRO_MAX_WORKERS];
 	struct worker_control control;
 	uint64_t start_tsc;
+	/*
+	 * Where the topology document lives (nsdb/topology_store.h): read by the
+	 * control loop on reload, changed by the command server's topology
+	 * editor.  topo_source names the document in messages.
+	 */
+	struct topology_store *store;
+	char topo_source[CONFIG_PATH_LEN];
+	int store_changed; /* the store's changed flag (__atomic) */
 };
+
+/*
+ * dataplane/main.c: the config's ports as bindings see them; before the
+ * ports are probed (probed false) their config index stands in for the port.
+ */
+unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
+				 struct local_interface *ifs);
 
 /* dataplane/port.c */
 int dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);

@@ -6,8 +6,9 @@
  *
  * The configuration and the topology are read and checked before EAL starts,
  * so a bad file is refused without touching a device.  SIGUSR1 prints the
- * datapath view with its flows (and writes --stats-json); SIGHUP reads the
- * topology file again and applies what changed; SIGINT/SIGTERM stop the
+ * datapath view with its flows (and writes --stats-json); SIGHUP, or a
+ * change in the topology store (an edit through kairoctl, a ZooKeeper watch),
+ * reads the store's document again and applies what changed; SIGINT/SIGTERM stop the
  * daemon, after the packets already inside it have left.
  */
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "ctl_commands.h"
 #include "dataplane.h"
 #include "topology_store.h"
+#include "topology_store_file.h"
 
 RTE_LOG_REGISTER(kairo_logtype_dataplane, kairo.dataplane, INFO);
 
@@ -102,18 +104,48 @@ parse_app_args(int argc, char **argv, struct app_options *o)
 	return 0;
 }
 
-/* Bindings name interfaces from the config; before probing, their config index stands in for the port. */
-static struct topology *
-load_topology(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
+unsigned int
+dp_local_interfaces(const struct kairo_dp *dp, bool probed, struct local_interface *ifs)
 {
-	struct local_interface ifs[RTE_MAX_ETHPORTS];
 	unsigned int i;
 
 	for (i = 0; i < dp->cfg.n_ports; i++) {
 		ifs[i].name = dp->cfg.ports[i].name;
 		ifs[i].dpdk_port = probed ? dp->ports[i].id : (uint16_t)i;
 	}
-	return topology_file_load(dp->cfg.topology_file, ifs, dp->cfg.n_ports, err, errlen);
+	return dp->cfg.n_ports;
+}
+
+/*
+ * The topology's store: the embedded file store for now.  The NSDB store
+ * goes here too, opened instead when the config names ZooKeeper hosts.
+ */
+static int
+open_store(struct kairo_dp *dp, char *err, size_t errlen)
+{
+	dp->store = topology_store_file_open(dp->cfg.topology_file, &dp->store_changed, err,
+					     errlen);
+	if (dp->store == NULL)
+		return -EINVAL;
+	snprintf(dp->topo_source, sizeof(dp->topo_source), "%s", dp->cfg.topology_file);
+	return 0;
+}
+
+/* A snapshot of the store's document; bindings are resolved against the config's ports. */
+static struct topology *
+load_topology(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
+{
+	struct local_interface ifs[RTE_MAX_ETHPORTS];
+	unsigned int n_ifs = dp_local_interfaces(dp, probed, ifs);
+	struct topology *t;
+	json_t *doc;
+
+	doc = dp->store->ops->document(dp->store, err, errlen);
+	if (doc == NULL)
+		return NULL;
+	t = topology_json_load(doc, dp->topo_source, ifs, n_ifs, err, errlen);
+	json_decref(doc);
+	return t;
 }
 
 struct dump_ctx {
@@ -146,8 +178,9 @@ dump_views(void *arg, FILE *out)
 }
 
 /*
- * Read the topology file again.  A bad file changes nothing: the error is
- * logged and forwarding goes on with the snapshot in use.
+ * Read the store's document again (SIGHUP, or the store says it changed).
+ * A bad document changes nothing: the error is logged and forwarding goes
+ * on with the snapshot in use.
  */
 static void
 reload_topology(struct kairo_dp *dp, uint64_t *version)
@@ -161,8 +194,8 @@ reload_topology(struct kairo_dp *dp, uint64_t *version)
 		return;
 	}
 	t->version = ++*version;
-	DP_LOG(INFO, "topology version %" PRIu64 " read from %s", t->version,
-	       dp->cfg.topology_file);
+	DP_LOG(INFO, "topology version %" PRIu64 " read from %s (%s store)", t->version,
+	       dp->topo_source, dp->store->ops->name);
 	sim_thread_set_topology(&dp->sim, t);
 }
 
@@ -347,6 +380,9 @@ teardown(struct kairo_dp *dp)
 	topology_free(dp->sim.next_topo);
 	trace_state_free(&dp->sim.trace);
 	rte_mempool_free(dp->pool);
+	if (dp->store != NULL)
+		dp->store->ops->close(dp->store);
+	dp->store = NULL;
 }
 
 int
@@ -363,6 +399,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int sep, ret;
 	unsigned int w, waited;
+	bool store_changed;
 
 	/* Application arguments follow "--"; read them first so a bad config never starts EAL. */
 	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
@@ -375,14 +412,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "kairod: %s\n", err);
 		return 1;
 	}
+	if (open_store(&dp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kairod: %s\n", err);
+		return 1;
+	}
 	check = load_topology(&dp, false, err, sizeof(err));
 	if (check == NULL) {
 		fprintf(stderr, "kairod: %s\n", err);
+		dp.store->ops->close(dp.store);
 		return 1;
 	}
 	topology_free(check);
 	if (opt.check_only) {
-		printf("kairod: %s and %s are valid\n", opt.config, dp.cfg.topology_file);
+		printf("kairod: %s and %s are valid\n", opt.config, dp.topo_source);
+		dp.store->ops->close(dp.store);
 		return 0;
 	}
 	dump.stats_json = opt.stats_json;
@@ -440,7 +483,9 @@ main(int argc, char **argv)
 			dump_signal = 0;
 			sim_thread_request_dump(&dp.sim, stdout);
 		}
-		if (reload_signal) {
+		/* Both read the store's document again; one reload serves both. */
+		store_changed = __atomic_exchange_n(&dp.store_changed, 0, __ATOMIC_ACQUIRE) != 0;
+		if (reload_signal || store_changed) {
 			reload_signal = 0;
 			reload_topology(&dp, &topo_version);
 		}
