@@ -17,6 +17,7 @@
 #ifndef KAIRO_FLOW_KEY_H
 #define KAIRO_FLOW_KEY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -55,11 +56,40 @@ struct flow_key {
 	uint8_t nw_tos;        /* IPv4 TOS / IPv6 traffic class */
 	uint8_t nw_frag;       /* enum flow_frag */
 	uint16_t tp_src;       /* L4 source port, or ICMP/ICMPv6 type; host order */
-	uint16_t tp_dst;       /* L4 destination port, or ICMP/ICMPv6 code; host order */
+	uint16_t tp_dst;       /* L4 destination port, or ICMP/ICMPv6 code, or the
+				* identifier of an echo request or reply (flow_icmp_is_echo);
+				* host order */
 	uint8_t reserved[8];   /* zero; keeps the key at a size rte_hash compares fast */
 };
 
 static_assert(sizeof(struct flow_key) == 80, "flow_key must stay 80 bytes (rte_hash k80 compare)");
+
+#define FLOW_ICMP_ECHO_REPLY 0
+#define FLOW_ICMP_ECHO_REQUEST 8
+#define FLOW_ICMP6_ECHO_REQUEST 128
+#define FLOW_ICMP6_ECHO_REPLY 129
+
+/*
+ * ICMP and ICMPv6 echo carry their identifier where other ICMP messages'
+ * keys carry the code (always 0 for echo): one ping session is one flow and
+ * one connection, and NAT can tell sessions apart.
+ */
+static inline bool
+flow_icmp_is_echo(uint8_t proto, uint16_t type)
+{
+	if (proto == 1) /* IPPROTO_ICMP */
+		return type == FLOW_ICMP_ECHO_REQUEST || type == FLOW_ICMP_ECHO_REPLY;
+	if (proto == 58) /* IPPROTO_ICMPV6 */
+		return type == FLOW_ICMP6_ECHO_REQUEST || type == FLOW_ICMP6_ECHO_REPLY;
+	return false;
+}
+
+/* The code an ICMP key stands for: echo's is 0, its place holds the identifier. */
+static inline uint16_t
+flow_icmp_code(const struct flow_key *k)
+{
+	return flow_icmp_is_echo(k->nw_proto, k->tp_src) ? 0 : k->tp_dst;
+}
 
 /* Outer encapsulation the parser recognised (decapsulation is done later, in the pipeline). */
 enum pkt_tunnel {

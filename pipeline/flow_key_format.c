@@ -76,7 +76,9 @@ flow_key_format(const struct flow_key *k, char *buf, size_t len)
 	}
 	if (k->nw_frag == FLOW_FRAG_LATER)
 		return (int)b.off;
-	if (k->nw_proto == 1 || k->nw_proto == 58)
+	if (flow_icmp_is_echo(k->nw_proto, k->tp_src))
+		fmt_add(&b, ",icmp_type=%u,icmp_code=0,icmp_id=%u", k->tp_src, k->tp_dst);
+	else if (k->nw_proto == 1 || k->nw_proto == 58)
 		fmt_add(&b, ",icmp_type=%u,icmp_code=%u", k->tp_src, k->tp_dst);
 	else if (k->tp_src != 0 || k->tp_dst != 0)
 		fmt_add(&b, ",tp_src=%u,tp_dst=%u", k->tp_src, k->tp_dst);

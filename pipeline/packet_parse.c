@@ -53,6 +53,8 @@
 
 /* ICMP (RFC 792) and ICMPv6 (RFC 4443 §2.1) both start with type, code, checksum. */
 #define ICMP_HDR_MIN 4
+/* Echo request and reply: then identifier and sequence number. */
+#define ICMP_ECHO_HDR_LEN 8
 
 /* GRE (RFC 2784 §2, RFC 2890 §2): flags in byte 0, version in the low 3 bits of byte 1. */
 #define GRE_BASE_LEN 4
@@ -259,6 +261,15 @@ parse_icmp(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 	/* Type and code take the port fields, as in OpenFlow's icmp_type/icmp_code. */
 	c->meta->key.tp_src = icmp[0];
 	c->meta->key.tp_dst = icmp[1];
+	/*
+	 * Echo's identifier tells one ping session from another (connection
+	 * tracking, NAT rewrites it); its code is always 0 (RFC 792, RFC 4443 4.1).
+	 */
+	if (flow_icmp_is_echo(c->meta->key.nw_proto, icmp[0])) {
+		if (!fits(ofs, ICMP_ECHO_HDR_LEN, end))
+			return DROP_L4_TRUNCATED;
+		c->meta->key.tp_dst = (uint16_t)(icmp[4] << 8 | icmp[5]);
+	}
 	return 0;
 }
 

@@ -144,6 +144,14 @@ has_ports(const struct flow_key *k)
 	       k->nw_proto == IPPROTO_ICMPV6;
 }
 
+/* What a dst-port condition reads: the port, or ICMP's code (echo's is 0). */
+static uint16_t
+key_dst_port(const struct flow_key *k)
+{
+	return k->nw_proto == IPPROTO_ICMP || k->nw_proto == IPPROTO_ICMPV6 ? flow_icmp_code(k)
+									      : k->tp_dst;
+}
+
 static bool
 frag_policy_ok(const struct flow_key *k, uint8_t policy)
 {
@@ -192,8 +200,8 @@ rule_matches(struct sim_ctx *c, const struct topo_rule *r, uint32_t in_port, uin
 	    COND_FAILS(COND_DST, cidr_match(k, k->nw_dst, r->dst6, r->dst_addr, r->dst_len)) ||
 	    COND_FAILS(COND_SRC_PORT, has_ports(k) && k->tp_src >= r->src_port_lo &&
 					  k->tp_src <= r->src_port_hi) ||
-	    COND_FAILS(COND_DST_PORT, has_ports(k) && k->tp_dst >= r->dst_port_lo &&
-					  k->tp_dst <= r->dst_port_hi))
+	    COND_FAILS(COND_DST_PORT, has_ports(k) && key_dst_port(k) >= r->dst_port_lo &&
+					  key_dst_port(k) <= r->dst_port_hi))
 		return false;
 #undef COND_FAILS
 	if (r->flow != RULE_FLOW_ANY)

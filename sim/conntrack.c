@@ -97,7 +97,7 @@ ct_key_of(const struct flow_key *k, bool reverse, struct ct_key *out)
 	memcpy(out->dst, reverse ? k->nw_src : k->nw_dst, sizeof(out->dst));
 	if (icmp) {
 		out->sport = icmp_type_tracked(k->nw_proto, k->tp_src);
-		out->dport = k->tp_dst; /* the code; 0 for echo */
+		out->dport = k->tp_dst; /* the code, or echo's identifier */
 	} else {
 		out->sport = reverse ? k->tp_dst : k->tp_src;
 		out->dport = reverse ? k->tp_src : k->tp_dst;

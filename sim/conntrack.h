@@ -6,9 +6,10 @@
  * is not, and the walk lets it through, its own 5-tuple is recorded as a new
  * connection.  A dropped packet opens nothing.
  *
- * ICMP echo is tracked by address pair (the flow key has no ICMP id): a
- * request (or ICMPv6 128) opens, the reply (0, or 129) is its return.  Other
- * ICMP types are tracked with their type and code in place of ports.
+ * ICMP echo is tracked by address pair and identifier: a request (or
+ * ICMPv6 128) opens, the reply (0, or 129) with the same identifier is its
+ * return.  Other ICMP types are tracked with their type and code in place
+ * of ports.
  *
  * Aging follows the MAC table's: an entry is in use while cached flows that
  * depend on it exist (forward and return flows hold a reference); its idle

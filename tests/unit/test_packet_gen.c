@@ -286,7 +286,7 @@ parsed_key(const struct rte_mbuf *m)
 /* The key of an unfragmented Ethernet + IPv4 + ICMP frame. */
 static struct flow_key
 icmp_key(const uint8_t *eth_dst, const uint8_t *eth_src, const uint8_t *src, const uint8_t *dst,
-	 uint8_t tos, uint8_t type, uint8_t code)
+	 uint8_t tos, uint8_t type, uint16_t code_or_id)
 {
 	struct flow_key k;
 
@@ -302,7 +302,7 @@ icmp_key(const uint8_t *eth_dst, const uint8_t *eth_src, const uint8_t *src, con
 	k.nw_tos = tos;
 	k.nw_frag = FLOW_FRAG_NONE;
 	k.tp_src = type;
-	k.tp_dst = code;
+	k.tp_dst = code_or_id;
 	return k;
 }
 
@@ -564,7 +564,8 @@ test_echo_reply_parses(void **state)
 	out = packet_gen_icmp_echo_reply(pool, in, l3);
 	assert_non_null(out);
 	k = parsed_key(out);
-	want = icmp_key(mac_host, mac_router, ip_router, ip_host, 0x10, 0, 0);
+	/* An echo's key carries its identifier where other ICMP keys carry the code. */
+	want = icmp_key(mac_host, mac_router, ip_router, ip_host, 0x10, 0, ECHO_ID);
 	assert_memory_equal(&k, &want, sizeof(k));
 	rte_pktmbuf_free(in);
 	rte_pktmbuf_free(out);

@@ -448,7 +448,7 @@ test_ipv4_udp(void **state)
 }
 
 static void
-test_ipv4_icmp_echo_type_and_code_take_the_ports(void **state)
+test_ipv4_icmp_echo_type_and_identifier_take_the_ports(void **state)
 {
 	struct frame f = { 0 };
 	struct pkt_meta e;
@@ -463,8 +463,44 @@ test_ipv4_icmp_echo_type_and_code_take_the_ports(void **state)
 	e = expect_l2(ETH_IPV4, 14);
 	expect_ip4(&e, IPPROTO_ICMP, 20, 34);
 	e.key.tp_src = 8; /* echo request */
-	e.key.tp_dst = 0;
+	e.key.tp_dst = 1; /* its identifier (icmp() writes id 1, sequence 1); the code is 0 */
 	expect_ok(&f, &e);
+}
+
+static void
+test_ipv4_icmp_error_type_and_code_take_the_ports(void **state)
+{
+	struct frame f = { 0 };
+	struct pkt_meta e;
+	uint16_t ip;
+
+	(void)state;
+	eth(&f, ETH_IPV4);
+	ip = ip4(&f, IPPROTO_ICMP);
+	icmp(&f, 3, 3); /* port unreachable */
+	ip4_end(&f, ip);
+
+	e = expect_l2(ETH_IPV4, 14);
+	expect_ip4(&e, IPPROTO_ICMP, 20, 34);
+	e.key.tp_src = 3;
+	e.key.tp_dst = 3;
+	expect_ok(&f, &e);
+}
+
+static void
+test_icmp_echo_without_identifier_is_truncated(void **state)
+{
+	struct frame f = { 0 };
+	uint16_t ip;
+
+	(void)state;
+	eth(&f, ETH_IPV4);
+	ip = ip4(&f, IPPROTO_ICMP);
+	put8(&f, 8);
+	put8(&f, 0);
+	put16(&f, 0); /* checksum, then nothing: no identifier to key on */
+	ip4_end(&f, ip);
+	expect_drop(&f, DROP_L4_TRUNCATED);
 }
 
 static void
@@ -861,7 +897,8 @@ test_ipv6_eight_extension_headers_are_walked(void **state)
 	e = expect_l2(ETH_IPV6, 14);
 	expect_ip6(&e, IPPROTO_ICMPV6, 40 + 8 * PACKET_PARSE_MAX_IPV6_EXT,
 		   14 + 40 + 8 * PACKET_PARSE_MAX_IPV6_EXT);
-	e.key.tp_src = 129; /* echo reply */
+	e.key.tp_src = 129; /* echo reply, identifier 1 */
+	e.key.tp_dst = 1;
 	expect_ok(&f, &e);
 }
 
@@ -1563,7 +1600,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_tcp),
 		cmocka_unit_test(test_ipv4_udp),
-		cmocka_unit_test(test_ipv4_icmp_echo_type_and_code_take_the_ports),
+		cmocka_unit_test(test_ipv4_icmp_echo_type_and_identifier_take_the_ports),
+		cmocka_unit_test(test_ipv4_icmp_error_type_and_code_take_the_ports),
+		cmocka_unit_test(test_icmp_echo_without_identifier_is_truncated),
 		cmocka_unit_test(test_ipv4_options_move_l4),
 		cmocka_unit_test(test_ipv4_ethernet_padding_is_ignored),
 		cmocka_unit_test(test_ipv4_unknown_protocol_stops_at_nw_proto),
