@@ -99,8 +99,8 @@ load_section_uint(struct json_ctx *ctx, const json_t *obj, const char *path, con
 int
 config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen)
 {
-	static const char *const top[] = {"host", "topology_file", "workers", "mbufs",
-					  "worker_sleep_max_us", "vxlan_port", "flow_cache",
+	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
+					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
 					  "slow_path", "control", "ports", NULL};
 	static const char *const fc_fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
 						NULL};
@@ -124,6 +124,8 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 	if ((ret = json_field_only(&ctx, root, "", top)) != 0 ||
 	    (ret = json_field_string(&ctx, root, "", "host", "host0", false, cfg->host,
 				     sizeof(cfg->host))) != 0 ||
+	    (ret = json_field_string(&ctx, root, "", "host_id", cfg->host, false, cfg->host_id,
+				     sizeof(cfg->host_id))) != 0 ||
 	    (ret = json_field_string(&ctx, root, "", "topology_file", NULL, true, topo,
 				     sizeof(topo))) != 0 ||
 	    (ret = load_section_uint(&ctx, root, "", "workers", 1, KAIRO_MAX_WORKERS, 1,
@@ -265,6 +267,16 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 		if ((ret = load_port(&ctx, jp, i, &cfg->ports[i], cfg)) != 0)
 			goto out;
 		cfg->n_ports++;
+	}
+	{
+		const char *names[RTE_MAX_ETHPORTS];
+		bool uplink[RTE_MAX_ETHPORTS];
+
+		for (i = 0; i < cfg->n_ports; i++) {
+			names[i] = cfg->ports[i].name;
+			uplink[i] = cfg->ports[i].role == PORT_ROLE_UPLINK;
+		}
+		ret = underlay_config_load(&ctx, root, names, uplink, cfg->n_ports, &cfg->underlay);
 	}
 out:
 	json_decref(root);

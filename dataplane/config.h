@@ -13,6 +13,8 @@
 
 #include <rte_ethdev.h>
 
+#include "underlay_config.h"
+
 #define CONFIG_NAME_LEN 64
 #define CONFIG_DEVARGS_LEN 512
 #define CONFIG_PATH_LEN 512
@@ -36,6 +38,7 @@ struct port_config {
 struct kairo_config {
 	char file[CONFIG_PATH_LEN];
 	char host[CONFIG_NAME_LEN];
+	char host_id[CONFIG_NAME_LEN];       /* the topology's hosts[].id of this host */
 	char topology_file[CONFIG_PATH_LEN]; /* relative paths are relative to the config file */
 	uint32_t workers;
 	uint32_t mbufs;
@@ -60,6 +63,7 @@ struct kairo_config {
 	char control_group[CONFIG_NAME_LEN];  /* may connect besides root; "" = root only */
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
+	struct underlay_config underlay;     /* the tunnels' uplink (dataplane/underlay_config.h) */
 };
 
 /*

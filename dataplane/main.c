@@ -30,6 +30,7 @@
 
 #include "ctl_commands.h"
 #include "dataplane.h"
+#include "topology_hosts.h"
 #include "topology_store.h"
 #include "topology_store_file.h"
 
@@ -412,6 +413,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "kairod: %s\n", err);
 		return 1;
 	}
+	/* Every snapshot is built for this host: its bindings are local, the others' remote. */
+	topology_hosts_set_local(dp.cfg.host_id, dp.cfg.underlay.enabled ? dp.cfg.underlay.ip : 0);
 	if (open_store(&dp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
 		return 1;

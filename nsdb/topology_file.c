@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topology_hosts.h"
 #include "topology_load.h"
 
 /* "bridges[0]" + ".ports[2]": a field's path for messages (vsnprintf: cut at PATH_LEN, never overflow). */
@@ -142,6 +143,7 @@ topology_free(struct topology *t)
 		free(t->routers[i].routes);
 	}
 	topology_chains_free(t);
+	topology_overlay_free(t);
 	free(t->bridges);
 	free(t->routers);
 	free(t->ports);
@@ -552,10 +554,11 @@ static int
 load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t bi,
 	     const struct local_interface *ifs, unsigned int n_ifs)
 {
-	static const char *const fields[] = {"port", "interface", NULL};
+	static const char *const fields[] = {"port", "interface", "host", NULL};
 	char path[PATH_LEN], fpath[PATH_LEN], port_id[TOPO_ID_LEN], iface[TOPO_NAME_LEN];
 	struct topo_port *p;
 	unsigned int i;
+	bool remote;
 	int ret, pi;
 
 	snprintf(path, sizeof(path), "bindings[%zu]", bi);
@@ -579,6 +582,9 @@ load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t 
 		return json_field_error(ctx, fpath,
 					"port \"%s\" is interior (linked to \"%s\"): only exterior "
 					"ports are bound", port_id, t->ports[p->peer].id);
+	/* Bound on another host: that host has the interface; here the port is remote. */
+	if ((ret = load_binding_host(ctx, t, jb, path, p, &remote)) != 0 || remote)
+		return ret;
 	for (i = 0; i < n_ifs; i++)
 		if (strcmp(ifs[i].name, iface) == 0)
 			break;
@@ -620,7 +626,8 @@ topology_json_load(const json_t *root, const char *source, const struct local_in
 		   unsigned int n_ifs, char *err, size_t errlen)
 {
 	static const char *const top_fields[] = {"bridges", "routers", "bindings", "chains",
-						 "port_groups", NULL};
+						 "port_groups", "hosts", "tunnel_zones",
+						 "vtep_bindings", NULL};
 	struct json_ctx ctx = {.file = source, .err = err, .errlen = errlen};
 	struct load_state ls = {.ctx = &ctx};
 	json_t *jbridges, *jrouters, *jbindings, *jchains, *jgroups, *v;
@@ -669,12 +676,14 @@ topology_json_load(const json_t *root, const char *source, const struct local_in
 			if ((ret = load_router(&ls, v, (uint32_t)i)) != 0)
 				goto out;
 	if ((ret = resolve_peers(&ls)) != 0 || (ret = load_port_groups(&ls, jgroups)) != 0 ||
-	    (ret = load_chain_rules(&ls, jchains)) != 0)
+	    (ret = load_chain_rules(&ls, jchains)) != 0 || (ret = load_overlay(&ls, root)) != 0)
 		goto out;
 	if (jbindings != NULL)
 		json_array_foreach(jbindings, i, v)
 			if ((ret = load_binding(&ctx, t, v, i, ifs, n_ifs)) != 0)
 				goto out;
+	if ((ret = load_vtep_bindings(&ls, root)) != 0)
+		goto out;
 	t->version = 1;
 out:
 	free(ls.peers);

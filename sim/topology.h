@@ -67,6 +67,15 @@ struct topo_port {
 	/* Rule chains (indexes into chains[]) run as the frame enters / leaves, or TOPO_NO_INDEX. */
 	uint32_t inbound_filter;
 	uint32_t outbound_filter;
+	/*
+	 * The overlay (nsdb/topology_hosts.c).  Both default to false when a
+	 * loader leaves them zeroed: an exterior port is local unless bound to
+	 * another host or to a VTEP.
+	 */
+	bool remote;          /* bound to an interface of another host: host says which */
+	bool vtep;            /* bound to a hardware VTEP: overlay.vteps[vtep_index] */
+	uint32_t host;        /* remote: index into overlay.hosts */
+	uint32_t vtep_index;
 };
 
 enum topo_route_type {
@@ -208,6 +217,60 @@ struct topo_port_group {
 	uint32_t *ports;
 };
 
+/*
+ * Hosts and tunnel zones (MIDONET-MODEL §1–2): where the ports bound on other
+ * hosts live and how packets reach them.  A port's tunnel key names it on the
+ * wire (topo_port_tunnel_key); every host reads the same document, so every
+ * host gives a port the same key.
+ */
+enum topo_tz_type {
+	TOPO_TZ_VXLAN = 1,
+	TOPO_TZ_GRE = 2,
+	TOPO_TZ_VTEP = 3, /* hosts that talk to hardware VTEPs (VXLAN) */
+};
+
+struct topo_host {
+	char id[TOPO_ID_LEN];
+	char name[TOPO_NAME_LEN];
+	uint32_t index;
+};
+
+struct topo_tz_member {
+	uint32_t host;  /* index into overlay.hosts */
+	rte_be32_t ip;  /* the host's underlay address in this zone */
+};
+
+struct topo_tunnel_zone {
+	char id[TOPO_ID_LEN];
+	char name[TOPO_NAME_LEN];
+	uint32_t index;
+	uint8_t type;   /* enum topo_tz_type */
+	uint32_t n_members;
+	struct topo_tz_member *members;
+};
+
+/* A bridge port bound to a VNI on an external VTEP (the operations guide's VXLAN gateway). */
+struct topo_vtep_binding {
+	uint32_t port;  /* the bridge port standing for the VTEP's segment */
+	uint32_t vni;   /* 1 .. 2^24 - 1 */
+	rte_be32_t ip;  /* the VTEP's tunnel address */
+};
+
+/* Port keys are index + 1; a bridge's flood to a host is FLOOD_BASE + bridge index. */
+#define TOPO_TUNNEL_KEY_FLOOD_BASE 0x8000u
+#define TOPO_TUNNEL_KEYS 0x10000u
+
+struct topo_overlay {
+	uint32_t n_hosts;
+	uint32_t n_zones;
+	uint32_t n_vteps;
+	struct topo_host *hosts;
+	struct topo_tunnel_zone *zones;
+	struct topo_vtep_binding *vteps;
+	uint32_t local_host; /* this daemon's host, TOPO_NO_INDEX when the document has no hosts */
+	uint32_t local_zone; /* its gre or vxlan zone, TOPO_NO_INDEX if none */
+};
+
 struct topology {
 	uint64_t version;
 	uint32_t n_ports;
@@ -223,6 +286,7 @@ struct topology {
 	struct topo_port_group *port_groups;
 	/* The virtual port bound to each local DPDK port, TOPO_NO_INDEX if none. */
 	uint32_t vport_of_dpdk[RTE_MAX_ETHPORTS];
+	struct topo_overlay overlay;
 };
 
 void topology_free(struct topology *t);
@@ -275,6 +339,27 @@ static inline bool
 ipv6_is_multicast(const uint8_t *addr)
 {
 	return addr[0] == 0xff;
+}
+
+/* The key that names port p in a tunnel header (VXLAN VNI, GRE key). */
+static inline uint32_t
+topo_port_tunnel_key(const struct topo_port *p)
+{
+	return p->index + 1;
+}
+
+/* The key of a bridge's flood towards one host: that host's ports of the bridge. */
+static inline uint32_t
+topo_bridge_flood_key(uint32_t bridge)
+{
+	return TOPO_TUNNEL_KEY_FLOOD_BASE + bridge;
+}
+
+/* Does a frame sent out of exterior port p leave somewhere (here, or through a tunnel)? */
+static inline bool
+topo_port_is_bound(const struct topo_port *p)
+{
+	return p->dpdk_port != TOPO_NO_DPDK_PORT || p->remote || p->vtep;
 }
 
 static inline bool
