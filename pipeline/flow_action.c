@@ -2,7 +2,9 @@
 /*
  * Building and running flow action lists.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "checksum.h"
 #include "drop_reason.h"
 #include "flow_key.h"
 #include "flow_action.h"
@@ -133,6 +136,21 @@ flow_actions_dec_hop_limit(struct flow_actions *acts, uint8_t n)
 	return 0;
 }
 
+int
+flow_actions_set_ipv4(struct flow_actions *acts, int dst, rte_be32_t addr, rte_be16_t port,
+		      bool port_too)
+{
+	struct flow_action *a =
+		flow_actions_append(acts, dst ? FLOW_ACTION_SET_IPV4_DST : FLOW_ACTION_SET_IPV4_SRC);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->nat.addr = addr;
+	a->nat.port = port_too ? port : 0;
+	a->flags = port_too ? FLOW_NAT_PORT : 0;
+	return 0;
+}
+
 static inline struct rte_ipv6_hdr *
 ipv6_header(struct rte_mbuf *m)
 {
@@ -161,6 +179,81 @@ ipv4_dec_ttl(struct rte_ipv4_hdr *ip, uint8_t n)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+/* Where the L4 checksum and the ports are, from the start of the L4 header. */
+#define TCP_CSUM_OFS 16
+#define UDP_CSUM_OFS 6
+#define ICMP_CSUM_OFS 2
+#define ICMP_ID_OFS 4
+
+/*
+ * NAT: rewrite the source or destination address, and the port with it when
+ * a->flags says so, patching the IPv4 header checksum and the L4 checksum
+ * (TCP and UDP cover the addresses through their pseudo-header; ICMP covers
+ * only its own bytes, so only an echo identifier change touches it).  A
+ * non-header fragment has no L4 header (l4_ofs 0): its address alone
+ * changes; the header fragment's L4 checksum covered the whole datagram, and
+ * was patched when that fragment went through.  The parser checked that the
+ * L4 header is in the first segment.
+ */
+static void
+ipv4_set_addr(struct rte_mbuf *m, const struct flow_action *a, bool dst)
+{
+	const struct pkt_meta *meta = pkt_meta(m);
+	struct rte_ipv4_hdr *ip = ipv4_header(m);
+	rte_be32_t old = dst ? ip->dst_addr : ip->src_addr;
+	uint8_t *l4, *sum_at;
+	uint16_t sum = 0;
+
+	if (dst)
+		ip->dst_addr = a->nat.addr;
+	else
+		ip->src_addr = a->nat.addr;
+	ip->hdr_checksum = csum_replace32(ip->hdr_checksum, old, a->nat.addr);
+	if (meta->l4_ofs == 0)
+		return;
+	l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->l4_ofs);
+	switch (ip->next_proto_id) {
+	case IPPROTO_TCP:
+		sum_at = l4 + TCP_CSUM_OFS;
+		break;
+	case IPPROTO_UDP:
+		sum_at = l4 + UDP_CSUM_OFS;
+		/* A zero UDP checksum means none was computed (RFC 768): it stays so. */
+		if (csum_load16(sum_at) == 0)
+			sum_at = NULL;
+		break;
+	case IPPROTO_ICMP:
+		/* Only an echo identifier moves with the port; addresses are not summed. */
+		if (a->flags & FLOW_NAT_PORT) {
+			uint16_t old_id = csum_load16(l4 + ICMP_ID_OFS);
+
+			csum_store16(l4 + ICMP_ID_OFS, a->nat.port);
+			csum_store16(l4 + ICMP_CSUM_OFS,
+				     csum_replace16(csum_load16(l4 + ICMP_CSUM_OFS), old_id,
+						    a->nat.port));
+		}
+		return;
+	default:
+		return;
+	}
+	if (sum_at != NULL)
+		sum = csum_replace32(csum_load16(sum_at), old, a->nat.addr);
+	if (a->flags & FLOW_NAT_PORT) {
+		uint8_t *port_at = l4 + (dst ? 2 : 0);
+		uint16_t old_port = csum_load16(port_at);
+
+		csum_store16(port_at, a->nat.port);
+		if (sum_at != NULL)
+			sum = csum_replace16(sum, old_port, a->nat.port);
+	}
+	if (sum_at != NULL) {
+		/* A UDP sum that comes out 0 is sent as all ones (RFC 768). */
+		if (sum == 0 && ip->next_proto_id == IPPROTO_UDP)
+			sum = 0xffff;
+		csum_store16(sum_at, sum);
+	}
 }
 
 /* Insert a tag after the MAC addresses; false when there is no headroom. */
@@ -275,6 +368,10 @@ flow_actions_execute(const struct flow_actions *acts, struct rte_mbuf *m,
 		case FLOW_ACTION_DEC_HOP_LIMIT:
 			ipv6_header(m)->hop_limits -= a->ttl_dec;
 			break;
+		case FLOW_ACTION_SET_IPV4_SRC:
+		case FLOW_ACTION_SET_IPV4_DST:
+			ipv4_set_addr(m, a, a->type == FLOW_ACTION_SET_IPV4_DST);
+			break;
 		}
 	}
 dropped:
@@ -361,6 +458,19 @@ flow_actions_format(const struct flow_actions *acts, char *buf, size_t len)
 		case FLOW_ACTION_DEC_HOP_LIMIT:
 			w = snprintf(buf + off, len - off, "%sdec_hop_limit:%u", sep, a->ttl_dec);
 			break;
+		case FLOW_ACTION_SET_IPV4_SRC:
+		case FLOW_ACTION_SET_IPV4_DST: {
+			char addr[INET_ADDRSTRLEN];
+			rte_be32_t nat_addr = a->nat.addr;
+
+			inet_ntop(AF_INET, &nat_addr, addr, sizeof(addr));
+			w = snprintf(buf + off, len - off, "%sset_ipv4_%s:%s", sep,
+				     a->type == FLOW_ACTION_SET_IPV4_SRC ? "src" : "dst", addr);
+			if (w > 0 && (a->flags & FLOW_NAT_PORT) && off + w < len)
+				w += snprintf(buf + off + w, len - off - w, ":%u",
+					      rte_be_to_cpu_16(a->nat.port));
+			break;
+		}
 		}
 		if (w < 0)
 			break;

@@ -14,7 +14,10 @@
 #ifndef KAIRO_FLOW_ACTION_H
 #define KAIRO_FLOW_ACTION_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <rte_byteorder.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -36,11 +39,17 @@ enum flow_action_type {
 	FLOW_ACTION_CHECK_IPV6,     /* .check: hop limit above ttl_over and length (header
 				     * included) within mtu, else to the slow path */
 	FLOW_ACTION_DEC_HOP_LIMIT,  /* .ttl_dec: routers crossed (IPv6 has no header checksum) */
+	FLOW_ACTION_SET_IPV4_SRC,   /* .nat: NAT; with FLOW_NAT_PORT in .flags the L4 source
+				     * port too (an ICMP echo's identifier); checksums updated */
+	FLOW_ACTION_SET_IPV4_DST,   /* .nat: as SET_IPV4_SRC, on the destination */
 };
+
+/* flow_action.flags of SET_IPV4_SRC / SET_IPV4_DST. */
+#define FLOW_NAT_PORT 0x01 /* rewrite the port (or echo identifier) as well as the address */
 
 struct flow_action {
 	uint8_t type; /* enum flow_action_type */
-	uint8_t pad;
+	uint8_t flags;
 	union {
 		uint16_t port;
 		uint16_t drop_reason;
@@ -54,6 +63,10 @@ struct flow_action {
 			uint8_t ttl_over; /* the TTL must be greater than this */
 		} check;
 		uint8_t ttl_dec;
+		struct {
+			rte_be32_t addr;
+			rte_be16_t port;
+		} __rte_packed nat;
 	};
 } __rte_packed;
 
@@ -76,6 +89,9 @@ int flow_actions_check_ipv4(struct flow_actions *acts, uint8_t ttl_over, uint16_
 int flow_actions_dec_ttl(struct flow_actions *acts, uint8_t n);
 int flow_actions_check_ipv6(struct flow_actions *acts, uint8_t hop_limit_over, uint16_t mtu);
 int flow_actions_dec_hop_limit(struct flow_actions *acts, uint8_t n);
+/* NAT: the source (dst = 0) or destination address, and the port unless port_too is false. */
+int flow_actions_set_ipv4(struct flow_actions *acts, int dst, rte_be32_t addr, rte_be16_t port,
+			  bool port_too);
 
 /*
  * Where executed actions put their packets: (port, mbuf) pairs the caller

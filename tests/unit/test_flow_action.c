@@ -23,6 +23,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_udp.h>
 
 #include "unit_eal.h"
 #include "drop_reason.h"
@@ -428,6 +429,140 @@ test_to_slow_path_hands_the_packet_back_untouched(void **state)
 	free_emitted_and_check_pool();
 }
 
+/* NAT: addresses and ports rewritten, checksums patched in place */
+
+#define NAT_IP_OFS RTE_ETHER_HDR_LEN
+#define NAT_UDP_OFS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr))
+
+/* The UDP frame, parsed as a worker would, with a real UDP checksum unless zero_sum. */
+static struct rte_mbuf *
+nat_frame(bool zero_sum)
+{
+	struct rte_mbuf *m = frame(NULL);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, NAT_IP_OFS);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	if (!zero_sum)
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	assert_int_equal(udp_frame_receive(m, 0, 0), 0);
+	return m;
+}
+
+/* The patched IPv4 header and UDP checksums equal the ones summed from scratch. */
+static void
+assert_checksums_hold(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, NAT_IP_OFS);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t patched = udp->dgram_cksum;
+
+	/* Summed over a header that holds its checksum: 0 when it is right. */
+	assert_int_equal(rte_ipv4_cksum(ip), 0);
+	udp->dgram_cksum = 0;
+	assert_int_equal(rte_ipv4_udptcp_cksum(ip, udp), patched);
+	udp->dgram_cksum = patched;
+}
+
+static void
+test_set_ipv4_src_rewrites_address_and_port_and_both_checksums(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = nat_frame(false);
+	const rte_be32_t addr = rte_cpu_to_be_32(UDP_FRAME_IPV4(203, 0, 113, 7));
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+
+	(void)state;
+	assert_int_equal(flow_actions_set_ipv4(&acts, 0, addr, rte_cpu_to_be_16(40000), true), 0);
+	assert_int_equal(flow_actions_output(&acts, 1), 0);
+	assert_formats_as(&acts, "set_ipv4_src:203.0.113.7:40000,output:1");
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+	udp = (const struct rte_udp_hdr *)(ip + 1);
+	assert_int_equal(ip->src_addr, addr);
+	assert_int_equal(ip->dst_addr, rte_cpu_to_be_32(UDP_FRAME_IP_DST));
+	assert_int_equal(rte_be_to_cpu_16(udp->src_port), 40000);
+	assert_int_equal(rte_be_to_cpu_16(udp->dst_port), 5678);
+	assert_checksums_hold(m);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_set_ipv4_dst_without_port_keeps_the_port(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = nat_frame(false);
+	const rte_be32_t addr = rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 0, 0, 5));
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+
+	(void)state;
+	assert_int_equal(flow_actions_set_ipv4(&acts, 1, addr, rte_cpu_to_be_16(99), false), 0);
+	assert_int_equal(flow_actions_output(&acts, 1), 0);
+	assert_formats_as(&acts, "set_ipv4_dst:10.0.0.5,output:1");
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+	udp = (const struct rte_udp_hdr *)(ip + 1);
+	assert_int_equal(ip->dst_addr, addr);
+	assert_int_equal(rte_be_to_cpu_16(udp->dst_port), 5678);
+	assert_checksums_hold(m);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_set_ipv4_leaves_a_zero_udp_checksum_zero(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = nat_frame(true);
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+
+	(void)state;
+	assert_int_equal(flow_actions_set_ipv4(&acts, 1, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 9, 8, 7)),
+					       rte_cpu_to_be_16(53), true), 0);
+	assert_int_equal(flow_actions_output(&acts, 1), 0);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+	udp = (const struct rte_udp_hdr *)(ip + 1);
+	/* No checksum was sent (RFC 768): none is made up, the header one still holds. */
+	assert_int_equal(udp->dgram_cksum, 0);
+	assert_int_equal(rte_be_to_cpu_16(udp->dst_port), 53);
+	/* Summed over a header that holds its checksum: 0 when it is right. */
+	assert_int_equal(rte_ipv4_cksum(ip), 0);
+	free_emitted_and_check_pool();
+}
+
+static void
+test_set_ipv4_on_a_later_fragment_rewrites_the_address_only(void **state)
+{
+	struct flow_actions acts = { 0 };
+	struct rte_mbuf *m = nat_frame(false);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, NAT_IP_OFS);
+	uint8_t after_ip[UDP_FRAME_LEN - NAT_UDP_OFS];
+
+	(void)state;
+	/* Offset 8 bytes, no more fragments: what follows the header is data, not UDP. */
+	ip->fragment_offset = rte_cpu_to_be_16(1);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	assert_int_equal(udp_frame_receive(m, 0, 0), 0);
+	assert_int_equal(pkt_meta(m)->key.nw_frag, FLOW_FRAG_LATER);
+	memcpy(after_ip, bytes(m) + NAT_UDP_OFS, sizeof(after_ip));
+
+	assert_int_equal(flow_actions_set_ipv4(&acts, 0, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 1, 1, 1)),
+					       rte_cpu_to_be_16(1), true), 0);
+	assert_int_equal(flow_actions_output(&acts, 1), 0);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+	assert_int_equal(ip->src_addr, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 1, 1, 1)));
+	/* Summed over a header that holds its checksum: 0 when it is right. */
+	assert_int_equal(rte_ipv4_cksum(ip), 0);
+	assert_memory_equal(bytes(m) + NAT_UDP_OFS, after_ip, sizeof(after_ip));
+	free_emitted_and_check_pool();
+}
+
 /* Routed IPv6: the hop limit and the length are checked by the actions, not the key */
 
 #define IP6_FRAME_HDRS (RTE_ETHER_HDR_LEN + 40)
@@ -700,6 +835,10 @@ main(void)
 		T(test_a_list_without_output_drops_after_its_rewrites),
 		T(test_an_unknown_drop_reason_is_counted_as_a_flow_drop),
 		T(test_to_slow_path_hands_the_packet_back_untouched),
+		T(test_set_ipv4_src_rewrites_address_and_port_and_both_checksums),
+		T(test_set_ipv4_dst_without_port_keeps_the_port),
+		T(test_set_ipv4_leaves_a_zero_udp_checksum_zero),
+		T(test_set_ipv4_on_a_later_fragment_rewrites_the_address_only),
 		T(test_check_ipv6_passes_and_dec_hop_limit_lowers_it_by_the_routers_crossed),
 		T(test_check_ipv6_sends_a_hop_limit_that_would_expire_up_untouched),
 		T(test_check_ipv6_sends_a_packet_over_the_mtu_up_untouched),
