@@ -86,6 +86,9 @@ struct flow_stats {
 	uint64_t bytes;
 };
 
+/* Entries of the owner's state tables a flow keeps alive (a connection and NAT bindings). */
+#define FLOW_OWNER_STATE 3
+
 struct flow {
 	/*
 	 * The first cache line is all a hit on worker 0 touches: when it was
@@ -106,6 +109,8 @@ struct flow {
 	uint64_t idle_timeout_tsc; /* 0: none */
 	uint64_t hard_timeout_tsc; /* 0: none */
 	uint64_t owner_cookie;     /* the simulation's own reference, passed back on removal */
+	/* More of the owner's references, set by it after insert (0 = none); never read here. */
+	uint32_t owner_state[FLOW_OWNER_STATE];
 	/* Every installed flow, for the expiry sweep: bounded work per step, however sparse. */
 	struct flow *sweep_next;
 	struct flow *sweep_prev;

@@ -90,7 +90,7 @@ chain_conntrack_finish(struct sim_ctx *c, bool forwarded)
 		flow_cache_invalidate_tag(st->cache, tag_conntrack(ct_key_hash(&c->ct_fwd)));
 		sim_trace(c, "conntrack: connection recorded");
 	}
-	c->res->ct_entry = c->ct_entry;
+	sim_hold(c, c->ct_entry);
 }
 
 static bool

@@ -32,8 +32,8 @@ bool chain_filter(struct sim_ctx *c, uint32_t chain, uint32_t in_port, uint32_t 
 
 /*
  * End of a walk: a packet a chain took for a new connection is recorded if
- * the walk let it through (forwarded); res->ct_entry names the connection a
- * cached flow keeps alive.
+ * the walk let it through (forwarded); a cached flow keeps the connection
+ * alive (sim_hold).
  */
 void chain_conntrack_finish(struct sim_ctx *c, bool forwarded);
 

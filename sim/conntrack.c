@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Connection tracking (sim/conntrack.h): an rte_hash of 5-tuples and one slot per position. */
+/*
+ * Connection state (sim/conntrack.h): an rte_hash from 5-tuples to entries,
+ * a connection filed under one key and a NAT binding under two.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -13,23 +16,23 @@
 
 #include "conntrack.h"
 
-#define ICMP_ECHO_REPLY 0
-#define ICMP_ECHO_REQUEST 8
-#define ICMP6_ECHO_REQUEST 128
-#define ICMP6_ECHO_REPLY 129
 
 struct ct_entry {
-	struct ct_key key;
+	struct ct_key keys[2]; /* a connection has one, a NAT binding two */
+	struct ct_nat nat;
 	uint32_t flow_refs;
 	uint64_t idle_since; /* tsc when flow_refs dropped to 0 (or creation) */
-	bool used;
+	uint8_t n_keys;      /* 0: the slot is free */
 };
 
 struct conntrack {
-	struct rte_hash *index; /* ct_key -> entry position */
+	struct rte_hash *index; /* ct_key -> entry number (as the key's data) */
 	struct ct_entry *entries;
+	uint32_t *free;         /* free entry numbers, a stack */
+	uint32_t n_free;
 	uint32_t capacity;
 	uint32_t count;
+	uint32_t nat_count;
 	uint32_t expire_next;   /* where the bounded expiry walk goes on */
 	uint64_t idle_tsc;
 };
@@ -40,7 +43,7 @@ conntrack_create(const char *name, uint32_t capacity, uint32_t idle_s, int socke
 	struct conntrack *ct = rte_zmalloc_socket(name, sizeof(*ct), 0, socket_id);
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = capacity,
+		.entries = capacity * 2,
 		.key_len = sizeof(struct ct_key),
 		.hash_func = rte_hash_crc,
 		.socket_id = socket_id,
@@ -52,13 +55,14 @@ conntrack_create(const char *name, uint32_t capacity, uint32_t idle_s, int socke
 	ct->capacity = capacity;
 	ct->idle_tsc = (uint64_t)idle_s * rte_get_tsc_hz();
 	ct->index = rte_hash_create(&hp);
-	ct->entries = rte_zmalloc_socket(NULL, sizeof(struct ct_entry) * (capacity + 1), 0,
-					 socket_id);
-	if (ct->index == NULL || ct->entries == NULL) {
+	ct->entries = rte_zmalloc_socket(NULL, sizeof(struct ct_entry) * capacity, 0, socket_id);
+	ct->free = rte_malloc_socket(NULL, sizeof(uint32_t) * capacity, 0, socket_id);
+	if (ct->index == NULL || ct->entries == NULL || ct->free == NULL) {
 		conntrack_destroy(ct);
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	conntrack_flush(ct);
 	return ct;
 }
 
@@ -69,6 +73,7 @@ conntrack_destroy(struct conntrack *ct)
 		return;
 	rte_hash_free(ct->index);
 	rte_free(ct->entries);
+	rte_free(ct->free);
 	rte_free(ct);
 }
 
@@ -76,10 +81,10 @@ conntrack_destroy(struct conntrack *ct)
 static uint16_t
 icmp_type_tracked(uint8_t proto, uint16_t type)
 {
-	if (proto == IPPROTO_ICMP && type == ICMP_ECHO_REPLY)
-		return ICMP_ECHO_REQUEST;
-	if (proto == IPPROTO_ICMPV6 && type == ICMP6_ECHO_REPLY)
-		return ICMP6_ECHO_REQUEST;
+	if (proto == IPPROTO_ICMP && type == FLOW_ICMP_ECHO_REPLY)
+		return FLOW_ICMP_ECHO_REQUEST;
+	if (proto == IPPROTO_ICMPV6 && type == FLOW_ICMP6_ECHO_REPLY)
+		return FLOW_ICMP6_ECHO_REQUEST;
 	return type;
 }
 
@@ -114,37 +119,95 @@ ct_key_hash(const struct ct_key *key)
 	return (uint64_t)hi << 32 | lo;
 }
 
+void
+ct_key_reverse(const struct ct_key *key, struct ct_key *out)
+{
+	*out = *key;
+	memcpy(out->src, key->dst, sizeof(out->src));
+	memcpy(out->dst, key->src, sizeof(out->dst));
+	if (key->proto != IPPROTO_ICMP && key->proto != IPPROTO_ICMPV6) {
+		out->sport = key->dport;
+		out->dport = key->sport;
+	}
+}
+
 uint32_t
 conntrack_lookup(const struct conntrack *ct, const struct ct_key *key)
 {
-	int32_t pos = rte_hash_lookup(ct->index, key);
+	void *data;
 
-	return pos < 0 ? CT_NO_ENTRY : (uint32_t)pos;
+	if (rte_hash_lookup_data(ct->index, key, &data) < 0)
+		return CT_NO_ENTRY;
+	return (uint32_t)(uintptr_t)data;
+}
+
+/* A free entry holding the keys, filed under each; CT_NO_ENTRY if full. */
+static uint32_t
+entry_add(struct conntrack *ct, const struct ct_key *keys, uint8_t n_keys, uint64_t now)
+{
+	struct ct_entry *e;
+	uint32_t id;
+	uint8_t i;
+
+	if (ct->n_free == 0)
+		return CT_NO_ENTRY;
+	id = ct->free[ct->n_free - 1];
+	for (i = 0; i < n_keys; i++) {
+		if (rte_hash_add_key_data(ct->index, &keys[i], (void *)(uintptr_t)id) < 0) {
+			while (i-- > 0)
+				rte_hash_del_key(ct->index, &keys[i]);
+			return CT_NO_ENTRY;
+		}
+	}
+	ct->n_free--;
+	e = &ct->entries[id];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->keys, keys, n_keys * sizeof(*keys));
+	e->n_keys = n_keys;
+	e->idle_since = now;
+	ct->count++;
+	return id;
 }
 
 uint32_t
 conntrack_add(struct conntrack *ct, const struct ct_key *key, uint64_t now)
 {
-	int32_t pos = rte_hash_add_key(ct->index, key);
-	struct ct_entry *e;
+	uint32_t id = conntrack_lookup(ct, key);
 
-	if (pos < 0)
-		return CT_NO_ENTRY;
-	e = &ct->entries[pos];
-	if (!e->used) {
-		e->used = true;
-		e->key = *key;
-		e->flow_refs = 0;
-		ct->count++;
+	if (id != CT_NO_ENTRY) {
+		ct->entries[id].idle_since = now;
+		return id;
 	}
-	e->idle_since = now;
-	return (uint32_t)pos;
+	return entry_add(ct, key, 1, now);
+}
+
+uint32_t
+conntrack_add_nat(struct conntrack *ct, const struct ct_key *fwd, const struct ct_key *rev,
+		  const struct ct_nat *nat, uint64_t now)
+{
+	struct ct_key keys[2] = {*fwd, *rev};
+	uint32_t id;
+
+	if (conntrack_lookup(ct, fwd) != CT_NO_ENTRY || conntrack_lookup(ct, rev) != CT_NO_ENTRY)
+		return CT_NO_ENTRY;
+	id = entry_add(ct, keys, 2, now);
+	if (id != CT_NO_ENTRY) {
+		ct->entries[id].nat = *nat;
+		ct->nat_count++;
+	}
+	return id;
+}
+
+const struct ct_nat *
+conntrack_nat(const struct conntrack *ct, uint32_t entry)
+{
+	return &ct->entries[entry].nat;
 }
 
 void
 conntrack_ref(struct conntrack *ct, uint32_t entry)
 {
-	if (entry < ct->capacity && ct->entries[entry].used)
+	if (entry < ct->capacity && ct->entries[entry].n_keys != 0)
 		ct->entries[entry].flow_refs++;
 }
 
@@ -156,7 +219,7 @@ conntrack_unref(struct conntrack *ct, uint32_t entry, uint64_t now)
 	if (entry >= ct->capacity)
 		return;
 	e = &ct->entries[entry];
-	if (!e->used || e->flow_refs == 0)
+	if (e->n_keys == 0 || e->flow_refs == 0)
 		return;
 	if (--e->flow_refs == 0)
 		e->idle_since = now;
@@ -166,26 +229,25 @@ unsigned int
 conntrack_expire(struct conntrack *ct, uint64_t now, unsigned int budget, ct_expired_cb cb,
 		 void *arg)
 {
-	unsigned int seen = 0, expired = 0;
-	const void *key;
-	void *data;
-	int32_t pos;
+	unsigned int seen, expired = 0;
+	uint8_t i;
 
-	while (seen < budget) {
-		pos = rte_hash_iterate(ct->index, &key, &data, &ct->expire_next);
-		if (pos < 0) {
-			ct->expire_next = 0;
-			break;
-		}
-		seen++;
-		struct ct_entry *e = &ct->entries[pos];
+	for (seen = 0; seen < budget && ct->count > 0; seen++) {
+		struct ct_entry *e = &ct->entries[ct->expire_next];
+		uint32_t id = ct->expire_next;
 
-		if (!e->used || e->flow_refs != 0 || now - e->idle_since < ct->idle_tsc)
+		ct->expire_next = ct->expire_next + 1 < ct->capacity ? ct->expire_next + 1 : 0;
+		if (e->n_keys == 0 || e->flow_refs != 0 || now - e->idle_since < ct->idle_tsc)
 			continue;
-		if (cb != NULL)
-			cb(arg, &e->key);
-		rte_hash_del_key(ct->index, &e->key);
-		e->used = false;
+		for (i = 0; i < e->n_keys; i++) {
+			if (cb != NULL)
+				cb(arg, &e->keys[i]);
+			rte_hash_del_key(ct->index, &e->keys[i]);
+		}
+		if (e->n_keys == 2)
+			ct->nat_count--;
+		e->n_keys = 0;
+		ct->free[ct->n_free++] = id;
 		ct->count--;
 		expired++;
 	}
@@ -195,14 +257,27 @@ conntrack_expire(struct conntrack *ct, uint64_t now, unsigned int budget, ct_exp
 uint32_t
 conntrack_count(const struct conntrack *ct)
 {
-	return ct == NULL ? 0 : ct->count;
+	return ct == NULL ? 0 : ct->count - ct->nat_count;
+}
+
+uint32_t
+conntrack_nat_count(const struct conntrack *ct)
+{
+	return ct == NULL ? 0 : ct->nat_count;
 }
 
 void
 conntrack_flush(struct conntrack *ct)
 {
+	uint32_t i;
+
 	rte_hash_reset(ct->index);
-	memset(ct->entries, 0, sizeof(*ct->entries) * (ct->capacity + 1));
+	memset(ct->entries, 0, sizeof(*ct->entries) * ct->capacity);
+	/* Handed out from the low numbers first: the expiry walk finds them together. */
+	for (i = 0; i < ct->capacity; i++)
+		ct->free[i] = ct->capacity - 1 - i;
+	ct->n_free = ct->capacity;
 	ct->count = 0;
+	ct->nat_count = 0;
 	ct->expire_next = 0;
 }

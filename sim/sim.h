@@ -40,7 +40,9 @@ struct sim_result {
 	uint64_t tags[FLOW_TAGS_MAX];
 	unsigned int n_tags;
 	uint32_t mac_entry; /* MAC entry this flow learned (kept alive by it), or MAC_NO_ENTRY */
-	uint32_t ct_entry;  /* connection this flow belongs to (kept alive by it), or CT_NO_ENTRY */
+	/* Connection and NAT entries this flow depends on (kept alive by it). */
+	uint32_t ct_entries[FLOW_OWNER_STATE];
+	uint8_t n_ct_entries;
 	bool cacheable;
 	bool consumed;      /* the simulation kept the packet (waiting on ARP): do not send it */
 	uint16_t drop_reason; /* why, if the walk ends with no output */

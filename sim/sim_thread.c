@@ -34,27 +34,33 @@ sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why
 {
 	struct sim_thread *st = arg;
 
-	uint32_t mac = (uint32_t)flow->owner_cookie, conn = (uint32_t)(flow->owner_cookie >> 32);
+	uint64_t mac = flow->owner_cookie, now = rte_get_tsc_cycles();
+	unsigned int i;
 
 	RTE_SET_USED(why);
 	/*
-	 * The flow kept its learned MAC and its connection alive; once no flow
-	 * does, the entries start to age.
+	 * The flow kept its learned MAC, its connection and NAT bindings alive;
+	 * once no flow does, the entries start to age.
 	 */
 	if (mac != 0)
-		mac_table_unref(st->macs, mac - 1, rte_get_tsc_cycles());
-	if (conn != 0 && st->ct != NULL)
-		conntrack_unref(st->ct, conn - 1, rte_get_tsc_cycles());
+		mac_table_unref(st->macs, (uint32_t)(mac - 1), now);
+	for (i = 0; i < FLOW_OWNER_STATE && st->ct != NULL; i++)
+		if (flow->owner_state[i] != 0)
+			conntrack_unref(st->ct, flow->owner_state[i] - 1, now);
 }
 
 /* The flow's references, as sim_flow_removed reads them: entry + 1, 0 for none. */
-static uint64_t
-sim_owner_cookie(const struct sim_result *res)
+static void
+sim_flow_hold(struct sim_thread *st, struct flow *f, const struct sim_result *res)
 {
-	uint64_t mac = res->mac_entry == MAC_NO_ENTRY ? 0 : (uint64_t)res->mac_entry + 1;
-	uint64_t conn = res->ct_entry == CT_NO_ENTRY ? 0 : (uint64_t)res->ct_entry + 1;
+	unsigned int i;
 
-	return conn << 32 | mac;
+	if (res->mac_entry != MAC_NO_ENTRY)
+		mac_table_ref(st->macs, res->mac_entry);
+	for (i = 0; i < res->n_ct_entries && st->ct != NULL; i++) {
+		f->owner_state[i] = res->ct_entries[i] + 1;
+		conntrack_ref(st->ct, res->ct_entries[i]);
+	}
 }
 
 static void
@@ -168,14 +174,13 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 	st->stats.queued_behind += g->n - 1;
 	sim_packet(st, lead, now, &res);
 	if (res.cacheable && meta->upcall_reason != UPCALL_ACTION) {
+		uint64_t mac = res.mac_entry == MAC_NO_ENTRY ? 0 : (uint64_t)res.mac_entry + 1;
+
 		f = flow_cache_insert(st->cache, &meta->key, meta->hash, &res.actions, res.tags,
-				      res.n_tags, sim_owner_cookie(&res));
+				      res.n_tags, mac);
 		if (f != NULL) {
 			st->stats.installed++;
-			if (res.mac_entry != MAC_NO_ENTRY)
-				mac_table_ref(st->macs, res.mac_entry);
-			if (res.ct_entry != CT_NO_ENTRY && st->ct != NULL)
-				conntrack_ref(st->ct, res.ct_entry);
+			sim_flow_hold(st, f, &res);
 		} else {
 			st->stats.install_failed++;
 		}

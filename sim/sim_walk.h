@@ -93,6 +93,8 @@ const char *sim_device_name(const struct sim_ctx *c, const struct topo_port *p);
 
 /* Tag the result; a result with more tags than a flow holds is not cached. */
 void sim_tag(struct sim_ctx *c, uint64_t tag);
+/* The flow depends on a connection or NAT entry: a cached flow keeps it alive. */
+void sim_hold(struct sim_ctx *c, uint32_t entry);
 /* Replace everything decided so far by a drop. */
 void sim_drop(struct sim_ctx *c, enum drop_reason reason);
 /* Queue a made packet, walked from port's egress once the main walk ends. */

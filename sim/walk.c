@@ -201,6 +201,23 @@ sim_finish(struct sim_ctx *c)
 	res->actions.n_outputs = walked.n_outputs;
 }
 
+void
+sim_hold(struct sim_ctx *c, uint32_t entry)
+{
+	struct sim_result *res = c->res;
+	unsigned int i;
+
+	for (i = 0; i < res->n_ct_entries; i++)
+		if (res->ct_entries[i] == entry)
+			return;
+	/* A flow that could not keep one of its entries alive would outlive it unnoticed. */
+	if (res->n_ct_entries == FLOW_OWNER_STATE) {
+		res->cacheable = false;
+		return;
+	}
+	res->ct_entries[res->n_ct_entries++] = entry;
+}
+
 static void
 sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint64_t now,
 	     struct sim_result *res)
@@ -217,7 +234,7 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->actions.n_outputs = 0;
 	res->n_tags = 0;
 	res->mac_entry = MAC_NO_ENTRY;
-	res->ct_entry = CT_NO_ENTRY;
+	res->n_ct_entries = 0;
 	c->in_port = TOPO_NO_INDEX;
 	c->ct_entry = CT_NO_ENTRY;
 	res->cacheable = true;
