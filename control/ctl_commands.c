@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 
 #include "ctl_commands.h"
+#include "ctl_topology.h"
 #include "json_field.h"
 #include "trace.h"
 
@@ -538,6 +539,7 @@ static const struct ctl_command commands[] = {
 	{"trace list", "", cmd_trace_list},
 	{"trace flush", "", cmd_trace_flush},
 	{"trace read", "[since SEQ] [cookie 0xC] [max N]", cmd_trace_read},
+	{"topology", "words: midonet-cli words (\"bridge create name br0\")", ctl_topology_command},
 };
 
 static int

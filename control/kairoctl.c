@@ -105,6 +105,9 @@ usage(FILE *out)
 		fprintf(out, "  %-14s %s\n", commands[i].words, commands[i].help);
 	fprintf(out, "\nMATCH: --mac-src M --mac-dst M --ethertype N --ip-src IP --ip-dst IP\n"
 		     "       --ip-protocol N --src-port N --dst-port N\n"
+		     "topology (midonet-cli words, control/README.md): list bridge,\n"
+		     "       bridge create name br0, bridge bridge0 add port, router ..., chain ...,\n"
+		     "       port-group ..., tunnel-zone ..., host host0 add binding ..., show KIND X\n"
 		     "socket: %s unless --socket or KAIROCTL_SOCKET says otherwise\n",
 		DEFAULT_SOCKET);
 }
@@ -482,6 +485,41 @@ print_help(json_t *result, bool all)
  * The daemon names a bad argument as it arrived, "args.ip-dst" (or "args:
  * ip-dst"); on this side of the socket it was the option --ip-dst.
  */
+/* A topology command's reply: its midonet-cli lines. */
+static void
+print_lines(json_t *result, bool all)
+{
+	json_t *l;
+	size_t i;
+
+	(void)all;
+	json_array_foreach(json_object_get(result, "lines"), i, l)
+		printf("%s\n", json_string_value(l));
+}
+
+/*
+ * The midonet-cli words of topology editing (control/README.md): "bridge
+ * create name br0", "list router", "show bridge bridge0", or any of them
+ * after "topo".  They go to the daemon as they are.
+ */
+static bool
+is_topology_command(int argc, char **argv)
+{
+	static const char *const kinds[] = {"bridge", "router", "chain", "port-group",
+					    "tunnel-zone", "host", NULL};
+	unsigned int i;
+
+	if (strcmp(argv[0], "topo") == 0 || strcmp(argv[0], "list") == 0)
+		return true;
+	for (i = 0; kinds[i] != NULL; i++)
+		if (strcmp(argv[0], kinds[i]) == 0 ||
+		    (strcmp(argv[0], "show") == 0 && argc > 1 && strcmp(argv[1], kinds[i]) == 0))
+			return true;
+	return false;
+}
+
+static const struct cli_command topology_command = {"topology", "", {{0}}, print_lines};
+
 static void
 print_error(const char *e)
 {
@@ -533,6 +571,15 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = find_command(argc - optind, argv + optind, &used);
+	if (cmd == NULL && is_topology_command(argc - optind, argv + optind)) {
+		int first = strcmp(argv[optind], "topo") == 0 ? optind + 1 : optind;
+
+		cmd = &topology_command;
+		args = json_pack("{s:[]}", "words");
+		for (c = first; c < argc; c++)
+			json_array_append_new(json_object_get(args, "words"), json_string(argv[c]));
+		goto send;
+	}
 	if (cmd == NULL) {
 		fprintf(stderr, "kairoctl: unknown command \"%s%s%s\" (kairoctl --help lists them)\n",
 			argv[optind], optind + 1 < argc ? " " : "",
@@ -542,6 +589,7 @@ main(int argc, char **argv)
 	args = build_args(cmd, argc - optind - used, argv + optind + used, &all);
 	if (args == NULL)
 		return EXIT_USAGE;
+send:
 	fd = connect_to(path);
 	if (fd < 0) {
 		json_decref(args);
@@ -557,7 +605,10 @@ main(int argc, char **argv)
 		const char *e = json_string_value(json_object_get(reply, "error"));
 
 		fprintf(stderr, "kairoctl: %s: ", cmd->words);
-		print_error(e ? e : "refused");
+		if (cmd == &topology_command)
+			fprintf(stderr, "%s\n", e ? e : "refused");
+		else
+			print_error(e ? e : "refused");
 		ret = EXIT_REFUSED;
 	} else if (as_json) {
 		json_dumpf(json_object_get(reply, "result"), stdout, JSON_INDENT(2));
