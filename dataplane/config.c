@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -96,10 +97,156 @@ load_section_uint(struct json_ctx *ctx, const json_t *obj, const char *path, con
 	return ret;
 }
 
+/* "h:port[,h:port...]", as midolman.conf's zookeeper_hosts. */
+static int
+check_zk_hosts(struct json_ctx *ctx, const char *hosts)
+{
+	const char *p = hosts, *colon, *end;
+	char *num_end;
+	unsigned long port;
+
+	for (;;) {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		colon = memrchr(p, ':', (size_t)(end - p));
+		if (colon == NULL || colon == p)
+			return json_field_error(ctx, "zookeeper_hosts", "\"%.*s\" is not host:port",
+						(int)(end - p), p);
+		port = strtoul(colon + 1, &num_end, 10);
+		if (num_end != end || port == 0 || port > 65535)
+			return json_field_error(ctx, "zookeeper_hosts", "\"%.*s\": bad port",
+						(int)(end - p), p);
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
+}
+
+/* zookeeper_hosts and the zookeeper section (nsdb/README.md). */
+static int
+load_zookeeper(struct json_ctx *ctx, const json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"root", "session_timeout_ms", "digest",
+					     "start_wait_s", NULL};
+	const json_t *zk = json_object_get(root, "zookeeper");
+	json_t *empty = NULL;
+	int ret;
+
+	if ((ret = json_field_string(ctx, root, "", "zookeeper_hosts", "", false, cfg->zk_hosts,
+				     sizeof(cfg->zk_hosts))) != 0)
+		return ret;
+	if (cfg->zk_hosts[0] == '\0') {
+		if (zk != NULL)
+			return json_field_error(ctx, "zookeeper", "given without zookeeper_hosts");
+		return 0;
+	}
+	if ((ret = check_zk_hosts(ctx, cfg->zk_hosts)) != 0)
+		return ret;
+	if (json_object_get(root, "topology_file") != NULL)
+		return json_field_error(ctx, "topology_file", "given with zookeeper_hosts: the "
+					"topology comes from ZooKeeper, give one of the two");
+	if (zk != NULL && !json_is_object(zk))
+		return json_field_error(ctx, "zookeeper", "must be an object");
+	if (zk == NULL)
+		zk = empty = json_object();
+	if ((ret = json_field_only(ctx, zk, "zookeeper", fields)) != 0 ||
+	    (ret = json_field_string(ctx, zk, "zookeeper", "root", "/kairo", false, cfg->zk_root,
+				     sizeof(cfg->zk_root))) != 0 ||
+	    (ret = json_field_string(ctx, zk, "zookeeper", "digest", "", false, cfg->zk_digest,
+				     sizeof(cfg->zk_digest))) != 0 ||
+	    (ret = load_section_uint(ctx, zk, "zookeeper", "session_timeout_ms", 1000, 600000,
+				     30000, &cfg->zk_session_timeout_ms)) != 0 ||
+	    (ret = load_section_uint(ctx, zk, "zookeeper", "start_wait_s", 0, 86400, 0,
+				     &cfg->zk_start_wait_s)) != 0)
+		goto out;
+	if (cfg->zk_root[0] != '/' || cfg->zk_root[strlen(cfg->zk_root) - 1] == '/' ||
+	    strstr(cfg->zk_root, "//") != NULL)
+		ret = json_field_error(ctx, "zookeeper.root", "\"%s\" is not a ZooKeeper path "
+				       "(\"/kairo\": absolute, no trailing or double /)",
+				       cfg->zk_root);
+	else if (cfg->zk_digest[0] != '\0' && strchr(cfg->zk_digest, ':') == NULL)
+		ret = json_field_error(ctx, "zookeeper.digest", "must be \"user:password\"");
+	else if (strchr(cfg->host_id, '/') != NULL)
+		ret = json_field_error(ctx, "host_id", "\"%s\" names a ZooKeeper node: no \"/\"",
+				       cfg->host_id);
+out:
+	json_decref(empty);
+	return ret;
+}
+
+static int config_parse(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg);
+
 int
 config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen)
 {
+	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
+	json_t *root;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+	root = json_field_load(&ctx);
+	if (root == NULL)
+		return -EINVAL;
+	ret = config_parse(&ctx, root, cfg);
+	json_decref(root);
+	return ret;
+}
+
+/* Objects merge key by key, so a central flow_cache.capacity keeps the local idle timeout. */
+static void
+merge_over(json_t *base, const json_t *over)
+{
+	const char *key;
+	json_t *v, *b;
+
+	json_object_foreach((json_t *)over, key, v) {
+		b = json_object_get(base, key);
+		if (json_is_object(b) && json_is_object(v))
+			merge_over(b, v);
+		else
+			json_object_set(base, key, v);
+	}
+}
+
+int
+config_apply_central(struct kairo_config *cfg, const json_t *central, const char *source,
+		     char *err, size_t errlen)
+{
+	static const char *const central_fields[] = {"worker_sleep_max_us", "vxlan_port",
+						     "flow_cache", "slow_path", NULL};
+	struct json_ctx local = {.file = cfg->file, .err = err, .errlen = errlen};
+	struct json_ctx ctx = {.file = source, .err = err, .errlen = errlen};
+	struct kairo_config *next;
+	json_t *root;
+	int ret;
+
+	if ((ret = json_field_only(&ctx, central, "", central_fields)) != 0)
+		return ret;
+	next = calloc(1, sizeof(*next));
+	root = json_field_load(&local);
+	if (next == NULL || root == NULL) {
+		free(next);
+		json_decref(root);
+		return next == NULL ? json_field_error(&ctx, "", "out of memory") : -EINVAL;
+	}
+	/* The local file was valid: what the merge makes invalid is the central part's doing. */
+	merge_over(root, central);
+	snprintf(next->file, sizeof(next->file), "%s", cfg->file);
+	ret = config_parse(&ctx, root, next);
+	if (ret == 0)
+		*cfg = *next;
+	json_decref(root);
+	free(next);
+	return ret;
+}
+
+static int
+config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
+{
 	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
+					  "zookeeper_hosts", "zookeeper",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
 					  "slow_path", "control", "ports", NULL};
 	static const char *const fc_fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
@@ -109,25 +256,23 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 						"arp_table_size", "conntrack_size",
 						"conntrack_idle_s", NULL};
 	static const char *const ctl_fields[] = {"socket", "group", NULL};
-	struct json_ctx ctx = {.file = path, .err = err, .errlen = errlen};
-	json_t *root, *jports, *jp, *fc, *sp, *ctl;
+	struct json_ctx ctx = *ctx_;
+	const char *path = cfg->file;
+	json_t *jports, *jp, *fc, *sp, *ctl;
 	char topo[CONFIG_PATH_LEN], dir[CONFIG_PATH_LEN];
 	uint32_t vx = 0;
 	size_t i;
 	int ret;
 
-	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
-	root = json_field_load(&ctx);
-	if (root == NULL)
-		return -EINVAL;
+	topo[0] = '\0';
 	if ((ret = json_field_only(&ctx, root, "", top)) != 0 ||
 	    (ret = json_field_string(&ctx, root, "", "host", "host0", false, cfg->host,
 				     sizeof(cfg->host))) != 0 ||
 	    (ret = json_field_string(&ctx, root, "", "host_id", cfg->host, false, cfg->host_id,
 				     sizeof(cfg->host_id))) != 0 ||
-	    (ret = json_field_string(&ctx, root, "", "topology_file", NULL, true, topo,
-				     sizeof(topo))) != 0 ||
+	    (ret = load_zookeeper(&ctx, root, cfg)) != 0 ||
+	    (ret = json_field_string(&ctx, root, "", "topology_file", NULL,
+				     cfg->zk_hosts[0] == '\0', topo, sizeof(topo))) != 0 ||
 	    (ret = load_section_uint(&ctx, root, "", "workers", 1, KAIRO_MAX_WORKERS, 1,
 				     &cfg->workers)) != 0 ||
 	    (ret = load_section_uint(&ctx, root, "", "mbufs", 1023, 1u << 24, DEFAULT_MBUFS,
@@ -139,7 +284,9 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 	cfg->vxlan_port = (uint16_t)vx;
 
 	/* A relative topology path is read from beside the config, not from the caller's cwd. */
-	if (topo[0] == '/') {
+	if (topo[0] == '\0') {
+		/* the topology comes from ZooKeeper */
+	} else if (topo[0] == '/') {
 		snprintf(cfg->topology_file, sizeof(cfg->topology_file), "%s", topo);
 	} else {
 		const char *d;
@@ -279,6 +426,5 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 		ret = underlay_config_load(&ctx, root, names, uplink, cfg->n_ports, &cfg->underlay);
 	}
 out:
-	json_decref(root);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <rte_ethdev.h>
 
 #include "underlay_config.h"
@@ -18,6 +19,7 @@
 #define CONFIG_NAME_LEN 64
 #define CONFIG_DEVARGS_LEN 512
 #define CONFIG_PATH_LEN 512
+#define CONFIG_ZK_LEN 256
 
 enum port_role {
 	PORT_ROLE_VPORT = 0,  /* attaches a VM (tap, vhost-user, VF): bound to a virtual port */
@@ -64,6 +66,12 @@ struct kairo_config {
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
 	struct underlay_config underlay;     /* the tunnels' uplink (dataplane/underlay_config.h) */
+	/* The NSDB (nsdb/zk_store.h); no zookeeper_hosts: the embedded file store. */
+	char zk_hosts[CONFIG_PATH_LEN];       /* "10.0.0.1:2181,10.0.0.2:2181" */
+	char zk_root[CONFIG_ZK_LEN];          /* everything of Kairo lives below it */
+	char zk_digest[CONFIG_ZK_LEN];        /* "user:password"; "" = no auth, open ACLs */
+	uint32_t zk_session_timeout_ms;
+	uint32_t zk_start_wait_s;             /* 0: wait for ZooKeeper for ever at start */
 };
 
 /*
@@ -71,5 +79,15 @@ struct kairo_config {
  * in err; cfg is then not to be used.
  */
 int config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen);
+
+/*
+ * The central configuration (the NSDB's default template with this host's
+ * overrides merged over it) over the local file: worker_sleep_max_us,
+ * vxlan_port, flow_cache and slow_path, with the local file's limits; what it
+ * sets wins.  source names it in messages.  0, or -EINVAL with
+ * "SOURCE: FIELD: what" in err and cfg untouched.
+ */
+int config_apply_central(struct kairo_config *cfg, const json_t *central, const char *source,
+			 char *err, size_t errlen);
 
 #endif

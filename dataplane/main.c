@@ -33,6 +33,7 @@
 #include "topology_hosts.h"
 #include "topology_store.h"
 #include "topology_store_file.h"
+#include "zk_store.h"
 
 RTE_LOG_REGISTER(kairo_logtype_dataplane, kairo.dataplane, INFO);
 
@@ -121,9 +122,58 @@ dp_local_interfaces(const struct kairo_dp *dp, bool probed, struct local_interfa
  * The topology's store: the embedded file store for now.  The NSDB store
  * goes here too, opened instead when the config names ZooKeeper hosts.
  */
+/*
+ * The NSDB store (zookeeper_hosts in the config): waits for ZooKeeper as
+ * configured, registers this host with its ports as interfaces, and takes
+ * the central configuration (default template, this host's overrides) over
+ * the local file's sizes before anything is built with them.
+ */
+static int
+open_zk_store(struct kairo_dp *dp, char *err, size_t errlen)
+{
+	struct zk_store_config zc = {
+		.session_timeout_ms = dp->cfg.zk_session_timeout_ms,
+		.start_wait_s = dp->cfg.zk_start_wait_s,
+	};
+	json_t *ifs = json_array(), *central;
+	unsigned int i;
+	int ret;
+
+	snprintf(zc.hosts, sizeof(zc.hosts), "%s", dp->cfg.zk_hosts);
+	snprintf(zc.root, sizeof(zc.root), "%s", dp->cfg.zk_root);
+	snprintf(zc.host_id, sizeof(zc.host_id), "%s", dp->cfg.host_id);
+	snprintf(zc.host_name, sizeof(zc.host_name), "%s", dp->cfg.host);
+	snprintf(zc.digest, sizeof(zc.digest), "%s", dp->cfg.zk_digest);
+	for (i = 0; i < dp->cfg.n_ports; i++)
+		json_array_append_new(ifs, json_pack("{s:s, s:s, s:s}", "name",
+						     dp->cfg.ports[i].name, "device",
+						     dp->cfg.ports[i].devargs, "role",
+						     dp->cfg.ports[i].role == PORT_ROLE_UPLINK ?
+							     "uplink" : "vport"));
+	zc.interfaces = ifs;
+	dp->store = zk_store_open(&zc, &dp->store_changed, err, errlen);
+	json_decref(ifs);
+	if (dp->store == NULL)
+		return -EINVAL;
+	snprintf(dp->topo_source, sizeof(dp->topo_source), "%s", zk_store_source(dp->store));
+	central = zk_store_central_config(dp->store, err, errlen);
+	ret = central ? config_apply_central(&dp->cfg, central, dp->topo_source, err, errlen) :
+			-EINVAL;
+	if (ret == 0 && json_object_size(central) > 0)
+		DP_LOG(INFO, "central configuration from %s/config applied", dp->cfg.zk_root);
+	json_decref(central);
+	if (ret != 0) {
+		dp->store->ops->close(dp->store);
+		dp->store = NULL;
+	}
+	return ret;
+}
+
 static int
 open_store(struct kairo_dp *dp, char *err, size_t errlen)
 {
+	if (dp->cfg.zk_hosts[0] != '\0')
+		return open_zk_store(dp, err, errlen);
 	dp->store = topology_store_file_open(dp->cfg.topology_file, &dp->store_changed, err,
 					     errlen);
 	if (dp->store == NULL)

@@ -76,6 +76,9 @@ class Kairod:
         }
         if extra_config:
             self.config.update(extra_config)
+        # No topology: it comes from elsewhere (ZooKeeper), and the config names no file.
+        if topology is None:
+            del self.config["topology_file"]
         # sun_path holds 107 characters: a short path of its own, not one under tmp_path.
         global _instances
         _instances += 1
@@ -90,7 +93,9 @@ class Kairod:
 
     def write_files(self):
         (self.dir / "kairod.json").write_text(json.dumps(self.config, indent=1))
-        if isinstance(self.topology, str):
+        if self.topology is None:
+            pass
+        elif isinstance(self.topology, str):
             (self.dir / "topology.json").write_text(self.topology)
         else:
             (self.dir / "topology.json").write_text(json.dumps(self.topology, indent=1))

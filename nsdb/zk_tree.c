@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The topology in ZooKeeper, cached: every object node as last read, with
+ * a watch on it and on each list of children.  A watch marks what changed;
+ * the next document() reads only that (pipelined, all requests out before
+ * the first answer is awaited) and assembles the document from the cache.
+ * Layout: nsdb/README.md, "ZooKeeper layout".
+ *
+ * Order: an array lists its objects by creation (the node's czxid), then by
+ * name, so an object keeps its index across changes and new ones come last,
+ * which is what sim/topology_diff.c needs to keep learned state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_config.h>
+
+#include "topology.h"
+#include "zk_internal.h"
+
+void
+zk_name_encode(const char *id, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	bool dots = strcmp(id, ".") == 0 || strcmp(id, "..") == 0;
+	size_t o = 0;
+
+	for (; *id != '\0' && o + 4 < outlen; id++) {
+		unsigned char c = (unsigned char)*id;
+
+		if (c == '/' || c == '%' || c < 0x21 || c > 0x7e || (dots && c == '.')) {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void
+zk_name_decode(const char *name, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *name != '\0' && o + 1 < outlen; name++) {
+		if (name[0] == '%' && hexval(name[1]) >= 0 && hexval(name[2]) >= 0) {
+			out[o++] = (char)(hexval(name[1]) << 4 | hexval(name[2]));
+			name += 2;
+		} else {
+			out[o++] = *name;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void
+node_clear(struct zk_node *n)
+{
+	free(n->name);
+	json_decref(n->value);
+	free(n->error);
+	memset(n, 0, sizeof(*n));
+}
+
+static void
+dir_free(struct zk_dir *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		node_clear(&d->nodes[i]);
+	free(d->nodes);
+	free(d->order);
+	d->nodes = NULL;
+	d->order = NULL;
+	d->n = d->cap = 0;
+}
+
+void
+zk_tree_init(struct zk_store *s)
+{
+	struct zk_tree *t = &s->tree;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->bindings.kind, sizeof(t->bindings.kind), "bindings");
+	zk_fmt(t->bindings.path, sizeof(t->bindings.path), "%s/bindings", s->host_path);
+	t->bindings.list_dirty = true;
+	t->kinds_dirty = true;
+}
+
+void
+zk_tree_free(struct zk_tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_dirs; i++)
+		dir_free(&t->dirs[i]);
+	free(t->dirs);
+	dir_free(&t->bindings);
+	t->dirs = NULL;
+	t->n_dirs = 0;
+}
+
+void
+zk_tree_mark_all(struct zk_tree *t)
+{
+	size_t i, j;
+
+	t->kinds_dirty = true;
+	t->bindings.list_dirty = true;
+	for (j = 0; j < t->bindings.n; j++)
+		t->bindings.nodes[j].dirty = true;
+	for (i = 0; i < t->n_dirs; i++) {
+		t->dirs[i].list_dirty = true;
+		for (j = 0; j < t->dirs[i].n; j++)
+			t->dirs[i].nodes[j].dirty = true;
+	}
+}
+
+static int
+cmp_node_name(const void *a, const void *b)
+{
+	return strcmp(((const struct zk_node *)a)->name, ((const struct zk_node *)b)->name);
+}
+
+struct zk_node *
+zk_dir_find(struct zk_dir *d, const char *name)
+{
+	struct zk_node key = {.name = (char *)(uintptr_t)name};
+
+	return d->n ? bsearch(&key, d->nodes, d->n, sizeof(*d->nodes), cmp_node_name) : NULL;
+}
+
+struct zk_dir *
+zk_tree_find_dir(struct zk_tree *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_dirs; i++)
+		if (strcmp(t->dirs[i].kind, name) == 0)
+			return &t->dirs[i];
+	return NULL;
+}
+
+/* A watch fired on path: mark what it covers. */
+static void
+apply_event(struct zk_store *s, const char *path)
+{
+	struct zk_tree *t = &s->tree;
+	size_t tl = strlen(s->topo_path), bl = strlen(t->bindings.path);
+	char kind[ZK_PATH_LEN];
+	const char *rest, *slash;
+	struct zk_node *n;
+	struct zk_dir *d;
+	struct Stat st;
+
+	if (strcmp(path, s->config_default) == 0 || strcmp(path, s->config_host) == 0) {
+		ZK_LOG(WARNING, "central configuration %s changed: it applies when kairod starts "
+		       "again", path);
+		zoo_exists(s->zh, path, 1, &st); /* watch again, to say so next time too */
+		return;
+	}
+	if (strcmp(path, s->topo_path) == 0) {
+		t->kinds_dirty = true;
+		return;
+	}
+	if (strncmp(path, t->bindings.path, bl) == 0 && (path[bl] == '\0' || path[bl] == '/')) {
+		if (path[bl] == '\0')
+			t->bindings.list_dirty = true;
+		else if ((n = zk_dir_find(&t->bindings, path + bl + 1)) != NULL)
+			n->dirty = true;
+		return;
+	}
+	if (strncmp(path, s->topo_path, tl) != 0 || path[tl] != '/')
+		return;
+	rest = path + tl + 1;
+	slash = strchr(rest, '/');
+	snprintf(kind, sizeof(kind), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+	if ((d = zk_tree_find_dir(t, kind)) == NULL) {
+		t->kinds_dirty = true;
+		return;
+	}
+	if (slash == NULL)
+		d->list_dirty = true;
+	else if ((n = zk_dir_find(d, slash + 1)) != NULL)
+		n->dirty = true;
+	else
+		d->list_dirty = true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * List d's children (watching the list) and make d->nodes match: kept
+ * nodes keep their cached value, new ones are marked for reading.
+ */
+static int
+list_dir(struct zk_store *s, struct zk_dir *d, char *err, size_t errlen)
+{
+	struct String_vector sv = {0};
+	struct zk_node *nodes;
+	size_t i, j = 0, k = 0;
+	int rc;
+
+	rc = zoo_get_children(s->zh, d->path, 1, &sv);
+	if (rc == ZNONODE) {
+		struct Stat st;
+
+		/* Gone (or not made yet): empty, and watched for its creation. */
+		zoo_exists(s->zh, d->path, 1, &st);
+		sv.count = 0;
+	} else if (rc != ZOK) {
+		snprintf(err, errlen, "%s: %s: %s", s->source, d->path, zk_error_text(rc));
+		return rc == ZNOAUTH ? -EACCES : -EIO;
+	}
+	qsort(sv.data, (size_t)sv.count, sizeof(char *), cmp_str);
+	nodes = calloc((size_t)sv.count + 1, sizeof(*nodes));
+	if (nodes == NULL) {
+		deallocate_String_vector(&sv);
+		snprintf(err, errlen, "%s: out of memory", s->source);
+		return -ENOMEM;
+	}
+	/* Both sorted by name: one merge. */
+	for (i = 0; i < (size_t)sv.count; i++) {
+		while (j < d->n && strcmp(d->nodes[j].name, sv.data[i]) < 0)
+			node_clear(&d->nodes[j++]);
+		if (j < d->n && strcmp(d->nodes[j].name, sv.data[i]) == 0) {
+			nodes[k++] = d->nodes[j];
+			memset(&d->nodes[j++], 0, sizeof(*d->nodes));
+		} else {
+			nodes[k].name = strdup(sv.data[i]);
+			nodes[k].dirty = true;
+			if (nodes[k++].name == NULL)
+				rc = -ENOMEM;
+		}
+	}
+	while (j < d->n)
+		node_clear(&d->nodes[j++]);
+	free(d->nodes);
+	d->nodes = nodes;
+	d->n = d->cap = k;
+	deallocate_String_vector(&sv);
+	if (rc == -ENOMEM) {
+		snprintf(err, errlen, "%s: out of memory", s->source);
+		return -ENOMEM;
+	}
+	d->list_dirty = false;
+	return 0;
+}
+
+/* ROOT/topology's children: one dir per kind, kept sorted by kind. */
+static int
+list_kinds(struct zk_store *s, char *err, size_t errlen)
+{
+	struct zk_tree *t = &s->tree;
+	struct String_vector sv = {0};
+	struct zk_dir *dirs;
+	size_t i, j;
+	int rc;
+
+	rc = zoo_get_children(s->zh, s->topo_path, 1, &sv);
+	if (rc == ZNONODE) {
+		struct Stat st;
+
+		zoo_exists(s->zh, s->topo_path, 1, &st);
+		sv.count = 0;
+	} else if (rc != ZOK) {
+		snprintf(err, errlen, "%s: %s: %s", s->source, s->topo_path, zk_error_text(rc));
+		return rc == ZNOAUTH ? -EACCES : -EIO;
+	}
+	qsort(sv.data, (size_t)sv.count, sizeof(char *), cmp_str);
+	dirs = calloc((size_t)sv.count + 1, sizeof(*dirs));
+	if (dirs == NULL) {
+		deallocate_String_vector(&sv);
+		snprintf(err, errlen, "%s: out of memory", s->source);
+		return -ENOMEM;
+	}
+	for (i = 0; i < (size_t)sv.count; i++) {
+		struct zk_dir *old = zk_tree_find_dir(t, sv.data[i]);
+
+		if (old != NULL) {
+			dirs[i] = *old;
+			memset(old, 0, sizeof(*old));
+		} else {
+			snprintf(dirs[i].kind, sizeof(dirs[i].kind), "%s", sv.data[i]);
+			dirs[i].list_dirty = true;
+		}
+		zk_fmt(dirs[i].path, sizeof(dirs[i].path), "%s/%s", s->topo_path, sv.data[i]);
+	}
+	for (j = 0; j < t->n_dirs; j++)
+		dir_free(&t->dirs[j]);
+	free(t->dirs);
+	t->dirs = dirs;
+	t->n_dirs = (size_t)sv.count;
+	deallocate_String_vector(&sv);
+	t->kinds_dirty = false;
+	return 0;
+}
+
+/* Pipelined reads: every request is sent before the first answer is awaited. */
+struct zk_batch {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	size_t pending;
+};
+
+struct zk_get {
+	struct zk_batch *batch;
+	struct zk_dir *dir;
+	size_t index;
+	int rc;
+	char *data;
+	int len;
+	struct Stat stat;
+};
+
+static void
+get_done(int rc, const char *value, int len, const struct Stat *stat, const void *arg)
+{
+	struct zk_get *g = (struct zk_get *)(uintptr_t)arg;
+
+	g->rc = rc;
+	if (rc == ZOK) {
+		g->stat = *stat;
+		g->len = len < 0 ? 0 : len;
+		g->data = malloc((size_t)g->len + 1);
+		if (g->data == NULL)
+			g->rc = ZSYSTEMERROR;
+		else if (g->len > 0)
+			memcpy(g->data, value, (size_t)g->len);
+	}
+	pthread_mutex_lock(&g->batch->lock);
+	if (--g->batch->pending == 0)
+		pthread_cond_signal(&g->batch->done);
+	pthread_mutex_unlock(&g->batch->lock);
+}
+
+/* The node's value from its data, or the reason it is refused in n->error. */
+static void
+node_parse(struct zk_store *s, struct zk_dir *d, struct zk_node *n, const struct zk_get *g)
+{
+	char msg[512], id[ZK_PATH_LEN];
+	json_error_t jerr;
+	const json_t *jid;
+	json_t *v = NULL;
+
+	json_decref(n->value);
+	free(n->error);
+	n->value = NULL;
+	n->error = NULL;
+	n->czxid = g->stat.czxid;
+	n->version = g->stat.version;
+	msg[0] = '\0';
+	if (g->len == 0) {
+		snprintf(msg, sizeof(msg), "empty: one JSON object expected");
+	} else if ((v = json_loadb(g->data, (size_t)g->len, JSON_REJECT_DUPLICATES, &jerr)) ==
+		   NULL) {
+		snprintf(msg, sizeof(msg), "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+			 jerr.column);
+	} else if (!json_is_object(v)) {
+		snprintf(msg, sizeof(msg), "must be a JSON object");
+	} else {
+		/* The node is named after the object: a copy under the wrong name is a mistake. */
+		jid = json_object_get(v, d == &s->tree.bindings ? "port" : "id");
+		zk_name_decode(n->name, id, sizeof(id));
+		if (jid != NULL && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0))
+			snprintf(msg, sizeof(msg), "\"%s\" must be \"%s\", the node's name",
+				 d == &s->tree.bindings ? "port" : "id", id);
+	}
+	if (msg[0] != '\0') {
+		char full[1024];
+
+		zk_fmt(full, sizeof(full), "%s: %s/%s: %s", s->source, d->path, n->name, msg);
+		n->error = strdup(full);
+		json_decref(v);
+		v = NULL;
+		if (n->error == NULL)
+			n->dirty = true;
+	}
+	n->value = v;
+}
+
+static size_t
+count_dirty(struct zk_dir *d)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < d->n; i++)
+		c += d->nodes[i].dirty;
+	return c;
+}
+
+/* Queue a read of every dirty node of d into gets (from *k on). */
+static void
+queue_reads(struct zk_store *s, struct zk_dir *d, struct zk_get *gets, size_t *k,
+	    struct zk_batch *b)
+{
+	char path[ZK_PATH_LEN * 2];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->n; i++) {
+		struct zk_get *g;
+
+		if (!d->nodes[i].dirty)
+			continue;
+		g = &gets[(*k)++];
+		g->batch = b;
+		g->dir = d;
+		g->index = i;
+		zk_fmt(path, sizeof(path), "%s/%s", d->path, d->nodes[i].name);
+		pthread_mutex_lock(&b->lock);
+		b->pending++;
+		pthread_mutex_unlock(&b->lock);
+		rc = zoo_aget(s->zh, path, 1, get_done, g);
+		if (rc != ZOK) {
+			g->rc = rc;
+			pthread_mutex_lock(&b->lock);
+			b->pending--;
+			pthread_mutex_unlock(&b->lock);
+		}
+	}
+}
+
+static int
+read_dirty(struct zk_store *s, char *err, size_t errlen)
+{
+	struct zk_tree *t = &s->tree;
+	struct zk_batch b = {.pending = 0};
+	struct zk_get *gets;
+	size_t i, n = count_dirty(&t->bindings), k = 0;
+	bool gone = false;
+	int ret = 0;
+
+	for (i = 0; i < t->n_dirs; i++)
+		n += count_dirty(&t->dirs[i]);
+	if (n == 0)
+		return 0;
+	gets = calloc(n, sizeof(*gets));
+	if (gets == NULL) {
+		snprintf(err, errlen, "%s: out of memory", s->source);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_cond_init(&b.done, NULL);
+	queue_reads(s, &t->bindings, gets, &k, &b);
+	for (i = 0; i < t->n_dirs; i++)
+		queue_reads(s, &t->dirs[i], gets, &k, &b);
+	/* A lost connection completes every outstanding request with an error: this ends. */
+	pthread_mutex_lock(&b.lock);
+	while (b.pending > 0)
+		pthread_cond_wait(&b.done, &b.lock);
+	pthread_mutex_unlock(&b.lock);
+	for (i = 0; i < k; i++) {
+		struct zk_get *g = &gets[i];
+		struct zk_node *node = &g->dir->nodes[g->index];
+
+		if (g->rc == ZOK) {
+			node_parse(s, g->dir, node, g);
+			node->dirty = node->error == NULL && node->value == NULL;
+		} else if (g->rc == ZNONODE) {
+			/* Deleted after it was listed: its list's watch says so too. */
+			g->dir->list_dirty = true;
+			gone = true;
+		} else if (ret == 0) {
+			snprintf(err, errlen, "%s: %s/%s: %s", s->source, g->dir->path, node->name,
+				 zk_error_text(g->rc));
+			ret = g->rc == ZNOAUTH ? -EACCES : -EIO;
+		}
+		free(g->data);
+	}
+	pthread_mutex_destroy(&b.lock);
+	pthread_cond_destroy(&b.done);
+	free(gets);
+	if (ret == 0 && gone)
+		ret = -EAGAIN; /* list again, then read what is new */
+	return ret;
+}
+
+int
+zk_tree_refresh(struct zk_store *s, char *err, size_t errlen)
+{
+	struct zk_tree *t = &s->tree;
+	bool all;
+	size_t n, i;
+	char **paths = zk_take_paths(s, &n, &all);
+	int ret, tries;
+
+	if (all)
+		zk_tree_mark_all(t);
+	for (i = 0; i < n; i++) {
+		apply_event(s, paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+	/* A node deleted between its listing and its read: list again (a few times at most). */
+	for (tries = 0; tries < 3; tries++) {
+		if (t->kinds_dirty && (ret = list_kinds(s, err, errlen)) != 0)
+			return ret;
+		if (t->bindings.list_dirty && (ret = list_dir(s, &t->bindings, err, errlen)) != 0)
+			return ret;
+		for (i = 0; i < t->n_dirs; i++)
+			if (t->dirs[i].list_dirty &&
+			    (ret = list_dir(s, &t->dirs[i], err, errlen)) != 0)
+				return ret;
+		ret = read_dirty(s, err, errlen);
+		if (ret != -EAGAIN)
+			break;
+	}
+	if (ret == -EAGAIN)
+		snprintf(err, errlen, "%s: the topology keeps changing under the read; again later",
+			 s->source);
+	if (ret == 0)
+		t->loaded = true;
+	return ret;
+}
+
+static const struct zk_dir *order_dir;
+
+static int
+cmp_created(const void *a, const void *b)
+{
+	const struct zk_node *x = &order_dir->nodes[*(const size_t *)a];
+	const struct zk_node *y = &order_dir->nodes[*(const size_t *)b];
+
+	if (x->czxid != y->czxid)
+		return x->czxid < y->czxid ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* d's objects in the document's order, deep copies (the caller may edit them). */
+static json_t *
+dir_array(struct zk_dir *d)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	free(d->order);
+	d->order = malloc((d->n + 1) * sizeof(*d->order));
+	if (arr == NULL || d->order == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	for (i = 0; i < d->n; i++)
+		d->order[i] = i;
+	/* The lock is held: one caller at a time uses order_dir. */
+	order_dir = d;
+	qsort(d->order, d->n, sizeof(*d->order), cmp_created);
+	for (i = 0; i < d->n; i++)
+		if (json_array_append_new(arr, json_deep_copy(d->nodes[d->order[i]].value)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+/* "SOURCE: bridges[3].ports[0]: what" gets " (node ROOT/topology/bridges/br4)". */
+static void
+name_node(struct zk_store *s, const char *source, char *err, size_t errlen)
+{
+	struct zk_tree *t = &s->tree;
+	size_t sl = strlen(source), i, len;
+	const char *f;
+	char *end;
+
+	if (strncmp(err, source, sl) != 0 || strncmp(err + sl, ": ", 2) != 0)
+		return;
+	f = err + sl + 2;
+	for (i = 0; i <= t->n_dirs; i++) {
+		struct zk_dir *d = i < t->n_dirs ? &t->dirs[i] : &t->bindings;
+		unsigned long idx;
+
+		len = strlen(d->kind);
+		if (strncmp(f, d->kind, len) != 0 || f[len] != '[')
+			continue;
+		idx = strtoul(f + len + 1, &end, 10);
+		if (*end == ']' && idx < d->n && d->order != NULL) {
+			len = strlen(err);
+			snprintf(err + len, errlen - len, " (node %s/%s)", d->path,
+				 d->nodes[d->order[idx]].name);
+		}
+		return;
+	}
+}
+
+/*
+ * Build a snapshot once here, so that a mistake is reported with the node
+ * that holds it; the interfaces bindings name are taken as present (the
+ * daemon checks those against its ports when it loads the document).
+ */
+static int
+check_document(struct zk_store *s, const json_t *doc, char *err, size_t errlen)
+{
+	static struct local_interface ifs[RTE_MAX_ETHPORTS];
+	const json_t *jb = json_object_get(doc, "bindings"), *v, *jif;
+	unsigned int n_ifs = 0, j;
+	struct topology *topo;
+	size_t i;
+
+	json_array_foreach(jb, i, v) {
+		jif = json_object_get(v, "interface");
+		if (!json_is_string(jif))
+			continue;
+		for (j = 0; j < n_ifs; j++)
+			if (strcmp(ifs[j].name, json_string_value(jif)) == 0)
+				break;
+		if (j == n_ifs && n_ifs < RTE_MAX_ETHPORTS) {
+			ifs[n_ifs].name = json_string_value(jif);
+			ifs[n_ifs].dpdk_port = (uint16_t)n_ifs;
+			n_ifs++;
+		}
+	}
+	topo = topology_json_load(doc, s->source, ifs, n_ifs, err, errlen);
+	if (topo == NULL) {
+		name_node(s, s->source, err, errlen);
+		return -EINVAL;
+	}
+	topology_free(topo);
+	return 0;
+}
+
+json_t *
+zk_tree_document(struct zk_store *s, char *err, size_t errlen)
+{
+	struct zk_tree *t = &s->tree;
+	json_t *doc, *arr;
+	size_t i, j;
+
+	for (i = 0; i <= t->n_dirs; i++) {
+		struct zk_dir *d = i < t->n_dirs ? &t->dirs[i] : &t->bindings;
+
+		if (d != &t->bindings && strcmp(d->kind, "bindings") == 0) {
+			snprintf(err, errlen, "%s: %s: bindings belong to a host: %s/hosts/<host-id>/"
+				 "bindings/<port-id>", s->source, d->path, s->cfg.root);
+			return NULL;
+		}
+		for (j = 0; j < d->n; j++)
+			if (d->nodes[j].error != NULL) {
+				snprintf(err, errlen, "%s", d->nodes[j].error);
+				return NULL;
+			}
+	}
+	doc = json_object();
+	if (doc == NULL)
+		goto nomem;
+	for (i = 0; i <= t->n_dirs; i++) {
+		struct zk_dir *d = i < t->n_dirs ? &t->dirs[i] : &t->bindings;
+		char kind[ZK_NAME_LEN];
+
+		if (d->n == 0)
+			continue;
+		if ((arr = dir_array(d)) == NULL)
+			goto nomem;
+		zk_name_decode(d->kind, kind, sizeof(kind));
+		if (json_object_set_new(doc, kind, arr) != 0)
+			goto nomem;
+	}
+	if (check_document(s, doc, err, errlen) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+nomem:
+	json_decref(doc);
+	snprintf(err, errlen, "%s: out of memory", s->source);
+	return NULL;
+}

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: Apache-2.0
+"""NSDB tests: the topology from a real ZooKeeper server, forwarding real pings.
+
+Each test starts Debian's ZooKeeper on a loopback port of its own (tests/nsdb/zk_server.py)
+and writes the topology with kazoo in the layout of nsdb/README.md; kairod reads it through
+its ZooKeeper store.  Two "VMs" in network namespaces on tap ports ping each other through
+one virtual bridge; what changes in ZooKeeper must change what kairod forwards, and what
+happens to ZooKeeper (killed, cut off, session expired) must not stop forwarding.
+"""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from kairo_harness import Kairod, run_kairod_once
+from zk_server import TcpProxy, ZkServer, java_available, put_topology, wait_until
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces"),
+    pytest.mark.skipif(not java_available(), reason="needs Debian's zookeeper and java"),
+]
+
+HOST_ID = "test-host"
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+class Vms:
+    """kairod's tap interfaces moved into namespaces of their own, addressed 10.78.0.x/24."""
+
+    def __init__(self, n=2):
+        tag = os.getpid() % 1000
+        self.names = ["kz%d_%d" % (tag, i) for i in range(1, n + 1)]
+
+    def ports(self):
+        return [{"name": n, "device": "net_tap%d,iface=%s" % (i, n)}
+                for i, n in enumerate(self.names)]
+
+    def setup(self):
+        for i, n in enumerate(self.names, start=1):
+            sh("ip", "netns", "del", n, check=False)
+            sh("ip", "netns", "add", n)
+            sh("ip", "link", "set", n, "netns", n)
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+            sh("ip", "-n", n, "addr", "add", "10.78.0.%d/24" % i, "dev", n)
+            sh("ip", "-n", n, "link", "set", n, "up")
+
+    def teardown(self):
+        for n in self.names:
+            sh("ip", "netns", "del", n, check=False)
+
+    def ping(self, src=0, dst="10.78.0.2", count=1, interval="0.2", wait="1"):
+        return sh("ip", "netns", "exec", self.names[src], "ping", "-c", str(count), "-i",
+                  interval, "-W", wait, dst, check=False)
+
+    def ping_bg(self, count, interval="0.05"):
+        return subprocess.Popen(["ip", "netns", "exec", self.names[0], "ping", "-c", str(count),
+                                 "-i", interval, "-W", "1", "10.78.0.2"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def bridge(up=True):
+    return {"id": "br0", "name": "br0",
+            "ports": [{"id": "p1"}, {"id": "p2", "admin_state_up": up}]}
+
+
+def topology(vms):
+    return {"bridges": [bridge()],
+            "bindings": [{"port": "p1", "interface": vms.names[0]},
+                         {"port": "p2", "interface": vms.names[1]}]}
+
+
+def zk_config(hosts, **zk):
+    cfg = {"zookeeper_hosts": hosts, "host_id": HOST_ID}
+    if zk:
+        cfg["zookeeper"] = zk
+    return cfg
+
+
+def received(ping_output):
+    for line in ping_output.splitlines():
+        if "packets transmitted" in line:
+            return int(line.split(",")[1].split()[0])
+    return 0
+
+
+def version(kd):
+    return kd.ctl("show", "datapath")["slow_path"]["topo_version"]
+
+
+def icmp_flows(kd):
+    return [f for f in kd.ctl("dump", "flows")["flows"] if "proto=1" in f["match"]]
+
+
+@pytest.fixture
+def zk(tmp_path):
+    with ZkServer(tmp_path / "zk") as server:
+        yield server
+
+
+@pytest.fixture
+def vms():
+    v = Vms()
+    yield v
+    v.teardown()
+
+
+def start(tmp_path, vms, hosts, **zk):
+    kd = Kairod(tmp_path / "kd", vms.ports(), None, extra_config=zk_config(hosts, **zk))
+    kd.start(timeout=60)
+    vms.setup()
+    return kd
+
+
+def test_topology_written_to_zookeeper_forwards_and_the_host_registers(tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    kd = start(tmp_path, vms, zk.hosts)
+    try:
+        r = vms.ping(count=3)
+        assert received(r.stdout) == 3, r.stdout
+        assert icmp_flows(kd), "the pings were simulated into flows"
+        # The host record names this host's interfaces; the liveness node is ephemeral.
+        record = json.loads(c.get("/kairo/hosts/%s" % HOST_ID)[0])
+        assert [i["name"] for i in record["interfaces"]] == vms.names
+        data, stat = c.get("/kairo/hosts/%s/alive" % HOST_ID)
+        assert stat.ephemeralOwner != 0
+        assert json.loads(data)["pid"] == kd.proc.pid
+    finally:
+        kd.stop()
+    # A closed session takes its liveness node with it at once.
+    wait_until(lambda: c.exists("/kairo/hosts/%s/alive" % HOST_ID) is None, 10,
+               "the liveness node to go with the session")
+    c.stop()
+
+
+def test_a_change_in_zookeeper_changes_forwarding(tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    kd = start(tmp_path, vms, zk.hosts)
+    try:
+        assert received(vms.ping(count=2).stdout) == 2
+        assert icmp_flows(kd)
+        v0 = version(kd)
+        # p2 down, written straight into its bridge's node: the flows through it are stale.
+        t0 = time.monotonic()
+        c.set("/kairo/topology/bridges/br0", json.dumps(bridge(up=False)).encode())
+        wait_until(lambda: not icmp_flows(kd), 10, "the stale flows to go", interval=0.005)
+        gone = time.monotonic() - t0
+        view = kd.ctl("show", "datapath")["slow_path"]
+        print("\nZooKeeper write to the last stale flow gone: %.1f ms (version %d -> %d, "
+              "%d flow(s) invalidated)" % (gone * 1000, v0, view["topo_version"],
+                                          view["topo_last_invalidated"]))
+        assert view["topo_version"] == v0 + 1
+        assert gone < 5.0
+        assert received(vms.ping(count=2).stdout) == 0, "p2 is down"
+        c.set("/kairo/topology/bridges/br0", json.dumps(bridge(up=True)).encode())
+        wait_until(lambda: version(kd) == v0 + 2, 10, "version %d" % (v0 + 2))
+        assert received(vms.ping(count=2).stdout) == 2
+        # A new kind of object appears: read without a restart.
+        c.create("/kairo/topology/chains/c1", json.dumps(
+            {"id": "c1", "rules": [{"type": "drop", "proto": 1}]}).encode(), makepath=True)
+        b = bridge()
+        b["inbound_filter"] = "c1"
+        c.set("/kairo/topology/bridges/br0", json.dumps(b).encode())
+        wait_until(lambda: received(vms.ping(count=1).stdout) == 0, 10, "the drop rule")
+    finally:
+        kd.stop()
+        c.stop()
+
+
+def test_bad_json_in_a_node_is_refused_naming_the_node(tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    kd = start(tmp_path, vms, zk.hosts)
+    try:
+        v0 = version(kd)
+        c.set("/kairo/topology/bridges/br0", b'{"id": "br0", "ports": [')
+        wait_until(lambda: "/kairo/topology/bridges/br0: not JSON" in kd.log_path.read_text(),
+                   10, "the refusal")
+        # A valid JSON object that is not a valid bridge: the message names field and node.
+        b = bridge()
+        b["ports"][1]["peer"] = "nowhere"
+        c.set("/kairo/topology/bridges/br0", json.dumps(b).encode())
+        wait_until(lambda: "(node /kairo/topology/bridges/br0)" in kd.log_path.read_text(),
+                   10, "the refusal of the bad peer")
+        log = kd.log_path.read_text()
+        assert "bridges[0].ports[1].peer" in log, log[-2000:]
+        # A node under another name than its id is refused too.
+        c.create("/kairo/topology/bridges/br9", json.dumps({"id": "brX"}).encode())
+        wait_until(lambda: "\"id\" must be \"br9\", the node's name" in
+                   kd.log_path.read_text(), 10, "the refusal of the misnamed node")
+        c.delete("/kairo/topology/bridges/br9")
+        # Nothing changed meanwhile: same version, same forwarding.
+        assert version(kd) == v0
+        assert received(vms.ping(count=2).stdout) == 2
+        c.set("/kairo/topology/bridges/br0", json.dumps(bridge()).encode())
+        wait_until(lambda: version(kd) == v0 + 1, 10, "the fixed node to be read")
+    finally:
+        kd.stop()
+        c.stop()
