@@ -168,6 +168,7 @@ cmd_show_datapath(void *arg, json_t *args, json_t **result, char *err, size_t er
 	json_object_del(view, "ports");
 	json_object_del(view, "lcores");
 	json_object_del(view, "drops");
+	json_object_del(view, "tunnels");
 	json_object_set_new(view, "upcall_queue", json_integer(upcall_queue_depth(dp)));
 	*result = view;
 	return 0;
@@ -206,6 +207,17 @@ static int
 cmd_show_drops(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	return view_part(arg, args, "drops", result, err, errlen);
+}
+
+/* The overlay: this host's underlay, and per tunnel peer its next hop and counters. */
+static int
+cmd_show_tunnels(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	struct kairo_dp *dp = arg;
+
+	if (dp->sim.overlay == NULL)
+		return fail(err, errlen, -ENOENT, "no tunnels: the daemon config has no \"underlay\"");
+	return view_part(arg, args, "tunnels", result, err, errlen);
 }
 
 /* ---- flows ---- */
@@ -532,6 +544,7 @@ static const struct ctl_command commands[] = {
 	{"show ports", "", cmd_show_ports},
 	{"show lcores", "", cmd_show_lcores},
 	{"show drops", "", cmd_show_drops},
+	{"show tunnels", "", cmd_show_tunnels},
 	{"dump flows", "[in-port N] [MATCH] [limit N]", cmd_dump_flows},
 	{"flush flows", "[in-port N] [MATCH]", cmd_flush_flows},
 	{"trace add", "[MATCH] [limit N] [level debug|trace]", cmd_trace_add},

@@ -17,6 +17,7 @@
 
 #include "dataplane.h"
 #include "flow_key_format.h"
+#include "overlay.h"
 
 /*
  * Flows listed at most per dump: the simulation thread writes the dump, and
@@ -71,6 +72,43 @@ static double
 age_seconds(uint64_t now, uint64_t then)
 {
 	return now > then ? (double)(now - then) / (double)rte_get_tsc_hz() : 0.0;
+}
+
+/* mm-dpctl's per-port-type lines for the tunnels: one line per peer, and its decap errors. */
+static void
+tunnels_print(const struct overlay *ov, FILE *out)
+{
+	json_t *v = overlay_view(ov), *peers = json_object_get(v, "peers"), *p, *e;
+	const char *name;
+	size_t i;
+
+	fprintf(out, "Tunnels: underlay %s on port %" JSON_INTEGER_FORMAT ", MTU %" JSON_INTEGER_FORMAT
+		" (virtual ports %" JSON_INTEGER_FORMAT " over VXLAN)\n",
+		json_string_value(json_object_get(v, "underlay_address")),
+		json_integer_value(json_object_get(v, "uplink_port")),
+		json_integer_value(json_object_get(v, "underlay_mtu")),
+		json_integer_value(json_object_get(v, "vport_mtu_vxlan")));
+	json_array_foreach(peers, i, p) {
+		json_t *mac = json_object_get(p, "next_hop_mac");
+
+		fprintf(out, "  %s %s: next hop %s %s  rx %" JSON_INTEGER_FORMAT " pkts %"
+			JSON_INTEGER_FORMAT " bytes  tx %" JSON_INTEGER_FORMAT " pkts %"
+			JSON_INTEGER_FORMAT " bytes\n",
+			json_string_value(json_object_get(p, "type")),
+			json_string_value(json_object_get(p, "peer")),
+			json_is_string(json_object_get(p, "next_hop")) ?
+				json_string_value(json_object_get(p, "next_hop")) : "none",
+			json_is_string(mac) ? json_string_value(mac) : "(unresolved)",
+			json_integer_value(json_object_get(p, "rx_packets")),
+			json_integer_value(json_object_get(p, "rx_bytes")),
+			json_integer_value(json_object_get(p, "tx_packets")),
+			json_integer_value(json_object_get(p, "tx_bytes")));
+		json_object_foreach(json_object_get(p, "rx_errors"), name, e)
+			if (json_integer_value(e) != 0)
+				fprintf(out, "    %s %" JSON_INTEGER_FORMAT "\n", name,
+					json_integer_value(e));
+	}
+	json_decref(v);
 }
 
 void
@@ -166,6 +204,8 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 		if (t.drops[i] != 0)
 			fprintf(out, "  %-20s %" PRIu64 "  (%s)\n", drop_reason_name(i), t.drops[i],
 				drop_reason_help(i));
+	if (dp->sim.overlay != NULL)
+		tunnels_print(dp->sim.overlay, out);
 	if (!with_flows)
 		return;
 
@@ -320,6 +360,8 @@ datapath_view_object(struct kairo_dp *dp)
 	for (i = 1; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i), json_u64(t.drops[i]));
 	json_object_set_new(root, "drops", drops);
+	if (dp->sim.overlay != NULL)
+		json_object_set_new(root, "tunnels", overlay_view(dp->sim.overlay));
 	return root;
 }
 

@@ -31,6 +31,7 @@
 #include "ctl_commands.h"
 #include "dataplane.h"
 #include "topology_hosts.h"
+#include "underlay.h"
 #include "topology_store.h"
 #include "topology_store_file.h"
 #include "zk_store.h"
@@ -272,6 +273,7 @@ setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 		w->lcore_id = lcore;
 		w->sleep_max_us = dp->cfg.worker_sleep_max_us;
 		w->parse.vxlan_udp_port = dp->cfg.vxlan_port;
+		w->underlay_port = dp_underlay_port(dp);
 		w->cache = dp->cache;
 		w->qsbr = flow_cache_qsbr(dp->cache);
 		w->upcall = dp->upcall;
@@ -388,6 +390,8 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	dp->sim.stats.topo_version = dp->topo->version;
 	dp->topo = NULL;
 	flow_cache_set_removed_cb(dp->cache, sim_flow_removed, &dp->sim);
+	if ((ret = dp_underlay_setup(dp, err, errlen)) != 0)
+		return ret;
 	return setup_workers(dp, err, errlen);
 }
 
@@ -425,6 +429,7 @@ teardown(struct kairo_dp *dp)
 	mac_table_destroy(dp->macs);
 	arp_table_destroy(dp->arps);
 	conntrack_destroy(dp->conns);
+	dp_underlay_teardown(dp);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
 	topology_free(dp->sim.topo);

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "flow_action.h"
+#include "tunnel_decap.h"
 #include "worker.h"
 
 static inline void
@@ -116,6 +117,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	uint16_t i, k = 0, n_miss = 0;
 	uint64_t hit_mask;
 	const uint64_t hits_up_before = w->stats.hits_to_slow_path;
+	const bool underlay = port == w->underlay_port;
 
 	for (i = 0; i < WORKER_PREFETCH_OFFSET && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -131,6 +133,19 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 			w->stats.drops[reason]++;
 			rte_pktmbuf_free(m);
 			continue;
+		}
+		/* From another host: delivered where its key says, or on to the cache (VTEP, ARP). */
+		if (underlay) {
+			emit.n = 0;
+			reason = tunnel_decap(m, meta, &w->parse, w->pool, &emit, w->stats.drops);
+			if (reason != TUNNEL_DECAP_LOOKUP) {
+				if (reason > 0) {
+					w->stats.drops[reason]++;
+					rte_pktmbuf_free(m);
+				}
+				worker_tx_emitted(w, &emit);
+				continue;
+			}
 		}
 		meta->worker = w->index;
 		meta->upcall_reason = UPCALL_MISS;
@@ -179,6 +194,8 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 			worker_tx(w, f->actions.a[0].port, m);
 			continue;
 		}
+		/* A tunnel's UDP source port comes from the inner flow's hash. */
+		pkt_meta(m)->hash = hashes[i];
 		if (unlikely(flow_actions_execute(&f->actions, m, w->pool, &emit,
 						  w->stats.drops) == ACTION_SLOW_PATH)) {
 			/* A hit whose check failed (TTL, MTU): up for its ICMP error, not a miss. */

@@ -84,6 +84,7 @@ struct worker {
 	uint32_t sleep_max_us;
 	uint64_t used_granularity_tsc; /* FLOW_USED_GRANULARITY_US in TSC cycles */
 	struct parse_config parse;
+	uint16_t underlay_port; /* tunnels arrive here (pipeline/tunnel_decap.h); UINT16_MAX: none */
 	struct flow_cache *cache;
 	struct rte_rcu_qsbr *qsbr;
 	struct upcall_channel *upcall;

@@ -102,7 +102,38 @@
 	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \
-	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "tagged frame on a port that is not a trunk")
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "tagged frame on a port that is not a trunk")     \
+	/* tunnels: decapsulation on the underlay uplink (pipeline/tunnel_decap.c) */             \
+	X(UNDERLAY_OTHER, "underlay_other", "on the underlay uplink: neither a tunnel packet "   \
+	  "(VXLAN to vxlan_port, GRE) nor ARP")                                                  \
+	X(UNDERLAY_ARP, "underlay_arp", "ARP on the underlay uplink: answered or learned")       \
+	X(TUNNEL_NOT_OURS, "tunnel_not_ours", "tunnel packet to an address other than this "    \
+	  "host's underlay address")                                                              \
+	X(TUNNEL_UNKNOWN_PEER, "tunnel_unknown_peer", "tunnel packet from an address that is no " \
+	  "member of this host's tunnel zone nor a bound VTEP")                                  \
+	/* ... counted per peer too, in this order (pipeline/tunnel.h) */                       \
+	X(TUNNEL_FRAGMENT, "tunnel_fragment", "fragmented outer IPv4 packet")                   \
+	X(TUNNEL_BAD_CHECKSUM, "tunnel_bad_checksum", "outer IPv4 header or GRE checksum wrong") \
+	X(TUNNEL_BAD_FLAGS, "tunnel_bad_flags", "VXLAN flags other than I alone, or GRE "        \
+	  "routing or reserved bits set")                                                         \
+	X(TUNNEL_BAD_PROTO, "tunnel_bad_proto", "GRE payload other than Ethernet (0x6558)")     \
+	X(TUNNEL_NO_KEY, "tunnel_no_key", "GRE without a key: names no port")                   \
+	X(TUNNEL_WRONG_TYPE, "tunnel_wrong_type", "VXLAN from a GRE peer or GRE from a VXLAN "   \
+	  "peer or VTEP")                                                                         \
+	X(TUNNEL_UNKNOWN_KEY, "tunnel_unknown_key", "tunnel key or VNI that names nothing on "  \
+	  "this host")                                                                            \
+	X(TUNNEL_TRUNCATED, "tunnel_truncated", "inner frame shorter than an Ethernet header")  \
+	/* tunnels: encapsulation (pipeline/tunnel_encap.c, sim/overlay.c) */                     \
+	X(TUNNEL_MTU_EXCEEDED, "tunnel_mtu_exceeded", "frame too large for the underlay MTU "   \
+	  "once encapsulated")                                                                    \
+	X(TUNNEL_NO_HEADROOM, "tunnel_no_headroom", "no headroom for the outer headers")        \
+	X(TUNNEL_NO_ZONE, "tunnel_no_zone", "egress port on a host this host shares no tunnel " \
+	  "zone with, or no underlay configured")                                                \
+	X(TUNNEL_PEERS_FULL, "tunnel_peers_full", "more tunnel peers than the tunnel table "     \
+	  "holds")                                                                                \
+	X(TUNNEL_QUEUE_FULL, "tunnel_queue_full", "too many packets waiting on one underlay "   \
+	  "next hop's ARP")                                                                       \
+	X(TUNNEL_UNRESOLVED, "tunnel_unresolved", "underlay next hop did not answer ARP")
 
 enum drop_reason {
 #define KAIRO_DROP_ENUM(sym, name, help) DROP_##sym,

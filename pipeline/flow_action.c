@@ -17,6 +17,8 @@
 #include "drop_reason.h"
 #include "flow_key.h"
 #include "flow_action.h"
+#include "tunnel.h"
+#include "tunnel_encap.h"
 
 static struct flow_action *
 flow_actions_append(struct flow_actions *acts, uint8_t type)
@@ -292,6 +294,47 @@ vlan_pop(struct rte_mbuf *m)
 }
 
 int
+flow_actions_tunnel_output(struct flow_actions *acts, uint16_t slot, uint32_t key)
+{
+	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_TUNNEL_OUTPUT);
+
+	if (a == NULL)
+		return -ENOSPC;
+	a->tunnel.slot = slot;
+	a->tunnel.key = key;
+	acts->n_outputs++;
+	return 0;
+}
+
+/*
+ * Encapsulate m itself (the last output) or a copy (later actions still
+ * need m as it is) and send it to the uplink.  True when m was used up,
+ * sent or dropped.
+ */
+static bool
+tunnel_output(const struct flow_action *a, struct rte_mbuf *m, struct rte_mempool *pool,
+	      struct action_emit *emit, uint64_t *drops, bool last)
+{
+	struct rte_mbuf *t = last ? m : rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+	uint16_t port;
+	int r;
+
+	if (t == NULL) {
+		drops[DROP_NO_MBUF]++;
+		return false;
+	}
+	r = tunnel_encap(t, a->tunnel.slot, a->tunnel.key, pkt_meta(m)->hash, &port);
+	if (r != 0) {
+		drops[r]++;
+		rte_pktmbuf_free(t);
+		return last;
+	}
+	emit->port[emit->n] = port;
+	emit->pkt[emit->n++] = t;
+	return last;
+}
+
+int
 flow_actions_execute(const struct flow_actions *acts, struct rte_mbuf *m,
 		     struct rte_mempool *pool, struct action_emit *emit, uint64_t *drops)
 {
@@ -371,6 +414,10 @@ flow_actions_execute(const struct flow_actions *acts, struct rte_mbuf *m,
 		case FLOW_ACTION_SET_IPV4_SRC:
 		case FLOW_ACTION_SET_IPV4_DST:
 			ipv4_set_addr(m, a, a->type == FLOW_ACTION_SET_IPV4_DST);
+			break;
+		case FLOW_ACTION_TUNNEL_OUTPUT:
+			if (tunnel_output(a, m, pool, emit, drops, --outputs_left == 0))
+				return ACTION_DONE;
 			break;
 		}
 	}
@@ -469,6 +516,20 @@ flow_actions_format(const struct flow_actions *acts, char *buf, size_t len)
 			if (w > 0 && (a->flags & FLOW_NAT_PORT) && off + w < len)
 				w += snprintf(buf + off + w, len - off - w, ":%u",
 					      rte_be_to_cpu_16(a->nat.port));
+			break;
+		}
+		case FLOW_ACTION_TUNNEL_OUTPUT: {
+			/* The peer's address is in its template: the outer IPv4 destination. */
+			char addr[INET_ADDRSTRLEN] = "?";
+			const struct tunnel_outer *o = kairo_tunnel != NULL ?
+				&kairo_tunnel->outer[a->tunnel.slot % (TUNNEL_PEERS_MAX * 2)] : NULL;
+			uint32_t key = a->tunnel.key;
+
+			if (o != NULL)
+				inet_ntop(AF_INET, o->hdr + RTE_ETHER_HDR_LEN +
+					  offsetof(struct rte_ipv4_hdr, dst_addr), addr, sizeof(addr));
+			w = snprintf(buf + off, len - off, "%stunnel(%s,%s,key=%u)", sep,
+				     o != NULL && o->type == TUNNEL_GRE ? "gre" : "vxlan", addr, key);
 			break;
 		}
 		}

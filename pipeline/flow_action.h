@@ -42,6 +42,8 @@ enum flow_action_type {
 	FLOW_ACTION_SET_IPV4_SRC,   /* .nat: NAT; with FLOW_NAT_PORT in .flags the L4 source
 				     * port too (an ICMP echo's identifier); checksums updated */
 	FLOW_ACTION_SET_IPV4_DST,   /* .nat: as SET_IPV4_SRC, on the destination */
+	FLOW_ACTION_TUNNEL_OUTPUT,  /* .tunnel: an output, encapsulated with outer header slot
+				     * and key, out of the underlay uplink (pipeline/tunnel.h) */
 };
 
 /* flow_action.flags of SET_IPV4_SRC / SET_IPV4_DST. */
@@ -67,6 +69,10 @@ struct flow_action {
 			rte_be32_t addr;
 			rte_be16_t port;
 		} __rte_packed nat;
+		struct {
+			uint16_t slot; /* kairo_tunnel->outer[]: the peer's header template */
+			uint32_t key;  /* VNI or GRE key naming the egress port there */
+		} __rte_packed tunnel;
 	};
 } __rte_packed;
 
@@ -92,6 +98,8 @@ int flow_actions_dec_hop_limit(struct flow_actions *acts, uint8_t n);
 /* NAT: the source (dst = 0) or destination address, and the port unless port_too is false. */
 int flow_actions_set_ipv4(struct flow_actions *acts, int dst, rte_be32_t addr, rte_be16_t port,
 			  bool port_too);
+/* Out through a tunnel: an output (counted in n_outputs) that encapsulates what it sends. */
+int flow_actions_tunnel_output(struct flow_actions *acts, uint16_t slot, uint32_t key);
 
 /*
  * Where executed actions put their packets: (port, mbuf) pairs the caller

@@ -12,6 +12,7 @@
 
 #include "chain.h"
 #include "flow_tags.h"
+#include "overlay.h"
 #include "sim_walk.h"
 
 static const char *
@@ -26,17 +27,21 @@ bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 {
 	uint32_t i, before = c->res->actions.n_outputs;
 	bool outer = c->flooding;
+	struct overlay_flood remote;
 
 	c->flooding = true;
+	overlay_flood_begin(c, &remote, b->index);
 	for (i = 0; i < b->n_ports; i++) {
 		const struct topo_port *p = &c->t->ports[b->ports[i]];
 
 		if (p->index == in->index || !p->admin_up)
 			continue;
-		if (p->dpdk_port == TOPO_NO_DPDK_PORT && p->peer == TOPO_NO_INDEX)
+		if (!topo_port_is_bound(p) && p->peer == TOPO_NO_INDEX)
 			continue;
 		sim_port_egress(c, p);
 	}
+	/* Ports on other hosts: one encapsulated copy per host (sim/overlay_walk.c). */
+	overlay_flood_finish(c, &remote);
 	c->flooding = outer;
 	sim_trace(c, "bridge %s: flooded to %u output(s)", bridge_name(b),
 		  c->res->actions.n_outputs - before);

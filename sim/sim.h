@@ -91,6 +91,7 @@ struct sim_thread {
 	struct flow_cache *cache;
 	struct mac_table *macs;
 	struct arp_table *arps;
+	struct overlay *overlay;    /* tunnels to other hosts (sim/overlay.h); NULL: no underlay */
 	struct conntrack *ct;       /* NULL: no connection tracking (return-flow never matches) */
 	struct parse_config parse; /* to read the packets the simulation makes */
 	struct rte_mempool *pool;

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "flow_tags.h"
+#include "overlay.h"
 #include "sim_walk.h"
 #include "topology_store.h"
 
@@ -271,6 +272,7 @@ sim_housekeeping(struct sim_thread *st)
 	flow_cache_expire(st->cache, now, SIM_EXPIRE_BUDGET);
 	mac_table_age(st->macs, now, SIM_AGE_BUDGET, sim_mac_aged, st);
 	sim_arp_housekeeping(st, now);
+	overlay_housekeeping(st, now);
 	if (st->ct != NULL)
 		conntrack_expire(st->ct, now, SIM_AGE_BUDGET, sim_ct_expired, st);
 }
@@ -298,6 +300,7 @@ sim_take_topology(struct sim_thread *st)
 		return;
 	start = rte_get_tsc_cycles();
 	n = sim_topology_changed(st, old, next, &flushed);
+	overlay_topology_changed(st, old, next);
 	st->topo = next;
 	topology_free(old);
 	st->stats.topo_version = next->version;

@@ -65,6 +65,7 @@ struct sim_ctx {
 	struct ct_key ct_fwd;      /* SIM_CT_FORWARD: the packet's own 5-tuple */
 	uint8_t emit_depth;        /* 0: a received packet; n: made by a walk of depth n - 1 */
 	bool flooding;             /* inside a bridge's flood: egress ports are not tagged */
+	struct overlay_flood *oflood; /* the innermost flood's remote ports (sim/overlay.h) */
 	uint8_t trace_level;       /* enum trace_level, when traced */
 	uint64_t trace_cookie;     /* this walk is traced (trace.h): 0 = not */
 	unsigned int n_emit;

@@ -11,6 +11,7 @@
 #include "chain.h"
 #include "flow_key_format.h"
 #include "flow_tags.h"
+#include "overlay.h"
 #include "packet_gen.h"
 #include "sim_walk.h"
 
@@ -115,10 +116,13 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 	c->in_eth_dst = c->cur.eth_dst;
 	if (chain_filter(c, port->inbound_filter, port->index, TOPO_NO_INDEX, "port", port->id,
 			 "inbound")) {
-		if (port->device_type == TOPO_DEVICE_BRIDGE)
+		if (port->device_type == TOPO_DEVICE_BRIDGE) {
 			bridge_ingress(c, port);
-		else
+		} else {
+			/* Other hosts' copies of the router learn from what this one does. */
+			overlay_share_router_arp(c, port);
 			router_ingress(c, port);
+		}
 	}
 	c->in_port = outer_in;
 	c->in_eth_src = outer_src;
@@ -149,6 +153,8 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 			c->res->cacheable = false;
 			sim_drop(c, DROP_SIM_TOO_COMPLEX);
 		}
+	} else if (port->remote || port->vtep) {
+		overlay_port_egress(c, port);
 	} else if (port->peer != TOPO_NO_INDEX) {
 		sim_trace(c, "out through port %s to its peer %s", sim_port_name(c, port),
 			  sim_port_name(c, &c->t->ports[port->peer]));
@@ -304,7 +310,9 @@ sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_r
 	if (unlikely(st->trace.n_tracers != 0))
 		sim_trace_begin(&c);
 	in = topology_port_of_dpdk(c.t, c.meta->key.in_port);
-	if (in == NULL) {
+	if (in == NULL && overlay_ingress(&c)) {
+		/* The underlay uplink: a VTEP's frame, a shared ARP answer, or the underlay's ARP. */
+	} else if (in == NULL) {
 		sim_tag(&c, tag_interface(c.meta->key.in_port));
 		sim_trace(&c, "interface (DPDK port %u) bound to no virtual port",
 			  c.meta->key.in_port);
