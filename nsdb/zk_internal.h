@@ -74,6 +74,7 @@ struct zk_store {
 	char config_default[ZK_NODE_PATH_LEN];
 	char config_host[ZK_NODE_PATH_LEN];
 	const struct ACL_vector *acl; /* what the nodes we create get */
+	json_t *interfaces;         /* our copy of cfg.interfaces: written again on every session */
 
 	pthread_mutex_t lock;       /* zh and tree */
 	zhandle_t *zh;

@@ -262,8 +262,7 @@ zk_register_host(struct zk_store *s, char *err, size_t errlen)
 
 	if ((ret = zk_ensure(s, s->topo_path, NULL, err, errlen)) != 0)
 		return ret;
-	jr = json_pack("{s:s, s:O}", "name", s->cfg.host_name, "interfaces",
-		       s->cfg.interfaces ? s->cfg.interfaces : json_array());
+	jr = json_pack("{s:s, s:O}", "name", s->cfg.host_name, "interfaces", s->interfaces);
 	record = jr ? json_dumps(jr, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(jr);
 	if (record == NULL) {
@@ -494,6 +493,7 @@ zk_close(struct topology_store *ts)
 	if (s->zh != NULL)
 		zookeeper_close(s->zh);
 	zk_tree_free(&s->tree);
+	json_decref(s->interfaces);
 	for (i = 0; i < s->n_paths; i++)
 		free(s->paths[i]);
 	free(s->paths);
@@ -559,6 +559,9 @@ zk_store_open(const struct zk_store_config *cfg, int *changed, char *err, size_t
 	s->base.ops = &zk_ops;
 	s->base.changed = changed;
 	s->cfg = *cfg;
+	/* The caller's interfaces may be gone by the next session: keep a copy. */
+	s->interfaces = cfg->interfaces ? json_deep_copy(cfg->interfaces) : json_array();
+	s->cfg.interfaces = NULL;
 	snprintf(s->source, sizeof(s->source), "zookeeper %s%s", cfg->hosts, cfg->root);
 	snprintf(s->topo_path, sizeof(s->topo_path), "%s/topology", cfg->root);
 	snprintf(s->host_path, sizeof(s->host_path), "%s/hosts/%s", cfg->root, cfg->host_id);

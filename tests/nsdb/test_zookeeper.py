@@ -204,3 +204,156 @@ def test_bad_json_in_a_node_is_refused_naming_the_node(tmp_path, zk, vms):
     finally:
         kd.stop()
         c.stop()
+
+
+def test_zookeeper_killed_mid_traffic_forwarding_goes_on_and_the_agent_catches_up(
+        tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    c.stop()
+    # kairod reaches ZooKeeper through a proxy, so that it can be kept away after the restart.
+    proxy = TcpProxy(zk.port).start()
+    kd = start(tmp_path, vms, "127.0.0.1:%d" % proxy.port, session_timeout_ms=20000)
+    try:
+        assert received(vms.ping(count=2).stdout) == 2
+        v0 = version(kd)
+        pinger = vms.ping_bg(60)  # 3 s of pings, established flows
+        time.sleep(0.5)
+        zk.kill()
+        wait_until(lambda: "agent.Nsdb DISCONNECT" in kd.log_path.read_text(), 10,
+                   "DISCONNECT in the log")
+        out = pinger.communicate(timeout=30)[0]
+        assert received(out) == 60, "established flows kept forwarding:\n" + out
+        # New flows on the known topology: simulated on the last snapshot.
+        kd.ctl("flush", "flows")
+        assert received(vms.ping(count=3).stdout) == 3
+        assert version(kd) == v0
+        # ZooKeeper comes back on its data; a change is made while kairod is still away.
+        proxy.stop()
+        zk.start()
+        c = zk.client()
+        c.set("/kairo/topology/bridges/br0", json.dumps(bridge(up=False)).encode())
+        c.stop()
+        proxy.start()
+        wait_until(lambda: version(kd) > v0, 30, "the change made meanwhile")
+        log = kd.log_path.read_text()
+        assert log.count("agent.Nsdb CONNECT") >= 2, log[-3000:]
+        assert "reading the topology again" in log
+        assert received(vms.ping(count=2).stdout) == 0, "p2 is down now"
+    finally:
+        kd.stop()
+        proxy.stop()
+
+
+def test_session_expiry_registers_the_host_again(tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    proxy = TcpProxy(zk.port).start()
+    kd = start(tmp_path, vms, "127.0.0.1:%d" % proxy.port, session_timeout_ms=2000)
+    alive = "/kairo/hosts/%s/alive" % HOST_ID
+    try:
+        first = c.get(alive)[1].ephemeralOwner
+        # Away longer than the session timeout: the server expires the session.
+        proxy.stop()
+        wait_until(lambda: c.exists(alive) is None, 20, "the liveness node to expire")
+        assert received(vms.ping(count=3).stdout) == 3, "forwarding without ZooKeeper"
+        proxy.start()
+        wait_until(lambda: "agent.Nsdb CONN_EXPIRE" in kd.log_path.read_text(), 20,
+                   "CONN_EXPIRE in the log")
+        stat = wait_until(lambda: c.exists(alive), 20, "the liveness node again")
+        assert stat.ephemeralOwner not in (0, first)
+        # The new session watches again: a change is seen.
+        v = version(kd)
+        c.set("/kairo/topology/bridges/br0", json.dumps(bridge(up=False)).encode())
+        wait_until(lambda: version(kd) > v, 20, "a change on the new session")
+    finally:
+        kd.stop()
+        proxy.stop()
+        c.stop()
+
+
+def test_digest_auth_creator_only_acls(tmp_path, zk, vms):
+    from kazoo.exceptions import NoAuthError
+    from kazoo.security import make_digest_acl
+
+    acl = [make_digest_acl("kairo", "s3cret", all=True)]
+    c = zk.client(auth="kairo:s3cret")
+    c.create("/kairo", acl=acl)
+    for p in ("/kairo/topology", "/kairo/topology/bridges", "/kairo/hosts",
+              "/kairo/hosts/" + HOST_ID, "/kairo/hosts/%s/bindings" % HOST_ID):
+        c.create(p, acl=acl)
+    for kind, objs in topology(vms).items():
+        for o in objs:
+            path = ("/kairo/hosts/%s/bindings/%s" % (HOST_ID, o["port"]) if kind == "bindings"
+                    else "/kairo/topology/%s/%s" % (kind, o["id"]))
+            c.create(path, json.dumps(o).encode(), acl=acl)
+    # Wrong password: refused at start, saying what to check.
+    code, out = run_kairod_once(
+        tmp_path / "bad", json.dumps(dict(zk_config(zk.hosts, digest="kairo:wrong"),
+                                          ports=vms.ports())), "", timeout=60)
+    assert code == 1, out
+    assert "not allowed by the node's ACL (check zookeeper.digest)" in out, out
+    kd = start(tmp_path, vms, zk.hosts, digest="kairo:s3cret")
+    try:
+        assert received(vms.ping(count=2).stdout) == 2
+        # What kairod created (the liveness node) is its own identity's only.
+        anon = zk.client()
+        with pytest.raises(NoAuthError):
+            anon.get("/kairo/hosts/%s/alive" % HOST_ID)
+        anon.stop()
+    finally:
+        kd.stop()
+        c.stop()
+
+
+def test_zookeeper_down_at_start_the_daemon_waits_or_refuses(tmp_path, vms):
+    server = ZkServer(tmp_path / "zk")
+    # With a limit: refused, saying so.
+    code, out = run_kairod_once(
+        tmp_path / "limit", json.dumps(dict(zk_config(server.hosts, start_wait_s=2),
+                                            ports=vms.ports())), "", timeout=60)
+    assert code == 1, out
+    assert "no ZooKeeper session after 2 s (zookeeper.start_wait_s)" in out, out
+    # Without: it waits, and starts once ZooKeeper is there.
+    kd = Kairod(tmp_path / "kd", vms.ports(), None, extra_config=zk_config(server.hosts))
+    kd.write_files()
+    kd.log = open(kd.log_path, "w")
+    kd.proc = subprocess.Popen(kd.command(), stdout=kd.log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "waiting for ZooKeeper" in kd.log_path.read_text(), 20,
+                   "the waiting message")
+        assert kd.proc.poll() is None
+        server.start()
+        c = server.client()
+        put_topology(c, topology(vms))
+        c.stop()
+        wait_until(lambda: "kairod: ready" in kd.log_path.read_text(), 60, "ready")
+        vms.setup()
+        assert received(vms.ping(count=2).stdout) == 2
+    finally:
+        kd.stop()
+        server.kill()
+
+
+def test_central_configuration_default_and_host_override(tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    c.create("/kairo/config/default", json.dumps(
+        {"flow_cache": {"capacity": 2048, "idle_timeout_ms": 30000}}).encode(), makepath=True)
+    c.create("/kairo/config/hosts/" + HOST_ID, json.dumps(
+        {"flow_cache": {"capacity": 4096}}).encode(), makepath=True)
+    kd = start(tmp_path, vms, zk.hosts)
+    try:
+        # The host's override wins over the default, which wins over the local file's 1024.
+        assert kd.ctl("show", "datapath")["flow_cache"]["capacity"] == 4096
+    finally:
+        kd.stop()
+    # A bad central value is refused with its source and field.
+    c.set("/kairo/config/hosts/" + HOST_ID, json.dumps(
+        {"flow_cache": {"capacity": 1}}).encode())
+    code, out = run_kairod_once(
+        tmp_path / "bad", json.dumps(dict(zk_config(zk.hosts), ports=vms.ports())), "",
+        timeout=60)
+    assert code == 1, out
+    assert "zookeeper %s/kairo: flow_cache.capacity" % zk.hosts in out, out
+    c.stop()
