@@ -160,6 +160,11 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 		"\n",
 		t.sim.chains_run, t.sim.rules_run, t.sim.rejects_sent);
 	fprintf(out,
+		"  nat: bindings %u  created %" PRIu64 "  static %" PRIu64 "  reversed %" PRIu64
+		"  icmp errors %" PRIu64 "\n",
+		conntrack_nat_count(dp->conns), t.sim.nat_created, t.sim.nat_static,
+		t.sim.nat_reversed, t.sim.nat_icmp_errors);
+	fprintf(out,
 		"  topology: version %" PRIu64 "  changes %" PRIu64 "  last change: %" PRIu64
 		" flow(s) invalidated in %" PRIu64 " us\n",
 		t.sim.topo_version, t.sim.topo_changes, t.sim.topo_last_invalidated,
@@ -315,6 +320,11 @@ datapath_view_object(struct kairo_dp *dp)
 	json_object_set_new(slow, "chains_run", json_u64(t.sim.chains_run));
 	json_object_set_new(slow, "rules_run", json_u64(t.sim.rules_run));
 	json_object_set_new(slow, "rejects_sent", json_u64(t.sim.rejects_sent));
+	json_object_set_new(slow, "nat_bindings", json_u64(conntrack_nat_count(dp->conns)));
+	json_object_set_new(slow, "nat_created", json_u64(t.sim.nat_created));
+	json_object_set_new(slow, "nat_static", json_u64(t.sim.nat_static));
+	json_object_set_new(slow, "nat_reversed", json_u64(t.sim.nat_reversed));
+	json_object_set_new(slow, "nat_icmp_errors", json_u64(t.sim.nat_icmp_errors));
 	json_object_set_new(slow, "install_failed", json_u64(t.sim.install_failed));
 	json_object_set_new(slow, "topo_version", json_u64(t.sim.topo_version));
 	json_object_set_new(slow, "topo_changes", json_u64(t.sim.topo_changes));

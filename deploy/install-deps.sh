@@ -13,6 +13,8 @@ PKGS=(
 	dpdk dpdk-dev
 	# tests: unit tests, packet crafting and dissection, namespaces
 	libcmocka-dev python3 python3-pytest python3-scapy tshark iproute2 iputils-ping procps
+	# overlay tests: checksum offload off on the kernel VTEP's veth
+	ethtool
 )
 
 missing=()

@@ -56,5 +56,10 @@ int load_port_groups(struct load_state *ls, const json_t *jgroups);
 /* Every chain's rules: after ports and port groups, since rules name them. */
 int load_chain_rules(struct load_state *ls, const json_t *jchains);
 void topology_chains_free(struct topology *t);
+/* A port range "lo[-hi]" (each 0-65535, lo <= hi). */
+int parse_range(const char *s, uint16_t *lo, uint16_t *hi);
+
+/* nsdb/topology_nat.c: a NAT rule's "action" and target(s), once its type is known. */
+int load_nat(struct load_state *ls, const json_t *jr, const char *path, struct topo_rule *r);
 
 #endif

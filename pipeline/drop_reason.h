@@ -99,6 +99,10 @@
 	  "RST sent)")                                                                            \
 	X(CHAIN_JUMP_LIMIT, "chain_jump_limit", "rule chains jumped deeper than the limit (a "   \
 	  "jump loop)")                                                                           \
+	X(NAT_NO_FREE_PORT, "nat_no_free_port", "a snat or dnat rule found no free address and " \
+	  "port in its targets for a new connection")                                             \
+	X(NAT_TABLE_FULL, "nat_table_full", "no room for a new NAT binding (slow_path "         \
+	  "conntrack_size)")                                                                      \
 	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \

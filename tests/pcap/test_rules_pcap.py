@@ -334,7 +334,7 @@ BAD = [
     ({"type": "drop", "dst-port": "80-20"}, ["chains[0].rules[0].dst-port", "range"]),
     ({"type": "drop", "dst-port": 80, "fragment-policy": "nonheader"},
      ["chains[0].rules[0].fragment-policy", "header fragments"]),
-    ({"type": "dnat"}, ["chains[0].rules[0].type", "NAT"]),
+    ({"type": "dnat"}, ["chains[0].rules[0].target", "needs a target"]),
     ({"type": "bounce"}, ["chains[0].rules[0].type", "not a rule type"]),
     ({"type": "drop", "in-ports": "pz"}, ["chains[0].rules[0].in-ports", "pz"]),
     ({"type": "drop", "hw-src": "02:00:00"}, ["chains[0].rules[0].hw-src", "MAC"]),
