@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 
 #include "ctl_commands.h"
+#include "ctl_meter.h"
 #include "ctl_topology.h"
 #include "json_field.h"
 #include "trace.h"
@@ -553,6 +554,8 @@ static const struct ctl_command commands[] = {
 	{"trace flush", "", cmd_trace_flush},
 	{"trace read", "[since SEQ] [cookie 0xC] [max N]", cmd_trace_read},
 	{"topology", "words: midonet-cli words (\"bridge create name br0\")", ctl_topology_command},
+	{"meter list", "", ctl_meter_list},
+	{"meter get", "name NAME", ctl_meter_get},
 };
 
 static int

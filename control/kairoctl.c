@@ -67,6 +67,7 @@ static void print_flows(json_t *result, bool all);
 static void print_tracers(json_t *result, bool all);
 static void print_trace_lines(json_t *result, bool all);
 static void print_help(json_t *result, bool all);
+static void print_meters(json_t *result, bool all);
 
 static const struct cli_command commands[] = {
 	{"help", "the commands the daemon serves", {{0}}, print_help},
@@ -95,6 +96,8 @@ static const struct cli_command commands[] = {
 	{"trace read", "traced simulation lines: --since SEQ, --cookie 0xC, --max N",
 	 {{"since", OPT_NUMBER, 0}, {"cookie", OPT_STRING, 'c'}, {"max", OPT_NUMBER, 0}},
 	 print_trace_lines},
+	{"meter list", "the meters: port:rx:ID, port:tx:ID, device:ID, user:NAME", {{0}},
+	 print_meters},
 };
 
 static void
@@ -107,6 +110,7 @@ usage(FILE *out)
 		fprintf(out, "  %-14s %s\n", commands[i].words, commands[i].help);
 	fprintf(out, "\nMATCH: --mac-src M --mac-dst M --ethertype N --ip-src IP --ip-dst IP\n"
 		     "       --ip-protocol N --src-port N --dst-port N\n"
+		     "meter get NAME [DELAY] [COUNT]: samples of a meter, DELAY seconds apart\n"
 		     "topology (midonet-cli words, control/README.md): list bridge,\n"
 		     "       bridge create name br0, bridge bridge0 add port, router ..., chain ...,\n"
 		     "       port-group ..., tunnel-zone ..., host host0 add binding ..., show KIND X\n"
@@ -499,6 +503,107 @@ print_lines(json_t *result, bool all)
 		printf("%s\n", json_string_value(l));
 }
 
+static void
+print_meters(json_t *result, bool all)
+{
+	json_t *m;
+	size_t i;
+
+	(void)all;
+	json_array_foreach(json_object_get(result, "meters"), i, m)
+		printf("%-52s packets %-10" JSON_INTEGER_FORMAT " bytes %" JSON_INTEGER_FORMAT "\n",
+		       json_string_value(json_object_get(m, "name")),
+		       json_integer_value(json_object_get(m, "packets")),
+		       json_integer_value(json_object_get(m, "bytes")));
+}
+
+/*
+ * mm-meter get NAME [DELAY] [COUNT]: COUNT samples DELAY seconds apart
+ * (one, or every DELAY seconds until stopped without COUNT), each with how
+ * much the meter grew since the one before.
+ */
+static int
+meter_get(const char *path, int argc, char **argv, bool as_json)
+{
+	long delay = 0, count = 1, n;
+	int64_t last_p = 0, last_b = 0;
+	json_t *req, *reply, *r, *samples = json_array();
+	char *end;
+	int fd, ret = EXIT_DONE;
+
+	if (argc < 1 || argc > 3) {
+		fprintf(stderr, "usage: kairoctl meter get NAME [DELAY] [COUNT]\n");
+		return EXIT_USAGE;
+	}
+	if (argc >= 2) {
+		delay = strtol(argv[1], &end, 10);
+		if (*end != '\0' || delay < 0 || delay > 86400) {
+			fprintf(stderr, "kairoctl: meter get: DELAY \"%s\": seconds, 0 to 86400\n",
+				argv[1]);
+			return EXIT_USAGE;
+		}
+		count = -1; /* mm-meter: a delay without a count samples until stopped */
+	}
+	if (argc == 3) {
+		count = strtol(argv[2], &end, 10);
+		if (*end != '\0' || count < 1) {
+			fprintf(stderr, "kairoctl: meter get: COUNT \"%s\": a number above 0\n",
+				argv[2]);
+			return EXIT_USAGE;
+		}
+	}
+	for (n = 0; count < 0 || n < count; n++) {
+		if (n > 0)
+			sleep((unsigned int)delay);
+		fd = connect_to(path);
+		if (fd < 0) {
+			ret = EXIT_NO_DAEMON;
+			break;
+		}
+		req = json_pack("{s:s, s:{s:s}}", "command", "meter get", "args", "name", argv[0]);
+		reply = exchange(fd, req);
+		close(fd);
+		json_decref(req);
+		if (reply == NULL) {
+			ret = EXIT_NO_DAEMON;
+			break;
+		}
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			fprintf(stderr, "kairoctl: meter get: %s\n",
+				json_string_value(json_object_get(reply, "error")));
+			json_decref(reply);
+			ret = EXIT_REFUSED;
+			break;
+		}
+		r = json_object_get(reply, "result");
+		if (as_json) {
+			json_array_append(samples, r);
+		} else {
+			int64_t p = json_integer_value(json_object_get(r, "packets"));
+			int64_t b = json_integer_value(json_object_get(r, "bytes"));
+
+			if (n == 0)
+				printf("%s packets %" PRId64 " bytes %" PRId64 "\n",
+				       json_string_value(json_object_get(r, "name")), p, b);
+			else
+				printf("%s packets %" PRId64 " bytes %" PRId64 " delta packets %" PRId64
+				       " bytes %" PRId64 "\n",
+				       json_string_value(json_object_get(r, "name")), p, b, p - last_p,
+				       b - last_b);
+			fflush(stdout);
+			last_p = p;
+			last_b = b;
+		}
+		json_decref(reply);
+	}
+	if (as_json && ret == EXIT_DONE) {
+		json_dumpf(samples, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(samples);
+	return ret;
+}
+
 /*
  * The midonet-cli words of topology editing (control/README.md): "bridge
  * create name br0", "list router", "show bridge bridge0", or any of them
@@ -572,6 +677,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (argc - optind >= 2 && strcmp(argv[optind], "meter") == 0 &&
+	    strcmp(argv[optind + 1], "get") == 0)
+		return meter_get(path, argc - optind - 2, argv + optind + 2, as_json);
 	cmd = find_command(argc - optind, argv + optind, &used);
 	if (cmd == NULL && is_topology_command(argc - optind, argv + optind)) {
 		int first = strcmp(argv[optind], "topo") == 0 ? optind + 1 : optind;

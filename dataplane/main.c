@@ -435,6 +435,7 @@ teardown(struct kairo_dp *dp)
 	topology_free(dp->sim.topo);
 	topology_free(dp->sim.next_topo);
 	trace_state_free(&dp->sim.trace);
+	meter_registry_free(&dp->sim.meters);
 	rte_mempool_free(dp->pool);
 	if (dp->store != NULL)
 		dp->store->ops->close(dp->store);

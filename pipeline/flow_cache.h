@@ -88,6 +88,12 @@ struct flow_stats {
 
 /* Entries of the owner's state tables a flow keeps alive (a connection and NAT bindings). */
 #define FLOW_OWNER_STATE 3
+/*
+ * Meters a flow counts for (sim/meter.h): its ingress and egress ports, the
+ * devices it crossed, the rules that admitted it.  A walk that meets more
+ * counts the rest under the registry's overflow counter.
+ */
+#define FLOW_METERS_MAX 8
 
 struct flow {
 	/*
@@ -111,6 +117,9 @@ struct flow {
 	uint64_t owner_cookie;     /* the simulation's own reference, passed back on removal */
 	/* More of the owner's references, set by it after insert (0 = none); never read here. */
 	uint32_t owner_state[FLOW_OWNER_STATE];
+	/* The owner's meter indexes (sim/meter.h), folded into the meters when the flow goes. */
+	uint16_t meters[FLOW_METERS_MAX];
+	uint8_t n_meters;
 	/* Every installed flow, for the expiry sweep: bounded work per step, however sparse. */
 	struct flow *sweep_next;
 	struct flow *sweep_prev;

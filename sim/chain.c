@@ -11,7 +11,6 @@
 
 #include "chain.h"
 #include "flow_tags.h"
-#include "nat.h"
 #include "packet_gen.h"
 
 #define ICMP_DEST_UNREACH 3
@@ -26,15 +25,9 @@ enum chain_result {
 	CHAIN_DROP = 2,
 	CHAIN_REJECT = 3,
 	CHAIN_LOOP = 4,   /* jumped deeper than CHAIN_JUMP_MAX */
-	CHAIN_FAILED = 5, /* a NAT rule could not translate: the walk's drop says why */
 };
 
-static const char *const type_names[] = {
-	[RULE_ACCEPT] = "accept", [RULE_CONTINUE] = "continue", [RULE_DROP] = "drop",
-	[RULE_REJECT] = "reject", [RULE_JUMP] = "jump",	[RULE_RETURN] = "return",
-	[RULE_DNAT] = "dnat", [RULE_SNAT] = "snat", [RULE_REV_DNAT] = "rev_dnat",
-	[RULE_REV_SNAT] = "rev_snat",
-};
+static const char *const type_names[] = {"accept", "continue", "drop", "reject", "jump", "return"};
 
 static const char *
 chain_name(const struct topo_chain *ch)
@@ -234,6 +227,10 @@ chain_run(struct sim_ctx *c, uint32_t ci, uint32_t in_port, uint32_t out_port,
 			continue;
 		sim_trace(c, "chain %s: rule %u%s%s (%s) matched", chain_name(ch), r->pos,
 			  r->id[0] ? " " : "", r->id, type_names[r->type]);
+		/* A rule's meter counts what it lets on (the snapshot is this thread's: r->meter caches). */
+		if (r->meter_name[0] != '\0' && r->type != RULE_DROP && r->type != RULE_REJECT)
+			meter_note(&c->st->meters, (uint16_t *)(uintptr_t)&r->meter, "user:",
+				   r->meter_name, c->res->meters, &c->res->n_meters);
 		switch (r->type) {
 		case RULE_ACCEPT:
 			return CHAIN_ACCEPT;
@@ -243,25 +240,6 @@ chain_run(struct sim_ctx *c, uint32_t ci, uint32_t in_port, uint32_t out_port,
 			return CHAIN_REJECT;
 		case RULE_RETURN:
 			return CHAIN_END;
-		case RULE_DNAT:
-		case RULE_SNAT:
-		case RULE_REV_DNAT:
-		case RULE_REV_SNAT:
-			switch (nat_apply(c, r, in_port)) {
-			case NAT_NOT_APPLICABLE:
-				sim_trace(c, "chain %s: rule %u: nothing to translate", chain_name(ch),
-					  r->pos);
-				continue;
-			case NAT_FAILED:
-				return CHAIN_FAILED;
-			default:
-				break;
-			}
-			if (r->nat_action == NAT_ACTION_ACCEPT)
-				return CHAIN_ACCEPT;
-			if (r->nat_action == NAT_ACTION_RETURN)
-				return CHAIN_END;
-			break;
 		case RULE_JUMP:
 			if (depth + 1 >= CHAIN_JUMP_MAX) {
 				sim_trace(c, "chain %s: jump to %s: deeper than %u chains",
@@ -336,8 +314,6 @@ chain_filter(struct sim_ctx *c, uint32_t chain, uint32_t in_port, uint32_t out_p
 		return false;
 	case CHAIN_LOOP:
 		sim_drop(c, DROP_CHAIN_JUMP_LIMIT);
-		return false;
-	case CHAIN_FAILED:
 		return false;
 	case CHAIN_END:
 		sim_trace(c, "chain %s: no rule decided: accept", chain_name(&c->t->chains[chain]));

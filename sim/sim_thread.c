@@ -14,7 +14,6 @@
 #include <rte_ring.h>
 
 #include "flow_tags.h"
-#include "nat.h"
 #include "overlay.h"
 #include "sim_walk.h"
 #include "topology_store.h"
@@ -49,6 +48,7 @@ sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why
 	for (i = 0; i < FLOW_OWNER_STATE && st->ct != NULL; i++)
 		if (flow->owner_state[i] != 0)
 			conntrack_unref(st->ct, flow->owner_state[i] - 1, now);
+	meter_fold_flow(&st->meters, flow);
 }
 
 /* The flow's references, as sim_flow_removed reads them: entry + 1, 0 for none. */
@@ -57,6 +57,8 @@ sim_flow_hold(struct sim_thread *st, struct flow *f, const struct sim_result *re
 {
 	unsigned int i;
 
+	memcpy(f->meters, res->meters, res->n_meters * sizeof(res->meters[0]));
+	f->n_meters = res->n_meters;
 	if (res->mac_entry != MAC_NO_ENTRY)
 		mac_table_ref(st->macs, res->mac_entry);
 	for (i = 0; i < res->n_ct_entries && st->ct != NULL; i++) {
@@ -142,14 +144,24 @@ sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result 
 	uint16_t in_port = meta->key.in_port, worker = meta->worker;
 	uint8_t reason = meta->upcall_reason;
 
-	if (!res->consumed) {
-		if (res->icmp_inner_nat) {
-			nat_icmp_inner_write(m, res);
-			st->stats.nat_icmp_errors++;
-		}
+	if (!res->consumed)
 		sim_execute_and_send(st, &res->actions, m, worker);
-	}
 	sim_release(st, in_port, reason);
+}
+
+/* Packets the slow path sends itself: no flow counter sees them, their meters count them now. */
+static void
+sim_meter_group(struct sim_thread *st, const uint16_t *meters, uint8_t n_meters,
+		const struct sim_group *g)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	if (n_meters == 0)
+		return;
+	for (i = 0; i < g->n; i++)
+		bytes += rte_pktmbuf_pkt_len(g->pkts[i]);
+	meter_count(&st->meters, meters, n_meters, g->n, bytes);
 }
 
 static void
@@ -173,6 +185,7 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 			f = flow_cache_lookup(st->cache, &meta->key, meta->hash);
 		if (f != NULL) {
 			st->stats.reused_flow += g->n;
+			sim_meter_group(st, f->meters, f->n_meters, g);
 			sim_send_group(st, &f->actions, g);
 			return;
 		}
@@ -193,6 +206,7 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 		}
 	}
 	if (res.cacheable) {
+		sim_meter_group(st, res.meters, res.n_meters, g);
 		sim_send_group(st, &res.actions, g);
 		return;
 	}
@@ -201,9 +215,13 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 	 * length, an answer to make, a next hop to wait for): the followers are
 	 * walked one by one, each getting its own answer.
 	 */
-	sim_send_one(st, lead, &res);
-	for (i = 1; i < g->n; i++) {
-		sim_packet(st, g->pkts[i], now, &res);
+	for (i = 0; i < g->n; i++) {
+		if (i > 0)
+			sim_packet(st, g->pkts[i], now, &res);
+		/* One that waits for a next hop is walked, and counted, again when it goes. */
+		if (!res.consumed)
+			meter_count(&st->meters, res.meters, res.n_meters, 1,
+				    rte_pktmbuf_pkt_len(g->pkts[i]));
 		sim_send_one(st, g->pkts[i], &res);
 	}
 }

@@ -76,6 +76,8 @@ struct topo_port {
 	bool vtep;            /* bound to a hardware VTEP: overlay.vteps[vtep_index] */
 	uint32_t host;        /* remote: index into overlay.hosts */
 	uint32_t vtep_index;
+	/* The simulation thread's memory of its meters' indexes + 1, 0 = not looked up (sim/meter.h). */
+	uint16_t meter_rx, meter_tx;
 };
 
 enum topo_route_type {
@@ -112,6 +114,7 @@ struct topo_bridge {
 	uint32_t outbound_filter; /* chain run once the bridge chose where the frame goes */
 	uint32_t n_ports;
 	uint32_t *ports;       /* indexes into topology.ports */
+	uint16_t meter;        /* device:<id>'s index + 1, the simulation's cache (sim/meter.h) */
 };
 
 struct topo_router {
@@ -126,6 +129,7 @@ struct topo_router {
 	uint32_t n_routes;
 	/* Sorted: longest destination prefix first, then highest weight (route_lookup). */
 	struct topo_route *routes;
+	uint16_t meter;        /* device:<id>'s index + 1, the simulation's cache (sim/meter.h) */
 };
 
 /*
@@ -141,30 +145,6 @@ enum rule_type {
 	RULE_REJECT = 3,   /* stop: drop, answer ICMP unreachable (admin prohibited) or TCP RST */
 	RULE_JUMP = 4,     /* evaluate jump_to; its return or end continues here */
 	RULE_RETURN = 5,   /* stop this chain: the calling chain goes on */
-	/*
-	 * NAT (IPv4): rewrite, then do what nat_action says.  dnat and snat
-	 * translate to one of nat_targets; one address and no port range is a
-	 * static (floating IP) translation that needs no state, anything else
-	 * a binding kept per connection.  rev_dnat / rev_snat turn an answer
-	 * back by the binding its connection made; without one they do nothing.
-	 */
-	RULE_DNAT = 6,
-	RULE_SNAT = 7,
-	RULE_REV_DNAT = 8,
-	RULE_REV_SNAT = 9,
-};
-
-/* What a NAT rule does after its rewrite ("action accept|continue|return"). */
-enum rule_nat_action {
-	NAT_ACTION_ACCEPT = 0,
-	NAT_ACTION_CONTINUE = 1,
-	NAT_ACTION_RETURN = 2,
-};
-
-/* "target ip[-ip][:port[-port]]": addresses and ports in host order; ports 0-0 keep the port. */
-struct topo_nat_target {
-	uint32_t addr_lo, addr_hi;
-	uint16_t port_lo, port_hi;
 };
 
 /* Which conditions a rule has (rule.conds) and which are negated (rule.inv). */
@@ -204,6 +184,9 @@ struct topo_rule {
 	uint8_t type;           /* enum rule_type */
 	uint8_t frag_policy;    /* enum rule_frag_policy */
 	uint8_t flow;           /* enum rule_flow */
+	/* "meter": user:<name> counts the flows this rule admits; index + 1 cached by the walk. */
+	char meter_name[TOPO_NAME_LEN];
+	uint16_t meter;
 	uint32_t jump_to;       /* RULE_JUMP: chain index */
 	uint32_t conds;         /* enum rule_cond bits set */
 	uint32_t inv;           /* enum rule_cond bits negated ("!") */
@@ -221,11 +204,6 @@ struct topo_rule {
 	uint32_t n_in_ports, n_out_ports;
 	uint32_t *in_ports;     /* port indexes */
 	uint32_t *out_ports;
-	/* NAT rules only. */
-	uint8_t nat_action;     /* enum rule_nat_action */
-	bool nat_static;        /* one address, no port range: a stateless 1:1 rewrite */
-	uint32_t n_nat_targets;
-	struct topo_nat_target *nat_targets;
 };
 
 struct topo_chain {

@@ -79,6 +79,17 @@ sim_emit(struct sim_ctx *c, struct rte_mbuf *m, uint32_t port)
 	c->n_emit++;
 }
 
+/*
+ * Note a meter (sim/meter.h).  cache is a field of the snapshot, which
+ * belongs to this thread: it keeps the meter's index for the next walk.
+ */
+static void
+sim_meter(struct sim_ctx *c, const uint16_t *cache, const char *prefix, const char *id)
+{
+	meter_note(&c->st->meters, (uint16_t *)(uintptr_t)cache, prefix, id, c->res->meters,
+		   &c->res->n_meters);
+}
+
 void
 sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 {
@@ -104,12 +115,20 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 	 * device, whose tag every walk through it carries.  Exterior ports are,
 	 * so that a change to one leaves the flows of its neighbours alone.
 	 */
-	if (port->peer == TOPO_NO_INDEX)
+	if (port->peer == TOPO_NO_INDEX) {
 		sim_tag(c, tag_port(port->index));
+		sim_meter(c, &port->meter_rx, "port:rx:", port->id);
+	}
 	if (!port->admin_up) {
 		sim_drop(c, DROP_PORT_DOWN);
 		return;
 	}
+	if (port->device_type == TOPO_DEVICE_BRIDGE)
+		sim_meter(c, &c->t->bridges[port->device].meter, "device:",
+			  c->t->bridges[port->device].id);
+	else
+		sim_meter(c, &c->t->routers[port->device].meter, "device:",
+			  c->t->routers[port->device].id);
 	/* This device's ingress, for its chains and a reject's answer; the caller's is restored. */
 	c->in_port = port->index;
 	c->in_eth_src = c->cur.eth_src;
@@ -146,6 +165,8 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 	else if (!chain_filter(c, port->outbound_filter, c->in_port, port->index, "port", port->id,
 			       "outbound"))
 		return;
+	if (port->dpdk_port != TOPO_NO_DPDK_PORT || port->remote || port->vtep)
+		sim_meter(c, &port->meter_tx, "port:tx:", port->id);
 	if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
 		sim_trace(c, "out through port %s to interface %s (DPDK port %u)",
 			  sim_port_name(c, port), port->interface, port->dpdk_port);
@@ -241,12 +262,12 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->n_tags = 0;
 	res->mac_entry = MAC_NO_ENTRY;
 	res->n_ct_entries = 0;
-	res->icmp_inner_nat = false;
 	c->in_port = TOPO_NO_INDEX;
 	c->ct_entry = CT_NO_ENTRY;
 	res->cacheable = true;
 	res->consumed = false;
 	res->drop_reason = 0;
+	res->n_meters = 0;
 }
 
 /* A tracer takes the packet: first line, and no flow is cached for it (trace.h). */
