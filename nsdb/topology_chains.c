@@ -35,6 +35,7 @@ topology_chains_free(struct topology *t)
 		for (j = 0; j < t->chains[i].n_rules; j++) {
 			free(t->chains[i].rules[j].in_ports);
 			free(t->chains[i].rules[j].out_ports);
+			free(t->chains[i].rules[j].nat_targets);
 		}
 		free(t->chains[i].rules);
 	}
@@ -279,7 +280,7 @@ parse_mac(const char *s, struct rte_ether_addr *mac)
 }
 
 /* "lo" or "lo-hi", 0..65535, lo <= hi. */
-static int
+int
 parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 {
 	char a[COND_TEXT_LEN];
@@ -325,6 +326,8 @@ parse_cidr(struct json_ctx *ctx, const char *fpath, const char *s, uint8_t addr[
 static const char *const rule_types[] = {
 	[RULE_ACCEPT] = "accept", [RULE_CONTINUE] = "continue", [RULE_DROP] = "drop",
 	[RULE_REJECT] = "reject", [RULE_JUMP] = "jump", [RULE_RETURN] = "return",
+	[RULE_DNAT] = "dnat", [RULE_SNAT] = "snat", [RULE_REV_DNAT] = "rev_dnat",
+	[RULE_REV_SNAT] = "rev_snat",
 };
 static const char *const frag_policies[] = {
 	[FRAG_POLICY_ANY] = "any", [FRAG_POLICY_HEADER] = "header",
@@ -457,6 +460,19 @@ load_conditions(struct load_state *ls, const json_t *jr, const char *path, struc
 	return 0;
 }
 
+static bool
+rule_is_nat(const struct topo_rule *r)
+{
+	return r->type >= RULE_DNAT && r->type <= RULE_REV_SNAT;
+}
+
+/* A NAT rule that keeps per-connection state and may rewrite ports: all but the static one. */
+static bool
+nat_dynamic(const struct topo_rule *r)
+{
+	return rule_is_nat(r) && !r->nat_static;
+}
+
 static int
 load_rule(struct load_state *ls, const json_t *jr, const char *path, uint32_t default_pos,
 	  struct topo_rule *r)
@@ -464,7 +480,7 @@ load_rule(struct load_state *ls, const json_t *jr, const char *path, uint32_t de
 	static const char *const fields[] = {
 		"id", "pos", "type", "jump-to", "flow", "fragment-policy", "hw-src", "hw-src-mask",
 		"hw-dst", "hw-dst-mask", "ethertype", "in-ports", "out-ports", "tos", "proto", "src",
-		"dst", "src-port", "dst-port", "port-group", "action", "target",
+		"dst", "src-port", "dst-port", "port-group", "action", "target", "nat_targets",
 		"meter", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	char type[16], frag[16], flow[16], jump[TOPO_ID_LEN], fpath[PATH_LEN];
@@ -492,17 +508,20 @@ load_rule(struct load_state *ls, const json_t *jr, const char *path, uint32_t de
 	r->pos = (uint32_t)pos;
 	subpath(fpath, path, ".type");
 	k = name_index(rule_types, RTE_DIM(rule_types), type);
-	if (k < 0 && (strcmp(type, "dnat") == 0 || strcmp(type, "snat") == 0 ||
-		      strcmp(type, "rev_dnat") == 0 || strcmp(type, "rev_snat") == 0))
-		return json_field_error(ctx, fpath, "\"%s\": NAT rules are not supported yet", type);
 	if (k < 0)
 		return json_field_error(ctx, fpath, "\"%s\" is not a rule type (accept, continue, "
-					"drop, reject, jump, return)", type);
+					"drop, reject, jump, return, dnat, snat, rev_dnat, "
+					"rev_snat)", type);
 	r->type = (uint8_t)k;
 	subpath(fpath, path, ".action");
-	if (json_object_get(jr, "action") != NULL || json_object_get(jr, "target") != NULL)
+	if (rule_is_nat(r)) {
+		if ((ret = load_nat(ls, jr, path, r)) != 0)
+			return ret;
+	} else if (json_object_get(jr, "action") != NULL || json_object_get(jr, "target") != NULL ||
+		   json_object_get(jr, "nat_targets") != NULL) {
 		return json_field_error(ctx, fpath, "\"action\" and \"target\" belong to NAT rules "
 					"only");
+	}
 	subpath(fpath, path, ".jump-to");
 	if (r->type == RULE_JUMP && jump[0] == '\0')
 		return json_field_error(ctx, fpath, "missing (a jump rule names the chain it "
@@ -531,8 +550,9 @@ load_rule(struct load_state *ls, const json_t *jr, const char *path, uint32_t de
 	 * Only a header fragment carries the L4 ports: a rule on them matches
 	 * header fragments and whole packets, never the rest of a fragmented one.
 	 */
-	r->frag_policy = (r->conds & (COND_SRC_PORT | COND_DST_PORT)) ? FRAG_POLICY_HEADER
-								       : FRAG_POLICY_ANY;
+	r->frag_policy = (r->conds & (COND_SRC_PORT | COND_DST_PORT)) || nat_dynamic(r)
+				 ? FRAG_POLICY_HEADER
+				 : FRAG_POLICY_ANY;
 	subpath(fpath, path, ".fragment-policy");
 	if (frag[0] != '\0') {
 		k = name_index(frag_policies, RTE_DIM(frag_policies), frag);
@@ -544,6 +564,11 @@ load_rule(struct load_state *ls, const json_t *jr, const char *path, uint32_t de
 			return json_field_error(ctx, fpath, "\"%s\" with src-port or dst-port: "
 						"only header fragments carry ports (use header or "
 						"unfragmented)", frag);
+		/* Operations guide: header is the only value a port-rewriting NAT rule takes. */
+		if (nat_dynamic(r) && k != FRAG_POLICY_HEADER)
+			return json_field_error(ctx, fpath, "\"%s\" on a NAT rule that keeps "
+						"per-connection state: only header fragments carry "
+						"the ports it translates (use header)", frag);
 		r->frag_policy = (uint8_t)k;
 	}
 	return 0;

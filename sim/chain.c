@@ -11,6 +11,7 @@
 
 #include "chain.h"
 #include "flow_tags.h"
+#include "nat.h"
 #include "packet_gen.h"
 
 #define ICMP_DEST_UNREACH 3
@@ -25,9 +26,15 @@ enum chain_result {
 	CHAIN_DROP = 2,
 	CHAIN_REJECT = 3,
 	CHAIN_LOOP = 4,   /* jumped deeper than CHAIN_JUMP_MAX */
+	CHAIN_FAILED = 5, /* a NAT rule could not translate: the walk's drop says why */
 };
 
-static const char *const type_names[] = {"accept", "continue", "drop", "reject", "jump", "return"};
+static const char *const type_names[] = {
+	[RULE_ACCEPT] = "accept", [RULE_CONTINUE] = "continue", [RULE_DROP] = "drop",
+	[RULE_REJECT] = "reject", [RULE_JUMP] = "jump",	[RULE_RETURN] = "return",
+	[RULE_DNAT] = "dnat", [RULE_SNAT] = "snat", [RULE_REV_DNAT] = "rev_dnat",
+	[RULE_REV_SNAT] = "rev_snat",
+};
 
 static const char *
 chain_name(const struct topo_chain *ch)
@@ -240,6 +247,25 @@ chain_run(struct sim_ctx *c, uint32_t ci, uint32_t in_port, uint32_t out_port,
 			return CHAIN_REJECT;
 		case RULE_RETURN:
 			return CHAIN_END;
+		case RULE_DNAT:
+		case RULE_SNAT:
+		case RULE_REV_DNAT:
+		case RULE_REV_SNAT:
+			switch (nat_apply(c, r, in_port)) {
+			case NAT_NOT_APPLICABLE:
+				sim_trace(c, "chain %s: rule %u: nothing to translate", chain_name(ch),
+					  r->pos);
+				continue;
+			case NAT_FAILED:
+				return CHAIN_FAILED;
+			default:
+				break;
+			}
+			if (r->nat_action == NAT_ACTION_ACCEPT)
+				return CHAIN_ACCEPT;
+			if (r->nat_action == NAT_ACTION_RETURN)
+				return CHAIN_END;
+			break;
 		case RULE_JUMP:
 			if (depth + 1 >= CHAIN_JUMP_MAX) {
 				sim_trace(c, "chain %s: jump to %s: deeper than %u chains",
@@ -314,6 +340,8 @@ chain_filter(struct sim_ctx *c, uint32_t chain, uint32_t in_port, uint32_t out_p
 		return false;
 	case CHAIN_LOOP:
 		sim_drop(c, DROP_CHAIN_JUMP_LIMIT);
+		return false;
+	case CHAIN_FAILED:
 		return false;
 	case CHAIN_END:
 		sim_trace(c, "chain %s: no rule decided: accept", chain_name(&c->t->chains[chain]));

@@ -67,12 +67,12 @@ struct ct_key {
 	uint32_t pad1;
 } __rte_aligned(8); /* rte_hash_crc reads it in 8-byte words */
 
-/* The two sides of a NAT binding (IPv4; ports in network order, 0 when only the address moves). */
+/* The two sides of a NAT binding (IPv4; ports in host order, as in keys). */
 struct ct_nat {
 	rte_be32_t orig_addr;
 	rte_be32_t xlat_addr;
-	rte_be16_t orig_port;
-	rte_be16_t xlat_port;
+	uint16_t orig_port;
+	uint16_t xlat_port;
 	bool port;        /* the port (echo identifier) is translated too */
 };
 

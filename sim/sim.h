@@ -44,6 +44,12 @@ struct sim_result {
 	/* Connection and NAT entries this flow depends on (kept alive by it). */
 	uint32_t ct_entries[FLOW_OWNER_STATE];
 	uint8_t n_ct_entries;
+	/*
+	 * An ICMP error whose quoted packet NAT translated: the quoted header
+	 * as it must read (sim/nat.h), written into the packet before it goes.
+	 */
+	bool icmp_inner_nat;
+	struct ct_key icmp_inner;
 	bool cacheable;
 	bool consumed;      /* the simulation kept the packet (waiting on ARP): do not send it */
 	uint16_t drop_reason; /* why, if the walk ends with no output */
@@ -81,6 +87,10 @@ struct sim_stats {
 	uint64_t ct_created;    /* connections recorded */
 	uint64_t ct_expired;    /* connections forgotten after their idle time */
 	uint64_t ct_table_full; /* new connections not recorded: table full */
+	uint64_t nat_created;   /* NAT bindings made by snat / dnat rules */
+	uint64_t nat_static;    /* static (floating IP) rewrites */
+	uint64_t nat_reversed;  /* answers turned back by rev_snat / rev_dnat */
+	uint64_t nat_icmp_errors; /* ICMP errors whose quoted packet was translated too */
 	uint64_t topo_version;  /* snapshot in use */
 	uint64_t topo_changes;
 	uint64_t topo_last_invalidated; /* flows the last change removed */

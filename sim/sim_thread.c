@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "flow_tags.h"
+#include "nat.h"
 #include "overlay.h"
 #include "sim_walk.h"
 #include "topology_store.h"
@@ -144,8 +145,13 @@ sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result 
 	uint16_t in_port = meta->key.in_port, worker = meta->worker;
 	uint8_t reason = meta->upcall_reason;
 
-	if (!res->consumed)
+	if (!res->consumed) {
+		if (res->icmp_inner_nat) {
+			nat_icmp_inner_write(m, res);
+			st->stats.nat_icmp_errors++;
+		}
 		sim_execute_and_send(st, &res->actions, m, worker);
+	}
 	sim_release(st, in_port, reason);
 }
 

@@ -145,6 +145,30 @@ enum rule_type {
 	RULE_REJECT = 3,   /* stop: drop, answer ICMP unreachable (admin prohibited) or TCP RST */
 	RULE_JUMP = 4,     /* evaluate jump_to; its return or end continues here */
 	RULE_RETURN = 5,   /* stop this chain: the calling chain goes on */
+	/*
+	 * NAT (IPv4): rewrite, then do what nat_action says.  dnat and snat
+	 * translate to one of nat_targets; one address and no port range is a
+	 * static (floating IP) translation that needs no state, anything else
+	 * a binding kept per connection.  rev_dnat / rev_snat turn an answer
+	 * back by the binding its connection made; without one they do nothing.
+	 */
+	RULE_DNAT = 6,
+	RULE_SNAT = 7,
+	RULE_REV_DNAT = 8,
+	RULE_REV_SNAT = 9,
+};
+
+/* What a NAT rule does after its rewrite ("action accept|continue|return"). */
+enum rule_nat_action {
+	NAT_ACTION_ACCEPT = 0,
+	NAT_ACTION_CONTINUE = 1,
+	NAT_ACTION_RETURN = 2,
+};
+
+/* "target ip[-ip][:port[-port]]": addresses and ports in host order; ports 0-0 keep the port. */
+struct topo_nat_target {
+	uint32_t addr_lo, addr_hi;
+	uint16_t port_lo, port_hi;
 };
 
 /* Which conditions a rule has (rule.conds) and which are negated (rule.inv). */
@@ -204,6 +228,11 @@ struct topo_rule {
 	uint32_t n_in_ports, n_out_ports;
 	uint32_t *in_ports;     /* port indexes */
 	uint32_t *out_ports;
+	/* NAT rules only. */
+	uint8_t nat_action;     /* enum rule_nat_action */
+	bool nat_static;        /* one address, no port range: a stateless 1:1 rewrite */
+	uint32_t n_nat_targets;
+	struct topo_nat_target *nat_targets;
 };
 
 struct topo_chain {

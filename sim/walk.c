@@ -262,6 +262,7 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->n_tags = 0;
 	res->mac_entry = MAC_NO_ENTRY;
 	res->n_ct_entries = 0;
+	res->icmp_inner_nat = false;
 	c->in_port = TOPO_NO_INDEX;
 	c->ct_entry = CT_NO_ENTRY;
 	res->cacheable = true;
