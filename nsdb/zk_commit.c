@@ -87,34 +87,71 @@ plan_add(struct zk_plan *p, const char *dir, const char *name, char *value, stru
 	return &p->ops[p->n++];
 }
 
-/* The ops for one array of the document; seen collects the node names it keeps. */
+/* Create dir (no data) unless made already in this plan; made collects what was. */
 static int
-plan_kind(struct zk_store *s, struct zk_plan *p, const char *key, const json_t *arr, json_t *seen,
-	  char *err, size_t errlen)
+plan_mkdir(struct zk_store *s, struct zk_plan *p, const char *dir, json_t *made)
+{
+	zoo_op_t *op;
+
+	if (json_object_get(made, dir) != NULL)
+		return 0;
+	json_object_set_new(made, dir, json_true());
+	op = plan_add(p, dir, NULL, NULL, (struct zk_mark){.kinds = true});
+	if (op == NULL)
+		return -ENOMEM;
+	zoo_create_op_init(op, p->paths[p->n - 1], NULL, -1, s->acl, 0, NULL, 0);
+	return 0;
+}
+
+/*
+ * Where el goes: the dir of key (bindings: of el's host, this one when it
+ * names none), its path, and the key of its names in seen_all; the dir
+ * nodes missing are created first.  NULL *d when the dir is new.
+ */
+static int
+plan_where(struct zk_store *s, struct zk_plan *p, const char *key, const json_t *el, json_t *made,
+	   struct zk_dir **d, char *dirpath, size_t dplen, char *seen_key, size_t sklen)
+{
+	char name[ZK_PATH_LEN], hostpath[ZK_NODE_PATH_LEN];
+	const json_t *jh;
+
+	if (strcmp(key, "bindings") != 0) {
+		zk_name_encode(key, name, sizeof(name));
+		*d = zk_tree_find_dir(&s->tree, name);
+		zk_fmt(dirpath, dplen, "%s/%s", s->topo_path, name);
+		snprintf(seen_key, sklen, "%s", name);
+		return *d == NULL ? plan_mkdir(s, p, dirpath, made) : 0;
+	}
+	jh = json_object_get(el, "host");
+	zk_name_encode(json_is_string(jh) ? json_string_value(jh) : s->cfg.host_id, name,
+		       sizeof(name));
+	*d = zk_tree_find_host(&s->tree, name);
+	zk_fmt(hostpath, sizeof(hostpath), "%s/%s", s->hosts_path, name);
+	zk_fmt(dirpath, dplen, "%s/bindings", hostpath);
+	zk_fmt(seen_key, sklen, "hosts/%s", name);
+	if (*d == NULL && plan_mkdir(s, p, hostpath, made) != 0)
+		return -ENOMEM;
+	if ((*d == NULL || !(*d)->exists) && plan_mkdir(s, p, dirpath, made) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The ops for one array of the document; seen_all collects the node names kept, per dir. */
+static int
+plan_kind(struct zk_store *s, struct zk_plan *p, const char *key, const json_t *arr,
+	  json_t *seen_all, json_t *made, char *err, size_t errlen)
 {
 	bool bindings = strcmp(key, "bindings") == 0;
 	const char *idf = bindings ? "port" : "id";
-	char kind[ZK_NAME_LEN], name[ZK_PATH_LEN], dirpath[ZK_PATH_LEN * 2];
+	char name[ZK_PATH_LEN], dirpath[ZK_NODE_PATH_LEN], seen_key[ZK_NODE_PATH_LEN];
 	struct zk_dir *d;
 	const json_t *el, *jid;
+	json_t *seen;
 	size_t i;
 
 	if (!json_is_array(arr)) {
 		snprintf(err, errlen, "%s: %s: must be an array", s->source, key);
 		return -EINVAL;
-	}
-	zk_name_encode(key, kind, sizeof(kind));
-	d = bindings ? &s->tree.bindings : zk_tree_find_dir(&s->tree, kind);
-	if (d != NULL)
-		zk_fmt(dirpath, sizeof(dirpath), "%s", d->path);
-	else
-		zk_fmt(dirpath, sizeof(dirpath), "%s/%s", s->topo_path, kind);
-	if (d == NULL && json_array_size(arr) > 0) {
-		zoo_op_t *op = plan_add(p, dirpath, NULL, NULL, (struct zk_mark){.kinds = true});
-
-		if (op == NULL)
-			goto nomem;
-		zoo_create_op_init(op, p->paths[p->n - 1], NULL, -1, s->acl, 0, NULL, 0);
 	}
 	json_array_foreach(arr, i, el) {
 		struct zk_node *node;
@@ -130,6 +167,20 @@ plan_kind(struct zk_store *s, struct zk_plan *p, const char *key, const json_t *
 			snprintf(err, errlen, "%s: %s[%zu]: no \"%s\": each object is the node named "
 				 "after it", s->source, key, i, idf);
 			return -EINVAL;
+		}
+		if (bindings && json_object_get(el, "host") != NULL &&
+		    !json_is_string(json_object_get(el, "host"))) {
+			snprintf(err, errlen, "%s: %s[%zu].host: must be a string", s->source, key, i);
+			return -EINVAL;
+		}
+		if (plan_where(s, p, key, el, made, &d, dirpath, sizeof(dirpath), seen_key,
+			       sizeof(seen_key)) != 0)
+			goto nomem;
+		seen = json_object_get(seen_all, seen_key);
+		if (seen == NULL) {
+			seen = json_object();
+			if (json_object_set_new(seen_all, seen_key, seen) != 0)
+				goto nomem;
 		}
 		zk_name_encode(json_string_value(jid), name, sizeof(name));
 		if (json_object_get(seen, name) != NULL) {
@@ -187,13 +238,16 @@ static size_t
 plan_capacity(const struct zk_tree *t, const json_t *doc)
 {
 	const char *key;
-	size_t cap = t->bindings.n + 1, i;
+	size_t cap = 1, i;
 	json_t *v;
 
 	for (i = 0; i < t->n_dirs; i++)
 		cap += t->dirs[i].n;
+	for (i = 0; i < t->n_hosts; i++)
+		cap += t->hosts[i].n;
+	/* An object, and perhaps its kind's node, or its host's and its bindings' nodes. */
 	json_object_foreach((json_t *)doc, key, v)
-		cap += json_array_size(v) + 1;
+		cap += json_array_size(v) * 3 + 1;
 	return cap;
 }
 
@@ -205,16 +259,13 @@ plan_mark(struct zk_store *s, const struct zk_plan *p)
 
 	for (i = 0; i < p->n; i++) {
 		if (p->marks[i].kinds)
-			s->tree.kinds_dirty = true;
+			s->tree.kinds_dirty = s->tree.hosts_dirty = true;
 		if (p->marks[i].dir != NULL)
 			p->marks[i].dir->list_dirty = true;
 		if (p->marks[i].node != NULL)
 			p->marks[i].node->dirty = true;
 	}
-	/* New kinds' nodes: listed once their kind is. */
-	for (i = 0; i < s->tree.n_dirs; i++)
-		if (s->tree.kinds_dirty)
-			s->tree.dirs[i].list_dirty = true;
+	/* New dirs' nodes: listed once their dir is (list_parent makes new dirs list-dirty). */
 }
 
 int
@@ -222,8 +273,8 @@ zk_tree_commit(struct zk_store *s, const json_t *doc, char *err, size_t errlen)
 {
 	struct zk_tree *t = &s->tree;
 	struct zk_plan p = {0};
-	json_t *seen_all = json_object(), *seen, *v;
-	char kind[ZK_NAME_LEN];
+	json_t *seen_all = json_object(), *made = json_object(), *v;
+	char seen_key[ZK_NODE_PATH_LEN];
 	const char *key;
 	size_t i;
 	int ret = 0, rc;
@@ -231,30 +282,25 @@ zk_tree_commit(struct zk_store *s, const json_t *doc, char *err, size_t errlen)
 	if (!json_is_object(doc)) {
 		snprintf(err, errlen, "%s: (top level): must be a JSON object", s->source);
 		json_decref(seen_all);
+		json_decref(made);
 		return -EINVAL;
 	}
-	if (seen_all == NULL || plan_grow(&p, plan_capacity(t, doc)) != 0) {
+	if (seen_all == NULL || made == NULL || plan_grow(&p, plan_capacity(t, doc)) != 0) {
 		snprintf(err, errlen, "%s: out of memory", s->source);
 		ret = -ENOMEM;
 		goto out;
 	}
-	json_object_foreach((json_t *)doc, key, v) {
-		zk_name_encode(key, kind, sizeof(kind));
-		seen = json_object();
-		if (seen == NULL || json_object_set_new(seen_all, kind, seen) != 0) {
-			snprintf(err, errlen, "%s: out of memory", s->source);
-			ret = -ENOMEM;
+	json_object_foreach((json_t *)doc, key, v)
+		if ((ret = plan_kind(s, &p, key, v, seen_all, made, err, errlen)) != 0)
 			goto out;
-		}
-		if ((ret = plan_kind(s, &p, key, v, seen, err, errlen)) != 0)
-			goto out;
-	}
 	for (i = 0; i < t->n_dirs && ret == 0; i++)
 		ret = plan_deletes(s, &p, &t->dirs[i], json_object_get(seen_all, t->dirs[i].kind),
 				   err, errlen);
-	if (ret == 0)
-		ret = plan_deletes(s, &p, &t->bindings, json_object_get(seen_all, "bindings"), err,
+	for (i = 0; i < t->n_hosts && ret == 0; i++) {
+		zk_fmt(seen_key, sizeof(seen_key), "hosts/%s", t->hosts[i].kind);
+		ret = plan_deletes(s, &p, &t->hosts[i], json_object_get(seen_all, seen_key), err,
 				   errlen);
+	}
 	if (ret != 0 || p.n == 0)
 		goto out;
 	if (p.bytes > ZK_MULTI_MAX_BYTES) {
@@ -289,5 +335,6 @@ zk_tree_commit(struct zk_store *s, const json_t *doc, char *err, size_t errlen)
 out:
 	plan_free(&p);
 	json_decref(seen_all);
+	json_decref(made);
 	return ret;
 }

@@ -46,22 +46,39 @@ struct zk_node {
 	bool dirty;       /* a watch fired (or never read): read it again */
 };
 
-/* A node whose children are the objects of one array of the document. */
+/*
+ * A node whose children are the objects of one array of the document:
+ * ROOT/topology/<kind>, or one host's ROOT/hosts/<host-id>/bindings (all of
+ * them together are the document's "bindings").
+ */
 struct zk_dir {
-	char kind[ZK_NAME_LEN];   /* the document's array: "bridges" */
+	char kind[ZK_NAME_LEN];   /* the array ("bridges"); for bindings, the host's node name */
 	char path[ZK_NODE_PATH_LEN];
+	bool bindings;            /* a host's bindings: named by "port", "host" is the host */
+	bool exists;              /* the node itself was there when last listed */
 	struct zk_node *nodes;    /* sorted by name */
 	size_t n, cap;
 	size_t *order;            /* the document's array index -> nodes[]: by creation, then name */
 	bool list_dirty;          /* a child watch fired (or never listed): list again */
 };
 
+/* One object of the document's "bindings": which host's dir, which node. */
+struct zk_ref {
+	struct zk_dir *dir;
+	size_t index;
+};
+
 struct zk_tree {
 	struct zk_dir *dirs;      /* ROOT/topology's children, sorted by kind */
 	size_t n_dirs;
-	struct zk_dir bindings;   /* ROOT/hosts/<host-id>/bindings */
+	struct zk_dir *hosts;     /* ROOT/hosts' children's bindings, sorted by host */
+	size_t n_hosts;
+	struct zk_ref *bind_order; /* the document's bindings[i] */
+	size_t n_bind;
 	bool kinds_dirty;         /* ROOT/topology's child watch fired */
+	bool hosts_dirty;         /* ROOT/hosts' child watch fired */
 	bool loaded;              /* read at least once */
+	size_t last_read;         /* nodes the last refresh read (for the log's timing line) */
 };
 
 struct zk_store {
@@ -69,7 +86,9 @@ struct zk_store {
 	struct zk_store_config cfg;
 	char source[ZK_HOSTS_LEN + ZK_PATH_LEN + 16];
 	char topo_path[ZK_NODE_PATH_LEN];
+	char hosts_path[ZK_NODE_PATH_LEN];
 	char host_path[ZK_NODE_PATH_LEN];
+	char bindings_path[ZK_NODE_PATH_LEN];
 	char alive_path[ZK_NODE_PATH_LEN];
 	char config_default[ZK_NODE_PATH_LEN];
 	char config_host[ZK_NODE_PATH_LEN];
@@ -116,6 +135,8 @@ json_t *zk_tree_document(struct zk_store *s, char *err, size_t errlen);
 struct zk_node *zk_dir_find(struct zk_dir *d, const char *name);
 /* The dir of a kind (its node name, encoded), or NULL. */
 struct zk_dir *zk_tree_find_dir(struct zk_tree *t, const char *name);
+/* The bindings dir of a host (its node name, encoded), or NULL. */
+struct zk_dir *zk_tree_find_host(struct zk_tree *t, const char *name);
 
 /* nsdb/zk_commit.c, with s->lock held, after zk_tree_refresh. */
 /* Write doc's changes in one multi-op; 0 or -errno with a message. */

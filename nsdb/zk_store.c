@@ -280,7 +280,7 @@ zk_register_host(struct zk_store *s, char *err, size_t errlen)
 	}
 	free(record);
 	if (ret == 0)
-		ret = zk_ensure(s, s->tree.bindings.path, NULL, err, errlen);
+		ret = zk_ensure(s, s->bindings_path, NULL, err, errlen);
 	if (ret != 0)
 		return ret;
 	snprintf(alive, sizeof(alive), "{\"pid\":%d,\"session\":\"0x%" PRIx64 "\"}", (int)getpid(),
@@ -447,14 +447,20 @@ static json_t *
 zk_document(struct topology_store *ts, char *err, size_t errlen)
 {
 	struct zk_store *s = (struct zk_store *)ts;
+	uint64_t t0 = now_ns(), t1 = 0;
 	json_t *doc = NULL;
 
 	pthread_mutex_lock(&s->lock);
-	if (!zk_connected(s))
+	if (!zk_connected(s)) {
 		snprintf(err, errlen, "%s: no ZooKeeper session: the topology in use stays",
 			 s->source);
-	else if (zk_tree_refresh(s, err, errlen) == 0)
+	} else if (zk_tree_refresh(s, err, errlen) == 0) {
+		t1 = now_ns();
 		doc = zk_tree_document(s, err, errlen);
+	}
+	if (doc != NULL)
+		ZK_LOG(INFO, "document: %zu node(s) read in %.1f ms, assembled and checked in %.1f ms",
+		       s->tree.last_read, (double)(t1 - t0) / 1e6, (double)(now_ns() - t1) / 1e6);
 	pthread_mutex_unlock(&s->lock);
 	return doc;
 }
@@ -564,7 +570,9 @@ zk_store_open(const struct zk_store_config *cfg, int *changed, char *err, size_t
 	s->cfg.interfaces = NULL;
 	snprintf(s->source, sizeof(s->source), "zookeeper %s%s", cfg->hosts, cfg->root);
 	snprintf(s->topo_path, sizeof(s->topo_path), "%s/topology", cfg->root);
+	snprintf(s->hosts_path, sizeof(s->hosts_path), "%s/hosts", cfg->root);
 	snprintf(s->host_path, sizeof(s->host_path), "%s/hosts/%s", cfg->root, cfg->host_id);
+	zk_fmt(s->bindings_path, sizeof(s->bindings_path), "%s/bindings", s->host_path);
 	zk_fmt(s->alive_path, sizeof(s->alive_path), "%s/alive", s->host_path);
 	snprintf(s->config_default, sizeof(s->config_default), "%s/config/default", cfg->root);
 	snprintf(s->config_host, sizeof(s->config_host), "%s/config/hosts/%s", cfg->root,

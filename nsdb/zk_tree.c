@@ -98,10 +98,8 @@ zk_tree_init(struct zk_store *s)
 	struct zk_tree *t = &s->tree;
 
 	memset(t, 0, sizeof(*t));
-	snprintf(t->bindings.kind, sizeof(t->bindings.kind), "bindings");
-	zk_fmt(t->bindings.path, sizeof(t->bindings.path), "%s/bindings", s->host_path);
-	t->bindings.list_dirty = true;
 	t->kinds_dirty = true;
+	t->hosts_dirty = true;
 }
 
 void
@@ -111,10 +109,21 @@ zk_tree_free(struct zk_tree *t)
 
 	for (i = 0; i < t->n_dirs; i++)
 		dir_free(&t->dirs[i]);
+	for (i = 0; i < t->n_hosts; i++)
+		dir_free(&t->hosts[i]);
 	free(t->dirs);
-	dir_free(&t->bindings);
-	t->dirs = NULL;
-	t->n_dirs = 0;
+	free(t->hosts);
+	free(t->bind_order);
+	t->dirs = t->hosts = NULL;
+	t->bind_order = NULL;
+	t->n_dirs = t->n_hosts = t->n_bind = 0;
+}
+
+/* Every dir: the kinds', then the hosts' bindings. */
+static struct zk_dir *
+tree_dir(struct zk_tree *t, size_t i)
+{
+	return i < t->n_dirs ? &t->dirs[i] : &t->hosts[i - t->n_dirs];
 }
 
 void
@@ -123,13 +132,13 @@ zk_tree_mark_all(struct zk_tree *t)
 	size_t i, j;
 
 	t->kinds_dirty = true;
-	t->bindings.list_dirty = true;
-	for (j = 0; j < t->bindings.n; j++)
-		t->bindings.nodes[j].dirty = true;
-	for (i = 0; i < t->n_dirs; i++) {
-		t->dirs[i].list_dirty = true;
-		for (j = 0; j < t->dirs[i].n; j++)
-			t->dirs[i].nodes[j].dirty = true;
+	t->hosts_dirty = true;
+	for (i = 0; i < t->n_dirs + t->n_hosts; i++) {
+		struct zk_dir *d = tree_dir(t, i);
+
+		d->list_dirty = true;
+		for (j = 0; j < d->n; j++)
+			d->nodes[j].dirty = true;
 	}
 }
 
@@ -158,12 +167,23 @@ zk_tree_find_dir(struct zk_tree *t, const char *name)
 	return NULL;
 }
 
+struct zk_dir *
+zk_tree_find_host(struct zk_tree *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_hosts; i++)
+		if (strcmp(t->hosts[i].kind, name) == 0)
+			return &t->hosts[i];
+	return NULL;
+}
+
 /* A watch fired on path: mark what it covers. */
 static void
 apply_event(struct zk_store *s, const char *path)
 {
 	struct zk_tree *t = &s->tree;
-	size_t tl = strlen(s->topo_path), bl = strlen(t->bindings.path);
+	size_t tl = strlen(s->topo_path), hl = strlen(s->hosts_path);
 	char kind[ZK_PATH_LEN];
 	const char *rest, *slash;
 	struct zk_node *n;
@@ -180,11 +200,25 @@ apply_event(struct zk_store *s, const char *path)
 		t->kinds_dirty = true;
 		return;
 	}
-	if (strncmp(path, t->bindings.path, bl) == 0 && (path[bl] == '\0' || path[bl] == '/')) {
-		if (path[bl] == '\0')
-			t->bindings.list_dirty = true;
-		else if ((n = zk_dir_find(&t->bindings, path + bl + 1)) != NULL)
+	if (strcmp(path, s->hosts_path) == 0) {
+		t->hosts_dirty = true;
+		return;
+	}
+	/* ROOT/hosts/<h>/bindings[/<port>]; the record and the liveness node are not watched. */
+	if (strncmp(path, s->hosts_path, hl) == 0 && path[hl] == '/') {
+		rest = path + hl + 1;
+		slash = strchr(rest, '/');
+		if (slash == NULL || strncmp(slash, "/bindings", 9) != 0)
+			return;
+		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - rest), rest);
+		if ((d = zk_tree_find_host(t, kind)) == NULL)
+			t->hosts_dirty = true;
+		else if (slash[9] == '\0')
+			d->list_dirty = true;
+		else if (slash[9] == '/' && (n = zk_dir_find(d, slash + 10)) != NULL)
 			n->dirty = true;
+		else
+			d->list_dirty = true;
 		return;
 	}
 	if (strncmp(path, s->topo_path, tl) != 0 || path[tl] != '/')
@@ -229,9 +263,12 @@ list_dir(struct zk_store *s, struct zk_dir *d, char *err, size_t errlen)
 		/* Gone (or not made yet): empty, and watched for its creation. */
 		zoo_exists(s->zh, d->path, 1, &st);
 		sv.count = 0;
+		d->exists = false;
 	} else if (rc != ZOK) {
 		snprintf(err, errlen, "%s: %s: %s", s->source, d->path, zk_error_text(rc));
 		return rc == ZNOAUTH ? -EACCES : -EIO;
+	} else {
+		d->exists = true;
 	}
 	qsort(sv.data, (size_t)sv.count, sizeof(char *), cmp_str);
 	nodes = calloc((size_t)sv.count + 1, sizeof(*nodes));
@@ -268,24 +305,27 @@ list_dir(struct zk_store *s, struct zk_dir *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* ROOT/topology's children: one dir per kind, kept sorted by kind. */
+/*
+ * The children of parent (watched): one dir each, kept sorted, at
+ * parent/<child><suffix>; dirs still there keep their nodes.
+ */
 static int
-list_kinds(struct zk_store *s, char *err, size_t errlen)
+list_parent(struct zk_store *s, const char *parent, const char *suffix, bool bindings,
+	    struct zk_dir **pdirs, size_t *pn, char *err, size_t errlen)
 {
-	struct zk_tree *t = &s->tree;
 	struct String_vector sv = {0};
-	struct zk_dir *dirs;
+	struct zk_dir *dirs, *old;
 	size_t i, j;
 	int rc;
 
-	rc = zoo_get_children(s->zh, s->topo_path, 1, &sv);
+	rc = zoo_get_children(s->zh, parent, 1, &sv);
 	if (rc == ZNONODE) {
 		struct Stat st;
 
-		zoo_exists(s->zh, s->topo_path, 1, &st);
+		zoo_exists(s->zh, parent, 1, &st);
 		sv.count = 0;
 	} else if (rc != ZOK) {
-		snprintf(err, errlen, "%s: %s: %s", s->source, s->topo_path, zk_error_text(rc));
+		snprintf(err, errlen, "%s: %s: %s", s->source, parent, zk_error_text(rc));
 		return rc == ZNOAUTH ? -EACCES : -EIO;
 	}
 	qsort(sv.data, (size_t)sv.count, sizeof(char *), cmp_str);
@@ -296,24 +336,26 @@ list_kinds(struct zk_store *s, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	for (i = 0; i < (size_t)sv.count; i++) {
-		struct zk_dir *old = zk_tree_find_dir(t, sv.data[i]);
-
+		old = NULL;
+		for (j = 0; j < *pn && old == NULL; j++)
+			if (strcmp((*pdirs)[j].kind, sv.data[i]) == 0)
+				old = &(*pdirs)[j];
 		if (old != NULL) {
 			dirs[i] = *old;
 			memset(old, 0, sizeof(*old));
 		} else {
 			snprintf(dirs[i].kind, sizeof(dirs[i].kind), "%s", sv.data[i]);
 			dirs[i].list_dirty = true;
+			dirs[i].bindings = bindings;
 		}
-		zk_fmt(dirs[i].path, sizeof(dirs[i].path), "%s/%s", s->topo_path, sv.data[i]);
+		zk_fmt(dirs[i].path, sizeof(dirs[i].path), "%s/%s%s", parent, sv.data[i], suffix);
 	}
-	for (j = 0; j < t->n_dirs; j++)
-		dir_free(&t->dirs[j]);
-	free(t->dirs);
-	t->dirs = dirs;
-	t->n_dirs = (size_t)sv.count;
+	for (j = 0; j < *pn; j++)
+		dir_free(&(*pdirs)[j]);
+	free(*pdirs);
+	*pdirs = dirs;
+	*pn = (size_t)sv.count;
 	deallocate_String_vector(&sv);
-	t->kinds_dirty = false;
 	return 0;
 }
 
@@ -381,11 +423,18 @@ node_parse(struct zk_store *s, struct zk_dir *d, struct zk_node *n, const struct
 		snprintf(msg, sizeof(msg), "must be a JSON object");
 	} else {
 		/* The node is named after the object: a copy under the wrong name is a mistake. */
-		jid = json_object_get(v, d == &s->tree.bindings ? "port" : "id");
+		jid = json_object_get(v, d->bindings ? "port" : "id");
 		zk_name_decode(n->name, id, sizeof(id));
 		if (jid != NULL && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0))
 			snprintf(msg, sizeof(msg), "\"%s\" must be \"%s\", the node's name",
-				 d == &s->tree.bindings ? "port" : "id", id);
+				 d->bindings ? "port" : "id", id);
+		/* A binding under a host is that host's: it says so, or another is a mistake. */
+		jid = d->bindings ? json_object_get(v, "host") : NULL;
+		zk_name_decode(d->kind, id, sizeof(id));
+		if (msg[0] == '\0' && jid != NULL &&
+		    (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0))
+			snprintf(msg, sizeof(msg), "\"host\" must be \"%s\", the host it is under",
+				 id);
 	}
 	if (msg[0] != '\0') {
 		char full[1024];
@@ -448,12 +497,13 @@ read_dirty(struct zk_store *s, char *err, size_t errlen)
 	struct zk_tree *t = &s->tree;
 	struct zk_batch b = {.pending = 0};
 	struct zk_get *gets;
-	size_t i, n = count_dirty(&t->bindings), k = 0;
+	size_t i, n = 0, k = 0;
 	bool gone = false;
 	int ret = 0;
 
-	for (i = 0; i < t->n_dirs; i++)
-		n += count_dirty(&t->dirs[i]);
+	for (i = 0; i < t->n_dirs + t->n_hosts; i++)
+		n += count_dirty(tree_dir(t, i));
+	t->last_read += n;
 	if (n == 0)
 		return 0;
 	gets = calloc(n, sizeof(*gets));
@@ -463,9 +513,8 @@ read_dirty(struct zk_store *s, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.done, NULL);
-	queue_reads(s, &t->bindings, gets, &k, &b);
-	for (i = 0; i < t->n_dirs; i++)
-		queue_reads(s, &t->dirs[i], gets, &k, &b);
+	for (i = 0; i < t->n_dirs + t->n_hosts; i++)
+		queue_reads(s, tree_dir(t, i), gets, &k, &b);
 	/* A lost connection completes every outstanding request with an error: this ends. */
 	pthread_mutex_lock(&b.lock);
 	while (b.pending > 0)
@@ -506,6 +555,7 @@ zk_tree_refresh(struct zk_store *s, char *err, size_t errlen)
 	char **paths = zk_take_paths(s, &n, &all);
 	int ret, tries;
 
+	t->last_read = 0;
 	if (all)
 		zk_tree_mark_all(t);
 	for (i = 0; i < n; i++) {
@@ -515,13 +565,21 @@ zk_tree_refresh(struct zk_store *s, char *err, size_t errlen)
 	free(paths);
 	/* A node deleted between its listing and its read: list again (a few times at most). */
 	for (tries = 0; tries < 3; tries++) {
-		if (t->kinds_dirty && (ret = list_kinds(s, err, errlen)) != 0)
-			return ret;
-		if (t->bindings.list_dirty && (ret = list_dir(s, &t->bindings, err, errlen)) != 0)
-			return ret;
-		for (i = 0; i < t->n_dirs; i++)
-			if (t->dirs[i].list_dirty &&
-			    (ret = list_dir(s, &t->dirs[i], err, errlen)) != 0)
+		if (t->kinds_dirty) {
+			if ((ret = list_parent(s, s->topo_path, "", false, &t->dirs, &t->n_dirs, err,
+					       errlen)) != 0)
+				return ret;
+			t->kinds_dirty = false;
+		}
+		if (t->hosts_dirty) {
+			if ((ret = list_parent(s, s->hosts_path, "/bindings", true, &t->hosts,
+					       &t->n_hosts, err, errlen)) != 0)
+				return ret;
+			t->hosts_dirty = false;
+		}
+		for (i = 0; i < t->n_dirs + t->n_hosts; i++)
+			if (tree_dir(t, i)->list_dirty &&
+			    (ret = list_dir(s, tree_dir(t, i), err, errlen)) != 0)
 				return ret;
 		ret = read_dirty(s, err, errlen);
 		if (ret != -EAGAIN)
@@ -579,28 +637,32 @@ static void
 name_node(struct zk_store *s, const char *source, char *err, size_t errlen)
 {
 	struct zk_tree *t = &s->tree;
-	size_t sl = strlen(source), i, len;
+	size_t sl = strlen(source), i, len = strlen(err);
+	const struct zk_dir *d = NULL;
+	unsigned long idx;
 	const char *f;
 	char *end;
 
 	if (strncmp(err, source, sl) != 0 || strncmp(err + sl, ": ", 2) != 0)
 		return;
 	f = err + sl + 2;
-	for (i = 0; i <= t->n_dirs; i++) {
-		struct zk_dir *d = i < t->n_dirs ? &t->dirs[i] : &t->bindings;
-		unsigned long idx;
-
-		len = strlen(d->kind);
-		if (strncmp(f, d->kind, len) != 0 || f[len] != '[')
-			continue;
-		idx = strtoul(f + len + 1, &end, 10);
-		if (*end == ']' && idx < d->n && d->order != NULL) {
-			len = strlen(err);
-			snprintf(err + len, errlen - len, " (node %s/%s)", d->path,
-				 d->nodes[d->order[idx]].name);
-		}
+	if (strncmp(f, "bindings[", 9) == 0) {
+		idx = strtoul(f + 9, &end, 10);
+		if (*end == ']' && idx < t->n_bind)
+			snprintf(err + len, errlen - len, " (node %s/%s)", t->bind_order[idx].dir->path,
+				 t->bind_order[idx].dir->nodes[t->bind_order[idx].index].name);
 		return;
 	}
+	for (i = 0; i < t->n_dirs && d == NULL; i++)
+		if (strncmp(f, t->dirs[i].kind, strlen(t->dirs[i].kind)) == 0 &&
+		    f[strlen(t->dirs[i].kind)] == '[')
+			d = &t->dirs[i];
+	if (d == NULL)
+		return;
+	idx = strtoul(f + strlen(d->kind) + 1, &end, 10);
+	if (*end == ']' && idx < d->n && d->order != NULL)
+		snprintf(err + len, errlen - len, " (node %s/%s)", d->path,
+			 d->nodes[d->order[idx]].name);
 }
 
 /*
@@ -639,6 +701,48 @@ check_document(struct zk_store *s, const json_t *doc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Every host's bindings, host by host; another host's say which host they
+ * are (the document's "host"), this host's are as written.
+ */
+static json_t *
+bindings_array(struct zk_store *s)
+{
+	struct zk_tree *t = &s->tree;
+	json_t *all = json_array(), *arr, *v;
+	char host[ZK_NAME_LEN];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < t->n_hosts; i++)
+		n += t->hosts[i].n;
+	free(t->bind_order);
+	t->bind_order = malloc((n + 1) * sizeof(*t->bind_order));
+	t->n_bind = 0;
+	if (all == NULL || t->bind_order == NULL)
+		goto nomem;
+	for (i = 0; i < t->n_hosts; i++) {
+		struct zk_dir *d = &t->hosts[i];
+		bool self = strcmp(d->kind, s->cfg.host_id) == 0;
+
+		if (d->n == 0)
+			continue;
+		if ((arr = dir_array(d)) == NULL)
+			goto nomem;
+		zk_name_decode(d->kind, host, sizeof(host));
+		json_array_foreach(arr, j, v) {
+			if (!self && json_object_get(v, "host") == NULL)
+				json_object_set_new(v, "host", json_string(host));
+			t->bind_order[t->n_bind++] = (struct zk_ref){.dir = d, .index = d->order[j]};
+		}
+		json_array_extend(all, arr);
+		json_decref(arr);
+	}
+	return all;
+nomem:
+	json_decref(all);
+	return NULL;
+}
+
 json_t *
 zk_tree_document(struct zk_store *s, char *err, size_t errlen)
 {
@@ -646,12 +750,12 @@ zk_tree_document(struct zk_store *s, char *err, size_t errlen)
 	json_t *doc, *arr;
 	size_t i, j;
 
-	for (i = 0; i <= t->n_dirs; i++) {
-		struct zk_dir *d = i < t->n_dirs ? &t->dirs[i] : &t->bindings;
+	for (i = 0; i < t->n_dirs + t->n_hosts; i++) {
+		struct zk_dir *d = tree_dir(t, i);
 
-		if (d != &t->bindings && strcmp(d->kind, "bindings") == 0) {
-			snprintf(err, errlen, "%s: %s: bindings belong to a host: %s/hosts/<host-id>/"
-				 "bindings/<port-id>", s->source, d->path, s->cfg.root);
+		if (!d->bindings && strcmp(d->kind, "bindings") == 0) {
+			snprintf(err, errlen, "%s: %s: bindings belong to hosts: %s/<host-id>/"
+				 "bindings/<port-id>", s->source, d->path, s->hosts_path);
 			return NULL;
 		}
 		for (j = 0; j < d->n; j++)
@@ -663,8 +767,8 @@ zk_tree_document(struct zk_store *s, char *err, size_t errlen)
 	doc = json_object();
 	if (doc == NULL)
 		goto nomem;
-	for (i = 0; i <= t->n_dirs; i++) {
-		struct zk_dir *d = i < t->n_dirs ? &t->dirs[i] : &t->bindings;
+	for (i = 0; i < t->n_dirs; i++) {
+		struct zk_dir *d = &t->dirs[i];
 		char kind[ZK_NAME_LEN];
 
 		if (d->n == 0)
@@ -675,6 +779,12 @@ zk_tree_document(struct zk_store *s, char *err, size_t errlen)
 		if (json_object_set_new(doc, kind, arr) != 0)
 			goto nomem;
 	}
+	if ((arr = bindings_array(s)) == NULL)
+		goto nomem;
+	if (json_array_size(arr) == 0)
+		json_decref(arr);
+	else if (json_object_set_new(doc, "bindings", arr) != 0)
+		goto nomem;
 	if (check_document(s, doc, err, errlen) != 0) {
 		json_decref(doc);
 		return NULL;

@@ -35,14 +35,14 @@ unit() {
 	cp "$root/$dir/meson-logs/testlog.json" "$results/unit-$dir.json" 2>/dev/null || true
 }
 
-# Packet, namespace and daemon tests through pytest, against the kairod of one build.
+# Packet, namespace, daemon and NSDB tests through pytest, against the kairod of one build.
 integration() {
 	local dir=$1
 	shift
 	echo "== packet, namespace and daemon tests ($dir/kairod)"
 	KAIROD="$root/$dir/kairod" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		--junitxml="$results/integration-$dir.xml" "$root/tests/pcap" "$root/tests/netns" \
-		"$root/tests/daemon" "$@"
+		"$root/tests/daemon" "$root/tests/nsdb" "$@"
 }
 
 if build build; then

@@ -357,3 +357,49 @@ def test_central_configuration_default_and_host_override(tmp_path, zk, vms):
     assert code == 1, out
     assert "zookeeper %s/kairo: flow_cache.capacity" % zk.hosts in out, out
     c.stop()
+
+
+def test_kairoctl_edits_commit_to_zookeeper_in_one_multi_op(tmp_path, zk, vms):
+    c = zk.client()
+    put_topology(c, topology(vms))
+    kd = start(tmp_path, vms, zk.hosts)
+    try:
+        v0 = version(kd)
+        # The topology editor commits through the store: the new bridge is a node of its own.
+        kd.ctl("bridge", "create", "name", "zk-made", as_json=False)
+        ids = c.get_children("/kairo/topology/bridges")
+        assert len(ids) == 2, ids
+        made = [i for i in ids if i != "br0"][0]
+        assert json.loads(c.get("/kairo/topology/bridges/" + made)[0])["name"] == "zk-made"
+        # br0 was not rewritten: only what changed is written.
+        assert c.get("/kairo/topology/bridges/br0")[1].version == 0
+        wait_until(lambda: version(kd) > v0, 10, "the committed change to be applied")
+        assert received(vms.ping(count=2).stdout) == 2
+    finally:
+        kd.stop()
+        c.stop()
+
+
+def test_bindings_of_other_hosts_come_with_their_host(tmp_path, zk, vms):
+    c = zk.client()
+    topo = topology(vms)
+    topo["bridges"][0]["ports"].append({"id": "p3"})
+    put_topology(c, topo)
+    # Another host binds p3; without hosts[] naming it the document is refused, naming the node.
+    c.create("/kairo/hosts/other/bindings/p3",
+             json.dumps({"port": "p3", "interface": "vm9"}).encode(), makepath=True)
+    code, out = run_kairod_once(
+        tmp_path / "refused", json.dumps(dict(zk_config(zk.hosts), ports=vms.ports())), "",
+        timeout=60)
+    assert code == 1, out
+    assert "bindings[0].host: no host with id \"other\" in hosts[] " \
+           "(node /kairo/hosts/other/bindings/p3)" in out, out
+    # A binding under a host that says another host is a mistake too.
+    c.set("/kairo/hosts/other/bindings/p3",
+          json.dumps({"port": "p3", "host": "third", "interface": "vm9"}).encode())
+    code, out = run_kairod_once(
+        tmp_path / "misplaced", json.dumps(dict(zk_config(zk.hosts), ports=vms.ports())), "",
+        timeout=60)
+    assert code == 1, out
+    assert "/kairo/hosts/other/bindings/p3: \"host\" must be \"other\"" in out, out
+    c.stop()

@@ -111,7 +111,7 @@ def put_topology(zk, topology, root="/kairo", host_id="test-host"):
     for kind, objects in topology.items():
         for obj in objects:
             if kind == "bindings":
-                path = "%s/hosts/%s/bindings/%s" % (root, host_id, obj["port"])
+                path = "%s/hosts/%s/bindings/%s" % (root, obj.get("host", host_id), obj["port"])
             else:
                 path = "%s/topology/%s/%s" % (root, kind, obj["id"])
             data = json.dumps(obj).encode()
