@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: Apache-2.0
+"""NAT between real kernels: a masqueraded VM and a VM with a floating IP, behind kairod's router.
+
+    vm1 10.1.0.11 (masquerade) --+                                      +-- ext 198.51.100.2
+                                 bridge1 -- r1p1 10.1.0.1  r1  r1p2 198.51.100.1 -- bridge2
+    vm2 10.1.0.12 (floating IP --+
+        198.51.100.12)
+
+The outside knows nothing of 10.1.0.0/24: it has its own subnet and a route to the floating IP
+by the router.  The kernels at the ends check every IPv4, TCP, UDP and ICMP checksum of what
+kairod translated, and answer only what reached them intact.
+"""
+import os
+import subprocess
+import time
+
+import pytest
+
+from kairo_harness import Kairod, flows_matching
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
+
+ROUTER_OUT, FIP, EXT = "198.51.100.1", "198.51.100.12", "198.51.100.2"
+HOSTS = {  # role: (address/prefix, gateway, bridge port)
+    "vm1": ("10.1.0.11/24", "10.1.0.1", "b1p1"),
+    "vm2": ("10.1.0.12/24", "10.1.0.1", "b1p2"),
+    "ext": ("198.51.100.2/24", None, "b2p1"),
+}
+
+
+def sh(*cmd, check=True, timeout=20):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
+
+
+def topology(names):
+    pre = {"id": "pre", "rules": [
+        {"pos": 1, "type": "dnat", "dst": FIP, "action": "accept", "target": "10.1.0.12"},
+        {"pos": 2, "type": "rev_snat", "dst": ROUTER_OUT, "action": "accept"}]}
+    post = {"id": "post", "rules": [
+        {"pos": 1, "type": "snat", "src": "10.1.0.12", "action": "accept", "target": FIP},
+        {"pos": 2, "type": "snat", "out-ports": "r1p2", "action": "accept",
+         "target": ROUTER_OUT + ":20000-30000"}]}
+    return {
+        "bridges": [
+            {"id": "bridge1", "ports": [{"id": "b1p1"}, {"id": "b1p2"},
+                                        {"id": "b1p9", "peer": "r1p1"}]},
+            {"id": "bridge2", "ports": [{"id": "b2p1"}, {"id": "b2p9", "peer": "r1p2"}]},
+        ],
+        "routers": [{"id": "r1", "inbound_filter": "pre", "outbound_filter": "post", "ports": [
+            {"id": "r1p1", "address": "10.1.0.1", "network": "10.1.0.0/24"},
+            {"id": "r1p2", "address": ROUTER_OUT, "network": "198.51.100.0/24"}]}],
+        "chains": [pre, post],
+        "bindings": [{"port": HOSTS[r][2], "interface": names[r]} for r in HOSTS],
+    }
+
+
+@pytest.fixture
+def nat_hosts(tmp_path):
+    tag = "n%d" % (os.getpid() % 1000)
+    names = {r: "k%s%s" % (tag, r) for r in HOSTS}
+    ports = [{"name": names[r], "device": "net_tap%d,iface=%s" % (i, names[r])}
+             for i, r in enumerate(HOSTS)]
+    kd = Kairod(tmp_path, ports, topology(names))
+    kd.start()
+    try:
+        for r, (addr, gw, _) in HOSTS.items():
+            n = names[r]
+            sh("ip", "netns", "del", n, check=False)
+            sh("ip", "netns", "add", n)
+            sh("ip", "link", "set", n, "netns", n)
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+            sh("ip", "-n", n, "addr", "add", addr, "dev", n)
+            sh("ip", "-n", n, "link", "set", n, "up")
+            if gw:
+                sh("ip", "-n", n, "route", "add", "default", "via", gw)
+        # The outside reaches the floating IP by the router, as an upstream router would.
+        sh("ip", "-n", names["ext"], "route", "add", FIP + "/32", "via", ROUTER_OUT)
+        yield kd, names
+    finally:
+        for n in names.values():
+            sh("ip", "netns", "del", n, check=False)
+        kd.stop()
+
+
+# A one-shot server: accepts one TCP connection (or one UDP datagram), answers with the address
+# it saw the client come from, and prints that address.
+SERVER = """
+import socket, sys
+proto, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", port))
+s.settimeout(15)
+if proto == "tcp":
+    s.listen(1)
+    c, peer = s.accept()
+    c.recv(100)
+    c.sendall(("seen %s:%d" % peer).encode())
+    c.close()
+else:
+    data, peer = s.recvfrom(100)
+    s.sendto(("seen %s:%d" % peer).encode(), peer)
+print("%s:%d" % peer, flush=True)
+"""
+
+CLIENT = """
+import socket, sys
+proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+s.settimeout(10)
+s.bind(("0.0.0.0", 4242))
+if proto == "tcp":
+    s.connect((host, port))
+    s.sendall(b"hello")
+    print(s.recv(100).decode(), flush=True)
+else:
+    s.sendto(b"hello", (host, port))
+    data, peer = s.recvfrom(100)
+    print(data.decode(), "from %s:%d" % peer, flush=True)
+"""
+
+
+def exchange(names, server_ns, client_ns, proto, connect_to, port=7000):
+    """Run SERVER in server_ns and CLIENT in client_ns; return (server's view, client's view)."""
+    srv = subprocess.Popen(["ip", "netns", "exec", names[server_ns], "/usr/bin/python3", "-c",
+                            SERVER, proto, str(port)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    cli = sh("ip", "netns", "exec", names[client_ns], "/usr/bin/python3", "-c", CLIENT, proto,
+             connect_to, str(port), check=False, timeout=30)
+    out, err = srv.communicate(timeout=30)
+    assert cli.returncode == 0, cli.stderr
+    assert srv.returncode == 0, err
+    return out.strip(), cli.stdout.strip()
+
+
+def ping(names, src, dst, count=2):
+    return sh("ip", "netns", "exec", names[src], "ping", "-c", str(count), "-i", "0.3", "-W",
+              "2", dst, check=False, timeout=30)
+
+
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
+def test_masqueraded_vm_reaches_the_outside_which_sees_only_the_router(nat_hosts, proto):
+    kd, names = nat_hosts
+    seen, answer = exchange(names, "ext", "vm1", proto, EXT)
+    addr, port = seen.split(":")
+    assert addr == ROUTER_OUT and 20000 <= int(port) <= 30000
+    # The answer came back through rev_snat to the VM's own port, checksums intact.
+    assert answer.startswith("seen %s" % seen)
+    stats = kd.stats()
+    out_flows = flows_matching(stats, ip_src="10.1.0.11", ip_dst=EXT, tp_src=4242)
+    assert out_flows and "set_ipv4_src:%s:%s" % (ROUTER_OUT, port) in out_flows[0]["actions"]
+    back = flows_matching(stats, ip_src=EXT, ip_dst=ROUTER_OUT, tp_dst=int(port))
+    assert back and "set_ipv4_dst:10.1.0.11:4242" in back[0]["actions"]
+    assert stats["slow_path"]["nat_bindings"] >= 1
+
+
+def test_both_vms_ping_out_and_get_their_own_replies(nat_hosts):
+    kd, names = nat_hosts
+    for vm in ("vm1", "vm2"):
+        r = ping(names, vm, EXT)
+        assert " 0% packet loss" in r.stdout, (vm, r.stdout, r.stderr)
+    stats = kd.stats()
+    assert flows_matching(stats, ip_src="10.1.0.12", ip_dst=EXT, icmp_type=8)
+    assert any("set_ipv4_src:%s" % FIP in f["actions"]
+               for f in flows_matching(stats, ip_src="10.1.0.12", icmp_type=8))
+
+
+def test_the_floating_ip_is_reachable_from_outside_with_the_source_kept(nat_hosts):
+    kd, names = nat_hosts
+    r = ping(names, "ext", FIP)
+    assert " 0% packet loss" in r.stdout, r.stdout + r.stderr
+    seen, answer = exchange(names, "vm2", "ext", "tcp", FIP, port=8080)
+    # The VM sees the real client; the client sees the floating IP answer.
+    assert seen == "%s:4242" % EXT
+    assert answer == "seen %s:4242" % EXT
+    stats = kd.stats()
+    assert stats["slow_path"]["nat_static"] >= 2
