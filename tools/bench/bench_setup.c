@@ -102,7 +102,58 @@ enum { IF_A, IF_B, N_IFS };
 
 #define IPV4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
-const char *const topo_names[BENCH_TOPOS] = { "bridge", "routed" };
+const char *const topo_names[BENCH_TOPOS] = {
+	"bridge", "routed", "rules1", "rules100", "rules1000", "rules1000-first", "routed-nat",
+};
+
+/* Rules a case's chain holds, and where the one that accepts sits (1-based). */
+static void
+chain_shape(enum bench_topo kind, unsigned int *n, unsigned int *accept_at)
+{
+	switch (kind) {
+	case BENCH_RULES1:
+		*n = *accept_at = 1;
+		break;
+	case BENCH_RULES100:
+	case BENCH_ROUTED_NAT:
+		*n = *accept_at = 100;
+		break;
+	case BENCH_RULES1000:
+		*n = *accept_at = 1000;
+		break;
+	case BENCH_RULES1000_FIRST:
+		*n = 1000;
+		*accept_at = 1;
+		break;
+	default:
+		*n = *accept_at = 0;
+	}
+}
+
+/*
+ * The chain: every rule but the accepting one drops what comes from a source
+ * network the flows never use, so each is read and none decides.
+ */
+static void
+write_chain(FILE *f, enum bench_topo kind)
+{
+	unsigned int n, accept_at, i;
+
+	chain_shape(kind, &n, &accept_at);
+	fprintf(f, "  \"chains\": [ { \"id\": \"filter\", \"rules\": [\n");
+	for (i = 1; i <= n; i++)
+		if (i == accept_at)
+			fprintf(f, "    { \"type\": \"accept\", \"proto\": 17 }%s\n", i < n ? "," : "");
+		else
+			fprintf(f, "    { \"type\": \"drop\", \"src\": \"192.168.%u.0/24\", "
+				   "\"proto\": 17 }%s\n", i % 256, i < n ? "," : "");
+	fprintf(f, "  ] }");
+	if (kind == BENCH_ROUTED_NAT)
+		fprintf(f, ",\n    { \"id\": \"masquerade\", \"rules\": [\n"
+			   "    { \"type\": \"snat\", \"out-ports\": \"r-right\", "
+			   "\"target\": \"10.0.2.1:1024-65535\" } ] }");
+	fprintf(f, " ],\n");
+}
 
 static const struct local_interface ifs[N_IFS] = { { "a", IF_A }, { "b", IF_B } };
 static const struct rte_ether_addr mac_a = { { 0x02, 0, 0, 0, 0x01, 0x02 } };
@@ -151,28 +202,32 @@ load_topology(enum bench_topo kind, bool in_up)
 	fd = mkstemp(path);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
 		die("topology file: %s", strerror(errno));
-	if (kind == BENCH_BRIDGE)
+	fprintf(f, "{\n");
+	if (kind != BENCH_BRIDGE && kind != BENCH_ROUTED)
+		write_chain(f, kind);
+	if (!bench_topo_routed(kind))
 		fprintf(f,
-			"{ \"bridges\": [ { \"id\": \"br0\", \"ports\": [\n"
-			"    { \"id\": \"p-a\", \"admin_state_up\": %s }, { \"id\": \"p-b\" } ] } ],\n"
+			"  \"bridges\": [ { \"id\": \"br0\", \"ports\": [\n"
+			"    { \"id\": \"p-a\", \"admin_state_up\": %s%s }, { \"id\": \"p-b\" } ] } ],\n"
 			"  \"bindings\": [ { \"port\": \"p-a\", \"interface\": \"a\" },\n"
 			"                { \"port\": \"p-b\", \"interface\": \"b\" } ] }\n",
-			up);
+			up, kind == BENCH_BRIDGE ? "" : ", \"inbound_filter\": \"filter\"");
 	else
 		fprintf(f,
-			"{ \"bridges\": [\n"
+			"  \"bridges\": [\n"
 			"    { \"id\": \"br-left\", \"ports\": [ { \"id\": \"l-vm\", \"admin_state_up\": %s },\n"
 			"        { \"id\": \"l-rtr\", \"peer\": \"r-left\" } ] },\n"
 			"    { \"id\": \"br-right\", \"ports\": [ { \"id\": \"r-vm\" },\n"
 			"        { \"id\": \"r-rtr\", \"peer\": \"r-right\" } ] } ],\n"
-			"  \"routers\": [ { \"id\": \"r1\", \"ports\": [\n"
+			"  \"routers\": [ { \"id\": \"r1\", %s\"ports\": [\n"
 			"    { \"id\": \"r-left\", \"address\": \"10.0.1.1\", \"network\": \"10.0.1.0/24\",\n"
 			"      \"mac\": \"02:00:00:00:01:01\" },\n"
 			"    { \"id\": \"r-right\", \"address\": \"10.0.2.1\", \"network\": \"10.0.2.0/24\",\n"
 			"      \"mac\": \"02:00:00:00:02:01\" } ] } ],\n"
 			"  \"bindings\": [ { \"port\": \"l-vm\", \"interface\": \"a\" },\n"
 			"                { \"port\": \"r-vm\", \"interface\": \"b\" } ] }\n",
-			up);
+			up, kind == BENCH_ROUTED_NAT ? "\"inbound_filter\": \"filter\", "
+						       "\"outbound_filter\": \"masquerade\", " : "");
 	fclose(f);
 	t = topology_file_load(path, ifs, N_IFS, err, sizeof(err));
 	unlink(path);
@@ -265,7 +320,7 @@ flow_frame(const struct bench_case *bc, uint32_t i)
 	/* dport stays far below the VXLAN port for any N this program takes. */
 	uint16_t sport = (uint16_t)(i & 0xffff), dport = (uint16_t)(1 + (i >> 16));
 
-	if (bc->topo_kind == BENCH_BRIDGE)
+	if (!bench_topo_routed(bc->topo_kind))
 		return udp_frame(&mac_b, &src, IPV4(10, 0, 1, 2), IPV4(10, 0, 1, 3), sport, dport);
 	return udp_frame(&mac_r_left, &src, IPV4(10, 0, 1, 2), IPV4(10, 0, 2, 2), sport, dport);
 }
@@ -345,6 +400,13 @@ case_create(struct bench_case *bc, enum bench_topo kind, uint32_t n, unsigned in
 	bc->macs = mac_table_create(name, 1024, SOCKET_ID_ANY);
 	snprintf(name, sizeof(name), "barp%u", id);
 	bc->arps = arp_table_create(name, 64, SOCKET_ID_ANY);
+	if (kind == BENCH_ROUTED_NAT) {
+		/* A binding per flow, and room for the probe and warm-up keys. */
+		snprintf(name, sizeof(name), "bct%u", id);
+		bc->ct = conntrack_create(name, n + 1024, CT_IDLE_DEFAULT_S, SOCKET_ID_ANY);
+		if (bc->ct == NULL)
+			die("%s, %u flows: no connection table", topo_names[kind], n);
+	}
 	bc->keys = calloc(n, sizeof(*bc->keys));
 	if (bc->cache == NULL || bc->macs == NULL || bc->arps == NULL || bc->keys == NULL)
 		die("%s, %u flows: out of memory (%s)", topo_names[kind], n,
@@ -354,6 +416,7 @@ case_create(struct bench_case *bc, enum bench_topo kind, uint32_t n, unsigned in
 	bc->st.cache = bc->cache;
 	bc->st.macs = bc->macs;
 	bc->st.arps = bc->arps;
+	bc->st.ct = bc->ct;
 	bc->st.parse.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT;
 	bc->st.pool = pool;
 	bc->st.topo = bc->topo;
@@ -370,6 +433,7 @@ case_destroy(struct bench_case *bc)
 	flow_cache_destroy(bc->cache);
 	mac_table_destroy(bc->macs);
 	arp_table_destroy(bc->arps);
+	conntrack_destroy(bc->ct);
 	topology_free(bc->topo);
 	topology_free(bc->topo_down);
 	free(bc->keys);
@@ -392,7 +456,7 @@ case_warm_up(struct bench_case *bc)
 			    IF_A);
 	}
 	worker_miss(udp_frame(&bcast, &mac_a, IPV4(10, 0, 1, 2), IPV4(10, 0, 1, 255), 9, 9), IF_A);
-	if (bc->topo_kind == BENCH_BRIDGE)
+	if (!bench_topo_routed(bc->topo_kind))
 		worker_miss(udp_frame(&bcast, &mac_b, IPV4(10, 0, 1, 3), IPV4(10, 0, 1, 255), 9, 9),
 			    IF_B);
 	else
@@ -402,7 +466,7 @@ case_warm_up(struct bench_case *bc)
 	simulate(bc);
 	worker_drain();
 	flow_cache_flush(bc->cache);
-	if (bc->topo_kind == BENCH_ROUTED && bc->st.stats.arp_resolved != 1)
+	if (bench_topo_routed(bc->topo_kind) && bc->st.stats.arp_resolved != 1)
 		die("routed: the next hop was not resolved by B's ARP reply");
 	if (mac_table_count(bc->macs) != BENCH_PROBE_MACS + 2)
 		die("%u MACs learned in the warm-up, expected %u", mac_table_count(bc->macs),
@@ -466,9 +530,11 @@ case_check_flow(struct bench_case *bc)
 	flow_actions_format(&f->actions, bc->actions, sizeof(bc->actions));
 	bc->n_tags = f->n_tags;
 	ok = f->actions.n_outputs == 1 && strstr(bc->actions, "output:1") != NULL;
-	if (bc->topo_kind == BENCH_ROUTED)
+	if (bench_topo_routed(bc->topo_kind))
 		ok = ok && strstr(bc->actions, "dec_ttl:1") != NULL &&
 		     strstr(bc->actions, "set_eth_dst:02:00:00:00:02:02") != NULL;
+	if (bc->topo_kind == BENCH_ROUTED_NAT)
+		ok = ok && strstr(bc->actions, "set_ipv4_src:10.0.2.1:") != NULL;
 	if (!ok)
 		die("%s: unexpected flow actions \"%s\"", topo_names[bc->topo_kind], bc->actions);
 }
@@ -626,9 +692,10 @@ static void
 usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--flows N[,N...]] [--topologies bridge,routed] [--lcore C]\n"
+		"usage: %s [--flows N[,N...]] [--topologies bridge,routed,...] [--lcore C]\n"
 		"  --flows       flow counts, k/m suffixes allowed (default 100k,1m)\n"
-		"  --topologies  which topologies (default bridge,routed)\n"
+		"  --topologies  which topologies (default bridge,routed; also rules1, rules100,\n"
+		"                rules1000, rules1000-first, routed-nat)\n"
 		"  --lcore       the CPU the simulation runs on (default 1)\n",
 		prog);
 	exit(2);
@@ -671,7 +738,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char flows_arg[256] = "100k,1m", topos_arg[64] = "bridge,routed", lcore[16] = "1";
+	char flows_arg[256] = "100k,1m", topos_arg[256] = "bridge,routed", lcore[16] = "1";
 	char prefix[64], mem[16], *tok, *save;
 	uint32_t counts[8], max_flows = 0;
 	bool topo_on[BENCH_TOPOS] = { false };

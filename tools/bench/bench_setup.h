@@ -6,6 +6,7 @@
 #ifndef KAIRO_BENCH_SETUP_H
 #define KAIRO_BENCH_SETUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim.h"
@@ -17,7 +18,29 @@
 /* The first keys come from MACs of their own: each such MAC tag covers one flow. */
 #define BENCH_PROBE_MACS 16
 
-enum bench_topo { BENCH_BRIDGE, BENCH_ROUTED, BENCH_TOPOS };
+/*
+ * The bridge and router of the README, then the bridge with a rule chain on
+ * the ingress port (every rule reached, or the accept first and the rest
+ * never reached), and the router with a 100-rule pre-routing chain and
+ * masquerade on the way out (issue 4's set-up figures).
+ */
+enum bench_topo {
+	BENCH_BRIDGE,
+	BENCH_ROUTED,
+	BENCH_RULES1,
+	BENCH_RULES100,
+	BENCH_RULES1000,
+	BENCH_RULES1000_FIRST,
+	BENCH_ROUTED_NAT,
+	BENCH_TOPOS
+};
+
+/* Topologies whose flows cross the router (next hop resolved in the warm-up). */
+static inline bool
+bench_topo_routed(enum bench_topo t)
+{
+	return t == BENCH_ROUTED || t == BENCH_ROUTED_NAT;
+}
 extern const char *const topo_names[BENCH_TOPOS];
 extern double tsc_hz;
 
@@ -30,6 +53,7 @@ struct bench_case {
 	struct flow_cache *cache;
 	struct mac_table *macs;
 	struct arp_table *arps;
+	struct conntrack *ct;       /* connections and NAT bindings */
 	struct sim_thread st;
 	struct flow_key *keys;      /* key i as the walk saw it */
 	const struct topo_port *in_port; /* the virtual port on interface a */
