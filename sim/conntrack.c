@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_jhash.h>
 #include <rte_malloc.h>
 
 #include "conntrack.h"
@@ -113,8 +114,13 @@ ct_key_of(const struct flow_key *k, bool reverse, struct ct_key *out)
 uint64_t
 ct_key_hash(const struct ct_key *key)
 {
+	/*
+	 * Two different functions: CRC is linear, so a second CRC with another
+	 * seed differs from the first by a constant and adds no bits; tags of
+	 * 100 K connections would then collide (32 bits, the birthday bound).
+	 */
 	uint32_t lo = rte_hash_crc(key, sizeof(*key), 0);
-	uint32_t hi = rte_hash_crc(key, sizeof(*key), 0x9e3779b9);
+	uint32_t hi = rte_jhash(key, sizeof(*key), 0x9e3779b9);
 
 	return (uint64_t)hi << 32 | lo;
 }
