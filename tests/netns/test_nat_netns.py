@@ -177,3 +177,34 @@ def test_the_floating_ip_is_reachable_from_outside_with_the_source_kept(nat_host
     assert answer == "seen %s:4242" % EXT
     stats = kd.stats()
     assert stats["slow_path"]["nat_static"] >= 2
+
+
+# A connected UDP socket hears of an ICMP error only when the quoted packet is exactly what it
+# sent (its own address and port to the peer's): the kernel matches the quote to the socket.
+REFUSED = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.bind(("0.0.0.0", 4343))
+s.connect((sys.argv[1], 9))  # nothing listens on port 9 out there: port unreachable
+s.send(b"anyone?")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+"""
+
+
+def test_an_icmp_error_about_a_masqueraded_packet_reaches_the_vm_quoting_its_own(nat_hosts):
+    kd, names = nat_hosts
+    before = kd.stats()["slow_path"]["nat_icmp_errors"]
+    r = sh("ip", "netns", "exec", names["vm1"], "/usr/bin/python3", "-c", REFUSED, EXT,
+           check=False, timeout=30)
+    # The outside's port unreachable was about 198.51.100.1:2xxxx; rev_snat turned the outer
+    # destination and the quoted source back to 10.1.0.11:4343, or the VM's kernel would not
+    # have matched it to the socket.
+    assert r.stdout.strip() == "refused", r.stdout + r.stderr
+    assert kd.stats()["slow_path"]["nat_icmp_errors"] == before + 1
