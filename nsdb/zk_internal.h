@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Inside the ZooKeeper store: what nsdb/zk_store.c (the session, its thread,
- * host registration, the store's ops) and nsdb/zk_tree.c (the cache of
- * topology nodes, reading them, assembling the document, commit) share.
- * For those two files only.
+ * host registration, the store's ops), nsdb/zk_tree.c (the cache of
+ * topology nodes and reading them), nsdb/zk_document.c (assembling and
+ * checking the document) and nsdb/zk_commit.c share.  For those files only.
  *
  * Thread-safety:
  *  - libzookeeper-mt calls zk_watcher() on its completion thread.  The
@@ -129,8 +129,12 @@ void zk_tree_free(struct zk_tree *t);
 void zk_tree_mark_all(struct zk_tree *t);
 /* Read what watches said changed; 0 or -errno with a message naming the node. */
 int zk_tree_refresh(struct zk_store *s, char *err, size_t errlen);
+
+/* nsdb/zk_document.c, with s->lock held, after zk_tree_refresh. */
 /* The document from the tree (a new reference), checked; NULL with a message naming the node. */
 json_t *zk_tree_document(struct zk_store *s, char *err, size_t errlen);
+/* Dir i of all: the kinds', then the hosts' bindings (i < n_dirs + n_hosts). */
+struct zk_dir *zk_tree_dir(struct zk_tree *t, size_t i);
 /* The node named name in d (sorted by name), or NULL. */
 struct zk_node *zk_dir_find(struct zk_dir *d, const char *name);
 /* The dir of a kind (its node name, encoded), or NULL. */

@@ -403,3 +403,51 @@ def test_bindings_of_other_hosts_come_with_their_host(tmp_path, zk, vms):
     assert code == 1, out
     assert "/kairo/hosts/other/bindings/p3: \"host\" must be \"other\"" in out, out
     c.stop()
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"zookeeper_hosts": "127.0.0.1"}, 'zookeeper_hosts: "127.0.0.1" is not host:port'),
+    ({"zookeeper_hosts": "127.0.0.1:2181,h:99999"}, 'zookeeper_hosts: "h:99999": bad port'),
+    ({"zookeeper_hosts": "127.0.0.1:2181", "topology_file": "topology.json"},
+     "topology_file: given with zookeeper_hosts"),
+    ({"zookeeper": {"root": "/kairo"}}, "zookeeper: given without zookeeper_hosts"),
+    ({"zookeeper_hosts": "127.0.0.1:2181", "zookeeper": {"root": "kairo/"}},
+     'zookeeper.root: "kairo/" is not a ZooKeeper path'),
+    ({"zookeeper_hosts": "127.0.0.1:2181", "zookeeper": {"digest": "nocolon"}},
+     'zookeeper.digest: must be "user:password"'),
+    ({"zookeeper_hosts": "127.0.0.1:2181", "zookeeper": {"session_timeout": 5}},
+     "zookeeper.session_timeout"),
+])
+def test_bad_zookeeper_settings_are_refused_before_anything_starts(tmp_path, extra, message):
+    cfg = {"host": "h", "ports": [{"name": "a", "device": "net_null0"}]}
+    if "zookeeper_hosts" not in extra:
+        cfg["topology_file"] = "topology.json"
+    cfg.update(extra)
+    code, out = run_kairod_once(tmp_path, json.dumps(cfg), json.dumps(
+        {"bridges": [{"id": "b", "ports": [{"id": "p"}]}]}), timeout=20)
+    assert code == 1, out
+    assert message in out, out
+
+
+def test_a_stalled_zookeeper_stalls_nothing_but_itself(tmp_path, zk, vms):
+    import signal
+
+    c = zk.client()
+    put_topology(c, topology(vms))
+    c.stop()
+    kd = start(tmp_path, vms, zk.hosts, session_timeout_ms=20000)
+    try:
+        v0 = version(kd)
+        # The server stops answering (SIGSTOP): no error, just silence.
+        zk.proc.send_signal(signal.SIGSTOP)
+        try:
+            kd.ctl("flush", "flows")
+            assert received(vms.ping(count=10, interval="0.2").stdout) == 10
+        finally:
+            zk.proc.send_signal(signal.SIGCONT)
+        c = zk.client()
+        c.set("/kairo/topology/bridges/br0", json.dumps(bridge(up=False)).encode())
+        c.stop()
+        wait_until(lambda: version(kd) > v0, 30, "the change after the stall")
+    finally:
+        kd.stop()
