@@ -13,13 +13,8 @@
 #include "checksum.h"
 #include "flow_tags.h"
 #include "nat.h"
+#include "packet_gen.h"
 
-/* ICMP messages that quote the packet they are about (RFC 792, RFC 1812 4.3.2.3). */
-#define ICMP_DEST_UNREACH 3
-#define ICMP_SOURCE_QUENCH 4
-#define ICMP_REDIRECT 5
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_PARAM_PROBLEM 12
 /* Type, code, checksum and four more bytes come before the quote. */
 #define ICMP_ERROR_HDR_LEN 8
 #define TCP_CSUM_OFS 16
@@ -37,18 +32,8 @@
 static bool
 is_icmp_error(const struct flow_key *k)
 {
-	if (k->nw_proto != IPPROTO_ICMP || k->nw_frag != FLOW_FRAG_NONE)
-		return false;
-	switch (k->tp_src) {
-	case ICMP_DEST_UNREACH:
-	case ICMP_SOURCE_QUENCH:
-	case ICMP_REDIRECT:
-	case ICMP_TIME_EXCEEDED:
-	case ICMP_PARAM_PROBLEM:
-		return true;
-	default:
-		return false;
-	}
+	return k->nw_proto == IPPROTO_ICMP && k->nw_frag == FLOW_FRAG_NONE &&
+	       icmp_type_quotes_packet((uint8_t)k->tp_src);
 }
 
 /* Does the tuple have a port NAT can move: TCP, UDP, or an ICMP echo's identifier? */

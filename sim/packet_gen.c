@@ -34,10 +34,6 @@
 
 /* ICMP types we need by value (RFC 792, RFC 950). */
 #define ICMP_DEST_UNREACH 3
-#define ICMP_SOURCE_QUENCH 4
-#define ICMP_REDIRECT 5
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_PARAM_PROBLEM 12
 #define ICMP_TYPE_MAX_KNOWN 18 /* address mask reply, the last type RFC 950 defines */
 #define ICMP_CODE_FRAG_NEEDED 4
 
@@ -297,16 +293,7 @@ packet_gen_icmp_echo_reply(struct rte_mempool *pool, const struct rte_mbuf *req,
 static bool
 icmp_type_is_error(uint8_t type)
 {
-	switch (type) {
-	case ICMP_DEST_UNREACH:
-	case ICMP_SOURCE_QUENCH:
-	case ICMP_REDIRECT:
-	case ICMP_TIME_EXCEEDED:
-	case ICMP_PARAM_PROBLEM:
-		return true;
-	default:
-		return type > ICMP_TYPE_MAX_KNOWN;
-	}
+	return icmp_type_quotes_packet(type) || type > ICMP_TYPE_MAX_KNOWN;
 }
 
 struct rte_mbuf *

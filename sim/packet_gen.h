@@ -26,6 +26,17 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+/*
+ * The ICMP errors (RFC 792, RFC 1812 4.3.2.3): destination unreachable, source
+ * quench, redirect, time exceeded, parameter problem.  Each quotes the IP
+ * header and the first bytes of the packet it is about.
+ */
+static inline bool
+icmp_type_quotes_packet(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
 /* RFC 1812 4.3.2.3: quote the offending header and at least 8 bytes; we quote up to this. */
 #define PACKET_GEN_ICMP_QUOTE_MAX 548
 
