@@ -96,7 +96,12 @@ meter_note(struct meter_registry *r, uint16_t *cache, const char *prefix, const 
 	int idx;
 	uint8_t i;
 
-	if (cache != NULL && *cache != 0) {
+	/*
+	 * A cached index past the registry's end is from another registry (one
+	 * that was freed while the snapshot lived on: the unit tests do that):
+	 * looked up again rather than trusted.
+	 */
+	if (cache != NULL && *cache != 0 && *cache <= r->n) {
 		idx = *cache - 1;
 	} else {
 		snprintf(name, sizeof(name), "%s%s", prefix, id);

@@ -683,6 +683,7 @@ teardown_sim(void **state)
 	while (rte_ring_dequeue(uc->to_worker[WORKER], (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	upcall_channel_destroy(uc);
+	meter_registry_free(&st.meters);
 	mac_table_destroy(macs);
 	arp_table_destroy(arps);
 	flow_cache_destroy(cache);
