@@ -126,15 +126,15 @@ def test_vms_on_two_subnets_ping_through_the_router_and_repeats_hit_the_cache(ro
         r = ping(names, src, dst)
         assert r.returncode == 0, (src, dst, r.stdout, r.stderr)
     before = kd.stats()
-    r = ping(names, 1, "10.2.0.13", count=3)
+    r = ping(names, 1, "10.2.0.13", count=4)
     assert r.returncode == 0, r.stdout
     after = kd.stats()
-    # The repeat crossed the router in the fast path: no new miss, and the flow's own
-    # actions rewrite the MACs and lower the TTL by one.
-    assert after["misses"] == before["misses"]
+    # A new session (echo identifier) misses once each way; its three repeats crossed the
+    # router in the fast path, on the flow whose own actions rewrite the MACs and lower the TTL.
+    assert after["misses"] >= before["misses"] + 2
     flow = [f for f in routed_echo_flows(after) if "ip_dst=10.2.0.13" in f["match"] and
             "ip_src=10.1.0.11" in f["match"]]
-    assert len(flow) == 1 and flow[0]["packets"] >= 3
+    assert len(flow) == 2 and max(f["packets"] for f in flow) == 3
     assert flow[0]["actions"].startswith("check(ttl>1,len<=1500),dec_ttl:1,set_eth_src:")
     assert after["slow_path"]["arp_replies"] >= 1      # a VM asked for its gateway
     assert after["slow_path"]["arp_resolved"] >= 3     # the router learned all three VMs
@@ -200,14 +200,16 @@ def test_vms_ping6_across_the_router_and_repeats_hit_the_cache(routed_vms6):
         r = ping(names, src, dst)
         assert r.returncode == 0, (src, dst, r.stdout, r.stderr)
     before = routed_echo6_flows(kd.stats(), "2001:db8:1::11", "2001:db8:2::13")
-    r = ping(names, 1, "2001:db8:2::13", count=3)
+    r = ping(names, 1, "2001:db8:2::13", count=4)
     assert r.returncode == 0, r.stdout
     after = kd.stats()
-    # The repeat crossed the router in the fast path, on the flow the first ping installed
-    # (the kernels' own multicast chatter may miss meanwhile, so count the flow's packets).
+    # A new session (echo identifier) is a flow of its own: its first request missed, the
+    # three repeats crossed the router in the fast path (the kernels' multicast chatter may
+    # miss meanwhile, so count the flow's packets).
     flow = routed_echo6_flows(after, "2001:db8:1::11", "2001:db8:2::13")
-    assert len(before) == 1 and len(flow) == 1
-    assert flow[0]["packets"] >= before[0]["packets"] + 3
+    assert len(before) == 1 and len(flow) == 2
+    flow = [max(flow, key=lambda f: f["packets"])]
+    assert flow[0]["packets"] == 3
     assert flow[0]["actions"].startswith("check6(hlim>1,len<=1500),dec_hop_limit:1,"
                                          "set_eth_src:")
     assert after["slow_path"]["nd_adverts"] >= 1      # a VM asked for its gateway
