@@ -197,6 +197,30 @@ def test_a_topology_built_with_kairoctl_forwards_and_reports_what_went_through(v
     assert "to interface vm2" in text
 
 
+def test_a_floating_ip_added_with_kairoctl_translates_the_traffic(vms):
+    kd, names = vms
+    build(kd)
+    # The guide's floating IP for vm2: dnat in the router's pre-routing chain, snat in a
+    # post-routing chain made for it; vm1 pings the public address and is answered from it.
+    fip = "192.0.2.12"
+    assert made(kd, "chain", "chain0", "add", "rule", "dst", fip, "pos", "1", "type", "dnat",
+                "action", "accept", "target", "10.2.0.12") == "chain0:rule2"
+    assert made(kd, "chain", "create", "name", "edge-out") == "chain1"
+    assert made(kd, "chain", "chain1", "add", "rule", "src", "10.2.0.12", "type", "snat",
+                "action", "accept", "target", fip) == "chain1:rule0"
+    kd.ctl("router", "router0", "set", "outfilter", "chain1", as_json=False)
+    settle(kd)
+    r = ping(names, 1, fip, count=3)
+    assert r.returncode == 0 and "3 received" in r.stdout and "from %s" % fip in r.stdout, \
+        r.stdout + r.stderr
+    there = kd.ctl("dump", "flows", "--ip-src", "10.1.0.11", "--ip-dst", fip)
+    assert there["matched"] == 1
+    assert "set_ipv4_dst:10.2.0.12" in there["flows"][0]["actions"]
+    back = kd.ctl("dump", "flows", "--ip-src", "10.2.0.12", "--ip-dst", "10.1.0.11")
+    assert back["matched"] == 1 and "set_ipv4_src:%s" % fip in back["flows"][0]["actions"]
+    assert kd.ctl("show", "datapath")["slow_path"]["nat_static"] >= 2
+
+
 def test_refused_edits_change_nothing_and_say_what_and_where(vms):
     kd, names = vms
     build(kd)
