@@ -56,6 +56,11 @@ dp_underlay_setup(struct kairo_dp *dp, char *err, size_t errlen)
 	for (i = 0; i < u->n_routes; i++)
 		oc.routes[i] = (struct overlay_route){.dst = u->routes[i].dst, .len = u->routes[i].len,
 						      .gateway = u->routes[i].gateway};
+	for (i = 0; i < u->n_neighbours && i < OVERLAY_STATIC_NEIGH_MAX; i++) {
+		oc.static_ip[i] = u->neighbours[i].ip;
+		memcpy(oc.static_mac[i].addr_bytes, u->neighbours[i].mac, RTE_ETHER_ADDR_LEN);
+	}
+	oc.n_static = i;
 	oc.uplink = p->id;
 	oc.udp_port = dp->cfg.vxlan_port;
 	if ((ret = rte_eth_macaddr_get(p->id, &oc.uplink_mac)) != 0) {

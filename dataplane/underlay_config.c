@@ -45,9 +45,10 @@ underlay_config_load(struct json_ctx *ctx, const json_t *root, const char *const
 		     const bool *uplink, unsigned int n_ports, struct underlay_config *out)
 {
 	static const char *const fields[] = {"interface", "address", "gateway", "mtu", "routes",
-					     NULL};
+					     "neighbours", NULL};
+	static const char *const nfields[] = {"address", "mac", NULL};
 	const json_t *u = json_object_get(root, "underlay");
-	json_t *jroutes, *jr;
+	json_t *jroutes, *jr, *jneigh;
 	char path[64];
 	unsigned int i;
 	uint64_t mtu;
@@ -65,7 +66,8 @@ underlay_config_load(struct json_ctx *ctx, const json_t *root, const char *const
 	    (ret = json_field_uint(ctx, u, "underlay", "mtu", UNDERLAY_MTU_MIN, UNDERLAY_MTU_MAX,
 				   UNDERLAY_MTU_DEFAULT, false, &mtu)) != 0 ||
 	    (ret = json_field_ipv4(ctx, u, "underlay", "gateway", NULL, false, &out->gateway)) != 0 ||
-	    (ret = json_field_array(ctx, u, "underlay", "routes", false, &jroutes)) != 0)
+	    (ret = json_field_array(ctx, u, "underlay", "routes", false, &jroutes)) != 0 ||
+	    (ret = json_field_array(ctx, u, "underlay", "neighbours", false, &jneigh)) != 0)
 		return ret;
 	out->mtu = (uint16_t)mtu;
 	/* "address" is this host's address with its subnet's length, "192.168.50.1/24". */
@@ -77,6 +79,8 @@ underlay_config_load(struct json_ctx *ctx, const json_t *root, const char *const
 		if ((ret = json_field_cidr(ctx, u, "underlay", "address", NULL, true, &net,
 					   &out->prefix_len)) != 0)
 			return ret;
+		if (s == NULL) /* json_field_cidr read a string: never, but say so */
+			return -EINVAL;
 		snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(s, "/"), s);
 		if (inet_pton(AF_INET, addr, &out->ip) != 1 || strchr(s, '/') == NULL ||
 		    out->prefix_len == 0 || out->prefix_len > 30)
@@ -105,6 +109,30 @@ underlay_config_load(struct json_ctx *ctx, const json_t *root, const char *const
 			if ((ret = load_route(ctx, jr, path, out, &out->routes[k])) != 0)
 				return ret;
 			out->n_routes++;
+		}
+	}
+	if (jneigh != NULL) {
+		if (json_array_size(jneigh) > UNDERLAY_NEIGHBOURS_MAX)
+			return json_field_error(ctx, "underlay.neighbours", "at most %d neighbours",
+						UNDERLAY_NEIGHBOURS_MAX);
+		json_array_foreach(jneigh, k, jr) {
+			struct underlay_neighbour *nb = &out->neighbours[k];
+			bool has_mac;
+
+			snprintf(path, sizeof(path), "underlay.neighbours[%zu]", k);
+			if (!json_is_object(jr))
+				return json_field_error(ctx, path, "must be an object");
+			if ((ret = json_field_only(ctx, jr, path, nfields)) != 0 ||
+			    (ret = json_field_ipv4(ctx, jr, path, "address", NULL, true,
+						   &nb->ip)) != 0 ||
+			    (ret = json_field_mac(ctx, jr, path, "mac", nb->mac, &has_mac)) != 0)
+				return ret;
+			if (!has_mac)
+				return json_field_error(ctx, path, "missing \"mac\"");
+			if (!in_subnet(nb->ip, out->ip, out->prefix_len))
+				return json_field_error(ctx, path, "not inside the underlay address's "
+							"subnet");
+			out->n_neighbours++;
 		}
 	}
 	out->enabled = true;

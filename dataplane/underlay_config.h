@@ -17,12 +17,19 @@
 #define UNDERLAY_NAME_LEN 64
 #define UNDERLAY_MTU_DEFAULT 1500
 #define UNDERLAY_ROUTES_MAX 16
+#define UNDERLAY_NEIGHBOURS_MAX 16
 
 /* A route beyond the uplink's subnet: dst/len through gateway (network order). */
 struct underlay_route {
 	uint32_t dst;
 	uint8_t len;
 	uint32_t gateway;
+};
+
+/* A next hop whose MAC is configured, not asked by ARP (a static ARP entry). */
+struct underlay_neighbour {
+	uint32_t ip;
+	uint8_t mac[6];
 };
 
 struct underlay_config {
@@ -34,6 +41,8 @@ struct underlay_config {
 	uint16_t mtu;                   /* of the underlay: outer IPv4 packets fit in it */
 	uint16_t n_routes;
 	struct underlay_route routes[UNDERLAY_ROUTES_MAX];
+	uint16_t n_neighbours;
+	struct underlay_neighbour neighbours[UNDERLAY_NEIGHBOURS_MAX];
 };
 
 /*

@@ -15,6 +15,7 @@
 
 #include "flow_action.h"
 #include "tunnel_decap.h"
+#include "tunnel_encap.h"
 #include "worker.h"
 
 static inline void
@@ -66,6 +67,21 @@ worker_tx_emitted(struct worker *w, struct action_emit *emit)
 	for (i = 0; i < emit->n; i++)
 		worker_tx(w, emit->port[i], emit->pkt[i]);
 	emit->n = 0;
+}
+
+/* Encapsulate and queue for the uplink; a failure is counted under its reason. */
+static inline void
+worker_tx_tunnel(struct worker *w, const struct flow_action *a, struct rte_mbuf *m, uint32_t hash)
+{
+	uint16_t out;
+	int reason = tunnel_encap(m, a->tunnel.slot, a->tunnel.key, hash, &out);
+
+	if (unlikely(reason != 0)) {
+		w->stats.drops[reason]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	worker_tx(w, out, m);
 }
 
 /* Hand the burst's misses to the simulation, one ring operation per shard. */
@@ -192,6 +208,11 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 		/* Most flows are unicast: one output, nothing to interpret. */
 		if (f->actions.n == 1 && f->actions.a[0].type == FLOW_ACTION_OUTPUT) {
 			worker_tx(w, f->actions.a[0].port, m);
+			continue;
+		}
+		/* Into one tunnel, as from a VM to another host: the other common case. */
+		if (f->actions.n == 1 && f->actions.a[0].type == FLOW_ACTION_TUNNEL_OUTPUT) {
+			worker_tx_tunnel(w, &f->actions.a[0], m, hashes[i]);
 			continue;
 		}
 		/* A tunnel's UDP source port comes from the inner flow's hash. */

@@ -35,11 +35,19 @@ struct overlay *
 overlay_create(const struct overlay_config *cfg, struct tunnel_state *ts)
 {
 	struct overlay *ov = calloc(1, sizeof(*ov));
+	uint16_t i;
 
 	if (ov == NULL)
 		return NULL;
 	ov->cfg = *cfg;
 	ov->ts = ts;
+	/* Static entries: resolved from the start (an ARP answer may still move them). */
+	for (i = 0; i < cfg->n_static && i < TUNNEL_PEERS_MAX; i++) {
+		ov->neighs[i].ip = cfg->static_ip[i];
+		ov->neighs[i].mac = cfg->static_mac[i];
+		ov->neighs[i].resolved = true;
+		ov->n_neighs++;
+	}
 	return ov;
 }
 
@@ -105,7 +113,9 @@ neigh_get(struct overlay *ov, rte_be32_t ip)
 	for (i = 0; i < ov->n_neighs; i++)
 		if (ov->neighs[i].ip == ip)
 			return i;
-	/* At most one next hop per peer: the table cannot fill before the peers do. */
+	/* One next hop per peer at most, plus static ones: full only with both at their limits. */
+	if (i == TUNNEL_PEERS_MAX)
+		return NO_NEIGH;
 	memset(&ov->neighs[i], 0, sizeof(ov->neighs[i]));
 	ov->neighs[i].ip = ip;
 	ov->n_neighs++;

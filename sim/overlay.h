@@ -35,6 +35,7 @@ struct topo_port;
 struct topo_bridge;
 
 #define OVERLAY_ROUTES_MAX 16
+#define OVERLAY_STATIC_NEIGH_MAX 16
 /* Remote ports one flood may record before it sends (more: one copy per port, unrecorded). */
 #define OVERLAY_FLOOD_MAX 64
 /* Flow tags (sim/flow_tags.h): a kind of their own, far from the small sequential ones. */
@@ -54,6 +55,9 @@ struct overlay_config {
 	uint16_t mtu;
 	uint16_t n_routes;
 	struct overlay_route routes[OVERLAY_ROUTES_MAX];
+	uint16_t n_static;      /* next hops whose MAC is configured (static ARP entries) */
+	rte_be32_t static_ip[OVERLAY_STATIC_NEIGH_MAX];
+	struct rte_ether_addr static_mac[OVERLAY_STATIC_NEIGH_MAX];
 	uint16_t uplink;        /* DPDK port */
 	struct rte_ether_addr uplink_mac;
 	uint16_t udp_port;      /* VXLAN, host order */
