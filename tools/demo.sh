@@ -28,7 +28,7 @@ echo "== starting kairod (config/demo/kairod.json)"
 	--config "$root/config/demo/kairod.json" --stats-json "$run/stats.json" >"$run/kairod.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
-	grep -q "kairod: ready" "$run/kairod.log" && break
+	grep -qs "kairod: ready" "$run/kairod.log" && break
 	kill -0 "$pid" 2>/dev/null || { cat "$run/kairod.log"; exit 1; }
 	sleep 0.1
 done
