@@ -463,22 +463,35 @@ assert_checksums_hold(struct rte_mbuf *m)
 	udp->dgram_cksum = patched;
 }
 
+/*
+ * Run "set_ipv4_(src|dst):addr[:port],output:1" on m, the list printing as
+ * formatted (unless NULL); the packet's IPv4 header afterwards.
+ */
+static const struct rte_ipv4_hdr *
+nat_run(struct rte_mbuf *m, int dst, rte_be32_t addr, uint16_t port, bool port_too,
+	const char *formatted)
+{
+	struct flow_actions acts = { 0 };
+
+	assert_int_equal(flow_actions_set_ipv4(&acts, dst, addr, rte_cpu_to_be_16(port), port_too),
+			 0);
+	assert_int_equal(flow_actions_output(&acts, 1), 0);
+	if (formatted != NULL)
+		assert_formats_as(&acts, formatted);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+	return rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+}
+
 static void
 test_set_ipv4_src_rewrites_address_and_port_and_both_checksums(void **state)
 {
-	struct flow_actions acts = { 0 };
 	struct rte_mbuf *m = nat_frame(false);
 	const rte_be32_t addr = rte_cpu_to_be_32(UDP_FRAME_IPV4(203, 0, 113, 7));
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 
 	(void)state;
-	assert_int_equal(flow_actions_set_ipv4(&acts, 0, addr, rte_cpu_to_be_16(40000), true), 0);
-	assert_int_equal(flow_actions_output(&acts, 1), 0);
-	assert_formats_as(&acts, "set_ipv4_src:203.0.113.7:40000,output:1");
-	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
-
-	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+	ip = nat_run(m, 0, addr, 40000, true, "set_ipv4_src:203.0.113.7:40000,output:1");
 	udp = (const struct rte_udp_hdr *)(ip + 1);
 	assert_int_equal(ip->src_addr, addr);
 	assert_int_equal(ip->dst_addr, rte_cpu_to_be_32(UDP_FRAME_IP_DST));
@@ -491,19 +504,13 @@ test_set_ipv4_src_rewrites_address_and_port_and_both_checksums(void **state)
 static void
 test_set_ipv4_dst_without_port_keeps_the_port(void **state)
 {
-	struct flow_actions acts = { 0 };
 	struct rte_mbuf *m = nat_frame(false);
 	const rte_be32_t addr = rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 0, 0, 5));
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 
 	(void)state;
-	assert_int_equal(flow_actions_set_ipv4(&acts, 1, addr, rte_cpu_to_be_16(99), false), 0);
-	assert_int_equal(flow_actions_output(&acts, 1), 0);
-	assert_formats_as(&acts, "set_ipv4_dst:10.0.0.5,output:1");
-	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
-
-	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+	ip = nat_run(m, 1, addr, 99, false, "set_ipv4_dst:10.0.0.5,output:1");
 	udp = (const struct rte_udp_hdr *)(ip + 1);
 	assert_int_equal(ip->dst_addr, addr);
 	assert_int_equal(rte_be_to_cpu_16(udp->dst_port), 5678);
@@ -514,18 +521,12 @@ test_set_ipv4_dst_without_port_keeps_the_port(void **state)
 static void
 test_set_ipv4_leaves_a_zero_udp_checksum_zero(void **state)
 {
-	struct flow_actions acts = { 0 };
 	struct rte_mbuf *m = nat_frame(true);
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 
 	(void)state;
-	assert_int_equal(flow_actions_set_ipv4(&acts, 1, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 9, 8, 7)),
-					       rte_cpu_to_be_16(53), true), 0);
-	assert_int_equal(flow_actions_output(&acts, 1), 0);
-	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
-
-	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, NAT_IP_OFS);
+	ip = nat_run(m, 1, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 9, 8, 7)), 53, true, NULL);
 	udp = (const struct rte_udp_hdr *)(ip + 1);
 	/* No checksum was sent (RFC 768): none is made up, the header one still holds. */
 	assert_int_equal(udp->dgram_cksum, 0);
@@ -538,7 +539,6 @@ test_set_ipv4_leaves_a_zero_udp_checksum_zero(void **state)
 static void
 test_set_ipv4_on_a_later_fragment_rewrites_the_address_only(void **state)
 {
-	struct flow_actions acts = { 0 };
 	struct rte_mbuf *m = nat_frame(false);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, NAT_IP_OFS);
 	uint8_t after_ip[UDP_FRAME_LEN - NAT_UDP_OFS];
@@ -552,10 +552,7 @@ test_set_ipv4_on_a_later_fragment_rewrites_the_address_only(void **state)
 	assert_int_equal(pkt_meta(m)->key.nw_frag, FLOW_FRAG_LATER);
 	memcpy(after_ip, bytes(m) + NAT_UDP_OFS, sizeof(after_ip));
 
-	assert_int_equal(flow_actions_set_ipv4(&acts, 0, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 1, 1, 1)),
-					       rte_cpu_to_be_16(1), true), 0);
-	assert_int_equal(flow_actions_output(&acts, 1), 0);
-	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+	nat_run(m, 0, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 1, 1, 1)), 1, true, NULL);
 	assert_int_equal(ip->src_addr, rte_cpu_to_be_32(UDP_FRAME_IPV4(10, 1, 1, 1)));
 	/* Summed over a header that holds its checksum: 0 when it is right. */
 	assert_int_equal(rte_ipv4_cksum(ip), 0);
