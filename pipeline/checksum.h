@@ -18,6 +18,12 @@
 
 #include <rte_byteorder.h>
 
+/* Where the L4 checksums (and ICMP echo's identifier) sit, from the start of the L4 header. */
+#define TCP_CSUM_OFS 16
+#define UDP_CSUM_OFS 6
+#define ICMP_CSUM_OFS 2
+#define ICMP_ID_OFS 4
+
 static inline uint16_t
 csum_fold(uint32_t sum)
 {

@@ -183,11 +183,6 @@ ipv4_dec_ttl(struct rte_ipv4_hdr *ip, uint8_t n)
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 }
 
-/* Where the L4 checksum and the ports are, from the start of the L4 header. */
-#define TCP_CSUM_OFS 16
-#define UDP_CSUM_OFS 6
-#define ICMP_CSUM_OFS 2
-#define ICMP_ID_OFS 4
 
 /*
  * NAT: rewrite the source or destination address, and the port with it when

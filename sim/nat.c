@@ -17,10 +17,6 @@
 
 /* Type, code, checksum and four more bytes come before the quote. */
 #define ICMP_ERROR_HDR_LEN 8
-#define TCP_CSUM_OFS 16
-#define UDP_CSUM_OFS 6
-#define ICMP_CSUM_OFS 2
-#define ICMP_ID_OFS 4
 
 /*
  * Candidates a new binding tries before giving up: enough to find a free
