@@ -170,6 +170,7 @@ cmd_show_datapath(void *arg, json_t *args, json_t **result, char *err, size_t er
 	json_object_del(view, "lcores");
 	json_object_del(view, "drops");
 	json_object_del(view, "tunnels");
+	json_object_del(view, "state");
 	json_object_set_new(view, "upcall_queue", json_integer(upcall_queue_depth(dp)));
 	*result = view;
 	return 0;
@@ -219,6 +220,17 @@ cmd_show_tunnels(void *arg, json_t *args, json_t **result, char *err, size_t err
 	if (dp->sim.overlay == NULL)
 		return fail(err, errlen, -ENOENT, "no tunnels: the daemon config has no \"underlay\"");
 	return view_part(arg, args, "tunnels", result, err, errlen);
+}
+
+/* Shared state: the Redis connection, writes behind, lookups, SNAT blocks. */
+static int
+cmd_show_state(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	struct kairo_dp *dp = arg;
+
+	if (dp->redis == NULL)
+		return fail(err, errlen, -ENOENT, "no shared state: the daemon config has no \"redis\"");
+	return view_part(arg, args, "state", result, err, errlen);
 }
 
 /* ---- flows ---- */
@@ -546,6 +558,7 @@ static const struct ctl_command commands[] = {
 	{"show lcores", "", cmd_show_lcores},
 	{"show drops", "", cmd_show_drops},
 	{"show tunnels", "", cmd_show_tunnels},
+	{"show state", "", cmd_show_state},
 	{"dump flows", "[in-port N] [MATCH] [limit N]", cmd_dump_flows},
 	{"flush flows", "[in-port N] [MATCH]", cmd_flush_flows},
 	{"trace add", "[MATCH] [limit N] [level debug|trace]", cmd_trace_add},

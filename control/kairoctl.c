@@ -79,6 +79,8 @@ static const struct cli_command commands[] = {
 	 print_drops},
 	{"show tunnels", "the underlay; per tunnel peer: next hop, rx/tx, decap errors", {{0}},
 	 print_generic},
+	{"show state", "shared state in Redis: connection, writes, lookups, SNAT blocks", {{0}},
+	 print_generic},
 	{"dump flows", "installed flows, filtered by MATCH and --in-port; --limit N (1000)",
 	 {MATCH_OPTIONS, {"in-port", OPT_NUMBER, 0}, {"limit", OPT_NUMBER, 'l'}}, print_flows},
 	{"flush flows", "remove the flows MATCH selects (all without one)",

@@ -175,6 +175,59 @@ out:
 	return ret;
 }
 
+/* The redis section (nsdb/README.md, "Shared state in Redis"); absent: nothing is shared. */
+static int
+load_redis(struct json_ctx *ctx, const json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"host", "port", "password", "prefix", "timeout_ms",
+					     "state_ttl_s", "lease_s", "wait_ms", "queue", NULL};
+	const json_t *r = json_object_get(root, "redis");
+	struct redis_state_config *rc = &cfg->redis;
+	uint32_t port = 0, lease_s = 0;
+	int ret;
+
+	if (r == NULL)
+		return 0;
+	if (!json_is_object(r))
+		return json_field_error(ctx, "redis", "must be an object");
+	cfg->redis_enabled = true;
+	if ((ret = json_field_only(ctx, r, "redis", fields)) != 0 ||
+	    (ret = json_field_string(ctx, r, "redis", "host", "127.0.0.1", false, rc->host,
+				     sizeof(rc->host))) != 0 ||
+	    (ret = load_section_uint(ctx, r, "redis", "port", 1, 65535, 6379, &port)) != 0 ||
+	    (ret = json_field_string(ctx, r, "redis", "password", "", false, rc->password,
+				     sizeof(rc->password))) != 0 ||
+	    (ret = json_field_string(ctx, r, "redis", "prefix", "kairo", false, rc->prefix,
+				     sizeof(rc->prefix))) != 0 ||
+	    (ret = load_section_uint(ctx, r, "redis", "timeout_ms", 10, 60000, 200,
+				     &rc->timeout_ms)) != 0 ||
+	    (ret = load_section_uint(ctx, r, "redis", "state_ttl_s", 3, 86400, 120,
+				     &cfg->redis_ttl_s)) != 0 ||
+	    (ret = load_section_uint(ctx, r, "redis", "lease_s", 3, 86400, 60, &lease_s)) != 0 ||
+	    (ret = load_section_uint(ctx, r, "redis", "wait_ms", 1, 10000, 50,
+				     &cfg->redis_wait_ms)) != 0 ||
+	    (ret = load_section_uint(ctx, r, "redis", "queue", 64, 1u << 20, 65536,
+				     &cfg->redis_queue)) != 0)
+		return ret;
+	if (rc->host[0] == '\0')
+		return json_field_error(ctx, "redis.host", "is empty");
+	/* The host id is written into the store's JSON values as it is. */
+	if (strpbrk(cfg->host_id, "\"\\") != NULL)
+		return json_field_error(ctx, "host_id", "\"%s\": no '\"' or '\\' with redis",
+					cfg->host_id);
+	if (!rte_is_power_of_2(cfg->redis_queue))
+		return json_field_error(ctx, "redis.queue", "%u is not a power of two",
+					cfg->redis_queue);
+	/* Keys are "PREFIX:kind:..."; a prefix with a space or ':' would not read back. */
+	if (rc->prefix[0] == '\0' || strpbrk(rc->prefix, ": \t\r\n") != NULL)
+		return json_field_error(ctx, "redis.prefix", "\"%s\": a non-empty word without "
+					"':' or spaces", rc->prefix);
+	rc->port = (uint16_t)port;
+	rc->lease_ms = lease_s * 1000;
+	snprintf(rc->host_id, sizeof(rc->host_id), "%s", cfg->host_id);
+	return 0;
+}
+
 static int config_parse(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg);
 
 int
@@ -215,7 +268,7 @@ config_apply_central(struct kairo_config *cfg, const json_t *central, const char
 		     char *err, size_t errlen)
 {
 	static const char *const central_fields[] = {"worker_sleep_max_us", "vxlan_port",
-						     "flow_cache", "slow_path", NULL};
+						     "flow_cache", "slow_path", "redis", NULL};
 	struct json_ctx local = {.file = cfg->file, .err = err, .errlen = errlen};
 	struct json_ctx ctx = {.file = source, .err = err, .errlen = errlen};
 	struct kairo_config *next;
@@ -246,7 +299,7 @@ static int
 config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 {
 	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
-					  "zookeeper_hosts", "zookeeper",
+					  "zookeeper_hosts", "zookeeper", "redis",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
 					  "slow_path", "control", "ports", NULL};
 	static const char *const fc_fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
@@ -271,6 +324,7 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	    (ret = json_field_string(&ctx, root, "", "host_id", cfg->host, false, cfg->host_id,
 				     sizeof(cfg->host_id))) != 0 ||
 	    (ret = load_zookeeper(&ctx, root, cfg)) != 0 ||
+	    (ret = load_redis(&ctx, root, cfg)) != 0 ||
 	    (ret = json_field_string(&ctx, root, "", "topology_file", NULL,
 				     cfg->zk_hosts[0] == '\0', topo, sizeof(topo))) != 0 ||
 	    (ret = load_section_uint(&ctx, root, "", "workers", 1, KAIRO_MAX_WORKERS, 1,

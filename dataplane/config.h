@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <rte_ethdev.h>
 
+#include "redis_state.h"
 #include "underlay_config.h"
 
 #define CONFIG_NAME_LEN 64
@@ -72,6 +73,12 @@ struct kairo_config {
 	char zk_digest[CONFIG_ZK_LEN];        /* "user:password"; "" = no auth, open ACLs */
 	uint32_t zk_session_timeout_ms;
 	uint32_t zk_start_wait_s;             /* 0: wait for ZooKeeper for ever at start */
+	/* Shared state (nsdb/redis_state.h); no redis section: nothing is shared. */
+	bool redis_enabled;
+	struct redis_state_config redis;
+	uint32_t redis_ttl_s;      /* shared connections, bindings, MACs live this long unrefreshed */
+	uint32_t redis_wait_ms;    /* a packet waits this long for the store at most */
+	uint32_t redis_queue;      /* records each ring between simulation and store holds */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane.h"
+#include "shared_state.h"
 #include "flow_key_format.h"
 #include "overlay.h"
 
@@ -267,6 +268,63 @@ datapath_flow_json(const struct flow *f, uint64_t now)
 	return jf;
 }
 
+/* Counters of a struct of uint64_t, by name. */
+struct view_counter {
+	const char *name;
+	size_t offset;
+};
+
+static void
+view_counters(json_t *obj, const void *base, const struct view_counter *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v = __atomic_load_n((const uint64_t *)((const char *)base + c[i].offset),
+					     __ATOMIC_RELAXED);
+
+		json_object_set_new(obj, c[i].name, json_u64(v));
+	}
+}
+
+#define REDIS_COUNTER(f) {#f, offsetof(struct redis_state_stats, f)}
+#define SHARED_COUNTER(f) {#f, offsetof(struct state_sync_stats, f)}
+
+/* Shared state: the Redis connection, and what the simulation wrote, asked and imported. */
+static json_t *
+state_view(struct kairo_dp *dp)
+{
+	static const struct view_counter redis_counters[] = {
+		REDIS_COUNTER(connects), REDIS_COUNTER(disconnects), REDIS_COUNTER(writes),
+		REDIS_COUNTER(write_batches), REDIS_COUNTER(write_errors),
+		REDIS_COUNTER(writes_dropped), REDIS_COUNTER(lookups), REDIS_COUNTER(found),
+		REDIS_COUNTER(bad_values), REDIS_COUNTER(leases_granted),
+		REDIS_COUNTER(leases_denied), REDIS_COUNTER(leases_held),
+		REDIS_COUNTER(lease_refreshes), REDIS_COUNTER(leases_lost),
+		REDIS_COUNTER(answers_lost),
+	};
+	static const struct view_counter shared_counters[] = {
+		SHARED_COUNTER(writes_queued), SHARED_COUNTER(writes_lost),
+		SHARED_COUNTER(queries_queued), SHARED_COUNTER(queries_lost),
+		SHARED_COUNTER(parked), SHARED_COUNTER(park_full), SHARED_COUNTER(park_timeouts),
+		SHARED_COUNTER(imported), SHARED_COUNTER(lookups_missed), SHARED_COUNTER(refreshed),
+		SHARED_COUNTER(resyncs),
+	};
+	struct redis_state_stats rs;
+	json_t *o = json_object(), *sim = json_object();
+
+	redis_state_stats_read(dp->redis, &rs);
+	json_object_set_new(o, "redis", json_string(redis_state_address(dp->redis)));
+	json_object_set_new(o, "prefix", json_string(dp->cfg.redis.prefix));
+	json_object_set_new(o, "connected", json_boolean(rs.connected != 0));
+	view_counters(o, &rs, redis_counters, RTE_DIM(redis_counters));
+	view_counters(sim, &dp->sim.shared->stats, shared_counters, RTE_DIM(shared_counters));
+	json_object_set_new(sim, "parked_now", json_u64(__atomic_load_n(&dp->sim.shared->n_parked,
+									 __ATOMIC_RELAXED)));
+	json_object_set_new(o, "simulation", sim);
+	return o;
+}
+
 json_t *
 datapath_view_object(struct kairo_dp *dp)
 {
@@ -372,6 +430,8 @@ datapath_view_object(struct kairo_dp *dp)
 	json_object_set_new(root, "drops", drops);
 	if (dp->sim.overlay != NULL)
 		json_object_set_new(root, "tunnels", overlay_view(dp->sim.overlay));
+	if (dp->redis != NULL)
+		json_object_set_new(root, "state", state_view(dp));
 	return root;
 }
 

@@ -20,6 +20,8 @@
 #include "flow_cache.h"
 #include "mac_table.h"
 #include "sim.h"
+#include "state_sync.h"
+#include "redis_state.h"
 #include "topology.h"
 #include "topology_store.h"
 #include "upcall.h"
@@ -64,6 +66,9 @@ struct kairo_dp {
 	struct topology_store *store;
 	char topo_source[CONFIG_PATH_LEN];
 	int store_changed; /* the store's changed flag (__atomic) */
+	/* Shared state (cfg.redis_enabled): the rings and the Redis thread behind them. */
+	struct state_sync state_sync;
+	struct redis_state *redis;
 };
 
 /*

@@ -34,6 +34,7 @@
 #include "underlay.h"
 #include "topology_store.h"
 #include "topology_store_file.h"
+#include "shared_state.h"
 #include "zk_store.h"
 
 RTE_LOG_REGISTER(kairo_logtype_dataplane, kairo.dataplane, INFO);
@@ -308,6 +309,35 @@ setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Shared state in Redis: the rings, the simulation's side, and the thread
+ * that connects (and keeps reconnecting) by itself: Redis away at start
+ * does not stop the start, forwarding runs on local state meanwhile.
+ */
+static int
+setup_shared_state(struct kairo_dp *dp, int socket, char *err, size_t errlen)
+{
+	if (state_sync_create(&dp->state_sync, "state", dp->cfg.redis_queue, socket) != 0) {
+		snprintf(err, errlen, "%s: redis.queue: cannot create rings of %u records",
+			 dp->cfg.file, dp->cfg.redis_queue);
+		return -ENOMEM;
+	}
+	dp->state_sync.ttl_ms = dp->cfg.redis_ttl_s * 1000;
+	dp->state_sync.mac_ttl_ms = dp->cfg.redis_ttl_s * 1000;
+	dp->state_sync.wait_ms = dp->cfg.redis_wait_ms;
+	dp->sim.shared = sim_shared_create(&dp->state_sync, dp->cfg.host_id);
+	if (dp->sim.shared == NULL) {
+		snprintf(err, errlen, "cannot allocate the shared state's tables");
+		return -ENOMEM;
+	}
+	dp->redis = redis_state_start(&dp->cfg.redis, &dp->state_sync, err, errlen);
+	if (dp->redis == NULL)
+		return -ENOMEM;
+	DP_LOG(INFO, "shared state in redis %s (prefix \"%s\", ttl %u s)",
+	       redis_state_address(dp->redis), dp->cfg.redis.prefix, dp->cfg.redis_ttl_s);
+	return 0;
+}
+
 static int
 setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 {
@@ -390,6 +420,8 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	dp->sim.stats.topo_version = dp->topo->version;
 	dp->topo = NULL;
 	flow_cache_set_removed_cb(dp->cache, sim_flow_removed, &dp->sim);
+	if (dp->cfg.redis_enabled && (ret = setup_shared_state(dp, socket, err, errlen)) != 0)
+		return ret;
 	if ((ret = dp_underlay_setup(dp, err, errlen)) != 0)
 		return ret;
 	return setup_workers(dp, err, errlen);
@@ -423,6 +455,10 @@ teardown(struct kairo_dp *dp)
 	unsigned int i;
 
 	dp_ports_close(dp);
+	redis_state_stop(dp->redis);
+	sim_shared_destroy(dp->sim.shared);
+	if (dp->state_sync.writes != NULL)
+		state_sync_destroy(&dp->state_sync);
 	for (i = 0; i < dp->n_workers; i++)
 		rte_free(dp->workers[i]);
 	upcall_channel_destroy(dp->upcall);

@@ -204,6 +204,8 @@ load_port_groups(struct load_state *ls, const json_t *jgroups)
 		if (jports != NULL && json_array_size(jports) > 0 &&
 		    (ret = port_list(ls, jports, "", fpath, &g->ports, &g->n_ports)) != 0)
 			return ret;
+		for (uint32_t k = 0; g->stateful && k < g->n_ports; k++)
+			t->ports[g->ports[k]].stateful_group = true;
 	}
 	return 0;
 }

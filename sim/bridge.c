@@ -13,6 +13,7 @@
 #include "chain.h"
 #include "flow_tags.h"
 #include "overlay.h"
+#include "shared_state.h"
 #include "sim_walk.h"
 
 static const char *
@@ -84,6 +85,7 @@ bridge_learn(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 			st->stats.mac_learned++;
 		else
 			st->stats.mac_moved++;
+		sim_state_mac(c, b, src, in);
 	}
 	/* The first bridge a frame crosses is the one that learns its source. */
 	if (c->res->mac_entry == MAC_NO_ENTRY)

@@ -13,6 +13,7 @@
 #include "flow_tags.h"
 #include "nat.h"
 #include "packet_gen.h"
+#include "shared_state.h"
 
 #define ICMP_DEST_UNREACH 3
 #define ICMP_ADMIN_PROHIBITED 13
@@ -66,6 +67,11 @@ ct_is_return(struct sim_ctx *c)
 	c->ct_entry = conntrack_lookup(ct, &c->ct_fwd);
 	if (c->ct_entry == CT_NO_ENTRY) {
 		c->ct_entry = conntrack_lookup(ct, &rev);
+		/* Neither: a return packet of a connection another host made?  The store knows. */
+		if (c->ct_entry == CT_NO_ENTRY && sim_state_ask(c, &rev)) {
+			c->ct_state = SIM_CT_UNKNOWN;
+			return false;
+		}
 		if (c->ct_entry != CT_NO_ENTRY) {
 			c->ct_state = SIM_CT_RETURN;
 			sim_trace(c, "conntrack: return packet of a known connection");
@@ -92,6 +98,7 @@ chain_conntrack_finish(struct sim_ctx *c, bool forwarded)
 			return;
 		}
 		st->stats.ct_created++;
+		sim_state_created(c, c->ct_entry);
 		/* Flows that found no connection here (return packets dropped before) are wrong now. */
 		st->stats.invalidations++;
 		flow_cache_invalidate_tag(st->cache, tag_conntrack(ct_key_hash(&c->ct_fwd)));
@@ -229,6 +236,9 @@ chain_run(struct sim_ctx *c, uint32_t ci, uint32_t in_port, uint32_t out_port,
 	for (i = 0; i < ch->n_rules; i++) {
 		const struct topo_rule *r = &ch->rules[i];
 
+		/* The walk stopped to ask the state store: nothing it decides now counts. */
+		if (unlikely(c->res->need_state))
+			return CHAIN_FAILED;
 		c->st->stats.rules_run++;
 		if (!rule_matches(c, r, in_port, out_port))
 			continue;
@@ -330,6 +340,8 @@ chain_filter(struct sim_ctx *c, uint32_t chain, uint32_t in_port, uint32_t out_p
 		return true;
 	sim_trace(c, "%s %s %s: chain %s", kind, name, hook, chain_name(&c->t->chains[chain]));
 	res = chain_run(c, chain, in_port, out_port, 0);
+	if (unlikely(c->res->need_state))
+		return false;
 	switch (res) {
 	case CHAIN_DROP:
 		sim_drop(c, DROP_RULE_DROP);

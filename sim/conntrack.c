@@ -23,6 +23,7 @@ struct ct_entry {
 	struct ct_nat nat;
 	uint32_t flow_refs;
 	uint64_t idle_since; /* tsc when flow_refs dropped to 0 (or creation) */
+	uint64_t written_at; /* tsc of its last write to the state store (or import from it) */
 	uint8_t n_keys;      /* 0: the slot is free */
 };
 
@@ -35,6 +36,7 @@ struct conntrack {
 	uint32_t count;
 	uint32_t nat_count;
 	uint32_t expire_next;   /* where the bounded expiry walk goes on */
+	uint32_t refresh_next;  /* where the bounded refresh walk goes on */
 	uint64_t idle_tsc;
 };
 
@@ -286,4 +288,47 @@ conntrack_flush(struct conntrack *ct)
 	ct->count = 0;
 	ct->nat_count = 0;
 	ct->expire_next = 0;
+	ct->refresh_next = 0;
+}
+
+void
+conntrack_entry_read(const struct conntrack *ct, uint32_t entry, struct ct_key *keys,
+		     uint8_t *n_keys, struct ct_nat *nat)
+{
+	const struct ct_entry *e = &ct->entries[entry];
+
+	memcpy(keys, e->keys, e->n_keys * sizeof(*keys));
+	*n_keys = e->n_keys;
+	*nat = e->nat;
+}
+
+void
+conntrack_written(struct conntrack *ct, uint32_t entry, uint64_t now)
+{
+	if (entry < ct->capacity)
+		ct->entries[entry].written_at = now;
+}
+
+unsigned int
+conntrack_refresh(struct conntrack *ct, uint64_t now, uint64_t interval, uint64_t since,
+		  unsigned int budget, ct_refresh_cb cb, void *arg)
+{
+	unsigned int seen, n = 0;
+
+	for (seen = 0; seen < budget && seen < ct->capacity && ct->count > 0; seen++) {
+		struct ct_entry *e = &ct->entries[ct->refresh_next];
+		uint32_t id = ct->refresh_next;
+
+		ct->refresh_next = ct->refresh_next + 1 < ct->capacity ? ct->refresh_next + 1 : 0;
+		/* In use: a flow holds it, or it is not yet idle long enough to be forgotten. */
+		if (e->n_keys == 0 || (e->flow_refs == 0 && now - e->idle_since >= ct->idle_tsc))
+			continue;
+		if (e->written_at >= since && now - e->written_at < interval)
+			continue;
+		if (!cb(arg, id))
+			break;
+		e->written_at = now;
+		n++;
+	}
+	return n;
 }

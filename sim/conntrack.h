@@ -118,6 +118,24 @@ typedef void (*ct_expired_cb)(void *arg, const struct ct_key *key);
 unsigned int conntrack_expire(struct conntrack *ct, uint64_t now, unsigned int budget,
 			      ct_expired_cb cb, void *arg);
 
+/* An entry's keys (1 or 2) and, for a NAT binding, its addresses and ports. */
+void conntrack_entry_read(const struct conntrack *ct, uint32_t entry, struct ct_key *keys,
+			  uint8_t *n_keys, struct ct_nat *nat);
+/* The entry was written to the state store, or read from it, at now. */
+void conntrack_written(struct conntrack *ct, uint32_t entry, uint64_t now);
+
+/* Write entry again; false when nothing more can be written now (stop the walk). */
+typedef bool (*ct_refresh_cb)(void *arg, uint32_t entry);
+
+/*
+ * Visit up to budget entries in use (held by flows, or not idle long enough
+ * to be forgotten) last written more than interval ago or before since (a
+ * resynchronisation); calls cb for each and notes it written.  Returns the
+ * entries written.
+ */
+unsigned int conntrack_refresh(struct conntrack *ct, uint64_t now, uint64_t interval,
+			       uint64_t since, unsigned int budget, ct_refresh_cb cb, void *arg);
+
 /* Entries recorded: connections, and NAT bindings. */
 uint32_t conntrack_count(const struct conntrack *ct);
 uint32_t conntrack_nat_count(const struct conntrack *ct);

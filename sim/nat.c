@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* NAT rules in the walk (sim/nat.h). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "flow_tags.h"
 #include "nat.h"
 #include "packet_gen.h"
+#include "shared_state.h"
 
 /* Type, code, checksum and four more bytes come before the quote. */
 #define ICMP_ERROR_HDR_LEN 8
@@ -211,41 +213,83 @@ nat_candidates(const struct topo_rule *r)
 	return n;
 }
 
+/* Is (addr, port) free for t: does no binding of this device expect answers on it? */
+static bool
+nat_candidate_free(struct sim_ctx *c, const struct ct_key *t, bool dst, rte_be32_t addr,
+		   uint16_t port, struct ct_key *rev)
+{
+	struct ct_key x = *t;
+
+	tuple_set(&x, dst, addr, port, tuple_has_port(t) && port != 0);
+	ct_key_reverse(&x, rev);
+	rev->kind = dst ? CT_KIND_DNAT_REV : CT_KIND_SNAT_REV;
+	return conntrack_lookup(c->st->ct, rev) == CT_NO_ENTRY;
+}
+
+static bool
+snat_port_free(struct sim_ctx *c, const struct ct_key *t, rte_be32_t addr, uint16_t port)
+{
+	struct ct_key rev;
+
+	return nat_candidate_free(c, t, false, addr, port, &rev);
+}
+
 /*
- * A new binding for the connection t: the first candidate, from a point
- * its hash picks, whose answers no other binding of this device expects
- * (their reverse key is free) — so two connections to one remote end never
- * share an address and port.  Ports are tried only on tuples that have one;
- * a target without a port range keeps the port.
+ * The first candidate, from a point the connection's hash picks, that is
+ * free.  With a state store, a source port comes from the blocks this host
+ * holds (sim/shared_state.h), so no other host can pick it: -EAGAIN when a
+ * block was asked for.
+ */
+static int
+nat_pick(struct sim_ctx *c, const struct topo_rule *r, const struct ct_key *t, bool dst,
+	 rte_be32_t *addr, uint16_t *port)
+{
+	uint64_t total = nat_candidates(r), start, i, probes;
+	struct ct_key rev;
+
+	if (c->st->shared != NULL && !dst && tuple_has_port(t))
+		return sim_state_snat_pick(c, r, t, snat_port_free, addr, port);
+	start = rte_hash_crc(t, sizeof(*t), 0) % total;
+	probes = total < NAT_PROBE_MAX ? total : NAT_PROBE_MAX;
+	for (i = 0; i < probes; i++) {
+		nat_candidate(r, (start + i) % total, addr, port);
+		if (nat_candidate_free(c, t, dst, *addr, *port, &rev))
+			return 0;
+	}
+	sim_trace(c, "nat: no free address and port among %" PRIu64 " tried", probes);
+	return -ENOSPC;
+}
+
+/*
+ * A new binding for the connection t: an address and port whose answers no
+ * other binding of this device expects (their reverse key is free) — so two
+ * connections to one remote end never share an address and port.  Ports
+ * are tried only on tuples that have one; a target without a port range
+ * keeps the port.
  */
 static uint32_t
 nat_bind(struct sim_ctx *c, const struct topo_rule *r, const struct ct_key *t, bool dst)
 {
 	struct sim_thread *st = c->st;
 	bool has_port = tuple_has_port(t);
-	uint64_t total = nat_candidates(r), start, i, probes;
 	struct ct_key x, rev;
 	struct ct_nat nat;
 	uint16_t port;
 	rte_be32_t addr;
 	uint32_t e;
+	int ret;
 
-	start = rte_hash_crc(t, sizeof(*t), 0) % total;
-	probes = total < NAT_PROBE_MAX ? total : NAT_PROBE_MAX;
-	for (i = 0; i < probes; i++) {
-		nat_candidate(r, (start + i) % total, &addr, &port);
-		x = *t;
-		tuple_set(&x, dst, addr, port, has_port && port != 0);
-		ct_key_reverse(&x, &rev);
-		rev.kind = dst ? CT_KIND_DNAT_REV : CT_KIND_SNAT_REV;
-		if (conntrack_lookup(st->ct, &rev) == CT_NO_ENTRY)
-			break;
-	}
-	if (i == probes) {
-		sim_trace(c, "nat: no free address and port among %" PRIu64 " tried", probes);
+	ret = nat_pick(c, r, t, dst, &addr, &port);
+	if (ret == -EAGAIN)
+		return CT_NO_ENTRY; /* the walk waits for a block of ports */
+	if (ret != 0) {
 		sim_drop(c, DROP_NAT_NO_FREE_PORT);
 		return CT_NO_ENTRY;
 	}
+	x = *t;
+	tuple_set(&x, dst, addr, port, has_port && port != 0);
+	ct_key_reverse(&x, &rev);
+	rev.kind = dst ? CT_KIND_DNAT_REV : CT_KIND_SNAT_REV;
 	memset(&nat, 0, sizeof(nat));
 	nat.orig_addr = tuple_addr(t, dst);
 	nat.xlat_addr = addr;
@@ -261,6 +305,7 @@ nat_bind(struct sim_ctx *c, const struct topo_rule *r, const struct ct_key *t, b
 		return CT_NO_ENTRY;
 	}
 	st->stats.nat_created++;
+	sim_state_created(c, e);
 	/* Flows that looked either tuple up and found nothing (an answer that came first) go. */
 	st->stats.invalidations += 2;
 	flow_cache_invalidate_tag(st->cache, tag_conntrack(ct_key_hash(t)));
@@ -283,6 +328,9 @@ nat_forward(struct sim_ctx *c, const struct topo_rule *r, struct ct_key *t, bool
 		/* An error about a connection never translated is none of this rule's business. */
 		if (icmp_error)
 			return NAT_NOT_APPLICABLE;
+		/* Made on another host of a stateful port group?  Its binding is in the store. */
+		if (sim_state_ask(c, t))
+			return NAT_FAILED;
 		e = nat_bind(c, r, t, dst);
 		if (e == CT_NO_ENTRY)
 			return NAT_FAILED;
@@ -305,7 +353,8 @@ nat_reverse(struct sim_ctx *c, const struct topo_rule *r, struct ct_key *t, bool
 	tag_tuple(c, t);
 	e = conntrack_lookup(c->st->ct, t);
 	if (e == CT_NO_ENTRY)
-		return NAT_NOT_APPLICABLE;
+		/* An answer arriving at another host than its connection's: the store knows. */
+		return sim_state_ask(c, t) ? NAT_FAILED : NAT_NOT_APPLICABLE;
 	sim_hold(c, e);
 	c->st->stats.nat_reversed++;
 	nat = conntrack_nat(c->st->ct, e);

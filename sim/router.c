@@ -23,6 +23,7 @@
 #include "flow_tags.h"
 #include "packet_gen.h"
 #include "router.h"
+#include "shared_state.h"
 
 #define ICMP_DEST_UNREACH 3
 #define ICMP_NET_UNREACH 0
@@ -176,9 +177,10 @@ router_neigh_learn(struct sim_ctx *c, const struct topo_router *r, const struct 
 	e->tries = 0;
 	e->expires_tsc = c->now + (uint64_t)ARP_EXPIRY_S * rte_get_tsc_hz();
 	if (changed) {
-		if (neigh_addr_is_ipv4(addr))
+		if (neigh_addr_is_ipv4(addr)) {
 			st->stats.arp_resolved++;
-		else
+			sim_state_arp(c, r, neigh_addr_ipv4(addr), mac);
+		} else
 			st->stats.nd_resolved++;
 		st->stats.invalidations++;
 		flow_cache_invalidate_tag(st->cache, tag_neigh(r->index, addr));

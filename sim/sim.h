@@ -22,6 +22,7 @@
 #include "mac_table.h"
 #include "meter.h"
 #include "packet_parse.h"
+#include "state_sync.h"
 #include "topology.h"
 #include "trace.h"
 #include "upcall.h"
@@ -55,6 +56,13 @@ struct sim_result {
 	uint16_t drop_reason; /* why, if the walk ends with no output */
 	uint16_t meters[FLOW_METERS_MAX]; /* meters the walk went through (sim/meter.h) */
 	uint8_t n_meters;
+	/* Shared state (sim/shared_state.h); all unused when no store is configured. */
+	bool need_state;     /* the walk stopped to ask the store (ask): park, send nothing */
+	bool stateful;       /* it crossed a port of a stateful port group */
+	struct state_query ask;
+	int16_t ask_lease_set; /* ask is a lease for this set, or -1 */
+	uint8_t n_created;   /* entries it created, to write behind */
+	uint32_t created[FLOW_OWNER_STATE];
 };
 
 struct sim_stats {
@@ -106,6 +114,7 @@ struct sim_thread {
 	struct arp_table *arps;
 	struct overlay *overlay;    /* tunnels to other hosts (sim/overlay.h); NULL: no underlay */
 	struct conntrack *ct;       /* NULL: no connection tracking (return-flow never matches) */
+	struct sim_shared *shared;  /* NULL: no state store (sim/shared_state.h) */
 	struct parse_config parse; /* to read the packets the simulation makes */
 	struct rte_mempool *pool;
 	uint64_t next_arp_hk;

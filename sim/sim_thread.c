@@ -16,20 +16,13 @@
 #include "flow_tags.h"
 #include "nat.h"
 #include "overlay.h"
+#include "shared_state.h"
 #include "sim_walk.h"
 #include "topology_store.h"
 
 RTE_LOG_REGISTER(kairo_logtype_sim, kairo.sim, INFO);
 #define SIM_LOG(level, fmt, ...)                                                                   \
 	rte_log(RTE_LOG_##level, kairo_logtype_sim, "kairod: sim: " fmt "\n", ##__VA_ARGS__)
-
-/* Packets of one key in one burst: the first is simulated, the rest wait behind it. */
-struct sim_group {
-	struct rte_mbuf *pkts[SIM_MAX_QUEUED_PER_KEY];
-	uint16_t n;
-	/* An earlier group of the burst has the same key (another reason): it may install it. */
-	bool key_seen_before;
-};
 
 void
 sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why)
@@ -170,8 +163,8 @@ sim_meter_group(struct sim_thread *st, const uint16_t *meters, uint8_t n_meters,
 	meter_count(&st->meters, meters, n_meters, g->n, bytes);
 }
 
-static void
-sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now)
+void
+sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now)
 {
 	struct rte_mbuf *lead = g->pkts[0];
 	const struct pkt_meta *meta = pkt_meta(lead);
@@ -199,6 +192,15 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 	st->stats.simulated++;
 	st->stats.queued_behind += g->n - 1;
 	sim_packet(st, lead, now, &res);
+	if (res.need_state) {
+		/* Nothing decided: the walk waits for the store's answer (sim/shared_state.h). */
+		if (sim_state_after_walk(st, g, &res, now))
+			return;
+		/* Not parked (no slot free): walked again, the misses standing. */
+		st->shared->asks_off = true;
+		sim_packet(st, lead, now, &res);
+		st->shared->asks_off = false;
+	}
 	if (res.cacheable && meta->upcall_reason != UPCALL_ACTION) {
 		uint64_t mac = res.mac_entry == MAC_NO_ENTRY ? 0 : (uint64_t)res.mac_entry + 1;
 
@@ -211,6 +213,9 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 			st->stats.install_failed++;
 		}
 	}
+	/* Its new state is written behind; the group may wait until it is stored. */
+	if (st->shared != NULL && res.n_created > 0 && sim_state_after_walk(st, g, &res, now))
+		return;
 	if (res.cacheable) {
 		sim_meter_group(st, res.meters, res.n_meters, g);
 		sim_send_group(st, &res.actions, g);
@@ -222,8 +227,20 @@ sim_handle_group(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 	 * walked one by one, each getting its own answer.
 	 */
 	for (i = 0; i < g->n; i++) {
-		if (i > 0)
+		if (i > 0) {
 			sim_packet(st, g->pkts[i], now, &res);
+			if (st->shared != NULL && (res.need_state || res.n_created > 0)) {
+				struct sim_group one = {.pkts = {g->pkts[i]}, .n = 1};
+
+				if (sim_state_after_walk(st, &one, &res, now))
+					continue;
+				if (res.need_state) {
+					st->shared->asks_off = true;
+					sim_packet(st, g->pkts[i], now, &res);
+					st->shared->asks_off = false;
+				}
+			}
+		}
 		/* One that waits for a next hop is walked, and counted, again when it goes. */
 		if (!res.consumed)
 			meter_count(&st->meters, res.meters, res.n_meters, 1,
@@ -290,7 +307,7 @@ sim_thread_poll(struct sim_thread *st)
 		keys[j] = &pkt_meta(groups[j].pkts[0])->key;
 	found = n_groups ? flow_cache_lookup_burst(st->cache, keys, n_groups, hashes, installed) : 0;
 	for (j = 0; j < n_groups; j++)
-		sim_handle_group(st, &groups[j], (found >> j & 1) ? installed[j] : NULL, now);
+		sim_group_handle(st, &groups[j], (found >> j & 1) ? installed[j] : NULL, now);
 	return n;
 }
 
@@ -305,6 +322,8 @@ sim_housekeeping(struct sim_thread *st)
 	overlay_housekeeping(st, now);
 	if (st->ct != NULL)
 		conntrack_expire(st->ct, now, SIM_AGE_BUDGET, sim_ct_expired, st);
+	if (st->shared != NULL)
+		sim_state_housekeeping(st, now);
 }
 
 void
@@ -367,6 +386,8 @@ sim_thread_main(void *arg)
 
 		sim_take_topology(st);
 		n = sim_thread_poll(st);
+		if (st->shared != NULL)
+			n += sim_state_poll(st, rte_get_tsc_cycles());
 		sim_serve_call(st);
 		if (rte_get_tsc_cycles() >= next_hk) {
 			sim_housekeeping(st);

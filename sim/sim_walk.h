@@ -31,6 +31,14 @@
  */
 #define SIM_MAX_EMIT_DEPTH 2
 
+/* Packets of one key in one burst: the first is simulated, the rest wait behind it. */
+struct sim_group {
+	struct rte_mbuf *pkts[SIM_MAX_QUEUED_PER_KEY];
+	uint16_t n;
+	/* An earlier group of the burst has the same key (another reason): it may install it. */
+	bool key_seen_before;
+};
+
 struct sim_emitted {
 	struct rte_mbuf *m;
 	uint32_t port; /* walked from this port's egress */
@@ -60,6 +68,7 @@ struct sim_ctx {
 	struct rte_ether_addr in_eth_src; /* its MACs as it entered that device: a reject answers */
 	struct rte_ether_addr in_eth_dst; /* from in_eth_dst to in_eth_src */
 	bool skip_egress_filter;   /* a made packet leaves its first port unfiltered */
+	bool stateful_in;          /* came in by a port of a stateful port group */
 	uint8_t ct_state;          /* enum sim_ct_state: what the flow conditions found */
 	uint32_t ct_entry;         /* the connection found, CT_NO_ENTRY if none (yet) */
 	struct ct_key ct_fwd;      /* SIM_CT_FORWARD: the packet's own 5-tuple */
@@ -112,6 +121,11 @@ void router_ingress(struct sim_ctx *c, const struct topo_port *in);
 /* Send a made packet: walk it from port and execute what the walk decided (sim/walk.c). */
 void sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
 		   uint64_t now, uint8_t depth);
+/*
+ * Simulate (or reuse the flow of) a group and send its packets; f is the
+ * group's key already looked up in the cache, or NULL (sim/sim_thread.c).
+ */
+void sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now);
 /* Execute acts on m and hand the results to worker (sim/sim_thread.c). */
 void sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts,
 			  struct rte_mbuf *m, uint16_t worker);

@@ -76,6 +76,8 @@ struct topo_port {
 	bool vtep;            /* bound to a hardware VTEP: overlay.vteps[vtep_index] */
 	uint32_t host;        /* remote: index into overlay.hosts */
 	uint32_t vtep_index;
+	/* A member of a stateful port group: its connections' state is shared (sim/state_sync.h). */
+	bool stateful_group;
 	/* The simulation thread's memory of its meters' indexes + 1, 0 = not looked up (sim/meter.h). */
 	uint16_t meter_rx, meter_tx;
 };

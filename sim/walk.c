@@ -96,6 +96,8 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 	uint32_t outer_in = c->in_port;
 	struct rte_ether_addr outer_src = c->in_eth_src, outer_dst = c->in_eth_dst;
 
+	if (unlikely(c->res->need_state))
+		return;
 	if (++c->hops > SIM_MAX_HOPS) {
 		sim_drop(c, DROP_SIM_LOOP);
 		return;
@@ -118,6 +120,11 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 	if (port->peer == TOPO_NO_INDEX) {
 		sim_tag(c, tag_port(port->index));
 		sim_meter(c, &port->meter_rx, "port:rx:", port->id);
+		/* Its connections' state is shared with the group's other ports' hosts. */
+		if (port->stateful_group) {
+			c->stateful_in = true;
+			c->res->stateful = true;
+		}
 	}
 	if (!port->admin_up) {
 		sim_drop(c, DROP_PORT_DOWN);
@@ -151,9 +158,13 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 void
 sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 {
+	if (unlikely(c->res->need_state))
+		return;
 	/* A flood depends on the bridge's whole port set: the bridge's tag stands for it. */
 	if (port->peer == TOPO_NO_INDEX && !c->flooding)
 		sim_tag(c, tag_port(port->index));
+	if (port->stateful_group)
+		c->res->stateful = true;
 	if (!port->admin_up) {
 		sim_trace(c, "out through port %s: admin down", sim_port_name(c, port));
 		sim_drop(c, DROP_PORT_DOWN);
@@ -199,6 +210,8 @@ sim_finish(struct sim_ctx *c)
 	struct flow_actions walked = res->actions;
 	unsigned int i;
 
+	if (res->need_state)
+		return; /* walked again when the store answers */
 	chain_conntrack_finish(c, walked.n_outputs > 0 && !res->consumed);
 	if (walked.n_outputs == 0) {
 		res->actions.n = 0;
@@ -269,6 +282,10 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->consumed = false;
 	res->drop_reason = 0;
 	res->n_meters = 0;
+	res->need_state = false;
+	res->stateful = false;
+	res->ask_lease_set = -1;
+	res->n_created = 0;
 }
 
 /* A tracer takes the packet: first line, and no flow is cached for it (trace.h). */
@@ -344,6 +361,15 @@ sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_r
 		sim_port_ingress(&c, in);
 	}
 	sim_finish(&c);
+	if (unlikely(res->need_state)) {
+		unsigned int i;
+
+		/* Walked again once the store answers: what it made now is not sent. */
+		for (i = 0; i < c.n_emit; i++)
+			rte_pktmbuf_free(c.emit[i].m);
+		sim_trace(&c, "result: waits for the state store");
+		return;
+	}
 	if (unlikely(c.trace_cookie != 0))
 		sim_trace_end(&c);
 	sim_send_emitted(&c);

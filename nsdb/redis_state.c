@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The state store thread over Redis (nsdb/redis_state.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "redis_state.h"
+#include "state_keys.h"
+
+RTE_LOG_REGISTER(kairo_logtype_state, kairo.state, INFO);
+#define RS_LOG(level, fmt, ...)                                                                    \
+	rte_log(RTE_LOG_##level, kairo_logtype_state, "kairod: state: " fmt "\n", ##__VA_ARGS__)
+
+/* Records taken from a ring per round: one pipeline. */
+#define RS_BATCH 256
+/* Blocks this host may hold at once. */
+#define RS_LEASES_MAX 4096
+/* Addresses of one target range tried for a block, at most. */
+#define RS_LEASE_ADDRS 16
+#define RS_IDLE_US 200
+#define RS_BACKOFF_MIN_MS 100
+#define RS_BACKOFF_MAX_MS 5000
+
+/* Take the first free block of KEYS for ARGV[1] (the host), for ARGV[2] ms: its position, or 0. */
+static const char lease_script[] =
+	"for i, k in ipairs(KEYS) do "
+	"if redis.call('SET', k, ARGV[1], 'NX', 'PX', ARGV[2]) then return i end "
+	"end return 0";
+/* Keep a block held (1), claim it again if it lapsed (2), or say another host has it (0). */
+static const char refresh_script[] =
+	"local v = redis.call('GET', KEYS[1]) "
+	"if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end "
+	"if not v and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 2 end "
+	"return 0";
+
+struct rs_lease {
+	uint32_t device_index;
+	uint32_t addr;
+	uint16_t block;
+	char key[STATE_KEY_LEN];
+};
+
+struct redis_state {
+	struct redis_state_config cfg;
+	struct state_sync *sync;
+	char address[REDIS_HOST_LEN + 8];
+	redisContext *ctx;         /* NULL while away */
+	uint64_t retry_at;         /* tsc of the next attempt */
+	uint32_t backoff_ms;
+	bool ever_connected;
+	char last_error[160];
+	uint64_t next_refresh;     /* tsc of the next lease refresh */
+	struct rs_lease *leases;
+	uint32_t n_leases;
+	pthread_t thread;
+	bool quit;
+	bool first_attempt_done;
+	struct redis_state_stats stats;
+	/* Per round, kept off the stack. */
+	struct state_write writes[RS_BATCH];
+	struct state_query queries[RS_BATCH];
+};
+
+static uint64_t
+ms_tsc(uint64_t ms)
+{
+	return ms * rte_get_tsc_hz() / 1000;
+}
+
+static void
+stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static void
+answer(struct redis_state *rs, const struct state_answer *a)
+{
+	if (rte_ring_sp_enqueue_elem(rs->sync->answers, (void *)(uintptr_t)a, sizeof(*a)) != 0)
+		stat_add(&rs->stats.answers_lost, 1); /* the parked packet's deadline wakes it */
+}
+
+static void
+answer_simple(struct redis_state *rs, uint8_t kind, uint8_t status, uint16_t slot)
+{
+	struct state_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = kind;
+	a.status = status;
+	a.slot = slot;
+	answer(rs, &a);
+}
+
+static void
+disconnect(struct redis_state *rs, const char *why)
+{
+	if (rs->ctx == NULL)
+		return;
+	redisFree(rs->ctx);
+	rs->ctx = NULL;
+	stat_add(&rs->stats.disconnects, 1);
+	__atomic_store_n(&rs->stats.connected, 0, __ATOMIC_RELAXED);
+	snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
+	RS_LOG(WARNING, "redis %s DISCONNECT: %s; forwarding goes on with local state, "
+	       "reconnecting", rs->address, why);
+	rs->backoff_ms = RS_BACKOFF_MIN_MS;
+	rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
+}
+
+/* A reply read back, or NULL after a lost connection (disconnected then). */
+static redisReply *
+reply_read(struct redis_state *rs)
+{
+	void *r = NULL;
+
+	if (redisGetReply(rs->ctx, &r) != REDIS_OK || r == NULL) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%s", rs->ctx->errstr[0] ? rs->ctx->errstr : "no reply");
+		disconnect(rs, why);
+		return NULL;
+	}
+	return r;
+}
+
+static void refresh_leases(struct redis_state *rs);
+
+static void
+try_connect(struct redis_state *rs)
+{
+	struct timeval tv = {.tv_sec = rs->cfg.timeout_ms / 1000,
+			     .tv_usec = (rs->cfg.timeout_ms % 1000) * 1000};
+	redisContext *c;
+	const char *why = NULL;
+	char buf[160];
+
+	c = redisConnectWithTimeout(rs->cfg.host, rs->cfg.port, tv);
+	if (c == NULL || c->err) {
+		snprintf(buf, sizeof(buf), "%s", c ? c->errstr : "out of memory");
+		why = buf;
+	} else if (redisSetTimeout(c, tv) != REDIS_OK) {
+		why = "cannot set the reply timeout";
+	} else if (rs->cfg.password[0] != '\0') {
+		redisReply *r = redisCommand(c, "AUTH %s", rs->cfg.password);
+
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			snprintf(buf, sizeof(buf), "AUTH refused: %s",
+				 r ? r->str : (c->errstr[0] ? c->errstr : "no reply"));
+			why = buf;
+		}
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	if (why != NULL) {
+		if (c != NULL)
+			redisFree(c);
+		/* Said once per outage, then at growing intervals: a log line per attempt is noise. */
+		if (strcmp(why, rs->last_error) != 0 || rs->backoff_ms >= RS_BACKOFF_MAX_MS)
+			RS_LOG(WARNING, "redis %s: %s (next attempt in %u ms)", rs->address, why,
+			       rs->backoff_ms);
+		snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
+		rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
+		rs->backoff_ms = RTE_MIN(rs->backoff_ms * 2, (uint32_t)RS_BACKOFF_MAX_MS);
+		return;
+	}
+	rs->ctx = c;
+	rs->last_error[0] = '\0';
+	stat_add(&rs->stats.connects, 1);
+	__atomic_store_n(&rs->stats.connected, 1, __ATOMIC_RELAXED);
+	RS_LOG(INFO, "redis %s CONNECT%s", rs->address,
+	       rs->ever_connected ? ": resynchronising (blocks claimed again, live state written)"
+				  : "");
+	rs->ever_connected = true;
+	/* What it lost (a restart without persistence) is written again. */
+	refresh_leases(rs);
+	answer_simple(rs, STATE_ANSWER_RESYNC, STATE_OK, 0);
+}
+
+/* ---- writes ---- */
+
+static int
+write_format(struct redis_state *rs, const struct state_write *w, unsigned int k, char *key,
+	     char *val)
+{
+	if (w->kind == STATE_WRITE_MAC || w->kind == STATE_WRITE_ARP)
+		return state_key_l2(rs->cfg.prefix, w, key, STATE_KEY_LEN) < 0 ||
+			       state_value_l2(rs->cfg.host_id, w, val, STATE_VALUE_LEN) < 0 ?
+		       -ENOSPC : 0;
+	return state_key_ct(rs->cfg.prefix, w->device, &w->ct.key[k], key, STATE_KEY_LEN) < 0 ||
+		       state_value_ct(rs->cfg.host_id, w, val, STATE_VALUE_LEN) < 0 ?
+	       -ENOSPC : 0;
+}
+
+static unsigned int
+serve_writes(struct redis_state *rs)
+{
+	char key[STATE_KEY_LEN], val[STATE_VALUE_LEN];
+	unsigned int n, i, k, sent = 0;
+
+	n = rte_ring_sc_dequeue_burst_elem(rs->sync->writes, rs->writes, sizeof(rs->writes[0]),
+					   RS_BATCH, NULL);
+	if (n == 0)
+		return 0;
+	if (rs->ctx != NULL) {
+		/* A NAT binding is filed under both its keys, as in the local table. */
+		for (i = 0; i < n; i++) {
+			const struct state_write *w = &rs->writes[i];
+
+			for (k = 0; k < (w->kind == STATE_WRITE_NAT ? 2u : 1u); k++) {
+				if (write_format(rs, w, k, key, val) != 0)
+					continue;
+				redisAppendCommand(rs->ctx, "SET %s %s PX %u", key, val, w->ttl_ms);
+				sent++;
+			}
+		}
+		stat_add(&rs->stats.write_batches, 1);
+		for (i = 0; i < sent && rs->ctx != NULL; i++) {
+			redisReply *r = reply_read(rs);
+
+			if (r == NULL)
+				break;
+			stat_add(r->type == REDIS_REPLY_ERROR ? &rs->stats.write_errors
+							      : &rs->stats.writes, 1);
+			freeReplyObject(r);
+		}
+	}
+	if (rs->ctx == NULL)
+		stat_add(&rs->stats.writes_dropped, n);
+	for (i = 0; i < n; i++)
+		if (rs->writes[i].sync)
+			answer_simple(rs, STATE_ANSWER_WRITTEN,
+				      rs->ctx != NULL ? STATE_OK : STATE_UNAVAILABLE,
+				      rs->writes[i].slot);
+	return n;
+}
+
+/* ---- lookups and leases ---- */
+
+static void
+lease_answer(struct redis_state *rs, const struct state_query *q, uint8_t status, uint32_t addr,
+	     uint16_t block)
+{
+	struct state_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = STATE_ANSWER_LEASE;
+	a.status = status;
+	a.slot = q->slot;
+	a.device_index = q->device_index;
+	a.addr = addr;
+	a.block = block;
+	answer(rs, &a);
+}
+
+/* One block of the query's range for this host: every address in turn, from one its id picks. */
+static void
+serve_lease(struct redis_state *rs, const struct state_query *q)
+{
+	uint32_t b_lo = q->port_lo / SNAT_BLOCK_PORTS, b_hi = q->port_hi / SNAT_BLOCK_PORTS;
+	uint32_t nb = b_hi - b_lo + 1, naddr = q->addr_hi - q->addr_lo + 1, ai, i;
+	uint32_t start = rte_hash_crc(rs->cfg.host_id, strlen(rs->cfg.host_id), 0);
+	static char keys[SNAT_BLOCKS][STATE_KEY_LEN];
+	const char *argv[SNAT_BLOCKS + 5];
+	size_t argl[SNAT_BLOCKS + 5];
+	char nkeys[16], ttl[16];
+	redisReply *r;
+
+	if (rs->n_leases == RS_LEASES_MAX) {
+		stat_add(&rs->stats.leases_denied, 1);
+		lease_answer(rs, q, STATE_NOT_FOUND, 0, 0);
+		return;
+	}
+	snprintf(nkeys, sizeof(nkeys), "%u", nb);
+	snprintf(ttl, sizeof(ttl), "%u", rs->cfg.lease_ms);
+	for (ai = 0; ai < RTE_MIN(naddr, (uint32_t)RS_LEASE_ADDRS) && rs->ctx != NULL; ai++) {
+		uint32_t addr = q->addr_lo + (start + ai) % naddr;
+		long long got;
+
+		/* From a block this host's id picks: hosts start apart and seldom race. */
+		argv[0] = "EVAL";
+		argv[1] = lease_script;
+		argv[2] = nkeys;
+		for (i = 0; i < nb; i++) {
+			uint16_t b = (uint16_t)(b_lo + (start / 7 + i) % nb);
+
+			state_key_snat_block(rs->cfg.prefix, q->device, addr, b, keys[i],
+					     STATE_KEY_LEN);
+			argv[3 + i] = keys[i];
+		}
+		argv[3 + nb] = rs->cfg.host_id;
+		argv[4 + nb] = ttl;
+		for (i = 0; i < nb + 5; i++)
+			argl[i] = strlen(argv[i]);
+		r = redisCommandArgv(rs->ctx, (int)nb + 5, argv, argl);
+		if (r == NULL) {
+			disconnect(rs, rs->ctx->errstr[0] ? rs->ctx->errstr : "no reply");
+			break;
+		}
+		got = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+		if (r->type == REDIS_REPLY_ERROR)
+			RS_LOG(WARNING, "redis %s: lease: %s", rs->address, r->str);
+		freeReplyObject(r);
+		if (got > 0) {
+			struct rs_lease *l = &rs->leases[rs->n_leases++];
+			uint16_t b = (uint16_t)(b_lo + (start / 7 + (uint32_t)got - 1) % nb);
+
+			l->device_index = q->device_index;
+			l->addr = addr;
+			l->block = b;
+			snprintf(l->key, sizeof(l->key), "%s", keys[got - 1]);
+			stat_add(&rs->stats.leases_granted, 1);
+			__atomic_store_n(&rs->stats.leases_held, rs->n_leases, __ATOMIC_RELAXED);
+			lease_answer(rs, q, STATE_OK, addr, b);
+			return;
+		}
+	}
+	if (rs->ctx != NULL)
+		stat_add(&rs->stats.leases_denied, 1);
+	lease_answer(rs, q, rs->ctx != NULL ? STATE_NOT_FOUND : STATE_UNAVAILABLE, 0, 0);
+}
+
+static void
+lookup_answer(struct redis_state *rs, const struct state_query *q, const redisReply *r)
+{
+	struct state_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = STATE_ANSWER_LOOKUP;
+	a.slot = q->slot;
+	a.query = q->key;
+	if (r == NULL) {
+		a.status = STATE_UNAVAILABLE;
+	} else if (r->type != REDIS_REPLY_STRING) {
+		a.status = STATE_NOT_FOUND;
+	} else if (state_value_ct_parse(r->str, &q->key, &a) != 0) {
+		stat_add(&rs->stats.bad_values, 1);
+		a.status = STATE_NOT_FOUND;
+	} else {
+		stat_add(&rs->stats.found, 1);
+		a.status = STATE_OK;
+	}
+	answer(rs, &a);
+}
+
+static unsigned int
+serve_queries(struct redis_state *rs)
+{
+	char key[STATE_KEY_LEN];
+	unsigned int n, i, sent = 0;
+
+	n = rte_ring_sc_dequeue_burst_elem(rs->sync->queries, rs->queries,
+					   sizeof(rs->queries[0]), RS_BATCH, NULL);
+	if (n == 0)
+		return 0;
+	/* Lookups in one pipeline; then the leases, one script each. */
+	for (i = 0; i < n && rs->ctx != NULL; i++) {
+		const struct state_query *q = &rs->queries[i];
+
+		if (q->kind != STATE_QUERY_LOOKUP)
+			continue;
+		if (state_key_ct(rs->cfg.prefix, q->device, &q->key, key, sizeof(key)) < 0)
+			snprintf(key, sizeof(key), "%s:invalid", rs->cfg.prefix);
+		redisAppendCommand(rs->ctx, "GET %s", key);
+		sent++;
+	}
+	stat_add(&rs->stats.lookups, sent);
+	for (i = 0; i < n; i++) {
+		const struct state_query *q = &rs->queries[i];
+		redisReply *r = NULL;
+
+		if (q->kind == STATE_QUERY_LEASE) {
+			continue;
+		} else if (rs->ctx != NULL && sent > 0) {
+			r = reply_read(rs);
+			sent--;
+		}
+		lookup_answer(rs, q, r);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	for (i = 0; i < n; i++)
+		if (rs->queries[i].kind == STATE_QUERY_LEASE) {
+			if (rs->ctx != NULL)
+				serve_lease(rs, &rs->queries[i]);
+			else
+				lease_answer(rs, &rs->queries[i], STATE_UNAVAILABLE, 0, 0);
+		}
+	return n;
+}
+
+/* Keep every held block; a block another host took meanwhile is given up. */
+static void
+refresh_leases(struct redis_state *rs)
+{
+	char ttl[16];
+	uint32_t i, kept = 0;
+
+	rs->next_refresh = rte_get_tsc_cycles() + ms_tsc(rs->cfg.lease_ms / 3);
+	if (rs->ctx == NULL || rs->n_leases == 0)
+		return;
+	snprintf(ttl, sizeof(ttl), "%u", rs->cfg.lease_ms);
+	for (i = 0; i < rs->n_leases; i++)
+		redisAppendCommand(rs->ctx, "EVAL %s 1 %s %s %s", refresh_script, rs->leases[i].key,
+				   rs->cfg.host_id, ttl);
+	for (i = 0; i < rs->n_leases; i++) {
+		redisReply *r = rs->ctx != NULL ? reply_read(rs) : NULL;
+		struct state_answer a;
+
+		if (r == NULL)
+			return; /* claimed again on reconnect */
+		if (r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
+			rs->leases[kept++] = rs->leases[i];
+			stat_add(&rs->stats.lease_refreshes, 1);
+			freeReplyObject(r);
+			continue;
+		}
+		freeReplyObject(r);
+		RS_LOG(WARNING, "redis %s: block %s is another host's now: given up", rs->address,
+		       rs->leases[i].key);
+		memset(&a, 0, sizeof(a));
+		a.kind = STATE_ANSWER_LEASE_LOST;
+		a.device_index = rs->leases[i].device_index;
+		a.addr = rs->leases[i].addr;
+		a.block = rs->leases[i].block;
+		answer(rs, &a);
+		stat_add(&rs->stats.leases_lost, 1);
+	}
+	rs->n_leases = kept;
+	__atomic_store_n(&rs->stats.leases_held, rs->n_leases, __ATOMIC_RELAXED);
+}
+
+static void *
+redis_state_main(void *arg)
+{
+	struct redis_state *rs = arg;
+
+	while (!__atomic_load_n(&rs->quit, __ATOMIC_ACQUIRE)) {
+		uint64_t now = rte_get_tsc_cycles();
+		unsigned int n;
+
+		if (rs->ctx == NULL && now >= rs->retry_at) {
+			try_connect(rs);
+			__atomic_store_n(&rs->first_attempt_done, true, __ATOMIC_RELEASE);
+		}
+		n = serve_queries(rs);
+		n += serve_writes(rs);
+		if (rs->ctx != NULL && now >= rs->next_refresh)
+			refresh_leases(rs);
+		if (n == 0) {
+			struct timespec idle = {.tv_sec = 0, .tv_nsec = RS_IDLE_US * 1000};
+
+			nanosleep(&idle, NULL);
+		}
+	}
+	return NULL;
+}
+
+struct redis_state *
+redis_state_start(const struct redis_state_config *cfg, struct state_sync *sync, char *err,
+		  size_t errlen)
+{
+	struct redis_state *rs = calloc(1, sizeof(*rs));
+	uint32_t waited;
+	int ret;
+
+	if (rs == NULL || (rs->leases = calloc(RS_LEASES_MAX, sizeof(*rs->leases))) == NULL) {
+		free(rs);
+		snprintf(err, errlen, "redis: out of memory");
+		return NULL;
+	}
+	rs->cfg = *cfg;
+	rs->sync = sync;
+	rs->backoff_ms = RS_BACKOFF_MIN_MS;
+	snprintf(rs->address, sizeof(rs->address), "%s:%u", cfg->host, cfg->port);
+	/* Off the worker lcores, as the simulation is. */
+	ret = rte_ctrl_thread_create(&rs->thread, "kairo-state", NULL, redis_state_main, rs);
+	if (ret != 0) {
+		snprintf(err, errlen, "redis: cannot start the state thread: %s", strerror(-ret));
+		free(rs->leases);
+		free(rs);
+		return NULL;
+	}
+	/*
+	 * The first packets should find Redis when it is there: wait for the
+	 * first attempt (bounded by its timeout).  Away, the start goes on.
+	 */
+	for (waited = 0; !__atomic_load_n(&rs->first_attempt_done, __ATOMIC_ACQUIRE) &&
+			 waited < cfg->timeout_ms * 2 + 100; waited++) {
+		struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+
+		nanosleep(&ms, NULL);
+	}
+	return rs;
+}
+
+void
+redis_state_stop(struct redis_state *rs)
+{
+	if (rs == NULL)
+		return;
+	__atomic_store_n(&rs->quit, true, __ATOMIC_RELEASE);
+	pthread_join(rs->thread, NULL);
+	if (rs->ctx != NULL)
+		redisFree(rs->ctx);
+	free(rs->leases);
+	free(rs);
+}
+
+void
+redis_state_stats_read(const struct redis_state *rs, struct redis_state_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&rs->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(rs->stats) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+const char *
+redis_state_address(const struct redis_state *rs)
+{
+	return rs->address;
+}

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The simulation's side of shared state (sim/shared_state.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "flow_tags.h"
+#include "shared_state.h"
+
+struct sim_shared *
+sim_shared_create(struct state_sync *sync, const char *host_id)
+{
+	struct sim_shared *sh = rte_zmalloc("sim_shared", sizeof(*sh), 0);
+	uint64_t ms = rte_get_tsc_hz() / 1000;
+
+	if (sh == NULL)
+		return NULL;
+	sh->sync = sync;
+	snprintf(sh->host_id, sizeof(sh->host_id), "%s", host_id);
+	/* Three writes per TTL: one lost write (ring full, store away) never lets it lapse. */
+	sh->refresh_tsc = (uint64_t)sync->ttl_ms / 3 * ms;
+	sh->wait_tsc = (uint64_t)sync->wait_ms * ms;
+	return sh;
+}
+
+void
+sim_shared_destroy(struct sim_shared *sh)
+{
+	uint32_t i, j;
+
+	if (sh == NULL)
+		return;
+	for (i = 0; i < SIM_PARKED_MAX; i++)
+		for (j = 0; sh->parked[i].used && j < sh->parked[i].g.n; j++)
+			rte_pktmbuf_free(sh->parked[i].g.pkts[j]);
+	rte_free(sh);
+}
+
+/* The id of the device a NAT key's device field names ("" for connections). */
+static const char *
+device_id(const struct topology *t, uint32_t device)
+{
+	uint32_t idx = device & 0x7fffffffu;
+
+	if (device == 0 || device == UINT32_MAX)
+		return "";
+	if (device & 0x80000000u)
+		return idx < t->n_routers ? t->routers[idx].id : "";
+	return idx < t->n_bridges ? t->bridges[idx].id : "";
+}
+
+static bool
+asked_before(const struct sim_shared *sh, uint64_t what)
+{
+	const struct sim_parked *p = sh->resume;
+	uint8_t i;
+
+	for (i = 0; p != NULL && i < p->n_asked; i++)
+		if (p->asked[i] == what)
+			return true;
+	return false;
+}
+
+/* May this walk stop to ask the store? */
+static bool
+may_ask(const struct sim_ctx *c)
+{
+	const struct sim_shared *sh = c->st->shared;
+
+	return sh != NULL && !sh->asks_off && c->emit_depth == 0 && !c->res->need_state &&
+	       !c->res->consumed &&
+	       (sh->resume == NULL || sh->resume->n_asked < SIM_ASKED_MAX);
+}
+
+bool
+sim_state_ask(struct sim_ctx *c, const struct ct_key *key)
+{
+	struct sim_shared *sh = c->st->shared;
+	struct state_query *q = &c->res->ask;
+
+	if (!c->stateful_in || !may_ask(c) || asked_before(sh, ct_key_hash(key)))
+		return false;
+	memset(q, 0, sizeof(*q));
+	q->kind = STATE_QUERY_LOOKUP;
+	q->key = *key;
+	snprintf(q->device, sizeof(q->device), "%s", device_id(c->t, key->device));
+	c->res->need_state = true;
+	c->res->ask_lease_set = -1;
+	c->res->cacheable = false;
+	sim_trace(c, "state: not known here; asking the state store (stateful port group)");
+	return true;
+}
+
+void
+sim_state_created(struct sim_ctx *c, uint32_t entry)
+{
+	struct sim_result *res = c->res;
+
+	if (c->st->shared == NULL || res->n_created == FLOW_OWNER_STATE)
+		return;
+	res->created[res->n_created++] = entry;
+}
+
+static bool
+write_queue(struct sim_shared *sh, const struct state_write *w)
+{
+	if (rte_ring_mp_enqueue_elem(sh->sync->writes, (void *)(uintptr_t)w, sizeof(*w)) != 0) {
+		sh->stats.writes_lost++;
+		return false;
+	}
+	sh->stats.writes_queued++;
+	return true;
+}
+
+/* A connection or binding entry, as the store keeps it. */
+static bool
+write_entry(struct sim_thread *st, uint32_t entry, bool sync, uint16_t slot, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	struct state_write w;
+	uint8_t n_keys;
+
+	memset(&w, 0, offsetof(struct state_write, ct));
+	conntrack_entry_read(st->ct, entry, w.ct.key, &n_keys, &w.ct.nat);
+	w.kind = n_keys == 2 ? STATE_WRITE_NAT : STATE_WRITE_CONN;
+	w.sync = sync;
+	w.slot = slot;
+	w.ttl_ms = sh->sync->ttl_ms;
+	snprintf(w.device, sizeof(w.device), "%s", device_id(st->topo, w.ct.key[0].device));
+	if (!write_queue(sh, &w))
+		return false;
+	conntrack_written(st->ct, entry, now);
+	return true;
+}
+
+void
+sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_ether_addr *mac,
+	      const struct topo_port *port)
+{
+	struct sim_shared *sh = c->st->shared;
+	struct state_write w;
+
+	if (sh == NULL)
+		return;
+	memset(&w, 0, sizeof(w));
+	w.kind = STATE_WRITE_MAC;
+	w.ttl_ms = sh->sync->mac_ttl_ms;
+	snprintf(w.device, sizeof(w.device), "%s", b->id);
+	w.l2.mac = *mac;
+	snprintf(w.l2.port, sizeof(w.l2.port), "%s", port->id);
+	write_queue(sh, &w);
+}
+
+void
+sim_state_arp(struct sim_ctx *c, const struct topo_router *r, rte_be32_t ip,
+	      const struct rte_ether_addr *mac)
+{
+	struct sim_shared *sh = c->st->shared;
+	struct state_write w;
+
+	if (sh == NULL)
+		return;
+	memset(&w, 0, sizeof(w));
+	w.kind = STATE_WRITE_ARP;
+	w.ttl_ms = sh->sync->mac_ttl_ms;
+	snprintf(w.device, sizeof(w.device), "%s", r->id);
+	w.l2.mac = *mac;
+	w.l2.ip = ip;
+	write_queue(sh, &w);
+}
+
+/* ---- SNAT blocks ---- */
+
+static struct snat_lease_set *
+lease_set_find(struct sim_shared *sh, uint32_t device, uint32_t addr, bool create)
+{
+	struct snat_lease_set *s;
+	uint32_t i;
+
+	for (i = 0; i < sh->n_leases; i++)
+		if (sh->leases[i].device == device && sh->leases[i].addr == addr)
+			return &sh->leases[i];
+	if (!create || sh->n_leases == SIM_LEASE_SETS)
+		return NULL;
+	s = &sh->leases[sh->n_leases++];
+	memset(s, 0, sizeof(*s));
+	s->device = device;
+	s->addr = addr;
+	return s;
+}
+
+static bool
+block_owned(const struct snat_lease_set *s, uint32_t block)
+{
+	return s->owned[block / 64] >> (block % 64) & 1;
+}
+
+/* A free port of the blocks of s within [lo, hi], from a point h picks. */
+static int
+pick_in_set(struct sim_ctx *c, const struct snat_lease_set *s, const struct ct_key *t,
+	    uint16_t lo, uint16_t hi, uint64_t h,
+	    bool (*free_fn)(struct sim_ctx *, const struct ct_key *, rte_be32_t, uint16_t),
+	    uint16_t *port)
+{
+	uint32_t b_lo = lo / SNAT_BLOCK_PORTS, b_hi = hi / SNAT_BLOCK_PORTS;
+	uint32_t nb = b_hi - b_lo + 1, bi, pi;
+
+	if (s->n_owned == 0)
+		return -ENOENT;
+	for (bi = 0; bi < nb; bi++) {
+		uint32_t b = b_lo + (uint32_t)((h >> 20) + bi) % nb;
+		uint32_t p_lo = RTE_MAX((uint32_t)lo, b * SNAT_BLOCK_PORTS);
+		uint32_t p_hi = RTE_MIN((uint32_t)hi, b * SNAT_BLOCK_PORTS + SNAT_BLOCK_PORTS - 1);
+		uint32_t np = p_hi - p_lo + 1;
+
+		if (!block_owned(s, b))
+			continue;
+		for (pi = 0; pi < np; pi++) {
+			uint16_t p = (uint16_t)(p_lo + (uint32_t)(h + pi) % np);
+
+			if (free_fn(c, t, rte_cpu_to_be_32(s->addr), p)) {
+				*port = p;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int
+sim_state_snat_pick(struct sim_ctx *c, const struct topo_rule *r, const struct ct_key *t,
+		    bool (*free_fn)(struct sim_ctx *, const struct ct_key *, rte_be32_t, uint16_t),
+		    rte_be32_t *addr, uint16_t *port)
+{
+	struct sim_shared *sh = c->st->shared;
+	uint64_t h = rte_hash_crc(t, sizeof(*t), 0);
+	const struct topo_nat_target *want = NULL;
+	struct snat_lease_set *s;
+	struct state_query *q;
+	uint32_t ti, ai;
+
+	for (ti = 0; ti < r->n_nat_targets; ti++) {
+		const struct topo_nat_target *tg = &r->nat_targets[(h + ti) % r->n_nat_targets];
+		uint32_t naddr = tg->addr_hi - tg->addr_lo + 1;
+
+		if (tg->port_lo == 0)
+			continue;
+		if (want == NULL)
+			want = tg;
+		for (ai = 0; ai < naddr; ai++) {
+			uint32_t a = tg->addr_lo + (uint32_t)((h >> 8) + ai) % naddr;
+
+			s = lease_set_find(sh, t->device, a, false);
+			if (s != NULL && pick_in_set(c, s, t, tg->port_lo, tg->port_hi, h, free_fn,
+						     port) == 0) {
+				*addr = rte_cpu_to_be_32(a);
+				return 0;
+			}
+		}
+	}
+	if (want == NULL)
+		return -ENOSPC;
+	/* No free port in what this host holds: ask for a block of the first target. */
+	s = lease_set_find(sh, t->device, want->addr_lo, true);
+	if (s == NULL || !may_ask(c) || asked_before(sh, SIM_ASKED_LEASE(s - sh->leases)))
+		return -ENOSPC;
+	q = &c->res->ask;
+	memset(q, 0, sizeof(*q));
+	q->kind = STATE_QUERY_LEASE;
+	snprintf(q->device, sizeof(q->device), "%s", device_id(c->t, t->device));
+	q->addr_lo = want->addr_lo;
+	q->addr_hi = want->addr_hi;
+	q->port_lo = want->port_lo;
+	q->port_hi = want->port_hi;
+	q->device_index = t->device;
+	c->res->need_state = true;
+	c->res->ask_lease_set = (int16_t)(s - sh->leases);
+	c->res->cacheable = false;
+	sim_trace(c, "nat: no free port in the blocks this host holds; leasing a block");
+	return -EAGAIN;
+}
+
+/* ---- parking ---- */
+
+static int
+park(struct sim_shared *sh, const struct sim_group *g, uint64_t now)
+{
+	uint32_t i;
+
+	if (sh->n_parked == SIM_PARKED_MAX)
+		return -ENOSPC;
+	for (i = 0; sh->parked[i].used; i++)
+		;
+	sh->parked[i].g = *g;
+	sh->parked[i].g.key_seen_before = true; /* its flow may be installed when it wakes */
+	sh->parked[i].used = true;
+	sh->parked[i].lease_set = -1;
+	sh->parked[i].deadline = now + sh->wait_tsc;
+	/* What the walk that parked it asked before, it does not ask again. */
+	sh->parked[i].n_asked = 0;
+	if (sh->resume != NULL) {
+		memcpy(sh->parked[i].asked, sh->resume->asked, sizeof(sh->parked[i].asked));
+		sh->parked[i].n_asked = sh->resume->n_asked;
+	}
+	sh->n_parked++;
+	sh->stats.parked += g->n;
+	return (int)i;
+}
+
+static void
+ask_noted(struct sim_parked *p, uint64_t what)
+{
+	if (p->n_asked < SIM_ASKED_MAX)
+		p->asked[p->n_asked++] = what;
+}
+
+bool
+sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct sim_result *res,
+		     uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	struct state_query q;
+	bool sync;
+	int slot = -1;
+	uint8_t i;
+
+	if (res->need_state) {
+		slot = park(sh, g, now);
+		if (slot < 0) {
+			sh->stats.park_full += g->n;
+			return false;
+		}
+		q = res->ask;
+		q.slot = (uint16_t)slot;
+		if (res->ask_lease_set >= 0) {
+			struct snat_lease_set *s = &sh->leases[res->ask_lease_set];
+
+			/*
+			 * Not noted as asked: a block granted may go to the others
+			 * waiting, and this one may ask again.  A refusal is noted.
+			 */
+			sh->parked[slot].lease_set = res->ask_lease_set;
+			/* One query per set at a time: the others wait for its answer. */
+			if (s->asking)
+				return true;
+			s->asking = true;
+		} else {
+			ask_noted(&sh->parked[slot], ct_key_hash(&q.key));
+		}
+		if (rte_ring_mp_enqueue_elem(sh->sync->queries, &q, sizeof(q)) != 0) {
+			/* Nobody will answer: its deadline wakes it, the miss standing. */
+			sh->stats.queries_lost++;
+			if (res->ask_lease_set >= 0)
+				sh->leases[res->ask_lease_set].asking = false;
+		} else {
+			sh->stats.queries_queued++;
+		}
+		return true;
+	}
+	/* Its state must be stored before the first packet goes: park until it is. */
+	sync = res->stateful && res->cacheable;
+	if (sync) {
+		slot = park(sh, g, now);
+		sync = slot >= 0;
+		if (!sync)
+			sh->stats.park_full += g->n;
+	}
+	/*
+	 * The last write answers: the store takes them in order, so the slot
+	 * wakes when all are stored.  A write lost (ring full) leaves the slot
+	 * to its deadline.
+	 */
+	for (i = 0; i < res->n_created; i++)
+		write_entry(st, res->created[i], sync && i + 1 == res->n_created,
+			    (uint16_t)(slot < 0 ? 0 : slot), now);
+	return sync;
+}
+
+/* Walk a slot's packets again (answer or deadline). */
+static void
+wake(struct sim_thread *st, uint32_t slot, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	struct sim_parked p = sh->parked[slot];
+
+	sh->parked[slot].used = false;
+	sh->n_parked--;
+	sh->resume = &p;
+	sim_group_handle(st, &p.g, NULL, now);
+	sh->resume = NULL;
+}
+
+/* A found entry joins the local table, as if this host had made it. */
+static void
+import(struct sim_thread *st, const struct state_answer *a, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	uint32_t e;
+	uint8_t i;
+
+	if (a->n_keys == 2)
+		e = conntrack_add_nat(st->ct, &a->key[0], &a->key[1], &a->nat, now);
+	else
+		e = conntrack_add(st->ct, &a->key[0], now);
+	if (e == CT_NO_ENTRY)
+		return;
+	conntrack_written(st->ct, e, now);
+	sh->stats.imported++;
+	/* Flows that looked its keys up and found nothing are wrong now. */
+	for (i = 0; i < a->n_keys; i++) {
+		st->stats.invalidations++;
+		flow_cache_invalidate_tag(st->cache, tag_conntrack(ct_key_hash(&a->key[i])));
+	}
+}
+
+static void
+lease_answer(struct sim_thread *st, const struct state_answer *a, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	struct snat_lease_set *s;
+	uint32_t i;
+
+	if (a->kind == STATE_ANSWER_LEASE_LOST) {
+		s = lease_set_find(sh, a->device_index, a->addr, false);
+		if (s != NULL && block_owned(s, a->block)) {
+			s->owned[a->block / 64] &= ~(1ull << (a->block % 64));
+			s->n_owned--;
+			sh->stats.leases_held--;
+		}
+		sh->stats.leases_lost++;
+		return;
+	}
+	s = lease_set_find(sh, a->device_index, a->addr, a->status == STATE_OK);
+	if (a->status == STATE_OK && s != NULL && !block_owned(s, a->block)) {
+		s->owned[a->block / 64] |= 1ull << (a->block % 64);
+		s->n_owned++;
+		sh->stats.leases_held++;
+	} else if (a->status != STATE_OK) {
+		sh->stats.lease_denied++;
+	}
+	/*
+	 * The block may be of another address of the range than the one asked
+	 * for: every packet waiting for a block of this router tries again.
+	 */
+	for (i = 0; i < sh->n_leases; i++)
+		if (sh->leases[i].device == a->device_index)
+			sh->leases[i].asking = false;
+	for (i = 0; i < SIM_PARKED_MAX; i++) {
+		struct sim_parked *p = &sh->parked[i];
+
+		if (!p->used || p->lease_set < 0 || sh->leases[p->lease_set].device != a->device_index)
+			continue;
+		if (a->status != STATE_OK)
+			ask_noted(p, SIM_ASKED_LEASE(p->lease_set));
+		wake(st, i, now);
+	}
+}
+
+unsigned int
+sim_state_poll(struct sim_thread *st, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	struct state_answer a;
+	unsigned int n = 0;
+	uint32_t i;
+
+	while (rte_ring_sc_dequeue_elem(sh->sync->answers, &a, sizeof(a)) == 0) {
+		n++;
+		switch (a.kind) {
+		case STATE_ANSWER_RESYNC:
+			sh->resync_since = now;
+			sh->stats.resyncs++;
+			continue;
+		case STATE_ANSWER_LEASE:
+		case STATE_ANSWER_LEASE_LOST:
+			lease_answer(st, &a, now);
+			continue;
+		case STATE_ANSWER_LOOKUP:
+			if (a.status == STATE_OK && st->ct != NULL)
+				import(st, &a, now);
+			else
+				sh->stats.lookups_missed++;
+			break;
+		default:
+			break;
+		}
+		if (a.slot < SIM_PARKED_MAX && sh->parked[a.slot].used)
+			wake(st, a.slot, now);
+	}
+	for (i = 0; sh->n_parked > 0 && i < SIM_PARKED_MAX; i++) {
+		if (!sh->parked[i].used || now < sh->parked[i].deadline)
+			continue;
+		sh->stats.park_timeouts++;
+		if (sh->parked[i].lease_set >= 0) {
+			sh->leases[sh->parked[i].lease_set].asking = false;
+			ask_noted(&sh->parked[i], SIM_ASKED_LEASE(sh->parked[i].lease_set));
+		}
+		wake(st, i, now);
+		n++;
+	}
+	return n;
+}
+
+static bool
+refresh_one(void *arg, uint32_t entry)
+{
+	struct sim_thread *st = arg;
+
+	if (!write_entry(st, entry, false, 0, rte_get_tsc_cycles()))
+		return false;
+	st->shared->stats.refreshed++;
+	return true;
+}
+
+void
+sim_state_housekeeping(struct sim_thread *st, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+
+	if (st->ct != NULL)
+		conntrack_refresh(st->ct, now, sh->refresh_tsc, sh->resync_since, SIM_REFRESH_BUDGET,
+				  refresh_one, st);
+}

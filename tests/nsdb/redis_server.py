@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A real Redis server for a test: Debian's redis-server on a loopback port of its own.
+
+Not the system service: each server has its own directory, port and log, no persistence (a
+restart comes back empty, the hardest case for resynchronisation), and can be killed (SIGKILL,
+as a crash) and started again on the same port.
+"""
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from zk_server import free_port
+
+
+class RedisServer:
+    def __init__(self, workdir, port=None, password=None):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.password = password
+        self.proc = None
+
+    def start(self, timeout=10):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.dir),
+                "--logfile", str(self.dir / "redis.log"), "--daemonize", "no"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("redis-server exited: %s" %
+                                   (self.dir / "redis.log").read_text())
+            try:
+                if self.client().ping():
+                    return self
+            except (redis.ConnectionError, redis.AuthenticationError, redis.ResponseError):
+                time.sleep(0.05)
+        raise RuntimeError("redis-server not up after %ss" % timeout)
+
+    def client(self):
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password,
+                           decode_responses=True, socket_timeout=5)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+    def config(self, **extra):
+        """The redis section of a kairod config pointing here."""
+        c = {"host": "127.0.0.1", "port": self.port}
+        if self.password:
+            c["password"] = self.password
+        c.update(extra)
+        return c
