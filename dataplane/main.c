@@ -534,6 +534,8 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	signal(SIGHUP, on_signal);
+	/* A server (Redis, a kairoctl client) gone mid-write is an error to handle, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (setup_dataplane(&dp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);

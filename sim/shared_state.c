@@ -83,8 +83,17 @@ sim_state_ask(struct sim_ctx *c, const struct ct_key *key)
 	struct sim_shared *sh = c->st->shared;
 	struct state_query *q = &c->res->ask;
 
-	if (!c->stateful_in || !may_ask(c) || asked_before(sh, ct_key_hash(key)))
+	if (!c->stateful_in || sh == NULL)
 		return false;
+	/*
+	 * Asked and not found, or not asked (the store away, no slot): the miss
+	 * stands for this packet only.  Cached, it would outlive the state
+	 * arriving in the store, and nothing here would notice.
+	 */
+	if (!may_ask(c) || asked_before(sh, ct_key_hash(key))) {
+		c->res->cacheable = false;
+		return false;
+	}
 	memset(q, 0, sizeof(*q));
 	q->kind = STATE_QUERY_LOOKUP;
 	q->key = *key;
@@ -267,8 +276,11 @@ sim_state_snat_pick(struct sim_ctx *c, const struct topo_rule *r, const struct c
 		return -ENOSPC;
 	/* No free port in what this host holds: ask for a block of the first target. */
 	s = lease_set_find(sh, t->device, want->addr_lo, true);
-	if (s == NULL || !may_ask(c) || asked_before(sh, SIM_ASKED_LEASE(s - sh->leases)))
+	if (s == NULL || !may_ask(c) || asked_before(sh, SIM_ASKED_LEASE(s - sh->leases))) {
+		/* A block may be had later: this drop is not cached. */
+		c->res->cacheable = false;
 		return -ENOSPC;
+	}
 	q = &c->res->ask;
 	memset(q, 0, sizeof(*q));
 	q->kind = STATE_QUERY_LEASE;

@@ -15,7 +15,8 @@ from zk_server import free_port
 
 
 class RedisServer:
-    def __init__(self, workdir, port=None, password=None):
+    def __init__(self, workdir, port=None, password=None, bind=("127.0.0.1",)):
+        self.bind = list(bind)
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -23,8 +24,10 @@ class RedisServer:
         self.proc = None
 
     def start(self, timeout=10):
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.dir),
+        args = ["redis-server", "--port", str(self.port), "--bind", " ".join(self.bind),
+                "--save", "", "--appendonly", "no",
+                # Bound to the test's own addresses only: other namespaces may connect.
+                "--protected-mode", "no", "--dir", str(self.dir),
                 "--logfile", str(self.dir / "redis.log"), "--daemonize", "no"]
         if self.password:
             args += ["--requirepass", self.password]
@@ -60,9 +63,9 @@ class RedisServer:
                 self.kill()
         self.proc = None
 
-    def config(self, **extra):
+    def config(self, host="127.0.0.1", **extra):
         """The redis section of a kairod config pointing here."""
-        c = {"host": "127.0.0.1", "port": self.port}
+        c = {"host": host, "port": self.port}
         if self.password:
             c["password"] = self.password
         c.update(extra)

@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A stateful port group across two hosts sharing one Redis, with real kernels at both ends.
+
+    vm (10.8.1.11) -tap- kairod A -tap- [xa 10.9.0.2]  outside  [xb 10.9.1.2] -tap- kairod B
+                           \\____________ veth underlay (VXLAN) ______________________/
+
+Router r1 has an uplink on each host (r1-xa on A, r1-xb on B), both in the stateful port group
+"uplinks".  What the VM sends out is masqueraded to 203.0.113.10 and leaves by A; the outside
+routes 203.0.113.0/24 back through B.  So every answer arrives at a host that did not make the
+connection: B finds the binding in Redis (written by A before the VM's packet left), turns the
+answer back to the VM and tunnels it to A.  Then Redis is killed while traffic runs, and
+started again empty.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from redis_server import RedisServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns"))
+from test_overlay_netns import (NsKairod, netns_add, ping, ping_until, sh,  # noqa: E402
+                                tcp_exchange, vm_setup)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
+
+TAG = "%d" % (os.getpid() % 1000)
+PUBLIC = "203.0.113.10"
+
+
+def topology(vm, xa, xb):
+    return {
+        "bridges": [{"id": "bridge1", "ports": [{"id": "b1-vm"},
+                                                {"id": "b1-r", "peer": "r1p1"}]}],
+        "routers": [{"id": "r1", "inbound_filter": "pre", "outbound_filter": "post",
+                     "ports": [
+                         {"id": "r1p1", "address": "10.8.1.1", "network": "10.8.1.0/24"},
+                         {"id": "r1-xa", "address": "10.9.0.1", "network": "10.9.0.0/24"},
+                         {"id": "r1-xb", "address": "10.9.1.1", "network": "10.9.1.0/24"}],
+                     "routes": [{"dst": "0.0.0.0/0", "gateway": "10.9.0.2", "port": "r1-xa"}]}],
+        "chains": [
+            {"id": "pre", "rules": [{"pos": 1, "type": "rev_snat", "dst": PUBLIC,
+                                     "action": "accept"}]},
+            {"id": "post", "rules": [{"pos": 1, "type": "snat", "out-ports": "r1-xa",
+                                      "action": "accept", "target": PUBLIC + ":10000-10999"}]},
+        ],
+        "port_groups": [{"id": "uplinks", "stateful": True, "ports": ["r1-xa", "r1-xb"]}],
+        "hosts": [{"id": "host-a"}, {"id": "host-b"}],
+        "tunnel_zones": [{"id": "tz", "type": "vxlan", "members": [
+            {"host": "host-a", "address": "192.168.62.1"},
+            {"host": "host-b", "address": "192.168.62.2"}]}],
+        "bindings": [{"port": "b1-vm", "host": "host-a", "interface": vm},
+                     {"port": "r1-xa", "host": "host-a", "interface": xa},
+                     {"port": "r1-xb", "host": "host-b", "interface": xb}],
+    }
+
+
+@pytest.fixture
+def two_hosts(tmp_path):
+    ha, hb, out, vmns = "krsa" + TAG, "krsb" + TAG, "krso" + TAG, "krsv" + TAG
+    vm, xa, xb = "krvm" + TAG, "krxa" + TAG, "krxb" + TAG
+    ua, ub = "krua" + TAG, "krub" + TAG
+    netns_add(ha)
+    netns_add(hb)
+    # Each host reaches Redis over a management link of its own (its loopback is its own).
+    mgmt = {}
+    for i, ns in enumerate((ha, hb)):
+        root_if, ns_if = "krm%d%s" % (i, TAG), "krn%d%s" % (i, TAG)
+        sh("ip", "link", "del", root_if, check=False)
+        sh("ip", "link", "add", root_if, "type", "veth", "peer", "name", ns_if)
+        sh("ip", "link", "set", ns_if, "netns", ns)
+        sh("ip", "addr", "add", "172.31.%d.1/30" % (i + 1), "dev", root_if)
+        sh("ip", "link", "set", root_if, "up")
+        sh("ip", "-n", ns, "addr", "add", "172.31.%d.2/30" % (i + 1), "dev", ns_if)
+        sh("ip", "-n", ns, "link", "set", ns_if, "up")
+        mgmt[ns] = ("172.31.%d.1" % (i + 1), root_if)
+    srv = RedisServer(tmp_path / "redis",
+                      bind=["127.0.0.1"] + [a for a, _ in mgmt.values()]).start()
+    sh("ip", "link", "add", ua, "type", "veth", "peer", "name", ub)
+    sh("ip", "link", "set", ua, "netns", ha)
+    sh("ip", "link", "set", ub, "netns", hb)
+    sh("ip", "-n", ha, "link", "set", ua, "up")
+    sh("ip", "-n", hb, "link", "set", ub, "up")
+    topo = topology(vm, xa, xb)
+    kds = []
+    try:
+        for ns, host, addr, taps, uplink in ((ha, "host-a", "192.168.62.1", (vm, xa), ua),
+                                             (hb, "host-b", "192.168.62.2", (xb,), ub)):
+            ports = [{"name": t, "device": "net_tap%d,iface=%s" % (i, t)}
+                     for i, t in enumerate(taps)]
+            ports.append({"name": "up", "device": "net_af_packet0,iface=%s" % uplink,
+                          "role": "uplink"})
+            kd = NsKairod(ns, tmp_path / host, ports, topo, extra_config={
+                "host_id": host, "redis": srv.config(host=mgmt[ns][0], state_ttl_s=30),
+                "underlay": {"interface": "up", "address": addr + "/24", "mtu": 1500}})
+            kd.start()
+            kds.append(kd)
+        vm_setup(vmns, vm, "10.8.1.11/24", 1450, "10.8.1.1", from_ns=ha)
+        # The outside: one leg towards each host; answers to the public address go by B.
+        vm_setup(out, xa, "10.9.0.2/24", 1500, from_ns=ha)
+        sh("ip", "-n", hb, "link", "set", xb, "netns", out)
+        sh("ip", "-n", out, "addr", "add", "10.9.1.2/24", "dev", xb)
+        sh("ip", "-n", out, "link", "set", xb, "up")
+        sh("ip", "-n", out, "route", "add", PUBLIC + "/32", "via", "10.9.1.1", "dev", xb)
+        for k in ("all", "default", xa, xb):
+            sh("ip", "netns", "exec", out, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k)
+        yield kds[0], kds[1], srv, vmns, out
+    finally:
+        for ns in (vmns, out):
+            sh("ip", "netns", "del", ns, check=False)
+        for kd in kds:
+            try:
+                kd.stop()
+            except Exception as e:  # the rest is cleaned up whatever a daemon did
+                print("kairod stop: %s" % e)
+        sh("ip", "netns", "del", ha, check=False)
+        sh("ip", "netns", "del", hb, check=False)
+        for _, root_if in mgmt.values():
+            sh("ip", "link", "del", root_if, check=False)
+        srv.stop()
+
+
+def capture_src(ns, iface, count, seconds):
+    """Start tcpdump-like capture with tshark of ICMP on iface in ns: the sources seen."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "tshark", "-i", iface, "-c", str(count),
+                             "-a", "duration:%d" % seconds, "-f", "icmp", "-T", "fields",
+                             "-e", "ip.src", "-e", "ip.dst"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def test_answers_arriving_at_the_other_host_find_the_binding_in_redis(two_hosts):
+    kda, kdb, srv, vmns, out = two_hosts
+    r = ping_until(vmns, "10.9.0.2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = ping(vmns, "10.9.0.2", count=5)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
+    sa, sb = kda.ctl("show", "state"), kdb.ctl("show", "state")
+    # A made the binding and wrote it before the first packet left; B found it in Redis.
+    assert sa["connected"] and sb["connected"]
+    assert sa["simulation"]["parked"] >= 1          # the first packet waited for the write
+    assert sb["found"] >= 1 and sb["simulation"]["imported"] >= 1
+    statsb = kdb.stats()
+    assert statsb["slow_path"]["nat_reversed"] >= 1
+    assert statsb["slow_path"]["nat_created"] == 0  # B never translated anything itself
+    keys = srv.client().keys("kairo:nat:r1:snat_rev:icmp/10.9.0.2/*")
+    assert keys and json.loads(srv.client().get(keys[0]))["host"] == "host-a"
+
+
+def test_a_tcp_connection_answered_through_the_other_host(two_hosts):
+    kda, kdb, srv, vmns, out = two_hosts
+    assert ping_until(vmns, "10.9.0.2").returncode == 0
+    # SYN and data leave by A; SYN-ACK and every answer come back through B.
+    got = tcp_exchange(out, "10.9.0.2", vmns, 256 * 1024)
+    import hashlib
+    want = hashlib.sha256(bytes(range(256)) * 1024).hexdigest()
+    assert got == "%d %s" % (256 * 1024, want)
+    keys = srv.client().keys("kairo:nat:r1:snat_rev:tcp/10.9.0.2/5001/%s/*" % PUBLIC)
+    assert len(keys) == 1
+    assert kdb.ctl("show", "state")["simulation"]["imported"] >= 2  # ping's and TCP's
+
+
+def test_redis_lost_and_back_empty_mid_traffic(two_hosts):
+    kda, kdb, srv, vmns, out = two_hosts
+    assert ping_until(vmns, "10.9.0.2").returncode == 0
+    # One ping session of 40 packets, 0.1 s apart; Redis is killed during it and comes back.
+    pinger = subprocess.Popen(["ip", "netns", "exec", vmns, "ping", "-c", "40", "-i", "0.1",
+                               "-W", "2", "10.9.0.2"], stdout=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    srv.kill()
+    kda.wait_for(lambda s: not s["state"]["connected"], what="A sees Redis gone")
+    time.sleep(1.0)
+    srv.start()  # empty: no persistence
+    kda.wait_for(lambda s: s["state"]["connected"] and s["state"]["connects"] >= 2,
+                 timeout=15, what="A reconnected")
+    kdb.wait_for(lambda s: s["state"]["connected"] and s["state"]["connects"] >= 2,
+                 timeout=15, what="B reconnected")
+    stdout, _ = pinger.communicate(timeout=30)
+    # Established flows never needed Redis: nothing lost.
+    assert " 0% packet loss" in stdout, stdout
+    logs = (kda.log_path.read_text(), kdb.log_path.read_text())
+    for log in logs:
+        assert "DISCONNECT" in log and "resynchronising" in log
+    # Back empty, it was given the live state again: the binding and A's block.
+    r = srv.client()
+    kda.wait_for(lambda s: r.keys("kairo:nat:r1:snat_rev:icmp/10.9.0.2/*") != [], timeout=15,
+                 what="the live binding written again")
+    blocks = r.keys("kairo:snat:r1:%s:*" % PUBLIC)
+    assert blocks and all(r.get(b) == "host-a" for b in blocks)
+    # And a new connection works again end to end (lookups at B find it).
+    r2 = ping(vmns, "10.9.0.2", count=3)
+    assert r2.returncode == 0, r2.stdout
