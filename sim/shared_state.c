@@ -147,9 +147,10 @@ write_entry(struct sim_thread *st, uint32_t entry, bool sync, uint16_t slot, uin
 	return true;
 }
 
-void
-sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_ether_addr *mac,
-	      const struct topo_port *port)
+/* A learned MAC (port set) or a resolved neighbour (ip set) of device. */
+static void
+write_l2(struct sim_ctx *c, uint8_t kind, const char *device, const struct rte_ether_addr *mac,
+	 rte_be32_t ip, const char *port)
 {
 	struct sim_shared *sh = c->st->shared;
 	struct state_write w;
@@ -157,30 +158,28 @@ sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_e
 	if (sh == NULL)
 		return;
 	memset(&w, 0, sizeof(w));
-	w.kind = STATE_WRITE_MAC;
+	w.kind = kind;
 	w.ttl_ms = sh->sync->mac_ttl_ms;
-	snprintf(w.device, sizeof(w.device), "%s", b->id);
+	snprintf(w.device, sizeof(w.device), "%s", device);
 	w.l2.mac = *mac;
-	snprintf(w.l2.port, sizeof(w.l2.port), "%s", port->id);
+	w.l2.ip = ip;
+	if (port != NULL)
+		snprintf(w.l2.port, sizeof(w.l2.port), "%s", port);
 	write_queue(sh, &w);
+}
+
+void
+sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_ether_addr *mac,
+	      const struct topo_port *port)
+{
+	write_l2(c, STATE_WRITE_MAC, b->id, mac, 0, port->id);
 }
 
 void
 sim_state_arp(struct sim_ctx *c, const struct topo_router *r, rte_be32_t ip,
 	      const struct rte_ether_addr *mac)
 {
-	struct sim_shared *sh = c->st->shared;
-	struct state_write w;
-
-	if (sh == NULL)
-		return;
-	memset(&w, 0, sizeof(w));
-	w.kind = STATE_WRITE_ARP;
-	w.ttl_ms = sh->sync->mac_ttl_ms;
-	snprintf(w.device, sizeof(w.device), "%s", r->id);
-	w.l2.mac = *mac;
-	w.l2.ip = ip;
-	write_queue(sh, &w);
+	write_l2(c, STATE_WRITE_ARP, r->id, mac, ip, NULL);
 }
 
 /* ---- SNAT blocks ---- */
