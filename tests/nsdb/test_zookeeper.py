@@ -314,7 +314,13 @@ def test_zookeeper_down_at_start_the_daemon_waits_or_refuses(tmp_path, vms):
                                             ports=vms.ports())), "", timeout=60)
     assert code == 1, out
     assert "no ZooKeeper session after 2 s (zookeeper.start_wait_s)" in out, out
-    # Without: it waits, and starts once ZooKeeper is there.
+    # Without: it waits, and starts once ZooKeeper is there.  The topology is written
+    # first and the server stopped, so the daemon cannot read ZooKeeper before it holds one.
+    server.start()
+    c = server.client()
+    put_topology(c, topology(vms))
+    c.stop()
+    server.kill()
     kd = Kairod(tmp_path / "kd", vms.ports(), None, extra_config=zk_config(server.hosts))
     kd.write_files()
     kd.log = open(kd.log_path, "w")
@@ -323,10 +329,7 @@ def test_zookeeper_down_at_start_the_daemon_waits_or_refuses(tmp_path, vms):
         wait_until(lambda: "waiting for ZooKeeper" in kd.log_path.read_text(), 20,
                    "the waiting message")
         assert kd.proc.poll() is None
-        server.start()
-        c = server.client()
-        put_topology(c, topology(vms))
-        c.stop()
+        server.start()   # the same data: the topology is there
         wait_until(lambda: "kairod: ready" in kd.log_path.read_text(), 60, "ready")
         vms.setup()
         assert received(vms.ping(count=2).stdout) == 2
