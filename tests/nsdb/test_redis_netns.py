@@ -9,18 +9,22 @@ Router r1 has an uplink on each host (r1-xa on A, r1-xb on B), both in the state
 routes 203.0.113.0/24 back through B.  So every answer arrives at a host that did not make the
 connection: B finds the binding in Redis (written by A before the VM's packet left), turns the
 answer back to the VM and tunnels it to A.  Then Redis is killed while traffic runs, and
-started again empty.
+started again empty.  Last, the same two hosts read the topology from one ZooKeeper (Redis
+named by the central configuration there) and take one change to it together.
 """
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from redis_server import RedisServer
+from zk_server import ZkServer, java_available, put_topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns"))
 from test_overlay_netns import (NsKairod, netns_add, ping, ping_until, sh,  # noqa: E402
@@ -30,6 +34,16 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namesp
 
 TAG = "%d" % (os.getpid() % 1000)
 PUBLIC = "203.0.113.10"
+
+
+def nat_chains(public):
+    """Masquerade what leaves by r1-xa to public; turn back what comes in to public."""
+    return [
+        {"id": "pre", "rules": [{"pos": 1, "type": "rev_snat", "dst": public,
+                                 "action": "accept"}]},
+        {"id": "post", "rules": [{"pos": 1, "type": "snat", "out-ports": "r1-xa",
+                                  "action": "accept", "target": public + ":10000-10999"}]},
+    ]
 
 
 def topology(vm, xa, xb):
@@ -42,12 +56,7 @@ def topology(vm, xa, xb):
                          {"id": "r1-xa", "address": "10.9.0.1", "network": "10.9.0.0/24"},
                          {"id": "r1-xb", "address": "10.9.1.1", "network": "10.9.1.0/24"}],
                      "routes": [{"dst": "0.0.0.0/0", "gateway": "10.9.0.2", "port": "r1-xa"}]}],
-        "chains": [
-            {"id": "pre", "rules": [{"pos": 1, "type": "rev_snat", "dst": PUBLIC,
-                                     "action": "accept"}]},
-            {"id": "post", "rules": [{"pos": 1, "type": "snat", "out-ports": "r1-xa",
-                                      "action": "accept", "target": PUBLIC + ":10000-10999"}]},
-        ],
+        "chains": nat_chains(PUBLIC),
         "port_groups": [{"id": "uplinks", "stateful": True, "ports": ["r1-xa", "r1-xb"]}],
         "hosts": [{"id": "host-a"}, {"id": "host-b"}],
         "tunnel_zones": [{"id": "tz", "type": "vxlan", "members": [
@@ -59,14 +68,22 @@ def topology(vm, xa, xb):
     }
 
 
-@pytest.fixture
-def two_hosts(tmp_path):
+@contextlib.contextmanager
+def two_host_setup(tmp_path, store):
+    """The two hosts, the VM and the outside; the topology from one file or one ZooKeeper.
+
+    store "file": each kairod reads the same topology file and has its redis section locally.
+    store "zookeeper": the topology is written to one ZooKeeper, each host's bindings under
+    its own host node, and Redis is named by the central configuration; the local config
+    holds only what midolman.conf would: the ZooKeeper hosts, the host id, the interfaces.
+    """
     ha, hb, out, vmns = "krsa" + TAG, "krsb" + TAG, "krso" + TAG, "krsv" + TAG
     vm, xa, xb = "krvm" + TAG, "krxa" + TAG, "krxb" + TAG
     ua, ub = "krua" + TAG, "krub" + TAG
     netns_add(ha)
     netns_add(hb)
-    # Each host reaches Redis over a management link of its own (its loopback is its own).
+    # Each host reaches Redis (and ZooKeeper) over a management link of its own: its loopback
+    # is its own.
     mgmt = {}
     for i, ns in enumerate((ha, hb)):
         root_if, ns_if = "krm%d%s" % (i, TAG), "krn%d%s" % (i, TAG)
@@ -80,6 +97,7 @@ def two_hosts(tmp_path):
         mgmt[ns] = ("172.31.%d.1" % (i + 1), root_if)
     srv = RedisServer(tmp_path / "redis",
                       bind=["127.0.0.1"] + [a for a, _ in mgmt.values()]).start()
+    zk = zkc = None
     sh("ip", "link", "add", ua, "type", "veth", "peer", "name", ub)
     sh("ip", "link", "set", ua, "netns", ha)
     sh("ip", "link", "set", ub, "netns", hb)
@@ -88,27 +106,44 @@ def two_hosts(tmp_path):
     topo = topology(vm, xa, xb)
     kds = []
     try:
+        if store == "zookeeper":
+            zk = ZkServer(tmp_path / "zk", address="0.0.0.0").start()
+            zkc = zk.client()
+            put_topology(zkc, topo)
+            central = {"redis": {k: v for k, v in srv.config(state_ttl_s=30).items()
+                                 if k != "host"}}
+            zkc.create("/kairo/config/default", json.dumps(central).encode(), makepath=True)
         for ns, host, addr, taps, uplink in ((ha, "host-a", "192.168.62.1", (vm, xa), ua),
                                              (hb, "host-b", "192.168.62.2", (xb,), ub)):
             ports = [{"name": t, "device": "net_tap%d,iface=%s" % (i, t)}
                      for i, t in enumerate(taps)]
             ports.append({"name": "up", "device": "net_af_packet0,iface=%s" % uplink,
                           "role": "uplink"})
-            kd = NsKairod(ns, tmp_path / host, ports, topo, extra_config={
-                "host_id": host, "redis": srv.config(host=mgmt[ns][0], state_ttl_s=30),
-                "underlay": {"interface": "up", "address": addr + "/24", "mtu": 1500}})
-            kd.start()
+            config = {"host_id": host,
+                      "underlay": {"interface": "up", "address": addr + "/24", "mtu": 1500}}
+            if zk is None:
+                config["redis"] = srv.config(host=mgmt[ns][0], state_ttl_s=30)
+            else:
+                # This host's override of the central configuration: its way to Redis.
+                zkc.create("/kairo/config/hosts/" + host,
+                           json.dumps({"redis": {"host": mgmt[ns][0]}}).encode(),
+                           makepath=True)
+                config["zookeeper_hosts"] = zk.hosts_at(mgmt[ns][0])
+            kd = NsKairod(ns, tmp_path / host, ports, topo if zk is None else None,
+                          extra_config=config)
+            kd.start(timeout=60)
             kds.append(kd)
         vm_setup(vmns, vm, "10.8.1.11/24", 1450, "10.8.1.1", from_ns=ha)
-        # The outside: one leg towards each host; answers to the public address go by B.
+        # The outside: one leg towards each host; answers to the public addresses go by B.
         vm_setup(out, xa, "10.9.0.2/24", 1500, from_ns=ha)
         sh("ip", "-n", hb, "link", "set", xb, "netns", out)
         sh("ip", "-n", out, "addr", "add", "10.9.1.2/24", "dev", xb)
         sh("ip", "-n", out, "link", "set", xb, "up")
-        sh("ip", "-n", out, "route", "add", PUBLIC + "/32", "via", "10.9.1.1", "dev", xb)
+        sh("ip", "-n", out, "route", "add", "203.0.113.0/24", "via", "10.9.1.1", "dev", xb)
         for k in ("all", "default", xa, xb):
             sh("ip", "netns", "exec", out, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k)
-        yield kds[0], kds[1], srv, vmns, out
+        yield SimpleNamespace(a=kds[0], b=kds[1], redis=srv, zk=zkc, vmns=vmns, out=out,
+                              xa=xa)
     finally:
         for ns in (vmns, out):
             sh("ip", "netns", "del", ns, check=False)
@@ -122,6 +157,25 @@ def two_hosts(tmp_path):
         for _, root_if in mgmt.values():
             sh("ip", "link", "del", root_if, check=False)
         srv.stop()
+        if zkc is not None:
+            zkc.stop()
+            zkc.close()
+        if zk is not None:
+            zk.kill()
+
+
+@pytest.fixture
+def two_hosts(tmp_path):
+    with two_host_setup(tmp_path, "file") as h:
+        yield h.a, h.b, h.redis, h.vmns, h.out
+
+
+@pytest.fixture
+def two_hosts_zk(tmp_path):
+    if not java_available():
+        pytest.skip("needs Debian's zookeeper and java")
+    with two_host_setup(tmp_path, "zookeeper") as h:
+        yield h
 
 
 def capture_src(ns, iface, count, seconds):
@@ -193,3 +247,54 @@ def test_redis_lost_and_back_empty_mid_traffic(two_hosts):
     # And a new connection works again end to end (lookups at B find it).
     r2 = ping(vmns, "10.9.0.2", count=3)
     assert r2.returncode == 0, r2.stdout
+
+
+# ---- the same two hosts on one ZooKeeper and one Redis ----
+
+def version(kd):
+    return kd.ctl("show", "datapath")["slow_path"]["topo_version"]
+
+
+def test_two_hosts_sharing_one_zookeeper_and_one_redis(two_hosts_zk):
+    h = two_hosts_zk
+    # Both hosts registered in the one ZooKeeper, each alive in a session of its own.
+    owners = set()
+    for host in ("host-a", "host-b"):
+        record = json.loads(h.zk.get("/kairo/hosts/" + host)[0])
+        assert "up" in [i["name"] for i in record["interfaces"]]
+        owners.add(h.zk.get("/kairo/hosts/%s/alive" % host)[1].ephemeralOwner)
+    assert len(owners) == 2 and 0 not in owners
+    # The central configuration named Redis (each host by its own way there).
+    assert h.a.ctl("show", "state")["connected"] and h.b.ctl("show", "state")["connected"]
+    # A connection masqueraded on A is answered through B, which finds A's binding in Redis.
+    assert ping_until(h.vmns, "10.9.0.2").returncode == 0
+    r = ping(h.vmns, "10.9.0.2", count=3)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
+    sb = h.b.ctl("show", "state")
+    assert sb["found"] >= 1 and sb["simulation"]["imported"] >= 1
+    assert h.b.stats()["slow_path"]["nat_created"] == 0
+    keys = h.redis.client().keys("kairo:nat:r1:snat_rev:icmp/10.9.0.2/*/%s/*" % PUBLIC)
+    assert keys and json.loads(h.redis.client().get(keys[0]))["host"] == "host-a"
+
+    # One change through ZooKeeper, both chains in one transaction: masquerade to another
+    # address.  Both hosts take it; A's new connections leave with the new address and B,
+    # which only ever sees answers, turns them back with the binding A wrote.
+    public2 = "203.0.113.20"
+    before = (version(h.a), version(h.b))
+    imported = sb["simulation"]["imported"]
+    t = h.zk.transaction()
+    for chain in nat_chains(public2):
+        t.set_data("/kairo/topology/chains/" + chain["id"], json.dumps(chain).encode())
+    results = t.commit()
+    assert not any(isinstance(x, Exception) for x in results), results
+    h.a.wait_for(lambda s: s["slow_path"]["topo_version"] > before[0], what="A took the change")
+    h.b.wait_for(lambda s: s["slow_path"]["topo_version"] > before[1], what="B took the change")
+    cap = capture_src(h.out, h.xa, 3, 20)
+    time.sleep(1.0)  # tshark listening
+    r = ping(h.vmns, "10.9.0.2", count=3)
+    seen, _ = cap.communicate(timeout=30)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
+    assert {line.split()[0] for line in seen.split("\n") if line} == {public2}, seen
+    assert h.b.ctl("show", "state")["simulation"]["imported"] > imported
+    assert h.redis.client().keys("kairo:nat:r1:snat_rev:icmp/10.9.0.2/*/%s/*" % public2)
+    assert h.b.stats()["slow_path"]["nat_created"] == 0

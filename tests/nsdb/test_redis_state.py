@@ -5,7 +5,8 @@ redis-server processes started by the tests on loopback ports of their own.
 1. One host: what the simulation creates is written behind, readable, with its TTL: NAT
    bindings under both keys, the SNAT blocks this host holds, learned MACs, ARP entries.
 2. Two hosts on one Redis masquerade to the same address and port range under load: every
-   port leaves from one host only, from blocks that host holds.
+   port leaves from one host only, from blocks that host holds; with the topology from a file
+   each, and from one ZooKeeper both read (Redis named by its central configuration).
 3. Credentials and configuration: AUTH, a wrong password, refused settings.
 The stateful port group across two hosts, and Redis lost and back mid-traffic, are in
 test_redis_netns.py (real kernels at both ends).
@@ -18,6 +19,7 @@ from scapy.all import IP, UDP, Raw
 
 from kairo_harness import Kairod, run_kairod_once
 from redis_server import RedisServer
+from zk_server import ZkServer, java_available, put_topology
 
 import sys
 from pathlib import Path
@@ -115,8 +117,30 @@ def two_host_topology():
     }
 
 
-def test_two_hosts_masquerading_to_one_address_never_share_a_port(tmp_path, redis_server):
+@pytest.fixture(params=["file", "zookeeper"])
+def store(request, tmp_path):
+    """Where both hosts' topology comes from: one file each, or one ZooKeeper they share
+    (then Redis is named by the central configuration there, as in a deployment)."""
+    if request.param == "file":
+        yield None
+        return
+    if not java_available():
+        pytest.skip("needs Debian's zookeeper and java")
+    with ZkServer(tmp_path / "zk") as zk:
+        yield zk
+
+
+def test_two_hosts_masquerading_to_one_address_never_share_a_port(tmp_path, redis_server,
+                                                                  store):
     n = 200
+    topo, config = two_host_topology(), {"redis": redis_server.config()}
+    if store is not None:
+        zkc = store.client()
+        put_topology(zkc, topo)
+        zkc.create("/kairo/config/default", json.dumps(config).encode(), makepath=True)
+        zkc.stop()
+        zkc.close()
+        topo, config = None, {"zookeeper_hosts": store.hosts}
     hosts = {"host-a": ("10.0.1.2", "02:00:00:00:01:02", "198.51.100.2", R1P2, ROUTER_OUT),
              "host-b": ("10.0.1.200", "02:00:00:00:01:c8", "198.51.101.2",
                         "02:00:00:00:03:01", "198.51.101.1")}
@@ -128,9 +152,8 @@ def test_two_hosts_masquerading_to_one_address_never_share_a_port(tmp_path, redi
             vm = [from_vm(mac, ip, UDP(sport=2000 + i, dport=7777), dst="192.0.2.99",
                           tag=b"%d" % i) for i in range(n)]
             kd = start(d, {"vm": vm, "up": [announce(MAC_EXT, gw, rmac, rip)]},
-                       two_host_topology(), names=("vm", "up"), host_id=host,
-                       redis=redis_server.config(), slow_path={"vport_bucket": 512,
-                                                               "global_bucket": 1024})
+                       topo, names=("vm", "up"), host_id=host,
+                       slow_path={"vport_bucket": 512, "global_bucket": 1024}, **config)
             kds[host] = kd.start()
         for host, kd in kds.items():
             kd.wait_for(lambda s: s["slow_path"]["nat_created"] >= n and

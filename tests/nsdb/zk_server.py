@@ -26,9 +26,14 @@ def free_port():
 
 
 class ZkServer:
-    """One standalone ZooKeeper on 127.0.0.1:port with its data under workdir."""
+    """One standalone ZooKeeper on address:port with its data under workdir.
 
-    def __init__(self, workdir, port=None, min_session_ms=1000):
+    address is 127.0.0.1 unless kairods in other network namespaces must reach it: then
+    0.0.0.0 (ZooKeeper listens on one address or all), and hosts_at() names the address
+    each of them reaches the machine by.
+    """
+
+    def __init__(self, workdir, port=None, min_session_ms=1000, address="127.0.0.1"):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "data").mkdir(exist_ok=True)
@@ -38,15 +43,18 @@ class ZkServer:
             "tickTime=500\n"
             "dataDir=%s\n"
             "clientPort=%d\n"
-            "clientPortAddress=127.0.0.1\n"
+            "clientPortAddress=%s\n"
             "admin.enableServer=false\n"
             "minSessionTimeout=%d\n"
-            "maxSessionTimeout=60000\n" % (self.dir / "data", self.port, min_session_ms))
+            "maxSessionTimeout=60000\n" % (self.dir / "data", self.port, address, min_session_ms))
         self.proc = None
 
     @property
     def hosts(self):
-        return "127.0.0.1:%d" % self.port
+        return self.hosts_at("127.0.0.1")
+
+    def hosts_at(self, address):
+        return "%s:%d" % (address, self.port)
 
     def start(self, timeout=30):
         log = open(self.dir / "zookeeper.log", "a")
