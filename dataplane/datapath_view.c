@@ -308,7 +308,8 @@ state_view(struct kairo_dp *dp)
 		SHARED_COUNTER(queries_queued), SHARED_COUNTER(queries_lost),
 		SHARED_COUNTER(parked), SHARED_COUNTER(park_full), SHARED_COUNTER(park_timeouts),
 		SHARED_COUNTER(imported), SHARED_COUNTER(lookups_missed), SHARED_COUNTER(refreshed),
-		SHARED_COUNTER(resyncs),
+		SHARED_COUNTER(resyncs), SHARED_COUNTER(macs_imported),
+		SHARED_COUNTER(macs_refreshed),
 	};
 	struct redis_state_stats rs;
 	json_t *o = json_object(), *sim = json_object();

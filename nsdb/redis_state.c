@@ -341,20 +341,46 @@ serve_lease(struct redis_state *rs, const struct state_query *q)
 	lease_answer(rs, q, rs->ctx != NULL ? STATE_NOT_FOUND : STATE_UNAVAILABLE, 0, 0);
 }
 
+/* The key a lookup reads. */
+static int
+lookup_key(const struct redis_state *rs, const struct state_query *q, char *key)
+{
+	struct state_write w;
+
+	if (q->kind == STATE_QUERY_LOOKUP)
+		return state_key_ct(rs->cfg.prefix, q->device, &q->key, key, STATE_KEY_LEN);
+	memset(&w, 0, sizeof(w));
+	w.kind = STATE_WRITE_MAC;
+	memcpy(w.device, q->device, sizeof(w.device));
+	w.l2.mac = q->mac;
+	return state_key_l2(rs->cfg.prefix, &w, key, STATE_KEY_LEN);
+}
+
+static int
+lookup_parse(const struct state_query *q, const char *value, struct state_answer *a)
+{
+	if (q->kind == STATE_QUERY_LOOKUP)
+		return state_value_ct_parse(value, &q->key, a);
+	return state_value_mac_parse(value, a->port, sizeof(a->port));
+}
+
 static void
 lookup_answer(struct redis_state *rs, const struct state_query *q, const redisReply *r)
 {
 	struct state_answer a;
 
 	memset(&a, 0, sizeof(a));
-	a.kind = STATE_ANSWER_LOOKUP;
+	a.kind = q->kind == STATE_QUERY_LOOKUP ? STATE_ANSWER_LOOKUP : STATE_ANSWER_MAC;
 	a.slot = q->slot;
 	a.query = q->key;
+	a.device_index = q->device_index;
+	a.mac = q->mac;
+	memcpy(a.device, q->device, sizeof(a.device));
 	if (r == NULL) {
 		a.status = STATE_UNAVAILABLE;
 	} else if (r->type != REDIS_REPLY_STRING) {
 		a.status = STATE_NOT_FOUND;
-	} else if (state_value_ct_parse(r->str, &q->key, &a) != 0) {
+	} else if (lookup_parse(q, r->str, &a) != 0) {
 		stat_add(&rs->stats.bad_values, 1);
 		a.status = STATE_NOT_FOUND;
 	} else {
@@ -374,13 +400,20 @@ serve_queries(struct redis_state *rs)
 					   sizeof(rs->queries[0]), RS_BATCH, NULL);
 	if (n == 0)
 		return 0;
+	/*
+	 * What the simulation wrote before it asked is sent first: a walk that
+	 * learned a MAC and then asked for another has its MAC stored before
+	 * the answer lets its frame go.
+	 */
+	while (serve_writes(rs) > 0)
+		;
 	/* Lookups in one pipeline; then the leases, one script each. */
 	for (i = 0; i < n && rs->ctx != NULL; i++) {
 		const struct state_query *q = &rs->queries[i];
 
-		if (q->kind != STATE_QUERY_LOOKUP)
+		if (q->kind == STATE_QUERY_LEASE)
 			continue;
-		if (state_key_ct(rs->cfg.prefix, q->device, &q->key, key, sizeof(key)) < 0)
+		if (lookup_key(rs, q, key) < 0)
 			snprintf(key, sizeof(key), "%s:invalid", rs->cfg.prefix);
 		redisAppendCommand(rs->ctx, "GET %s", key);
 		sent++;
@@ -464,8 +497,8 @@ redis_state_main(void *arg)
 			try_connect(rs);
 			__atomic_store_n(&rs->first_attempt_done, true, __ATOMIC_RELEASE);
 		}
-		n = serve_queries(rs);
-		n += serve_writes(rs);
+		n = serve_writes(rs);
+		n += serve_queries(rs);
 		if (rs->ctx != NULL && now >= rs->next_refresh)
 			refresh_leases(rs);
 		if (n == 0) {

@@ -238,3 +238,19 @@ state_key_snat_block(const char *prefix, const char *device, uint32_t addr, uint
 	ipv4_text(htonl(addr), ip);
 	return fitted(snprintf(buf, len, "%s:snat:%s:%s:%u", prefix, device, ip, block), len);
 }
+
+int
+state_value_mac_parse(const char *value, char *port, size_t len)
+{
+	json_t *v = json_loads(value, 0, NULL);
+	const char *p = json_string_value(json_object_get(v, "port"));
+	int ret = -EINVAL;
+
+	if (json_is_string(json_object_get(v, "host")) && p != NULL && p[0] != '\0' &&
+	    strlen(p) < len) {
+		strcpy(port, p);
+		ret = 0;
+	}
+	json_decref(v);
+	return ret;
+}

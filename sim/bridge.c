@@ -159,6 +159,9 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 	if (out == NULL) {
 		sim_tag(c, tag_mac(b->index, &key->eth_dst));
 		learned = mac_table_lookup(c->st->macs, b->index, 0, &key->eth_dst);
+		/* Learned on another host? (Asked once; the answer walks it again.) */
+		if (learned < 0 && sim_state_ask_mac(c, b, &key->eth_dst))
+			return;
 		if (learned < 0) {
 			sim_trace(c, "bridge %s: destination unknown: flood", bridge_name(b));
 			if (bridge_out_filter(c, b, in, NULL))

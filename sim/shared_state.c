@@ -148,38 +148,101 @@ write_entry(struct sim_thread *st, uint32_t entry, bool sync, uint16_t slot, uin
 }
 
 /* A learned MAC (port set) or a resolved neighbour (ip set) of device. */
-static void
-write_l2(struct sim_ctx *c, uint8_t kind, const char *device, const struct rte_ether_addr *mac,
-	 rte_be32_t ip, const char *port)
+static bool
+write_l2(struct sim_shared *sh, uint8_t kind, const char *device, const struct rte_ether_addr *mac,
+	 rte_be32_t ip, const char *port, bool sync, uint16_t slot)
 {
-	struct sim_shared *sh = c->st->shared;
 	struct state_write w;
 
-	if (sh == NULL)
-		return;
 	memset(&w, 0, sizeof(w));
 	w.kind = kind;
+	w.sync = sync;
+	w.slot = slot;
 	w.ttl_ms = sh->sync->mac_ttl_ms;
 	snprintf(w.device, sizeof(w.device), "%s", device);
 	w.l2.mac = *mac;
 	w.l2.ip = ip;
 	if (port != NULL)
 		snprintf(w.l2.port, sizeof(w.l2.port), "%s", port);
-	write_queue(sh, &w);
+	return write_queue(sh, &w);
+}
+
+/* Has b a port on another host?  Only then may another host know its MACs, or need ours. */
+static bool
+bridge_spans_hosts(const struct topology *t, const struct topo_bridge *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->n_ports; i++)
+		if (t->ports[b->ports[i]].remote)
+			return true;
+	return false;
 }
 
 void
 sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_ether_addr *mac,
 	      const struct topo_port *port)
 {
-	write_l2(c, STATE_WRITE_MAC, b->id, mac, 0, port->id);
+	struct sim_shared *sh = c->st->shared;
+	struct sim_result *res = c->res;
+
+	if (sh == NULL)
+		return;
+	/*
+	 * Another host may answer this frame: the MAC must be stored before the
+	 * frame leaves, or the answer would be flooded (sim_state_after_walk).
+	 */
+	if (!res->mac_shared && bridge_spans_hosts(c->t, b)) {
+		res->mac_shared = true;
+		res->mac_bridge = b->index;
+		res->mac_port = port->index;
+		res->mac = *mac;
+		return;
+	}
+	write_l2(sh, STATE_WRITE_MAC, b->id, mac, 0, port->id, false, 0);
 }
 
 void
 sim_state_arp(struct sim_ctx *c, const struct topo_router *r, rte_be32_t ip,
 	      const struct rte_ether_addr *mac)
 {
-	write_l2(c, STATE_WRITE_ARP, r->id, mac, ip, NULL);
+	if (c->st->shared != NULL)
+		write_l2(c->st->shared, STATE_WRITE_ARP, r->id, mac, ip, NULL, false, 0);
+}
+
+/* What a lookup of mac on bridge is noted as, once asked. */
+static uint64_t
+mac_asked(uint32_t bridge, const struct rte_ether_addr *mac)
+{
+	return tag_mac(bridge, mac);
+}
+
+bool
+sim_state_ask_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_ether_addr *mac)
+{
+	struct sim_shared *sh = c->st->shared;
+	struct state_query *q = &c->res->ask;
+
+	/*
+	 * Not asked, or not found: the frame is flooded, and that flood may be
+	 * cached.  Unlike a missed connection it is not wrong, only wider: the
+	 * copy to the MAC's host reaches it, and a MAC learned here later
+	 * replaces the flow (tag_mac).
+	 */
+	if (sh == NULL || !may_ask(c) || asked_before(sh, mac_asked(b->index, mac)) ||
+	    !bridge_spans_hosts(c->t, b))
+		return false;
+	memset(q, 0, sizeof(*q));
+	q->kind = STATE_QUERY_LOOKUP_MAC;
+	q->device_index = b->index;
+	q->mac = *mac;
+	snprintf(q->device, sizeof(q->device), "%s", b->id);
+	c->res->need_state = true;
+	c->res->ask_lease_set = -1;
+	c->res->cacheable = false;
+	sim_trace(c, "state: destination not learned here; asking the state store (bridge spans "
+		  "hosts)");
+	return true;
 }
 
 /* ---- SNAT blocks ---- */
@@ -298,6 +361,15 @@ sim_state_snat_pick(struct sim_ctx *c, const struct topo_rule *r, const struct c
 
 /* ---- parking ---- */
 
+static void
+write_mac_learned(struct sim_thread *st, const struct sim_result *res, bool sync, uint16_t slot)
+{
+	const struct topology *t = st->topo;
+
+	write_l2(st->shared, STATE_WRITE_MAC, t->bridges[res->mac_bridge].id, &res->mac, 0,
+		 t->ports[res->mac_port].id, sync, slot);
+}
+
 static int
 park(struct sim_shared *sh, const struct sim_group *g, uint64_t now)
 {
@@ -341,6 +413,9 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 	uint8_t i;
 
 	if (res->need_state) {
+		/* The walk stops here and will learn nothing new when walked again. */
+		if (res->mac_shared)
+			write_mac_learned(st, res, false, 0);
 		slot = park(sh, g, now);
 		if (slot < 0) {
 			sh->stats.park_full += g->n;
@@ -361,7 +436,9 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 				return true;
 			s->asking = true;
 		} else {
-			ask_noted(&sh->parked[slot], ct_key_hash(&q.key));
+			ask_noted(&sh->parked[slot], q.kind == STATE_QUERY_LOOKUP_MAC ?
+							     mac_asked(q.device_index, &q.mac) :
+							     ct_key_hash(&q.key));
 		}
 		if (rte_ring_mp_enqueue_elem(sh->sync->queries, &q, sizeof(q)) != 0) {
 			/* Nobody will answer: its deadline wakes it, the miss standing. */
@@ -374,7 +451,7 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 		return true;
 	}
 	/* Its state must be stored before the first packet goes: park until it is. */
-	sync = res->stateful && res->cacheable;
+	sync = (res->stateful && res->cacheable) || res->mac_shared;
 	if (sync) {
 		slot = park(sh, g, now);
 		sync = slot >= 0;
@@ -386,6 +463,9 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 	 * wakes when all are stored.  A write lost (ring full) leaves the slot
 	 * to its deadline.
 	 */
+	if (res->mac_shared)
+		write_mac_learned(st, res, sync && res->n_created == 0,
+				  (uint16_t)(slot < 0 ? 0 : slot));
 	for (i = 0; i < res->n_created; i++)
 		write_entry(st, res->created[i], sync && i + 1 == res->n_created,
 			    (uint16_t)(slot < 0 ? 0 : slot), now);
@@ -427,6 +507,47 @@ import(struct sim_thread *st, const struct state_answer *a, uint64_t now)
 		st->stats.invalidations++;
 		flow_cache_invalidate_tag(st->cache, tag_conntrack(ct_key_hash(&a->key[i])));
 	}
+}
+
+/*
+ * A MAC another host learned on one of its ports, learned here on that port.
+ * An answer naming a port of this host, or of another bridge, is stale (the
+ * VM moved, the topology changed): this host would have learned it itself.
+ */
+static void
+import_mac(struct sim_thread *st, const struct state_answer *a, uint64_t now)
+{
+	const struct topology *t = st->topo;
+	const struct topo_bridge *b;
+	uint32_t i, entry;
+	int r;
+
+	if (a->device_index >= t->n_bridges ||
+	    strcmp((b = &t->bridges[a->device_index])->id, a->device) != 0)
+		goto stale;
+	for (i = 0; i < b->n_ports; i++) {
+		const struct topo_port *p = &t->ports[b->ports[i]];
+
+		if (strcmp(p->id, a->port) != 0)
+			continue;
+		if (!p->remote)
+			goto stale;
+		r = mac_table_learn(st->macs, b->index, 0, &a->mac, p->index,
+				    (uint64_t)b->mac_aging_s * rte_get_tsc_hz(), now, &entry);
+		if (r < 0) {
+			st->stats.mac_table_full++;
+			return;
+		}
+		st->shared->stats.macs_imported++;
+		if (r != MAC_LEARN_SAME) {
+			/* Flows that flooded towards it can go to its host alone now. */
+			st->stats.invalidations++;
+			flow_cache_invalidate_tag(st->cache, tag_mac(b->index, &a->mac));
+		}
+		return;
+	}
+stale:
+	st->shared->stats.lookups_missed++;
 }
 
 static void
@@ -497,6 +618,12 @@ sim_state_poll(struct sim_thread *st, uint64_t now)
 			else
 				sh->stats.lookups_missed++;
 			break;
+		case STATE_ANSWER_MAC:
+			if (a.status == STATE_OK)
+				import_mac(st, &a, now);
+			else
+				sh->stats.lookups_missed++;
+			break;
 		default:
 			break;
 		}
@@ -528,6 +655,40 @@ refresh_one(void *arg, uint32_t entry)
 	return true;
 }
 
+/*
+ * MACs learned on this host's ports are written again every refresh period
+ * (a MAC in use keeps its entry here, but nothing would write it again), and
+ * at once after a resynchronisation.  Imported ones are the other host's to
+ * keep.  A pass visits the table in rounds of SIM_REFRESH_BUDGET.
+ */
+static void
+refresh_macs(struct sim_thread *st, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+	const struct topology *t = st->topo;
+	struct rte_ether_addr mac;
+	uint32_t bridge, port, refs, n;
+
+	if (sh->mac_cursor == 0 && now < sh->mac_refresh_at && sh->mac_refresh_at != 0 &&
+	    sh->resync_since <= sh->mac_pass_began)
+		return;
+	if (sh->mac_cursor == 0)
+		sh->mac_pass_began = now;
+	for (n = 0; n < SIM_REFRESH_BUDGET; n++) {
+		if (mac_table_iterate(st->macs, &sh->mac_cursor, &bridge, &mac, &port, &refs) != 0) {
+			sh->mac_cursor = 0;
+			sh->mac_refresh_at = now + sh->refresh_tsc;
+			return;
+		}
+		if (bridge >= t->n_bridges || port >= t->n_ports || t->ports[port].remote)
+			continue;
+		if (!write_l2(sh, STATE_WRITE_MAC, t->bridges[bridge].id, &mac, 0, t->ports[port].id,
+			      false, 0))
+			return; /* the ring is full: this pass goes on next round */
+		sh->stats.macs_refreshed++;
+	}
+}
+
 void
 sim_state_housekeeping(struct sim_thread *st, uint64_t now)
 {
@@ -536,4 +697,5 @@ sim_state_housekeeping(struct sim_thread *st, uint64_t now)
 	if (st->ct != NULL)
 		conntrack_refresh(st->ct, now, sh->refresh_tsc, sh->resync_since, SIM_REFRESH_BUDGET,
 				  refresh_one, st);
+	refresh_macs(st, now);
 }

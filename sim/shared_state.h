@@ -67,6 +67,10 @@ struct sim_shared {
 	uint64_t resync_since;    /* tsc: entries written before this are written again */
 	uint64_t refresh_tsc;     /* write an entry in use again after this long */
 	uint64_t wait_tsc;
+	/* The pass writing this host's learned MACs again (refresh_macs). */
+	uint32_t mac_cursor;
+	uint64_t mac_refresh_at;  /* tsc: the next pass begins */
+	uint64_t mac_pass_began;
 	struct state_sync_stats stats;
 };
 
@@ -78,6 +82,8 @@ void sim_shared_destroy(struct sim_shared *sh);
  * now says need_state and the walk must stop); false when the miss stands.
  */
 bool sim_state_ask(struct sim_ctx *c, const struct ct_key *key);
+bool sim_state_ask_mac(struct sim_ctx *c, const struct topo_bridge *b,
+		       const struct rte_ether_addr *mac);
 /* The walk created a connection or binding entry: written when the walk is done. */
 void sim_state_created(struct sim_ctx *c, uint32_t entry);
 /* A bridge learned (or moved) a MAC; a router resolved an IPv4 neighbour. */
@@ -106,6 +112,13 @@ bool sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const stru
 			  uint64_t now);
 /* Answers from the store, slots whose wait ran out: walk their packets again. */
 unsigned int sim_state_poll(struct sim_thread *st, uint64_t now);
+
+/* Has the walk state to write behind (sim_state_after_walk)? */
+static inline bool
+sim_state_to_write(const struct sim_result *res)
+{
+	return res->n_created > 0 || res->mac_shared;
+}
 /* Write again what flows still use (simulation thread, housekeeping). */
 void sim_state_housekeeping(struct sim_thread *st, uint64_t now);
 

@@ -63,6 +63,13 @@ struct sim_result {
 	int16_t ask_lease_set; /* ask is a lease for this set, or -1 */
 	uint8_t n_created;   /* entries it created, to write behind */
 	uint32_t created[FLOW_OWNER_STATE];
+	/*
+	 * A MAC it learned (new or moved) on a bridge that spans hosts: written
+	 * behind with the entries, and the packet waits until it is stored.
+	 */
+	bool mac_shared;
+	uint32_t mac_bridge, mac_port;
+	struct rte_ether_addr mac;
 };
 
 struct sim_stats {

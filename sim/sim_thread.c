@@ -214,7 +214,7 @@ sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 		}
 	}
 	/* Its new state is written behind; the group may wait until it is stored. */
-	if (st->shared != NULL && res.n_created > 0 && sim_state_after_walk(st, g, &res, now))
+	if (st->shared != NULL && sim_state_to_write(&res) && sim_state_after_walk(st, g, &res, now))
 		return;
 	if (res.cacheable) {
 		sim_meter_group(st, res.meters, res.n_meters, g);
@@ -229,7 +229,7 @@ sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 	for (i = 0; i < g->n; i++) {
 		if (i > 0) {
 			sim_packet(st, g->pkts[i], now, &res);
-			if (st->shared != NULL && (res.need_state || res.n_created > 0)) {
+			if (st->shared != NULL && (res.need_state || sim_state_to_write(&res))) {
 				struct sim_group one = {.pkts = {g->pkts[i]}, .n = 1};
 
 				if (sim_state_after_walk(st, &one, &res, now))

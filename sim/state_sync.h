@@ -20,6 +20,12 @@
  *     on another host).  The packet is parked; the answer brings the entry
  *     (imported into the local table) or says there is none, and the packet
  *     is walked again.  Nothing is asked twice for one packet.
+ *   - lookup of a MAC: a unicast destination a bridge that spans hosts has
+ *     not learned; another host may have (its VM sits behind a port there).
+ *     Found on a port of another host, it is learned here on that port, and
+ *     the frame goes to that host alone instead of being flooded.  Since the
+ *     host that learns a MAC on such a bridge writes it before the frame that
+ *     taught it leaves (sync), an answer to that frame always finds it.
  *   - lease: a block of SNAT_BLOCK_PORTS ports of a NAT address, held by
  *     this host alone, as MidoNet's agents leased 64-port blocks: two hosts
  *     never pick the same address and port.
@@ -76,6 +82,7 @@ struct state_write {
 enum state_query_kind {
 	STATE_QUERY_LOOKUP = 0,
 	STATE_QUERY_LEASE = 1,
+	STATE_QUERY_LOOKUP_MAC = 2,
 };
 
 struct state_query {
@@ -86,7 +93,9 @@ struct state_query {
 	/* lease: the target's addresses and ports (host order) */
 	uint32_t addr_lo, addr_hi;
 	uint16_t port_lo, port_hi;
-	uint32_t device_index;    /* lease: the router's index, echoed back */
+	uint32_t device_index;    /* lease: the router's index; MAC: the bridge's; echoed back */
+	struct rte_ether_addr mac; /* lookup of a MAC (device: the bridge) */
+	uint16_t pad;
 };
 
 enum state_answer_kind {
@@ -95,6 +104,7 @@ enum state_answer_kind {
 	STATE_ANSWER_LEASE = 2,
 	STATE_ANSWER_LEASE_LOST = 3,
 	STATE_ANSWER_RESYNC = 4,    /* the store is back: write live state again */
+	STATE_ANSWER_MAC = 5,       /* a lookup of a MAC */
 };
 
 enum state_status {
@@ -113,9 +123,13 @@ struct state_answer {
 	uint8_t n_keys;
 	struct ct_nat nat;
 	/* lease (and lease lost): the block */
-	uint32_t device_index;
+	uint32_t device_index;  /* and a MAC's bridge */
 	uint32_t addr;     /* host order */
 	uint16_t block;
+	/* a MAC: the bridge's id and the port it was learned on (found) */
+	struct rte_ether_addr mac;
+	char device[TOPO_ID_LEN];
+	char port[TOPO_ID_LEN];
 };
 
 struct state_sync_stats {
@@ -127,6 +141,8 @@ struct state_sync_stats {
 	uint64_t park_full;       /* packets not parked: no slot (went on with local state) */
 	uint64_t park_timeouts;   /* slots woken by their deadline, not an answer */
 	uint64_t imported;        /* entries found in the store and taken in */
+	uint64_t macs_imported;   /* MACs found learned on another host's port, learned here */
+	uint64_t macs_refreshed;  /* learned MACs written again (in use, or after a resync) */
 	uint64_t lookups_missed;  /* looked up, not in the store either */
 	uint64_t refreshed;       /* writes again of entries still in use */
 	uint64_t resyncs;

@@ -286,6 +286,7 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->stateful = false;
 	res->ask_lease_set = -1;
 	res->n_created = 0;
+	res->mac_shared = false;
 }
 
 /* A tracer takes the packet: first line, and no flow is cached for it (trace.h). */

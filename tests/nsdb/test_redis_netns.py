@@ -68,33 +68,41 @@ def topology(vm, xa, xb):
     }
 
 
+def redis_config(srv, **kw):
+    # A parked packet waits up to 500 ms for Redis, not 50: the tests share two cores with
+    # everything else (sanitizer builds among them), and a slow answer would drop the packet.
+    return srv.config(state_ttl_s=30, wait_ms=500, **kw)
+
+
 @contextlib.contextmanager
-def two_host_setup(tmp_path, store):
-    """The two hosts, the VM and the outside; the topology from one file or one ZooKeeper.
+def two_host_setup(tmp_path, store, topo, taps):
+    """Hosts A and B (namespaces) with kairods on taps[host] and one underlay, sharing Redis.
 
     store "file": each kairod reads the same topology file and has its redis section locally.
     store "zookeeper": the topology is written to one ZooKeeper, each host's bindings under
     its own host node, and Redis is named by the central configuration; the local config
     holds only what midolman.conf would: the ZooKeeper hosts, the host id, the interfaces.
+    Namespaces the test adds to h.extra_ns go first at the end.
     """
-    ha, hb, out, vmns = "krsa" + TAG, "krsb" + TAG, "krso" + TAG, "krsv" + TAG
-    vm, xa, xb = "krvm" + TAG, "krxa" + TAG, "krxb" + TAG
+    ha, hb = "krsa" + TAG, "krsb" + TAG
     ua, ub = "krua" + TAG, "krub" + TAG
     netns_add(ha)
     netns_add(hb)
     # Each host reaches Redis (and ZooKeeper) over a management link of its own: its loopback
-    # is its own.
+    # is its own.  The links' /30s are the run's own (a second run at once must not route
+    # this one's connections).
     mgmt = {}
     for i, ns in enumerate((ha, hb)):
         root_if, ns_if = "krm%d%s" % (i, TAG), "krn%d%s" % (i, TAG)
+        root_addr, ns_addr = ("172.31.%d.%d" % (int(TAG) % 256, 4 * i + k) for k in (1, 2))
         sh("ip", "link", "del", root_if, check=False)
         sh("ip", "link", "add", root_if, "type", "veth", "peer", "name", ns_if)
         sh("ip", "link", "set", ns_if, "netns", ns)
-        sh("ip", "addr", "add", "172.31.%d.1/30" % (i + 1), "dev", root_if)
+        sh("ip", "addr", "add", root_addr + "/30", "dev", root_if)
         sh("ip", "link", "set", root_if, "up")
-        sh("ip", "-n", ns, "addr", "add", "172.31.%d.2/30" % (i + 1), "dev", ns_if)
+        sh("ip", "-n", ns, "addr", "add", ns_addr + "/30", "dev", ns_if)
         sh("ip", "-n", ns, "link", "set", ns_if, "up")
-        mgmt[ns] = ("172.31.%d.1" % (i + 1), root_if)
+        mgmt[ns] = (root_addr, root_if)
     srv = RedisServer(tmp_path / "redis",
                       bind=["127.0.0.1"] + [a for a, _ in mgmt.values()]).start()
     zk = zkc = None
@@ -103,26 +111,25 @@ def two_host_setup(tmp_path, store):
     sh("ip", "link", "set", ub, "netns", hb)
     sh("ip", "-n", ha, "link", "set", ua, "up")
     sh("ip", "-n", hb, "link", "set", ub, "up")
-    topo = topology(vm, xa, xb)
     kds = []
+    h = SimpleNamespace(ha=ha, hb=hb, redis=srv, zk=None, extra_ns=[])
     try:
         if store == "zookeeper":
             zk = ZkServer(tmp_path / "zk", address="0.0.0.0").start()
-            zkc = zk.client()
+            h.zk = zkc = zk.client()
             put_topology(zkc, topo)
-            central = {"redis": {k: v for k, v in srv.config(state_ttl_s=30).items()
-                                 if k != "host"}}
+            central = {"redis": {k: v for k, v in redis_config(srv).items() if k != "host"}}
             zkc.create("/kairo/config/default", json.dumps(central).encode(), makepath=True)
-        for ns, host, addr, taps, uplink in ((ha, "host-a", "192.168.62.1", (vm, xa), ua),
-                                             (hb, "host-b", "192.168.62.2", (xb,), ub)):
+        for ns, host, addr, uplink in ((ha, "host-a", "192.168.62.1", ua),
+                                       (hb, "host-b", "192.168.62.2", ub)):
             ports = [{"name": t, "device": "net_tap%d,iface=%s" % (i, t)}
-                     for i, t in enumerate(taps)]
+                     for i, t in enumerate(taps[host])]
             ports.append({"name": "up", "device": "net_af_packet0,iface=%s" % uplink,
                           "role": "uplink"})
             config = {"host_id": host,
                       "underlay": {"interface": "up", "address": addr + "/24", "mtu": 1500}}
             if zk is None:
-                config["redis"] = srv.config(host=mgmt[ns][0], state_ttl_s=30)
+                config["redis"] = redis_config(srv, host=mgmt[ns][0])
             else:
                 # This host's override of the central configuration: its way to Redis.
                 zkc.create("/kairo/config/hosts/" + host,
@@ -133,19 +140,10 @@ def two_host_setup(tmp_path, store):
                           extra_config=config)
             kd.start(timeout=60)
             kds.append(kd)
-        vm_setup(vmns, vm, "10.8.1.11/24", 1450, "10.8.1.1", from_ns=ha)
-        # The outside: one leg towards each host; answers to the public addresses go by B.
-        vm_setup(out, xa, "10.9.0.2/24", 1500, from_ns=ha)
-        sh("ip", "-n", hb, "link", "set", xb, "netns", out)
-        sh("ip", "-n", out, "addr", "add", "10.9.1.2/24", "dev", xb)
-        sh("ip", "-n", out, "link", "set", xb, "up")
-        sh("ip", "-n", out, "route", "add", "203.0.113.0/24", "via", "10.9.1.1", "dev", xb)
-        for k in ("all", "default", xa, xb):
-            sh("ip", "netns", "exec", out, "sysctl", "-qw", "net.ipv4.conf.%s.rp_filter=0" % k)
-        yield SimpleNamespace(a=kds[0], b=kds[1], redis=srv, zk=zkc, vmns=vmns, out=out,
-                              xa=xa)
+        h.a, h.b = kds
+        yield h
     finally:
-        for ns in (vmns, out):
+        for ns in h.extra_ns:
             sh("ip", "netns", "del", ns, check=False)
         for kd in kds:
             try:
@@ -164,9 +162,30 @@ def two_host_setup(tmp_path, store):
             zk.kill()
 
 
+@contextlib.contextmanager
+def nat_hosts(tmp_path, store):
+    """The VM behind A, masqueraded out by A; the outside answering through B."""
+    vm, xa, xb = "krvm" + TAG, "krxa" + TAG, "krxb" + TAG
+    with two_host_setup(tmp_path, store, topology(vm, xa, xb),
+                        {"host-a": (vm, xa), "host-b": (xb,)}) as h:
+        h.vmns, h.out, h.xa = "krsv" + TAG, "krso" + TAG, xa
+        h.extra_ns += [h.vmns, h.out]
+        vm_setup(h.vmns, vm, "10.8.1.11/24", 1450, "10.8.1.1", from_ns=h.ha)
+        # The outside: one leg towards each host; answers to the public addresses go by B.
+        vm_setup(h.out, xa, "10.9.0.2/24", 1500, from_ns=h.ha)
+        sh("ip", "-n", h.hb, "link", "set", xb, "netns", h.out)
+        sh("ip", "-n", h.out, "addr", "add", "10.9.1.2/24", "dev", xb)
+        sh("ip", "-n", h.out, "link", "set", xb, "up")
+        sh("ip", "-n", h.out, "route", "add", "203.0.113.0/24", "via", "10.9.1.1", "dev", xb)
+        for k in ("all", "default", xa, xb):
+            sh("ip", "netns", "exec", h.out, "sysctl", "-qw",
+               "net.ipv4.conf.%s.rp_filter=0" % k)
+        yield h
+
+
 @pytest.fixture
 def two_hosts(tmp_path):
-    with two_host_setup(tmp_path, "file") as h:
+    with nat_hosts(tmp_path, "file") as h:
         yield h.a, h.b, h.redis, h.vmns, h.out
 
 
@@ -174,7 +193,7 @@ def two_hosts(tmp_path):
 def two_hosts_zk(tmp_path):
     if not java_available():
         pytest.skip("needs Debian's zookeeper and java")
-    with two_host_setup(tmp_path, "zookeeper") as h:
+    with nat_hosts(tmp_path, "zookeeper") as h:
         yield h
 
 
@@ -298,3 +317,69 @@ def test_two_hosts_sharing_one_zookeeper_and_one_redis(two_hosts_zk):
     assert h.b.ctl("show", "state")["simulation"]["imported"] > imported
     assert h.redis.client().keys("kairo:nat:r1:snat_rev:icmp/10.9.0.2/*/%s/*" % public2)
     assert h.b.stats()["slow_path"]["nat_created"] == 0
+
+
+# ---- a bridge across both hosts: MACs learned on one host are found by the other ----
+
+def mac_of(ns, ifname):
+    return json.loads(sh("ip", "-j", "-n", ns, "link", "show", ifname).stdout)[0]["address"]
+
+
+@pytest.fixture
+def bridged_hosts(tmp_path):
+    """VM a1 behind A; VMs b1 and b2 behind B; all three on one bridge."""
+    a1, b1, b2 = "krba" + TAG, "krbb" + TAG, "krbc" + TAG
+    topo = {
+        "bridges": [{"id": "bridge1", "ports": [{"id": "p-a1"}, {"id": "p-b1"},
+                                                {"id": "p-b2"}]}],
+        "hosts": [{"id": "host-a"}, {"id": "host-b"}],
+        "tunnel_zones": [{"id": "tz", "type": "vxlan", "members": [
+            {"host": "host-a", "address": "192.168.62.1"},
+            {"host": "host-b", "address": "192.168.62.2"}]}],
+        "bindings": [{"port": "p-a1", "host": "host-a", "interface": a1},
+                     {"port": "p-b1", "host": "host-b", "interface": b1},
+                     {"port": "p-b2", "host": "host-b", "interface": b2}],
+    }
+    with two_host_setup(tmp_path, "file", topo, {"host-a": (a1,), "host-b": (b1, b2)}) as h:
+        h.vms = {}
+        for name, tap, addr, host_ns in (("a1", a1, "10.8.5.1/24", h.ha),
+                                          ("b1", b1, "10.8.5.2/24", h.hb),
+                                          ("b2", b2, "10.8.5.3/24", h.hb)):
+            ns = "krv" + name + TAG
+            h.extra_ns.append(ns)
+            vm_setup(ns, tap, addr, 1450, from_ns=host_ns)
+            h.vms[name] = (ns, tap, mac_of(ns, tap))
+        yield h
+
+
+def test_a_mac_learned_on_one_host_is_found_by_the_other_not_flooded(bridged_hosts):
+    h = bridged_hosts
+    (a1_ns, _, a1_mac), (_, _, b1_mac), (b2_ns, b2_tap, b2_mac) = (
+        h.vms["a1"], h.vms["b1"], h.vms["b2"])
+    # b2 listens for any unicast frame not meant for it: a flood would bring it some.
+    cap = subprocess.Popen(["ip", "netns", "exec", b2_ns, "tshark", "-i", b2_tap, "-a",
+                            "duration:12", "-f", "not broadcast and not multicast and "
+                            "not ether dst %s" % b2_mac, "-T", "fields", "-e", "eth.src",
+                            "-e", "eth.dst"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(1.5)  # tshark listening
+    # a1 asks who has b1 (a broadcast, learned at A and written before it leaves); b1 answers
+    # a1's MAC at B, which was never told it locally: B finds it in Redis.  Then each side
+    # sends to the other's MAC without a flood.
+    r = ping(a1_ns, "10.8.5.2", count=5)
+    seen, _ = cap.communicate(timeout=30)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
+    assert seen.strip() == "", "b2 was sent frames for others:\n" + seen
+    rc = h.redis.client()
+    assert json.loads(rc.get("kairo:mac:bridge1:" + a1_mac)) == {"host": "host-a",
+                                                                "port": "p-a1"}
+    assert json.loads(rc.get("kairo:mac:bridge1:" + b1_mac)) == {"host": "host-b",
+                                                                "port": "p-b1"}
+    sa, sb = h.a.ctl("show", "state"), h.b.ctl("show", "state")
+    assert sb["simulation"]["macs_imported"] >= 1 and sa["simulation"]["macs_imported"] >= 1
+    # B's flows towards a1 go to A alone, to a1's port (tunnel key 1: port p-a1), never
+    # to A's flood key.
+    flows_b = [f for f in h.b.ctl("dump", "flows")["flows"]
+               if "eth_dst=" + a1_mac.upper() in f["match"]]
+    assert flows_b and all(f["actions"] == "tunnel(vxlan,192.168.62.1,key=1)"
+                           for f in flows_b), flows_b
