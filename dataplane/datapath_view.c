@@ -309,7 +309,7 @@ state_view(struct kairo_dp *dp)
 		SHARED_COUNTER(parked), SHARED_COUNTER(park_full), SHARED_COUNTER(park_timeouts),
 		SHARED_COUNTER(imported), SHARED_COUNTER(lookups_missed), SHARED_COUNTER(refreshed),
 		SHARED_COUNTER(resyncs), SHARED_COUNTER(macs_imported),
-		SHARED_COUNTER(macs_refreshed),
+		SHARED_COUNTER(macs_refreshed), SHARED_COUNTER(arps_imported),
 	};
 	struct redis_state_stats rs;
 	json_t *o = json_object(), *sim = json_object();

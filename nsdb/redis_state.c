@@ -350,18 +350,37 @@ lookup_key(const struct redis_state *rs, const struct state_query *q, char *key)
 	if (q->kind == STATE_QUERY_LOOKUP)
 		return state_key_ct(rs->cfg.prefix, q->device, &q->key, key, STATE_KEY_LEN);
 	memset(&w, 0, sizeof(w));
-	w.kind = STATE_WRITE_MAC;
+	w.kind = q->kind == STATE_QUERY_LOOKUP_MAC ? STATE_WRITE_MAC : STATE_WRITE_ARP;
 	memcpy(w.device, q->device, sizeof(w.device));
 	w.l2.mac = q->mac;
+	w.l2.ip = q->ip;
 	return state_key_l2(rs->cfg.prefix, &w, key, STATE_KEY_LEN);
 }
 
 static int
 lookup_parse(const struct state_query *q, const char *value, struct state_answer *a)
 {
-	if (q->kind == STATE_QUERY_LOOKUP)
+	switch (q->kind) {
+	case STATE_QUERY_LOOKUP:
 		return state_value_ct_parse(value, &q->key, a);
-	return state_value_mac_parse(value, a->port, sizeof(a->port));
+	case STATE_QUERY_LOOKUP_MAC:
+		return state_value_mac_parse(value, a->port, sizeof(a->port));
+	default:
+		return state_value_arp_parse(value, &a->mac);
+	}
+}
+
+static uint8_t
+lookup_answer_kind(const struct state_query *q)
+{
+	switch (q->kind) {
+	case STATE_QUERY_LOOKUP:
+		return STATE_ANSWER_LOOKUP;
+	case STATE_QUERY_LOOKUP_MAC:
+		return STATE_ANSWER_MAC;
+	default:
+		return STATE_ANSWER_ARP;
+	}
 }
 
 static void
@@ -370,11 +389,13 @@ lookup_answer(struct redis_state *rs, const struct state_query *q, const redisRe
 	struct state_answer a;
 
 	memset(&a, 0, sizeof(a));
-	a.kind = q->kind == STATE_QUERY_LOOKUP ? STATE_ANSWER_LOOKUP : STATE_ANSWER_MAC;
+	a.kind = lookup_answer_kind(q);
 	a.slot = q->slot;
 	a.query = q->key;
 	a.device_index = q->device_index;
 	a.mac = q->mac;
+	a.ip = q->ip;
+	a.port_index = q->port_index;
 	memcpy(a.device, q->device, sizeof(a.device));
 	if (r == NULL) {
 		a.status = STATE_UNAVAILABLE;

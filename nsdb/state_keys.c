@@ -254,3 +254,17 @@ state_value_mac_parse(const char *value, char *port, size_t len)
 	json_decref(v);
 	return ret;
 }
+
+int
+state_value_arp_parse(const char *value, struct rte_ether_addr *mac)
+{
+	json_t *v = json_loads(value, 0, NULL);
+	const char *m = json_string_value(json_object_get(v, "mac"));
+	int ret = -EINVAL;
+
+	if (json_is_string(json_object_get(v, "host")) && m != NULL &&
+	    rte_ether_unformat_addr(m, mac) == 0 && !rte_is_zero_ether_addr(mac))
+		ret = 0;
+	json_decref(v);
+	return ret;
+}

@@ -45,6 +45,8 @@ int state_key_l2(const char *prefix, const struct state_write *w, char *buf, siz
 int state_value_l2(const char *host, const struct state_write *w, char *buf, size_t len);
 /* The port a MAC's value names, into port (len bytes); 0, or -EINVAL if it is not one of ours. */
 int state_value_mac_parse(const char *value, char *port, size_t len);
+/* The MAC an ARP entry's value names; 0, or -EINVAL if it is not one of ours. */
+int state_value_arp_parse(const char *value, struct rte_ether_addr *mac);
 
 /* The key of SNAT block `block` of address addr (host order) on router device. */
 int state_key_snat_block(const char *prefix, const char *device, uint32_t addr, uint16_t block,

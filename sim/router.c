@@ -158,34 +158,41 @@ arp_release(struct sim_thread *st, struct arp_entry *e)
 	e->n_queued = 0;
 }
 
-void
-router_neigh_learn(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in,
-		   const uint8_t addr[NEIGH_ADDR_LEN], const struct rte_ether_addr *mac)
+bool
+router_neigh_set(struct sim_thread *st, const struct topo_router *r, const struct topo_port *in,
+		 const uint8_t addr[NEIGH_ADDR_LEN], const struct rte_ether_addr *mac, uint64_t now)
 {
-	struct sim_thread *st = c->st;
 	struct arp_entry *e = arp_table_get(st->arps, r->index, addr, in->index);
 	bool changed;
 
 	if (e == NULL) {
 		st->stats.drops[DROP_ARP_TABLE_FULL]++;
-		return;
+		return false;
 	}
 	changed = !e->resolved || !rte_is_same_ether_addr(&e->mac, mac);
 	e->mac = *mac;
 	e->port = in->index;
 	e->resolved = true;
 	e->tries = 0;
-	e->expires_tsc = c->now + (uint64_t)ARP_EXPIRY_S * rte_get_tsc_hz();
+	e->expires_tsc = now + (uint64_t)ARP_EXPIRY_S * rte_get_tsc_hz();
 	if (changed) {
-		if (neigh_addr_is_ipv4(addr)) {
+		if (neigh_addr_is_ipv4(addr))
 			st->stats.arp_resolved++;
-			sim_state_arp(c, r, neigh_addr_ipv4(addr), mac);
-		} else
+		else
 			st->stats.nd_resolved++;
 		st->stats.invalidations++;
 		flow_cache_invalidate_tag(st->cache, tag_neigh(r->index, addr));
 	}
 	arp_release(st, e);
+	return changed;
+}
+
+void
+router_neigh_learn(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *in,
+		   const uint8_t addr[NEIGH_ADDR_LEN], const struct rte_ether_addr *mac)
+{
+	if (router_neigh_set(c->st, r, in, addr, mac, c->now) && neigh_addr_is_ipv4(addr))
+		sim_state_arp(c, r, neigh_addr_ipv4(addr), mac);
 }
 
 /* ARP seen by a router port: answer for its address, learn the sender (RFC 826 merge). */
@@ -294,6 +301,9 @@ router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo
 	if (e != NULL && e->resolved)
 		return &e->mac;
 	c->res->cacheable = false;
+	/* Resolved on another host? (Asked once; the answer walks it again.) */
+	if (v4 && (e == NULL || e->tries == 0) && sim_state_ask_arp(c, r, out, neigh_addr_ipv4(nh)))
+		return NULL;
 	if (c->emit_depth > 0) {
 		/* The simulation's own packets do not wait. */
 		sim_drop(c, v4 ? DROP_ARP_UNRESOLVED : DROP_ND_UNRESOLVED);

@@ -37,7 +37,15 @@ const struct rte_ether_addr *router_resolve(struct sim_ctx *c, const struct topo
 void router_send(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
 		 const uint8_t nh[NEIGH_ADDR_LEN]);
 
-/* The neighbour addr is at mac, behind in: create or update its entry, release its queue. */
+/*
+ * The neighbour addr is at mac, behind in: create or update its entry, release
+ * its queue; true if that changed what the router knew.  router_neigh_learn()
+ * is the walk's (it writes a change behind); router_neigh_set() the thread's
+ * (an entry found in the state store).
+ */
+bool router_neigh_set(struct sim_thread *st, const struct topo_router *r,
+		      const struct topo_port *in, const uint8_t addr[NEIGH_ADDR_LEN],
+		      const struct rte_ether_addr *mac, uint64_t now);
 void router_neigh_learn(struct sim_ctx *c, const struct topo_router *r,
 			const struct topo_port *in, const uint8_t addr[NEIGH_ADDR_LEN],
 			const struct rte_ether_addr *mac);

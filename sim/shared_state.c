@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "flow_tags.h"
+#include "router.h"
 #include "shared_state.h"
 
 struct sim_shared *
@@ -245,6 +246,35 @@ sim_state_ask_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct r
 	return true;
 }
 
+/* What a lookup of neighbour ip of router is noted as, once asked. */
+static uint64_t
+arp_asked(uint32_t router, rte_be32_t ip)
+{
+	return tag_arp(router, ip);
+}
+
+bool
+sim_state_ask_arp(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
+		  rte_be32_t ip)
+{
+	struct sim_shared *sh = c->st->shared;
+	struct state_query *q = &c->res->ask;
+
+	/* Not asked, or not found: this host sends its own ARP request, as without a store. */
+	if (sh == NULL || !may_ask(c) || asked_before(sh, arp_asked(r->index, ip)))
+		return false;
+	memset(q, 0, sizeof(*q));
+	q->kind = STATE_QUERY_LOOKUP_ARP;
+	q->device_index = r->index;
+	q->ip = ip;
+	q->port_index = out->index;
+	snprintf(q->device, sizeof(q->device), "%s", r->id);
+	c->res->need_state = true;
+	c->res->ask_lease_set = -1;
+	sim_trace(c, "state: next hop not resolved here; asking the state store");
+	return true;
+}
+
 /* ---- SNAT blocks ---- */
 
 static struct snat_lease_set *
@@ -370,6 +400,20 @@ write_mac_learned(struct sim_thread *st, const struct sim_result *res, bool sync
 		 t->ports[res->mac_port].id, sync, slot);
 }
 
+/* What a lookup is noted as in a parked slot, never to be asked again for it. */
+static uint64_t
+query_noted(const struct state_query *q)
+{
+	switch (q->kind) {
+	case STATE_QUERY_LOOKUP_MAC:
+		return mac_asked(q->device_index, &q->mac);
+	case STATE_QUERY_LOOKUP_ARP:
+		return arp_asked(q->device_index, q->ip);
+	default:
+		return ct_key_hash(&q->key);
+	}
+}
+
 static int
 park(struct sim_shared *sh, const struct sim_group *g, uint64_t now)
 {
@@ -413,9 +457,17 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 	uint8_t i;
 
 	if (res->need_state) {
-		/* The walk stops here and will learn nothing new when walked again. */
+		/*
+		 * What the walk made before it stopped (a MAC learned, a NAT
+		 * binding before an unresolved next hop) is found, not made, when
+		 * it is walked again: write it now.  Written ahead of the query,
+		 * it is stored before the answer lets the packet go (the state
+		 * thread sends writes before queries, on one connection).
+		 */
 		if (res->mac_shared)
 			write_mac_learned(st, res, false, 0);
+		for (i = 0; i < res->n_created; i++)
+			write_entry(st, res->created[i], false, 0, now);
 		slot = park(sh, g, now);
 		if (slot < 0) {
 			sh->stats.park_full += g->n;
@@ -436,9 +488,7 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 				return true;
 			s->asking = true;
 		} else {
-			ask_noted(&sh->parked[slot], q.kind == STATE_QUERY_LOOKUP_MAC ?
-							     mac_asked(q.device_index, &q.mac) :
-							     ct_key_hash(&q.key));
+			ask_noted(&sh->parked[slot], query_noted(&q));
 		}
 		if (rte_ring_mp_enqueue_elem(sh->sync->queries, &q, sizeof(q)) != 0) {
 			/* Nobody will answer: its deadline wakes it, the miss standing. */
@@ -550,6 +600,30 @@ stale:
 	st->shared->stats.lookups_missed++;
 }
 
+/*
+ * A neighbour another host resolved, taken as resolved here (not written
+ * back: the entry is the other host's to keep).  An answer for a router or
+ * port the topology no longer has is stale.
+ */
+static void
+import_arp(struct sim_thread *st, const struct state_answer *a, uint64_t now)
+{
+	const struct topology *t = st->topo;
+	uint8_t addr[NEIGH_ADDR_LEN];
+	const struct topo_port *p;
+
+	if (a->device_index >= t->n_routers || a->port_index >= t->n_ports ||
+	    strcmp(t->routers[a->device_index].id, a->device) != 0 ||
+	    (p = &t->ports[a->port_index])->device_type != TOPO_DEVICE_ROUTER ||
+	    p->device != a->device_index) {
+		st->shared->stats.lookups_missed++;
+		return;
+	}
+	neigh_addr_from_ipv4(addr, a->ip);
+	router_neigh_set(st, &t->routers[a->device_index], p, addr, &a->mac, now);
+	st->shared->stats.arps_imported++;
+}
+
 static void
 lease_answer(struct sim_thread *st, const struct state_answer *a, uint64_t now)
 {
@@ -619,10 +693,13 @@ sim_state_poll(struct sim_thread *st, uint64_t now)
 				sh->stats.lookups_missed++;
 			break;
 		case STATE_ANSWER_MAC:
-			if (a.status == STATE_OK)
+		case STATE_ANSWER_ARP:
+			if (a.status != STATE_OK)
+				sh->stats.lookups_missed++;
+			else if (a.kind == STATE_ANSWER_MAC)
 				import_mac(st, &a, now);
 			else
-				sh->stats.lookups_missed++;
+				import_arp(st, &a, now);
 			break;
 		default:
 			break;

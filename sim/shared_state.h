@@ -84,6 +84,8 @@ void sim_shared_destroy(struct sim_shared *sh);
 bool sim_state_ask(struct sim_ctx *c, const struct ct_key *key);
 bool sim_state_ask_mac(struct sim_ctx *c, const struct topo_bridge *b,
 		       const struct rte_ether_addr *mac);
+bool sim_state_ask_arp(struct sim_ctx *c, const struct topo_router *r, const struct topo_port *out,
+		       rte_be32_t ip);
 /* The walk created a connection or binding entry: written when the walk is done. */
 void sim_state_created(struct sim_ctx *c, uint32_t entry);
 /* A bridge learned (or moved) a MAC; a router resolved an IPv4 neighbour. */

@@ -26,6 +26,10 @@
  *     the frame goes to that host alone instead of being flooded.  Since the
  *     host that learns a MAC on such a bridge writes it before the frame that
  *     taught it leaves (sync), an answer to that frame always finds it.
+ *   - lookup of a neighbour: an IPv4 next hop a router has not resolved;
+ *     found, it is taken as resolved and the packet goes without an ARP
+ *     request (the answer to a connection made on another host finds the
+ *     VM's address resolved there).
  *   - lease: a block of SNAT_BLOCK_PORTS ports of a NAT address, held by
  *     this host alone, as MidoNet's agents leased 64-port blocks: two hosts
  *     never pick the same address and port.
@@ -83,6 +87,7 @@ enum state_query_kind {
 	STATE_QUERY_LOOKUP = 0,
 	STATE_QUERY_LEASE = 1,
 	STATE_QUERY_LOOKUP_MAC = 2,
+	STATE_QUERY_LOOKUP_ARP = 3,
 };
 
 struct state_query {
@@ -96,6 +101,8 @@ struct state_query {
 	uint32_t device_index;    /* lease: the router's index; MAC: the bridge's; echoed back */
 	struct rte_ether_addr mac; /* lookup of a MAC (device: the bridge) */
 	uint16_t pad;
+	rte_be32_t ip;            /* lookup of a neighbour (device: the router) */
+	uint32_t port_index;      /* ... out of this router port; echoed back */
 };
 
 enum state_answer_kind {
@@ -105,6 +112,7 @@ enum state_answer_kind {
 	STATE_ANSWER_LEASE_LOST = 3,
 	STATE_ANSWER_RESYNC = 4,    /* the store is back: write live state again */
 	STATE_ANSWER_MAC = 5,       /* a lookup of a MAC */
+	STATE_ANSWER_ARP = 6,       /* a lookup of a neighbour */
 };
 
 enum state_status {
@@ -126,10 +134,15 @@ struct state_answer {
 	uint32_t device_index;  /* and a MAC's bridge */
 	uint32_t addr;     /* host order */
 	uint16_t block;
-	/* a MAC: the bridge's id and the port it was learned on (found) */
+	/*
+	 * a MAC: the bridge's id and the port it was learned on (found);
+	 * a neighbour: the router's id, the address, the port, its MAC (found)
+	 */
 	struct rte_ether_addr mac;
 	char device[TOPO_ID_LEN];
 	char port[TOPO_ID_LEN];
+	rte_be32_t ip;
+	uint32_t port_index;
 };
 
 struct state_sync_stats {
@@ -143,6 +156,7 @@ struct state_sync_stats {
 	uint64_t imported;        /* entries found in the store and taken in */
 	uint64_t macs_imported;   /* MACs found learned on another host's port, learned here */
 	uint64_t macs_refreshed;  /* learned MACs written again (in use, or after a resync) */
+	uint64_t arps_imported;   /* neighbours found resolved by another host, taken in */
 	uint64_t lookups_missed;  /* looked up, not in the store either */
 	uint64_t refreshed;       /* writes again of entries still in use */
 	uint64_t resyncs;

@@ -219,6 +219,9 @@ def test_answers_arriving_at_the_other_host_find_the_binding_in_redis(two_hosts)
     statsb = kdb.stats()
     assert statsb["slow_path"]["nat_reversed"] >= 1
     assert statsb["slow_path"]["nat_created"] == 0  # B never translated anything itself
+    # Nor asked who 10.8.1.11 is: A had resolved the VM (its ARP for the gateway taught it).
+    assert statsb["slow_path"]["arp_requests"] == 0
+    assert sb["simulation"]["arps_imported"] >= 1
     keys = srv.client().keys("kairo:nat:r1:snat_rev:icmp/10.9.0.2/*")
     assert keys and json.loads(srv.client().get(keys[0]))["host"] == "host-a"
 
