@@ -3,7 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,32 +28,122 @@ static const struct {
 	{IPPROTO_ICMPV6, "icmp6"}, {IPPROTO_SCTP, "sctp"},
 };
 
-/* snprintf's result as this file's: the length, or -ENOSPC when cut. */
-static int
-fitted(int n, size_t len)
+/*
+ * Text appended in place, one pass: the write-behind thread formats two or
+ * three of these per record, and printf's format parsing (inet_ntop's IPv4
+ * text is a sprintf too) was most of its time.  Cut means the text did not
+ * fit: the formatter says -ENOSPC rather than leave a cut string.
+ */
+struct text {
+	char *buf;
+	size_t len;  /* buf's size, the NUL included */
+	size_t used;
+	bool cut;
+};
+
+static struct text
+text_init(char *buf, size_t len)
 {
-	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+	return (struct text){.buf = buf, .len = len, .cut = len == 0};
 }
 
-int
-state_tuple_format(const struct ct_key *k, char *buf, size_t len)
+static void
+put_mem(struct text *t, const char *s, size_t n)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], num[4];
+	if (t->cut || n >= t->len - t->used) {
+		t->cut = true;
+		return;
+	}
+	memcpy(t->buf + t->used, s, n);
+	t->used += n;
+}
+
+static void
+put_str(struct text *t, const char *s)
+{
+	put_mem(t, s, strlen(s));
+}
+
+static void
+put_u32(struct text *t, uint32_t v)
+{
+	char digits[10];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put_mem(t, digits + n, sizeof(digits) - n);
+}
+
+/* As inet_ntop writes it: four decimal octets, no leading zeros. */
+static void
+put_ipv4(struct text *t, const uint8_t *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i > 0)
+			put_mem(t, ".", 1);
+		put_u32(t, a[i]);
+	}
+}
+
+static void
+put_addr(struct text *t, bool v6, const uint8_t *a)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (!v6) {
+		put_ipv4(t, a);
+		return;
+	}
+	/* RFC 5952's shortest form is inet_ntop's: keep its, IPv6 state is rare. */
+	inet_ntop(AF_INET6, a, text, sizeof(text));
+	put_str(t, text);
+}
+
+/* The length written, or -ENOSPC when it did not fit. */
+static int
+text_end(struct text *t)
+{
+	if (t->cut)
+		return -ENOSPC;
+	t->buf[t->used] = '\0';
+	return (int)t->used;
+}
+
+static void
+put_tuple(struct text *t, const struct ct_key *k)
+{
 	const char *proto = NULL;
-	int af = k->v6 ? AF_INET6 : AF_INET;
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(proto_names); i++)
 		if (proto_names[i].proto == k->proto)
 			proto = proto_names[i].name;
-	if (proto == NULL) {
-		snprintf(num, sizeof(num), "%u", k->proto);
-		proto = num;
-	}
-	inet_ntop(af, k->src, src, sizeof(src));
-	inet_ntop(af, k->dst, dst, sizeof(dst));
-	return fitted(snprintf(buf, len, "%s/%s/%u/%s/%u", proto, src, k->sport, dst, k->dport),
-		      len);
+	if (proto != NULL)
+		put_str(t, proto);
+	else
+		put_u32(t, k->proto);
+	put_mem(t, "/", 1);
+	put_addr(t, k->v6, k->src);
+	put_mem(t, "/", 1);
+	put_u32(t, k->sport);
+	put_mem(t, "/", 1);
+	put_addr(t, k->v6, k->dst);
+	put_mem(t, "/", 1);
+	put_u32(t, k->dport);
+}
+
+int
+state_tuple_format(const struct ct_key *k, char *buf, size_t len)
+{
+	struct text t = text_init(buf, len);
+
+	put_tuple(&t, k);
+	return text_end(&t);
 }
 
 static int
@@ -107,41 +198,54 @@ int
 state_key_ct(const char *prefix, const char *device, const struct ct_key *k, char *buf,
 	     size_t len)
 {
-	char tuple[STATE_KEY_LEN];
-	int ret = state_tuple_format(k, tuple, sizeof(tuple));
+	struct text t = text_init(buf, len);
 
-	if (ret < 0 || k->kind >= RTE_DIM(kind_names))
+	if (k->kind >= RTE_DIM(kind_names))
 		return -ENOSPC;
-	if (k->kind == CT_KIND_CONN)
-		return fitted(snprintf(buf, len, "%s:conn:%s", prefix, tuple), len);
-	return fitted(snprintf(buf, len, "%s:nat:%s:%s:%s", prefix, device, kind_names[k->kind],
-			       tuple), len);
+	put_str(&t, prefix);
+	if (k->kind == CT_KIND_CONN) {
+		put_str(&t, ":conn:");
+	} else {
+		put_str(&t, ":nat:");
+		put_str(&t, device);
+		put_mem(&t, ":", 1);
+		put_str(&t, kind_names[k->kind]);
+		put_mem(&t, ":", 1);
+	}
+	put_tuple(&t, k);
+	return text_end(&t);
 }
 
 static void
-ipv4_text(uint32_t be_addr, char *out)
+put_endpoint(struct text *t, rte_be32_t addr, uint16_t port)
 {
-	inet_ntop(AF_INET, &be_addr, out, INET_ADDRSTRLEN);
+	put_ipv4(t, (const uint8_t *)&addr);
+	put_mem(t, ":", 1);
+	put_u32(t, port);
 }
 
 int
 state_value_ct(const char *host, const struct state_write *w, char *buf, size_t len)
 {
-	char fwd[STATE_KEY_LEN], rev[STATE_KEY_LEN], orig[INET_ADDRSTRLEN], xlat[INET_ADDRSTRLEN];
 	const struct ct_nat *nat = &w->ct.nat;
+	struct text t = text_init(buf, len);
 
-	if (w->kind == STATE_WRITE_CONN)
-		return fitted(snprintf(buf, len, "{\"host\":\"%s\"}", host), len);
-	if (state_tuple_format(&w->ct.key[0], fwd, sizeof(fwd)) < 0 ||
-	    state_tuple_format(&w->ct.key[1], rev, sizeof(rev)) < 0)
-		return -ENOSPC;
-	ipv4_text(nat->orig_addr, orig);
-	ipv4_text(nat->xlat_addr, xlat);
-	return fitted(snprintf(buf, len,
-			       "{\"host\":\"%s\",\"fwd\":\"%s\",\"rev\":\"%s\",\"orig\":\"%s:%u\","
-			       "\"xlat\":\"%s:%u\",\"port\":%s}",
-			       host, fwd, rev, orig, nat->orig_port, xlat, nat->xlat_port,
-			       nat->port ? "true" : "false"), len);
+	put_str(&t, "{\"host\":\"");
+	put_str(&t, host);
+	if (w->kind == STATE_WRITE_CONN) {
+		put_str(&t, "\"}");
+		return text_end(&t);
+	}
+	put_str(&t, "\",\"fwd\":\"");
+	put_tuple(&t, &w->ct.key[0]);
+	put_str(&t, "\",\"rev\":\"");
+	put_tuple(&t, &w->ct.key[1]);
+	put_str(&t, "\",\"orig\":\"");
+	put_endpoint(&t, nat->orig_addr, nat->orig_port);
+	put_str(&t, "\",\"xlat\":\"");
+	put_endpoint(&t, nat->xlat_addr, nat->xlat_port);
+	put_str(&t, nat->port ? "\",\"port\":true}" : "\",\"port\":false}");
+	return text_end(&t);
 }
 
 /* "10.0.0.1:4000" into a network-order address and a host-order port. */
@@ -204,39 +308,71 @@ out:
 	return ret;
 }
 
+/* "02:00:00:00:00:01": lower-case hex, as "%02x" wrote it. */
+static void
+put_mac(struct text *t, const struct rte_ether_addr *mac)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[3 * RTE_ETHER_ADDR_LEN];
+	unsigned int i;
+
+	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++) {
+		text[3 * i] = hex[mac->addr_bytes[i] >> 4];
+		text[3 * i + 1] = hex[mac->addr_bytes[i] & 0xf];
+		text[3 * i + 2] = ':';
+	}
+	put_mem(t, text, sizeof(text) - 1);
+}
+
 int
 state_key_l2(const char *prefix, const struct state_write *w, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
-	const uint8_t *m = w->l2.mac.addr_bytes;
+	struct text t = text_init(buf, len);
 
+	put_str(&t, prefix);
+	put_str(&t, w->kind == STATE_WRITE_MAC ? ":mac:" : ":arp:");
+	put_str(&t, w->device);
+	put_mem(&t, ":", 1);
 	if (w->kind == STATE_WRITE_MAC)
-		return fitted(snprintf(buf, len, "%s:mac:%s:%02x:%02x:%02x:%02x:%02x:%02x", prefix,
-				       w->device, m[0], m[1], m[2], m[3], m[4], m[5]), len);
-	ipv4_text(w->l2.ip, ip);
-	return fitted(snprintf(buf, len, "%s:arp:%s:%s", prefix, w->device, ip), len);
+		put_mac(&t, &w->l2.mac);
+	else
+		put_ipv4(&t, (const uint8_t *)&w->l2.ip);
+	return text_end(&t);
 }
 
 int
 state_value_l2(const char *host, const struct state_write *w, char *buf, size_t len)
 {
-	const uint8_t *m = w->l2.mac.addr_bytes;
+	struct text t = text_init(buf, len);
 
-	if (w->kind == STATE_WRITE_MAC)
-		return fitted(snprintf(buf, len, "{\"host\":\"%s\",\"port\":\"%s\"}", host,
-				       w->l2.port), len);
-	return fitted(snprintf(buf, len, "{\"host\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"}",
-			       host, m[0], m[1], m[2], m[3], m[4], m[5]), len);
+	put_str(&t, "{\"host\":\"");
+	put_str(&t, host);
+	if (w->kind == STATE_WRITE_MAC) {
+		put_str(&t, "\",\"port\":\"");
+		put_str(&t, w->l2.port);
+	} else {
+		put_str(&t, "\",\"mac\":\"");
+		put_mac(&t, &w->l2.mac);
+	}
+	put_str(&t, "\"}");
+	return text_end(&t);
 }
 
 int
 state_key_snat_block(const char *prefix, const char *device, uint32_t addr, uint16_t block,
 		     char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
+	rte_be32_t be_addr = htonl(addr);
+	struct text t = text_init(buf, len);
 
-	ipv4_text(htonl(addr), ip);
-	return fitted(snprintf(buf, len, "%s:snat:%s:%s:%u", prefix, device, ip, block), len);
+	put_str(&t, prefix);
+	put_str(&t, ":snat:");
+	put_str(&t, device);
+	put_mem(&t, ":", 1);
+	put_ipv4(&t, (const uint8_t *)&be_addr);
+	put_mem(&t, ":", 1);
+	put_u32(&t, block);
+	return text_end(&t);
 }
 
 int
