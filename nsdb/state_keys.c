@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -146,45 +145,74 @@ state_tuple_format(const struct ct_key *k, char *buf, size_t len)
 	return text_end(&t);
 }
 
+/* Decimal digits only (no sign, no space, nothing after), at most max. */
+static int
+parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int
 parse_port(const char *s, uint16_t *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	uint32_t v;
 
-	if (*s == '\0' || *end != '\0' || v > 65535)
+	if (parse_u32(s, UINT16_MAX, &v) != 0)
 		return -EINVAL;
 	*out = (uint16_t)v;
 	return 0;
 }
 
+/*
+ * Exactly five fields, none empty: strtok_r would take "udp//10.0.0.1/..."
+ * or a leading or trailing '/' as a tuple no host writes.
+ */
 int
 state_tuple_parse(const char *s, struct ct_key *k)
 {
-	char copy[STATE_KEY_LEN], *f[5], *save = NULL, *tok;
-	unsigned int n = 0;
+	char copy[STATE_KEY_LEN], *f[5], *p;
+	unsigned int n;
 	size_t i;
 
 	if (strlen(s) >= sizeof(copy))
 		return -EINVAL;
 	strcpy(copy, s);
-	for (tok = strtok_r(copy, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save)) {
-		if (n == RTE_DIM(f))
-			return -EINVAL;
-		f[n++] = tok;
+	for (n = 0, p = copy; n < RTE_DIM(f); n++) {
+		char *slash = strchr(p, '/');
+
+		f[n] = p;
+		if (slash == NULL)
+			break;
+		*slash = '\0';
+		p = slash + 1;
 	}
-	if (n != RTE_DIM(f))
-		return -EINVAL;
+	if (n != RTE_DIM(f) - 1)
+		return -EINVAL; /* fewer fields, or a sixth */
+	for (n = 0; n < RTE_DIM(f); n++)
+		if (f[n][0] == '\0')
+			return -EINVAL;
 	memset(k, 0, sizeof(*k));
 	for (i = 0; i < RTE_DIM(proto_names); i++)
 		if (strcmp(f[0], proto_names[i].name) == 0)
 			k->proto = proto_names[i].proto;
 	if (k->proto == 0) {
-		uint16_t p;
+		uint32_t number;
 
-		if (parse_port(f[0], &p) != 0 || p == 0 || p > 255)
+		if (parse_u32(f[0], UINT8_MAX, &number) != 0 || number == 0)
 			return -EINVAL;
-		k->proto = (uint8_t)p;
+		k->proto = (uint8_t)number;
 	}
 	k->v6 = strchr(f[1], ':') != NULL;
 	if (inet_pton(k->v6 ? AF_INET6 : AF_INET, f[1], k->src) != 1 ||

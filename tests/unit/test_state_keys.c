@@ -7,7 +7,8 @@
  *
  *   tuples   format and parse are each other's inverse (TCP, UDP, ICMP
  *            echo, IPv6, a protocol without a name), and parse refuses
- *            what no host writes;
+ *            what no host writes: exactly five non-empty fields, plain
+ *            decimal numbers in range;
  *   keys     a connection's key names no router; a NAT key names the
  *            router by id (its index is local to each host) and the kind;
  *   values   a NAT binding's value, read back for a lookup of either of
@@ -218,6 +219,47 @@ test_parse_refuses_what_no_host_writes(void **state)
 		print_message("refused: \"%s\"\n", refused[i]);
 		assert_int_equal(state_tuple_parse(refused[i], &k), -EINVAL);
 	}
+}
+
+/* Separators and numbers exactly as written: what a lenient split or strtoul would let by. */
+static void
+test_parse_wants_five_non_empty_fields_and_plain_numbers(void **state)
+{
+	static const char *const refused[] = {
+		"udp//10.0.0.1/4000/192.0.2.7/53",       /* an empty field among five others */
+		"udp/10.0.0.1//4000/192.0.2.7/53",
+		"/udp/10.0.0.1/4000/192.0.2.7/53",       /* a leading separator */
+		"udp/10.0.0.1/4000/192.0.2.7/53/",       /* a trailing one */
+		"udp/10.0.0.1/4000/192.0.2.7//53",
+		"udp//4000/192.0.2.7/53",                /* five fields, one empty */
+		"//4000/192.0.2.7/53",
+		"////",
+		"udp/10.0.0.1/+4000/192.0.2.7/53",       /* a sign */
+		"udp/10.0.0.1/4000/192.0.2.7/-0",
+		"+6/10.0.0.1/4000/192.0.2.7/53",
+		"udp/10.0.0.1/ 4000/192.0.2.7/53",       /* blanks, before or after */
+		"udp/10.0.0.1/4000/192.0.2.7/53 ",
+		"udp/10.0.0.1/4000/192.0.2.7/53\n",
+		"udp/ 10.0.0.1/4000/192.0.2.7/53",
+		"udp/10.0.0.1/4000/192.0.2.7/0x35",      /* decimal only */
+		"udp/10.0.0.1/4294967296/192.0.2.7/53",  /* past 32 bits, not wrapped */
+		"udp/10.0.0.1/18446744073709551617/192.0.2.7/53",
+		"6 /10.0.0.1/4000/192.0.2.7/53",
+	};
+	struct ct_key k;
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(refused); i++) {
+		print_message("refused: \"%s\"\n", refused[i]);
+		assert_int_equal(state_tuple_parse(refused[i], &k), -EINVAL);
+	}
+	/* The edges of each number are taken. */
+	assert_int_equal(state_tuple_parse("255/10.0.0.1/65535/192.0.2.7/0", &k), 0);
+	assert_int_equal(k.proto, 255);
+	assert_int_equal(k.sport, 65535);
+	assert_int_equal(k.dport, 0);
+	assert_int_equal(state_tuple_parse("1/10.0.0.1/0/192.0.2.7/65535", &k), 0);
+	assert_int_equal(k.proto, 1);
 }
 
 static void
@@ -727,6 +769,7 @@ main(void)
 		cmocka_unit_test(test_protocols_without_a_name_are_written_as_their_number),
 		cmocka_unit_test(test_parse_zeroes_the_kind_and_the_device),
 		cmocka_unit_test(test_parse_refuses_what_no_host_writes),
+		cmocka_unit_test(test_parse_wants_five_non_empty_fields_and_plain_numbers),
 		cmocka_unit_test(test_parse_refuses_a_string_longer_than_a_key),
 		cmocka_unit_test(test_a_connection_key_names_no_router),
 		cmocka_unit_test(test_a_nat_key_names_the_router_by_id_and_the_kind),
