@@ -107,13 +107,14 @@ disconnect(struct redis_state *rs, const char *why)
 {
 	if (rs->ctx == NULL)
 		return;
+	/* Copied first: why is often the context's own errstr. */
+	snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
 	redisFree(rs->ctx);
 	rs->ctx = NULL;
 	stat_add(&rs->stats.disconnects, 1);
 	__atomic_store_n(&rs->stats.connected, 0, __ATOMIC_RELAXED);
-	snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
 	RS_LOG(WARNING, "redis %s DISCONNECT: %s; forwarding goes on with local state, "
-	       "reconnecting", rs->address, why);
+	       "reconnecting", rs->address, rs->last_error);
 	rs->backoff_ms = RS_BACKOFF_MIN_MS;
 	rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
 }
