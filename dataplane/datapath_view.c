@@ -297,7 +297,8 @@ state_view(struct kairo_dp *dp)
 	static const struct view_counter redis_counters[] = {
 		REDIS_COUNTER(connects), REDIS_COUNTER(disconnects), REDIS_COUNTER(writes),
 		REDIS_COUNTER(write_batches), REDIS_COUNTER(write_errors),
-		REDIS_COUNTER(writes_dropped), REDIS_COUNTER(lookups), REDIS_COUNTER(found),
+		REDIS_COUNTER(writes_dropped), REDIS_COUNTER(writes_unformattable),
+		REDIS_COUNTER(lookups), REDIS_COUNTER(found),
 		REDIS_COUNTER(bad_values), REDIS_COUNTER(leases_granted),
 		REDIS_COUNTER(leases_denied), REDIS_COUNTER(leases_held),
 		REDIS_COUNTER(lease_refreshes), REDIS_COUNTER(leases_lost),

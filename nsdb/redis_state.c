@@ -66,6 +66,8 @@ struct redis_state {
 	bool quit;
 	bool first_attempt_done;
 	struct redis_state_stats stats;
+	char ttl_text[16];         /* PX of the last TTL seen, as text */
+	uint32_t ttl_text_ms;
 	/* Per round, kept off the stack. */
 	struct state_write writes[RS_BATCH];
 	struct state_query queries[RS_BATCH];
@@ -190,42 +192,85 @@ try_connect(struct redis_state *rs)
 
 /* ---- writes ---- */
 
-static int
-write_format(struct redis_state *rs, const struct state_write *w, unsigned int k, char *key,
-	     char *val)
+/* SET key val PX ttl, its lengths known: hiredis parses no format. */
+static void
+write_append(struct redis_state *rs, const char *key, int key_len, const char *val,
+	     int val_len, uint32_t ttl_ms)
 {
-	if (w->kind == STATE_WRITE_MAC || w->kind == STATE_WRITE_ARP)
-		return state_key_l2(rs->cfg.prefix, w, key, STATE_KEY_LEN) < 0 ||
-			       state_value_l2(rs->cfg.host_id, w, val, STATE_VALUE_LEN) < 0 ?
-		       -ENOSPC : 0;
-	return state_key_ct(rs->cfg.prefix, w->device, &w->ct.key[k], key, STATE_KEY_LEN) < 0 ||
-		       state_value_ct(rs->cfg.host_id, w, val, STATE_VALUE_LEN) < 0 ?
-	       -ENOSPC : 0;
+	const char *argv[5];
+	size_t argl[5];
+
+	if (ttl_ms != rs->ttl_text_ms || rs->ttl_text[0] == '\0') {
+		snprintf(rs->ttl_text, sizeof(rs->ttl_text), "%u", ttl_ms);
+		rs->ttl_text_ms = ttl_ms;
+	}
+	argv[0] = "SET";
+	argl[0] = 3;
+	argv[1] = key;
+	argl[1] = (size_t)key_len;
+	argv[2] = val;
+	argl[2] = (size_t)val_len;
+	argv[3] = "PX";
+	argl[3] = 2;
+	argv[4] = rs->ttl_text;
+	argl[4] = strlen(rs->ttl_text);
+	redisAppendCommandArgv(rs->ctx, 5, argv, argl);
+}
+
+/*
+ * Append a record's SETs: a NAT binding is filed under both its keys, as in
+ * the local table, with one value (formatted once).  Returns the SETs that
+ * did not format (a key or value longer than STATE_KEY_LEN): not written.
+ */
+static unsigned int
+write_record(struct redis_state *rs, const struct state_write *w)
+{
+	char key[STATE_KEY_LEN], val[STATE_VALUE_LEN];
+	unsigned int k, sets = w->kind == STATE_WRITE_NAT ? 2 : 1, unformatted = 0;
+	int key_len, val_len;
+
+	if (w->kind == STATE_WRITE_MAC || w->kind == STATE_WRITE_ARP) {
+		key_len = state_key_l2(rs->cfg.prefix, w, key, sizeof(key));
+		val_len = state_value_l2(rs->cfg.host_id, w, val, sizeof(val));
+		if (key_len < 0 || val_len < 0)
+			return 1;
+		write_append(rs, key, key_len, val, val_len, w->ttl_ms);
+		return 0;
+	}
+	val_len = state_value_ct(rs->cfg.host_id, w, val, sizeof(val));
+	if (val_len < 0)
+		return sets;
+	for (k = 0; k < sets; k++) {
+		key_len = state_key_ct(rs->cfg.prefix, w->device, &w->ct.key[k], key, sizeof(key));
+		if (key_len < 0) {
+			unformatted++;
+			continue;
+		}
+		write_append(rs, key, key_len, val, val_len, w->ttl_ms);
+	}
+	return unformatted;
 }
 
 static unsigned int
 serve_writes(struct redis_state *rs)
 {
-	char key[STATE_KEY_LEN], val[STATE_VALUE_LEN];
-	unsigned int n, i, k, sent = 0;
+	unsigned int n, i, sent = 0, unformattable = 0;
 
 	n = rte_ring_sc_dequeue_burst_elem(rs->sync->writes, rs->writes, sizeof(rs->writes[0]),
 					   RS_BATCH, NULL);
 	if (n == 0)
 		return 0;
 	if (rs->ctx != NULL) {
-		/* A NAT binding is filed under both its keys, as in the local table. */
 		for (i = 0; i < n; i++) {
 			const struct state_write *w = &rs->writes[i];
+			unsigned int unformatted = write_record(rs, w);
 
-			for (k = 0; k < (w->kind == STATE_WRITE_NAT ? 2u : 1u); k++) {
-				if (write_format(rs, w, k, key, val) != 0)
-					continue;
-				redisAppendCommand(rs->ctx, "SET %s %s PX %u", key, val, w->ttl_ms);
-				sent++;
-			}
+			unformattable += unformatted != 0;
+			sent += (w->kind == STATE_WRITE_NAT ? 2 : 1) - unformatted;
 		}
 		stat_add(&rs->stats.write_batches, 1);
+		if (unformattable != 0)
+			stat_add(&rs->stats.writes_unformattable, unformattable);
 		for (i = 0; i < sent && rs->ctx != NULL; i++) {
 			redisReply *r = reply_read(rs);
 

@@ -42,6 +42,7 @@ struct redis_state_stats {
 	uint64_t write_batches;   /* pipelines sent */
 	uint64_t write_errors;    /* SETs Redis answered with an error */
 	uint64_t writes_dropped;  /* writes taken while Redis was away */
+	uint64_t writes_unformattable; /* records with a key or value too long to write: skipped */
 	uint64_t lookups;
 	uint64_t found;
 	uint64_t bad_values;      /* values that are not ours: taken as not found */
