@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -23,6 +24,25 @@ RTE_LOG_REGISTER(kairo_logtype_state, kairo.state, INFO);
 
 /* Records taken from a ring per round: one pipeline. */
 #define RS_BATCH 256
+/* SETs of one round, at most: a NAT binding is filed under two keys. */
+#define RS_BATCH_SETS (2 * RS_BATCH)
+/*
+ * SETs sent and not yet acknowledged past which the thread waits for
+ * replies: Redis works through one round while the next is formatted and
+ * sent, and the thread never runs more than two rounds ahead of it.
+ */
+#define RS_SETS_IN_FLIGHT (2 * RS_BATCH_SETS)
+/*
+ * Records sent and not yet acknowledged, in order (a power of two): a round
+ * waits for replies first when fewer than RS_BATCH places are free.
+ */
+#define RS_FLIGHT_RECORDS 4096
+/* Replies read without blocking, per recv. */
+#define RS_READ_BUF 16384
+
+_Static_assert((RS_FLIGHT_RECORDS & (RS_FLIGHT_RECORDS - 1)) == 0 &&
+		       RS_FLIGHT_RECORDS >= RS_BATCH,
+	       "RS_FLIGHT_RECORDS: a power of two that holds a round");
 /* Blocks this host may hold at once. */
 #define RS_LEASES_MAX 4096
 /* Addresses of one target range tried for a block, at most. */
@@ -50,6 +70,13 @@ struct rs_lease {
 	char key[STATE_KEY_LEN];
 };
 
+/* A record sent: answered (if sync) and let go once Redis acknowledged its last SET. */
+struct rs_flight {
+	uint64_t acked_at; /* the acknowledged SET count that covers it */
+	uint16_t slot;
+	bool sync;
+};
+
 struct redis_state {
 	struct redis_state_config cfg;
 	struct state_sync *sync;
@@ -66,8 +93,20 @@ struct redis_state {
 	bool quit;
 	bool first_attempt_done;
 	struct redis_state_stats stats;
+	/*
+	 * Writes in flight on the connection (zero while away): SETs sent and
+	 * replies read since the connect, and the records sent in order,
+	 * flight[flight_head .. flight_tail) (free-running indexes).  Only this
+	 * thread touches them.
+	 */
+	uint64_t sets_sent;
+	uint64_t sets_acked;
+	uint32_t flight_head;
+	uint32_t flight_tail;
+	struct rs_flight flight[RS_FLIGHT_RECORDS];
 	char ttl_text[16];         /* PX of the last TTL seen, as text */
 	uint32_t ttl_text_ms;
+	char read_buf[RS_READ_BUF];
 	/* Per round, kept off the stack. */
 	struct state_write writes[RS_BATCH];
 	struct state_query queries[RS_BATCH];
@@ -104,6 +143,36 @@ answer_simple(struct redis_state *rs, uint8_t kind, uint8_t status, uint16_t slo
 	answer(rs, &a);
 }
 
+/* Let go of the records Redis acknowledged, oldest first; a sync write's packets go on. */
+static void
+flight_settle(struct redis_state *rs)
+{
+	while (rs->flight_head != rs->flight_tail) {
+		const struct rs_flight *f = &rs->flight[rs->flight_head & (RS_FLIGHT_RECORDS - 1)];
+
+		if (f->acked_at > rs->sets_acked)
+			break;
+		if (f->sync)
+			answer_simple(rs, STATE_ANSWER_WRITTEN, STATE_OK, f->slot);
+		rs->flight_head++;
+	}
+}
+
+/* The connection is gone with what it carried: every record in flight is dropped at once. */
+static void
+flight_fail(struct redis_state *rs)
+{
+	stat_add(&rs->stats.writes_dropped, rs->flight_tail - rs->flight_head);
+	for (; rs->flight_head != rs->flight_tail; rs->flight_head++) {
+		const struct rs_flight *f = &rs->flight[rs->flight_head & (RS_FLIGHT_RECORDS - 1)];
+
+		if (f->sync)
+			answer_simple(rs, STATE_ANSWER_WRITTEN, STATE_UNAVAILABLE, f->slot);
+	}
+	rs->flight_head = rs->flight_tail = 0;
+	rs->sets_sent = rs->sets_acked = 0;
+}
+
 static void
 disconnect(struct redis_state *rs, const char *why)
 {
@@ -113,6 +182,7 @@ disconnect(struct redis_state *rs, const char *why)
 	snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
 	redisFree(rs->ctx);
 	rs->ctx = NULL;
+	flight_fail(rs);
 	stat_add(&rs->stats.disconnects, 1);
 	__atomic_store_n(&rs->stats.connected, 0, __ATOMIC_RELAXED);
 	RS_LOG(WARNING, "redis %s DISCONNECT: %s; forwarding goes on with local state, "
@@ -192,6 +262,60 @@ try_connect(struct redis_state *rs)
 
 /* ---- writes ---- */
 
+static void
+write_acked(struct redis_state *rs, redisReply *r)
+{
+	stat_add(r->type == REDIS_REPLY_ERROR ? &rs->stats.write_errors : &rs->stats.writes, 1);
+	freeReplyObject(r);
+	rs->sets_acked++;
+}
+
+/* Read the write replies that have come, without waiting for more. */
+static void
+writes_poll(struct redis_state *rs)
+{
+	while (rs->ctx != NULL && rs->sets_acked != rs->sets_sent) {
+		void *r = NULL;
+		ssize_t got;
+
+		if (redisGetReplyFromReader(rs->ctx, &r) != REDIS_OK) {
+			disconnect(rs, rs->ctx->errstr[0] ? rs->ctx->errstr : "protocol error");
+			return;
+		}
+		if (r != NULL) {
+			write_acked(rs, r);
+			continue;
+		}
+		/* The socket blocks (for the reply timeout): this read must not. */
+		got = recv(rs->ctx->fd, rs->read_buf, sizeof(rs->read_buf), MSG_DONTWAIT);
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			break;
+		if (got <= 0) {
+			disconnect(rs, got == 0 ? "server closed the connection" : strerror(errno));
+			return;
+		}
+		if (redisReaderFeed(rs->ctx->reader, rs->read_buf, (size_t)got) != REDIS_OK) {
+			disconnect(rs, "out of memory");
+			return;
+		}
+	}
+	flight_settle(rs);
+}
+
+/* Wait (each reply at most timeout_ms) until no more than max SETs are unacknowledged. */
+static void
+writes_wait(struct redis_state *rs, uint64_t max)
+{
+	while (rs->ctx != NULL && rs->sets_sent - rs->sets_acked > max) {
+		redisReply *r = reply_read(rs);
+
+		if (r == NULL)
+			return; /* disconnected: the flight is failed */
+		write_acked(rs, r);
+	}
+	flight_settle(rs);
+}
+
 /* SET key val PX ttl, its lengths known: hiredis parses no format. */
 static void
 write_append(struct redis_state *rs, const char *key, int key_len, const char *val,
@@ -215,6 +339,7 @@ write_append(struct redis_state *rs, const char *key, int key_len, const char *v
 	argv[4] = rs->ttl_text;
 	argl[4] = strlen(rs->ttl_text);
 	redisAppendCommandArgv(rs->ctx, 5, argv, argl);
+	rs->sets_sent++;
 }
 
 /*
@@ -251,43 +376,57 @@ write_record(struct redis_state *rs, const struct state_write *w)
 	return unformatted;
 }
 
+/*
+ * One round: the records the ring holds, as one pipeline sent at once.  Its
+ * replies are not waited for here: Redis works through them while the next
+ * round is formatted, and a sync write is answered when its own reply is
+ * read (flight_settle).  Only past RS_SETS_IN_FLIGHT, or with nothing new to
+ * send, does the thread block on replies.
+ */
 static unsigned int
 serve_writes(struct redis_state *rs)
 {
-	unsigned int n, i, sent = 0, unformattable = 0;
+	unsigned int n, i, unformattable = 0;
+	int done = 0;
 
 	n = rte_ring_sc_dequeue_burst_elem(rs->sync->writes, rs->writes, sizeof(rs->writes[0]),
 					   RS_BATCH, NULL);
-	if (n == 0)
+	if (n == 0) {
+		/* Nothing to overlap with: have the last replies, sync writes wait for them. */
+		writes_wait(rs, 0);
 		return 0;
-	if (rs->ctx != NULL) {
-		for (i = 0; i < n; i++) {
-			const struct state_write *w = &rs->writes[i];
-			unsigned int unformatted = write_record(rs, w);
-
-			unformattable += unformatted != 0;
-			sent += (w->kind == STATE_WRITE_NAT ? 2 : 1) - unformatted;
-		}
-		stat_add(&rs->stats.write_batches, 1);
-		if (unformattable != 0)
-			stat_add(&rs->stats.writes_unformattable, unformattable);
-		for (i = 0; i < sent && rs->ctx != NULL; i++) {
-			redisReply *r = reply_read(rs);
-
-			if (r == NULL)
-				break;
-			stat_add(r->type == REDIS_REPLY_ERROR ? &rs->stats.write_errors
-							      : &rs->stats.writes, 1);
-			freeReplyObject(r);
-		}
 	}
-	if (rs->ctx == NULL)
+	writes_poll(rs);
+	if (rs->ctx != NULL && RS_FLIGHT_RECORDS - (rs->flight_tail - rs->flight_head) < n)
+		writes_wait(rs, 0);
+	if (rs->ctx == NULL) {
 		stat_add(&rs->stats.writes_dropped, n);
-	for (i = 0; i < n; i++)
-		if (rs->writes[i].sync)
-			answer_simple(rs, STATE_ANSWER_WRITTEN,
-				      rs->ctx != NULL ? STATE_OK : STATE_UNAVAILABLE,
-				      rs->writes[i].slot);
+		for (i = 0; i < n; i++)
+			if (rs->writes[i].sync)
+				answer_simple(rs, STATE_ANSWER_WRITTEN, STATE_UNAVAILABLE,
+					      rs->writes[i].slot);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		const struct state_write *w = &rs->writes[i];
+		struct rs_flight *f = &rs->flight[rs->flight_tail++ & (RS_FLIGHT_RECORDS - 1)];
+
+		unformattable += write_record(rs, w) != 0;
+		f->acked_at = rs->sets_sent;
+		f->slot = w->slot;
+		f->sync = w->sync;
+	}
+	stat_add(&rs->stats.write_batches, 1);
+	if (unformattable != 0)
+		stat_add(&rs->stats.writes_unformattable, unformattable);
+	do {
+		if (redisBufferWrite(rs->ctx, &done) != REDIS_OK) {
+			disconnect(rs, rs->ctx->errstr[0] ? rs->ctx->errstr : "write failed");
+			return n;
+		}
+	} while (!done);
+	writes_poll(rs);
+	writes_wait(rs, RS_SETS_IN_FLIGHT);
 	return n;
 }
 
@@ -468,12 +607,14 @@ serve_queries(struct redis_state *rs)
 	if (n == 0)
 		return 0;
 	/*
-	 * What the simulation wrote before it asked is sent first: a walk that
-	 * learned a MAC and then asked for another has its MAC stored before
-	 * the answer lets its frame go.
+	 * What the simulation wrote before it asked is sent first, and its
+	 * replies read (what is read next is the queries' own): a walk that
+	 * made state and then asked has it stored before the answer lets its
+	 * packet go.
 	 */
 	while (serve_writes(rs) > 0)
 		;
+	writes_wait(rs, 0);
 	/* Lookups in one pipeline; then the leases, one script each. */
 	for (i = 0; i < n && rs->ctx != NULL; i++) {
 		const struct state_query *q = &rs->queries[i];
@@ -519,6 +660,9 @@ refresh_leases(struct redis_state *rs)
 
 	rs->next_refresh = rte_get_tsc_cycles() + ms_tsc(rs->cfg.lease_ms / 3);
 	if (rs->ctx == NULL || rs->n_leases == 0)
+		return;
+	writes_wait(rs, 0);
+	if (rs->ctx == NULL)
 		return;
 	snprintf(ttl, sizeof(ttl), "%u", rs->cfg.lease_ms);
 	for (i = 0; i < rs->n_leases; i++)

@@ -2,8 +2,9 @@
 /*
  * The state store: a thread that holds one Redis connection and serves the
  * simulation's writes, lookups and SNAT block leases (sim/state_sync.h),
- * with the keys of nsdb/state_keys.h.  Writes are pipelined in batches;
- * replies wait at most timeout_ms, after which Redis counts as lost.
+ * with the keys of nsdb/state_keys.h.  Writes are pipelined in batches, a
+ * batch sent while the replies of the one before are on their way; replies
+ * wait at most timeout_ms, after which Redis counts as lost.
  *
  * Lost (refused, reset, silent past the timeout): DISCONNECT is logged,
  * everything asked meanwhile is answered "unavailable" at once (forwarding
@@ -41,7 +42,7 @@ struct redis_state_stats {
 	uint64_t writes;          /* SETs that Redis acknowledged */
 	uint64_t write_batches;   /* pipelines sent */
 	uint64_t write_errors;    /* SETs Redis answered with an error */
-	uint64_t writes_dropped;  /* writes taken while Redis was away */
+	uint64_t writes_dropped;  /* records taken while Redis was away, or in flight when it went */
 	uint64_t writes_unformattable; /* records with a key or value too long to write: skipped */
 	uint64_t lookups;
 	uint64_t found;
