@@ -626,6 +626,44 @@ test_an_arp_entry_is_filed_by_router_and_address_and_names_the_mac(void **state)
 }
 
 static void
+test_a_learned_mac_is_read_back_as_its_port(void **state)
+{
+	struct state_write w = l2_write(STATE_WRITE_MAC, BRIDGE);
+	char value[STATE_VALUE_LEN], port[TOPO_ID_LEN], small[3]; /* "b1a" needs 4 */
+
+	snprintf(w.l2.port, sizeof(w.l2.port), "%s", "b1a");
+	state_value_l2(HOST, &w, value, sizeof(value));
+	assert_int_equal(state_value_mac_parse(value, port, sizeof(port)), 0);
+	assert_string_equal(port, "b1a");
+	/* No host, no port, an empty port, not JSON, a port longer than the buffer. */
+	assert_int_equal(state_value_mac_parse("{\"port\":\"b1a\"}", port, sizeof(port)), -EINVAL);
+	assert_int_equal(state_value_mac_parse("{\"host\":\"h\"}", port, sizeof(port)), -EINVAL);
+	assert_int_equal(state_value_mac_parse("{\"host\":\"h\",\"port\":\"\"}", port,
+					       sizeof(port)), -EINVAL);
+	assert_int_equal(state_value_mac_parse("b1a", port, sizeof(port)), -EINVAL);
+	assert_int_equal(state_value_mac_parse(value, small, sizeof(small)), -EINVAL);
+}
+
+static void
+test_an_arp_entry_is_read_back_as_its_mac(void **state)
+{
+	struct state_write w = l2_write(STATE_WRITE_ARP, ROUTER);
+	struct rte_ether_addr mac;
+	char value[STATE_VALUE_LEN];
+
+	w.l2.ip = ipv4("192.0.2.7");
+	state_value_l2(HOST, &w, value, sizeof(value));
+	assert_int_equal(state_value_arp_parse(value, &mac), 0);
+	assert_memory_equal(&mac, &w.l2.mac, sizeof(mac));
+	/* No host, a MAC that is not one, the zero MAC. */
+	assert_int_equal(state_value_arp_parse("{\"mac\":\"02:00:00:aa:bb:0c\"}", &mac), -EINVAL);
+	assert_int_equal(state_value_arp_parse("{\"host\":\"h\",\"mac\":\"02:00\"}", &mac),
+			 -EINVAL);
+	assert_int_equal(state_value_arp_parse("{\"host\":\"h\",\"mac\":\"00:00:00:00:00:00\"}",
+					       &mac), -EINVAL);
+}
+
+static void
 test_an_snat_block_key_names_router_address_and_block(void **state)
 {
 	char key[STATE_KEY_LEN];
@@ -786,6 +824,8 @@ main(void)
 		cmocka_unit_test(test_values_that_are_not_ours_are_refused),
 		cmocka_unit_test(test_a_learned_mac_is_filed_by_bridge_and_names_its_port),
 		cmocka_unit_test(test_an_arp_entry_is_filed_by_router_and_address_and_names_the_mac),
+		cmocka_unit_test(test_a_learned_mac_is_read_back_as_its_port),
+		cmocka_unit_test(test_an_arp_entry_is_read_back_as_its_mac),
 		cmocka_unit_test(test_an_snat_block_key_names_router_address_and_block),
 		cmocka_unit_test(test_every_formatter_says_enospc_rather_than_cut),
 		cmocka_unit_test(test_a_connection_value_says_enospc_rather_than_cut),
