@@ -327,12 +327,93 @@ state_view(struct kairo_dp *dp)
 	return o;
 }
 
+#define SIM_COUNTER(f) {#f, offsetof(struct sim_stats, f)}
+#define FLOW_CACHE_COUNTER(f) {#f, offsetof(struct flow_cache_counters, f)}
+#define WORKER_COUNTER(f) {#f, offsetof(struct worker_stats, f)}
+#define WORKER_COUNTER_AS(name, f) {name, offsetof(struct worker_stats, f)}
+
+/*
+ * The flow cache's counters.  Capacity is the table's size, not a counter,
+ * and comes first.
+ */
+static json_t *
+flow_cache_view(struct kairo_dp *dp, const struct flow_cache_counters *fc)
+{
+	static const struct view_counter counters[] = {
+		FLOW_CACHE_COUNTER(installed), FLOW_CACHE_COUNTER(evicted),
+		FLOW_CACHE_COUNTER(expired), FLOW_CACHE_COUNTER(invalidated),
+		FLOW_CACHE_COUNTER(flushed), FLOW_CACHE_COUNTER(not_installed_full),
+	};
+	json_t *o = json_object();
+
+	json_object_set_new(o, "capacity", json_u64(flow_cache_capacity(dp->cache)));
+	view_counters(o, fc, counters, RTE_DIM(counters));
+	return o;
+}
+
+/*
+ * The simulation's counters, by topic.  kairoctl and telemetry print keys in
+ * the order they are set, and each table's current size sits just before
+ * that table's counters: so the tables are cut where a size goes in.
+ */
+static json_t *
+slow_path_view(struct kairo_dp *dp, const struct sim_stats *s)
+{
+	static const struct view_counter upcall_counters[] = {
+		SIM_COUNTER(upcalls), SIM_COUNTER(simulated), SIM_COUNTER(queued_behind),
+		SIM_COUNTER(reused_flow), SIM_COUNTER(injected),
+	};
+	static const struct view_counter mac_counters[] = {
+		SIM_COUNTER(mac_learned), SIM_COUNTER(mac_moved), SIM_COUNTER(mac_aged),
+	};
+	static const struct view_counter neighbour_counters[] = {
+		SIM_COUNTER(arp_requests), SIM_COUNTER(arp_replies), SIM_COUNTER(arp_resolved),
+		SIM_COUNTER(arp_expired), SIM_COUNTER(requeued), SIM_COUNTER(icmp_sent),
+		SIM_COUNTER(nd_solicits), SIM_COUNTER(nd_adverts), SIM_COUNTER(nd_resolved),
+		SIM_COUNTER(nd_expired), SIM_COUNTER(icmp6_sent),
+	};
+	static const struct view_counter rule_counters[] = {
+		SIM_COUNTER(ct_created), SIM_COUNTER(ct_expired), SIM_COUNTER(ct_table_full),
+		SIM_COUNTER(chains_run), SIM_COUNTER(rules_run), SIM_COUNTER(rejects_sent),
+	};
+	static const struct view_counter nat_counters[] = {
+		SIM_COUNTER(nat_created), SIM_COUNTER(nat_static), SIM_COUNTER(nat_reversed),
+		SIM_COUNTER(nat_icmp_errors),
+	};
+	static const struct view_counter topology_counters[] = {
+		SIM_COUNTER(install_failed), SIM_COUNTER(topo_version), SIM_COUNTER(topo_changes),
+		SIM_COUNTER(topo_last_invalidated), SIM_COUNTER(topo_last_change_us),
+	};
+	json_t *o = json_object();
+
+	view_counters(o, s, upcall_counters, RTE_DIM(upcall_counters));
+	/* Sizes read from the tables themselves, not counters of struct sim_stats. */
+	json_object_set_new(o, "mac_entries", json_u64(mac_table_count(dp->macs)));
+	view_counters(o, s, mac_counters, RTE_DIM(mac_counters));
+	json_object_set_new(o, "arp_entries", json_u64(arp_table_count(dp->arps)));
+	view_counters(o, s, neighbour_counters, RTE_DIM(neighbour_counters));
+	json_object_set_new(o, "ct_entries", json_u64(conntrack_count(dp->conns)));
+	view_counters(o, s, rule_counters, RTE_DIM(rule_counters));
+	json_object_set_new(o, "nat_bindings", json_u64(conntrack_nat_count(dp->conns)));
+	view_counters(o, s, nat_counters, RTE_DIM(nat_counters));
+	view_counters(o, s, topology_counters, RTE_DIM(topology_counters));
+	return o;
+}
+
 json_t *
 datapath_view_object(struct kairo_dp *dp)
 {
+	/* Summed over the workers; hits + misses = lookups. */
+	static const struct view_counter lookup_counters[] = {
+		WORKER_COUNTER(hits), WORKER_COUNTER(misses), WORKER_COUNTER(lost),
+	};
+	/* Per lcore: the view's names for the loop's passes. */
+	static const struct view_counter lcore_counters[] = {
+		WORKER_COUNTER_AS("polls", passes), WORKER_COUNTER_AS("busy_polls", busy_passes),
+		WORKER_COUNTER(busy_cycles), WORKER_COUNTER(idle_cycles), WORKER_COUNTER(rx_packets),
+	};
 	json_t *root = json_object(), *ports = json_array(), *drops = json_object();
-	json_t *lcores = json_array(), *cache = json_object();
-	json_t *slow = json_object();
+	json_t *lcores = json_array();
 	struct dp_totals t;
 	struct rte_eth_stats es;
 	struct rte_eth_link link;
@@ -340,57 +421,11 @@ datapath_view_object(struct kairo_dp *dp)
 
 	dp_totals_read(dp, &t);
 	json_object_set_new(root, "host", json_string(dp->cfg.host));
+	/* Flows in the cache now: read from the cache, not summed from the workers. */
 	json_object_set_new(root, "flows", json_u64(flow_cache_count(dp->cache)));
-	json_object_set_new(root, "hits", json_u64(t.w.hits));
-	json_object_set_new(root, "misses", json_u64(t.w.misses));
-	json_object_set_new(root, "lost", json_u64(t.w.lost));
-	json_object_set_new(cache, "capacity", json_u64(flow_cache_capacity(dp->cache)));
-	json_object_set_new(cache, "installed", json_u64(t.fc.installed));
-	json_object_set_new(cache, "evicted", json_u64(t.fc.evicted));
-	json_object_set_new(cache, "expired", json_u64(t.fc.expired));
-	json_object_set_new(cache, "invalidated", json_u64(t.fc.invalidated));
-	json_object_set_new(cache, "flushed", json_u64(t.fc.flushed));
-	json_object_set_new(cache, "not_installed_full", json_u64(t.fc.not_installed_full));
-	json_object_set_new(root, "flow_cache", cache);
-	json_object_set_new(slow, "upcalls", json_u64(t.sim.upcalls));
-	json_object_set_new(slow, "simulated", json_u64(t.sim.simulated));
-	json_object_set_new(slow, "queued_behind", json_u64(t.sim.queued_behind));
-	json_object_set_new(slow, "reused_flow", json_u64(t.sim.reused_flow));
-	json_object_set_new(slow, "injected", json_u64(t.sim.injected));
-	json_object_set_new(slow, "mac_entries", json_u64(mac_table_count(dp->macs)));
-	json_object_set_new(slow, "mac_learned", json_u64(t.sim.mac_learned));
-	json_object_set_new(slow, "mac_moved", json_u64(t.sim.mac_moved));
-	json_object_set_new(slow, "mac_aged", json_u64(t.sim.mac_aged));
-	json_object_set_new(slow, "arp_entries", json_u64(arp_table_count(dp->arps)));
-	json_object_set_new(slow, "arp_requests", json_u64(t.sim.arp_requests));
-	json_object_set_new(slow, "arp_replies", json_u64(t.sim.arp_replies));
-	json_object_set_new(slow, "arp_resolved", json_u64(t.sim.arp_resolved));
-	json_object_set_new(slow, "arp_expired", json_u64(t.sim.arp_expired));
-	json_object_set_new(slow, "requeued", json_u64(t.sim.requeued));
-	json_object_set_new(slow, "icmp_sent", json_u64(t.sim.icmp_sent));
-	json_object_set_new(slow, "nd_solicits", json_u64(t.sim.nd_solicits));
-	json_object_set_new(slow, "nd_adverts", json_u64(t.sim.nd_adverts));
-	json_object_set_new(slow, "nd_resolved", json_u64(t.sim.nd_resolved));
-	json_object_set_new(slow, "nd_expired", json_u64(t.sim.nd_expired));
-	json_object_set_new(slow, "icmp6_sent", json_u64(t.sim.icmp6_sent));
-	json_object_set_new(slow, "ct_entries", json_u64(conntrack_count(dp->conns)));
-	json_object_set_new(slow, "ct_created", json_u64(t.sim.ct_created));
-	json_object_set_new(slow, "ct_expired", json_u64(t.sim.ct_expired));
-	json_object_set_new(slow, "ct_table_full", json_u64(t.sim.ct_table_full));
-	json_object_set_new(slow, "chains_run", json_u64(t.sim.chains_run));
-	json_object_set_new(slow, "rules_run", json_u64(t.sim.rules_run));
-	json_object_set_new(slow, "rejects_sent", json_u64(t.sim.rejects_sent));
-	json_object_set_new(slow, "nat_bindings", json_u64(conntrack_nat_count(dp->conns)));
-	json_object_set_new(slow, "nat_created", json_u64(t.sim.nat_created));
-	json_object_set_new(slow, "nat_static", json_u64(t.sim.nat_static));
-	json_object_set_new(slow, "nat_reversed", json_u64(t.sim.nat_reversed));
-	json_object_set_new(slow, "nat_icmp_errors", json_u64(t.sim.nat_icmp_errors));
-	json_object_set_new(slow, "install_failed", json_u64(t.sim.install_failed));
-	json_object_set_new(slow, "topo_version", json_u64(t.sim.topo_version));
-	json_object_set_new(slow, "topo_changes", json_u64(t.sim.topo_changes));
-	json_object_set_new(slow, "topo_last_invalidated", json_u64(t.sim.topo_last_invalidated));
-	json_object_set_new(slow, "topo_last_change_us", json_u64(t.sim.topo_last_change_us));
-	json_object_set_new(root, "slow_path", slow);
+	view_counters(root, &t.w, lookup_counters, RTE_DIM(lookup_counters));
+	json_object_set_new(root, "flow_cache", flow_cache_view(dp, &t.fc));
+	json_object_set_new(root, "slow_path", slow_path_view(dp, &t.sim));
 	for (i = 0; i < dp->n_ports; i++) {
 		const struct dp_port *p = &dp->ports[i];
 		json_t *jp = json_object();
@@ -419,11 +454,7 @@ datapath_view_object(struct kairo_dp *dp)
 
 		worker_stats_read(dp->workers[i], &ws);
 		json_object_set_new(jl, "lcore", json_u64(dp->workers[i]->lcore_id));
-		json_object_set_new(jl, "polls", json_u64(ws.passes));
-		json_object_set_new(jl, "busy_polls", json_u64(ws.busy_passes));
-		json_object_set_new(jl, "busy_cycles", json_u64(ws.busy_cycles));
-		json_object_set_new(jl, "idle_cycles", json_u64(ws.idle_cycles));
-		json_object_set_new(jl, "rx_packets", json_u64(ws.rx_packets));
+		view_counters(jl, &ws, lcore_counters, RTE_DIM(lcore_counters));
 		json_array_append_new(lcores, jl);
 	}
 	json_object_set_new(root, "lcores", lcores);
