@@ -49,14 +49,12 @@ topology_chains_free(struct topology *t)
 }
 
 static int
-find_chain(const struct topology *t, const char *id)
+find_chain(const struct load_state *ls, const char *id)
 {
-	uint32_t i;
+	enum load_id_kind kind;
+	int i = load_ids_find(ls, id, &kind);
 
-	for (i = 0; i < t->n_chains; i++)
-		if (strcmp(t->chains[i].id, id) == 0)
-			return (int)i;
-	return -1;
+	return i >= 0 && kind == LOAD_ID_CHAIN ? i : -1;
 }
 
 int
@@ -85,12 +83,13 @@ load_chain_ids(struct load_state *ls, const json_t *jchains)
 		    (ret = json_field_string(ctx, jc, path, "name", c->id, false, c->name,
 					     sizeof(c->name))) != 0)
 			return ret;
-		if (find_chain(t, c->id) >= 0) {
-			subpath(fpath, path, ".id");
+		subpath(fpath, path, ".id");
+		if (find_chain(ls, c->id) >= 0)
 			return json_field_error(ctx, fpath, "duplicate id \"%s\"", c->id);
-		}
 		c->index = (uint32_t)i;
 		t->n_chains = (uint32_t)i + 1;
+		if ((ret = load_ids_add(ls, LOAD_ID_CHAIN, c->index, fpath)) != 0)
+			return ret;
 	}
 	return 0;
 }
@@ -108,7 +107,7 @@ chain_ref(struct load_state *ls, const json_t *obj, const char *path, const char
 		return ret;
 	if (id[0] == '\0')
 		return 0;
-	ci = find_chain(ls->t, id);
+	ci = find_chain(ls, id);
 	if (ci < 0) {
 		subpath(fpath, path, ".%s", key);
 		return json_field_error(ls->ctx, fpath, "no chain with id \"%s\"", id);
@@ -144,7 +143,7 @@ port_list(struct load_state *ls, const json_t *v, const char *text, const char *
 		json_array_foreach(v, i, e) {
 			if (!json_is_string(e))
 				return json_field_error(ls->ctx, fpath, "must list port ids (strings)");
-			pi = find_port(ls->t, json_string_value(e));
+			pi = find_port(ls, json_string_value(e));
 			if (pi < 0)
 				return json_field_error(ls->ctx, fpath, "no port with id \"%s\"",
 							json_string_value(e));
@@ -153,7 +152,7 @@ port_list(struct load_state *ls, const json_t *v, const char *text, const char *
 	} else {
 		snprintf(buf, sizeof(buf), "%s", text);
 		for (tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-			pi = find_port(ls->t, tok);
+			pi = find_port(ls, tok);
 			if (pi < 0)
 				return json_field_error(ls->ctx, fpath, "no port with id \"%s\"", tok);
 			(*ports)[(*n)++] = (uint32_t)pi;
@@ -195,10 +194,12 @@ load_port_groups(struct load_state *ls, const json_t *jgroups)
 		    (ret = json_field_array(ctx, jg, path, "ports", false, &jports)) != 0)
 			return ret;
 		subpath(fpath, path, ".id");
-		if (id_taken(t, g->id))
+		if (id_taken(ls, g->id))
 			return json_field_error(ctx, fpath, "duplicate id \"%s\"", g->id);
 		g->index = (uint32_t)i;
 		t->n_port_groups = (uint32_t)i + 1;
+		if ((ret = load_ids_add(ls, LOAD_ID_PORT_GROUP, g->index, fpath)) != 0)
+			return ret;
 		subpath(fpath, path, ".ports");
 		/* Empty is allowed: midonet-cli creates a group, then adds its members. */
 		if (jports != NULL && json_array_size(jports) > 0 &&
@@ -531,7 +532,7 @@ load_rule(struct load_state *ls, const json_t *jr, const char *path, uint32_t de
 	if (r->type != RULE_JUMP && jump[0] != '\0')
 		return json_field_error(ctx, fpath, "only a rule of type jump jumps");
 	if (jump[0] != '\0') {
-		ci = find_chain(ls->t, jump);
+		ci = find_chain(ls, jump);
 		if (ci < 0)
 			return json_field_error(ctx, fpath, "no chain with id \"%s\"", jump);
 		r->jump_to = (uint32_t)ci;
@@ -604,7 +605,7 @@ load_chain_rules(struct load_state *ls, const json_t *jchains)
 		if ((ret = json_field_only(ctx, jc, path, fields)) != 0 ||
 		    (ret = json_field_array(ctx, jc, path, "rules", false, &jrules)) != 0)
 			return ret;
-		if (id_taken(ls->t, c->id) && find_chain(ls->t, c->id) != (int)i) {
+		if (id_taken(ls, c->id) && find_chain(ls, c->id) != (int)i) {
 			subpath(fpath, path, ".id");
 			return json_field_error(ctx, fpath, "duplicate id \"%s\"", c->id);
 		}

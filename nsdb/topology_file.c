@@ -150,37 +150,6 @@ topology_free(struct topology *t)
 	free(t);
 }
 
-int
-find_port(const struct topology *t, const char *id)
-{
-	uint32_t i;
-
-	for (i = 0; i < t->n_ports; i++)
-		if (strcmp(t->ports[i].id, id) == 0)
-			return (int)i;
-	return -1;
-}
-
-bool
-id_taken(const struct topology *t, const char *id)
-{
-	uint32_t i;
-
-	for (i = 0; i < t->n_bridges; i++)
-		if (strcmp(t->bridges[i].id, id) == 0)
-			return true;
-	for (i = 0; i < t->n_routers; i++)
-		if (strcmp(t->routers[i].id, id) == 0)
-			return true;
-	for (i = 0; i < t->n_chains; i++)
-		if (strcmp(t->chains[i].id, id) == 0)
-			return true;
-	for (i = 0; i < t->n_port_groups; i++)
-		if (strcmp(t->port_groups[i].id, id) == 0)
-			return true;
-	return find_port(t, id) >= 0;
-}
-
 static int
 load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t device_type,
 	  uint32_t device, uint32_t *index)
@@ -219,7 +188,7 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 	if (ret != 0)
 		return ret;
 	subpath(fpath, path, ".id");
-	if (id_taken(t, p->id))
+	if (id_taken(ls, p->id))
 		return json_field_error(ctx, fpath, "duplicate id \"%s\"", p->id);
 	p->index = t->n_ports;
 	p->device_type = device_type;
@@ -284,7 +253,8 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 	}
 	*index = p->index;
 	t->n_ports++;
-	return 0;
+	subpath(fpath, path, ".id");
+	return load_ids_add(ls, LOAD_ID_PORT, p->index, fpath);
 }
 
 static int
@@ -336,13 +306,14 @@ load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 	    (ret = json_field_array(ctx, jb, path, "ports", false, &jports)) != 0 ||
 	    (ret = load_filters(ls, jb, path, &b->inbound_filter, &b->outbound_filter)) != 0)
 		return ret;
-	if (id_taken(t, b->id)) {
-		subpath(fpath, path, ".id");
+	subpath(fpath, path, ".id");
+	if (id_taken(ls, b->id))
 		return json_field_error(ctx, fpath, "duplicate id \"%s\"", b->id);
-	}
 	b->index = bi;
 	b->mac_aging_s = (uint32_t)aging;
 	t->n_bridges = bi + 1;
+	if ((ret = load_ids_add(ls, LOAD_ID_BRIDGE, bi, fpath)) != 0)
+		return ret;
 	return load_ports(ls, jports, path, TOPO_DEVICE_BRIDGE, bi, &b->ports, &b->n_ports);
 }
 
@@ -416,7 +387,7 @@ load_route(struct load_state *ls, const json_t *jr, const char *path, struct top
 	if (rt->type == ROUTE_NORMAL && port[0] == '\0')
 		return json_field_error(ctx, fpath, "missing (a normal route needs an egress port)");
 	if (port[0] != '\0') {
-		pi = find_port(t, port);
+		pi = find_port(ls, port);
 		if (pi < 0 || t->ports[pi].device_type != TOPO_DEVICE_ROUTER ||
 		    t->ports[pi].device != r->index)
 			return json_field_error(ctx, fpath, "\"%s\" is not a port of router \"%s\"",
@@ -465,12 +436,13 @@ load_router(struct load_state *ls, const json_t *jr, uint32_t ri)
 	    (ret = json_field_array(ctx, jr, path, "routes", false, &jroutes)) != 0 ||
 	    (ret = load_filters(ls, jr, path, &r->inbound_filter, &r->outbound_filter)) != 0)
 		return ret;
-	if (id_taken(t, r->id)) {
-		subpath(fpath, path, ".id");
+	subpath(fpath, path, ".id");
+	if (id_taken(ls, r->id))
 		return json_field_error(ctx, fpath, "duplicate id \"%s\"", r->id);
-	}
 	r->index = ri;
 	t->n_routers = ri + 1;
+	if ((ret = load_ids_add(ls, LOAD_ID_ROUTER, ri, fpath)) != 0)
+		return ret;
 	if ((ret = load_ports(ls, jports, path, TOPO_DEVICE_ROUTER, ri, &r->ports, &r->n_ports)) != 0)
 		return ret;
 	n_cfg = jroutes != NULL ? (uint32_t)json_array_size(jroutes) : 0;
@@ -528,7 +500,7 @@ resolve_peers(struct load_state *ls)
 	for (i = 0; i < ls->n_peers; i++) {
 		struct pending_peer *pp = &ls->peers[i];
 		struct topo_port *a = &t->ports[pp->port], *b;
-		int pi = find_port(t, pp->peer);
+		int pi = find_port(ls, pp->peer);
 
 		if (pi < 0)
 			return json_field_error(ls->ctx, pp->path, "no port with id \"%s\"", pp->peer);
@@ -551,10 +523,12 @@ resolve_peers(struct load_state *ls)
 }
 
 static int
-load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t bi,
+load_binding(struct load_state *ls, const json_t *jb, size_t bi,
 	     const struct local_interface *ifs, unsigned int n_ifs)
 {
 	static const char *const fields[] = {"port", "interface", "host", NULL};
+	struct json_ctx *ctx = ls->ctx;
+	struct topology *t = ls->t;
 	char path[PATH_LEN], fpath[PATH_LEN], port_id[TOPO_ID_LEN], iface[TOPO_NAME_LEN];
 	struct topo_port *p;
 	unsigned int i;
@@ -570,7 +544,7 @@ load_binding(struct json_ctx *ctx, struct topology *t, const json_t *jb, size_t 
 	    (ret = json_field_string(ctx, jb, path, "interface", NULL, true, iface,
 				     sizeof(iface))) != 0)
 		return ret;
-	pi = find_port(t, port_id);
+	pi = find_port(ls, port_id);
 	subpath(fpath, path, ".port");
 	if (pi < 0)
 		return json_field_error(ctx, fpath, "no port with id \"%s\"", port_id);
@@ -680,13 +654,14 @@ topology_json_load(const json_t *root, const char *source, const struct local_in
 		goto out;
 	if (jbindings != NULL)
 		json_array_foreach(jbindings, i, v)
-			if ((ret = load_binding(&ctx, t, v, i, ifs, n_ifs)) != 0)
+			if ((ret = load_binding(&ls, v, i, ifs, n_ifs)) != 0)
 				goto out;
 	if ((ret = load_vtep_bindings(&ls, root)) != 0)
 		goto out;
 	t->version = 1;
 out:
 	free(ls.peers);
+	load_ids_free(&ls);
 	if (ret != 0) {
 		topology_free(t);
 		return NULL;

@@ -72,7 +72,7 @@ load_host(struct load_state *ls, const json_t *jh, const char *path, struct topo
 				     sizeof(h->name))) != 0)
 		return ret;
 	subpath(fpath, path, ".id");
-	if (find_host(ls->t, h->id) >= 0 || id_taken(ls->t, h->id))
+	if (find_host(ls->t, h->id) >= 0 || id_taken(ls, h->id))
 		return json_field_error(ctx, fpath, "duplicate id \"%s\"", h->id);
 	return 0;
 }
@@ -173,7 +173,7 @@ load_zone(struct load_state *ls, const json_t *jz, const char *path, struct topo
 	for (i = 0; i < z->index; i++)
 		if (strcmp(o->zones[i].id, z->id) == 0)
 			return json_field_error(ctx, fpath, "duplicate id \"%s\"", z->id);
-	if (find_host(ls->t, z->id) >= 0 || id_taken(ls->t, z->id))
+	if (find_host(ls->t, z->id) >= 0 || id_taken(ls, z->id))
 		return json_field_error(ctx, fpath, "duplicate id \"%s\"", z->id);
 	z->members = calloc(jmembers ? json_array_size(jmembers) + 1 : 1, sizeof(*z->members));
 	if (z->members == NULL)
@@ -320,7 +320,7 @@ load_vtep_binding(struct load_state *ls, const json_t *jv, const char *path,
 	    (ret = json_field_ipv4(ctx, jv, path, "address", NULL, true, &vb->ip)) != 0)
 		return ret;
 	subpath(fpath, path, ".port");
-	pi = find_port(t, port);
+	pi = find_port(ls, port);
 	if (pi < 0)
 		return json_field_error(ctx, fpath, "no port with id \"%s\"", port);
 	p = &t->ports[pi];

@@ -26,11 +26,27 @@ struct pending_peer {
 	char path[PATH_LEN];
 };
 
+/* What an id names, in the load's id table (nsdb/topology_ids.c). */
+enum load_id_kind {
+	LOAD_ID_NONE,
+	LOAD_ID_BRIDGE,
+	LOAD_ID_ROUTER,
+	LOAD_ID_PORT,
+	LOAD_ID_CHAIN,
+	LOAD_ID_PORT_GROUP,
+};
+
+struct load_id_slot;
+
 struct load_state {
 	struct json_ctx *ctx;
 	struct topology *t;
 	struct pending_peer *peers;
 	uint32_t n_peers;
+	/* Every id loaded so far, so that lookups by id do not scan the snapshot. */
+	struct load_id_slot *ids;
+	uint32_t ids_mask;  /* slots - 1 (a power of two) */
+	uint32_t n_ids;
 };
 
 /* base + the formatted rest into out (PATH_LEN bytes), cut rather than overflowing. */
@@ -39,10 +55,22 @@ void subpath(char *out, const char *base, const char *fmt, ...)
 /* "2001:db8::/32" (or one address: /128) into a masked prefix; the error names fpath. */
 int parse_cidr6(struct json_ctx *ctx, const char *fpath, const char *str,
 		uint8_t out[IPV6_ADDR_LEN], uint8_t *len);
+
+/* nsdb/topology_ids.c: the ids loaded so far, by hash (O(1) lookups on average). */
+
+/*
+ * Record the id of the kind's object at index (already in ls->t, counted),
+ * after id_taken said it is free.  An error names path.
+ */
+int load_ids_add(struct load_state *ls, enum load_id_kind kind, uint32_t index,
+		 const char *path);
+/* The index of the object with this id and its kind, or -1. */
+int load_ids_find(const struct load_state *ls, const char *id, enum load_id_kind *kind);
+void load_ids_free(struct load_state *ls);
 /* The index of the port with this id, or -1. */
-int find_port(const struct topology *t, const char *id);
+int find_port(const struct load_state *ls, const char *id);
 /* Is id used by any object already loaded? Ids are unique across kinds. */
-bool id_taken(const struct topology *t, const char *id);
+bool id_taken(const struct load_state *ls, const char *id);
 
 /* nsdb/topology_chains.c */
 
