@@ -125,6 +125,9 @@ ipv6_link_local(uint8_t out[IPV6_ADDR_LEN], const struct rte_ether_addr *mac)
 	out[15] = m[5];
 }
 
+/* Ports the snapshot's array first has room for; it doubles when full. */
+#define LOAD_PORTS_MIN 64
+
 /* Router port MACs not given in the file: locally administered, from the port index. */
 #define ROUTER_MAC_OUI0 0x02
 #define ROUTER_MAC_OUI1 0x6b
@@ -170,10 +173,16 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 
 	if (!json_is_object(jp))
 		return json_field_error(ctx, path, "must be an object");
-	np = realloc(t->ports, (t->n_ports + 1) * sizeof(*t->ports));
-	if (np == NULL)
-		return json_field_error(ctx, path, "out of memory");
-	t->ports = np;
+	/* Doubled, not grown by one: a copy per port made large loads quadratic again. */
+	if (t->n_ports == ls->ports_cap) {
+		uint32_t cap = ls->ports_cap == 0 ? LOAD_PORTS_MIN : 2 * ls->ports_cap;
+
+		np = realloc(t->ports, cap * sizeof(*t->ports));
+		if (np == NULL)
+			return json_field_error(ctx, path, "out of memory");
+		t->ports = np;
+		ls->ports_cap = cap;
+	}
 	p = &t->ports[t->n_ports];
 	memset(p, 0, sizeof(*p));
 	peer[0] = '\0';

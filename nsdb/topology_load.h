@@ -43,6 +43,7 @@ struct load_state {
 	struct topology *t;
 	struct pending_peer *peers;
 	uint32_t n_peers;
+	uint32_t ports_cap;  /* room in t->ports */
 	/* Every id loaded so far, so that lookups by id do not scan the snapshot. */
 	struct load_id_slot *ids;
 	uint32_t ids_mask;  /* slots - 1 (a power of two) */
