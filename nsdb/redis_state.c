@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "name_hash.h"
 #include "redis_state.h"
 #include "state_keys.h"
 
@@ -448,24 +449,13 @@ lease_answer(struct redis_state *rs, const struct state_query *q, uint8_t status
 	answer(rs, &a);
 }
 
-/* FNV-1a of the host id: a start point hosts do not share (byte-wise: ids are not aligned). */
-static uint32_t
-host_spread(const char *id)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (uint8_t)*id) * 16777619u;
-	return h;
-}
-
 /* One block of the query's range for this host: every address in turn, from one its id picks. */
 static void
 serve_lease(struct redis_state *rs, const struct state_query *q)
 {
 	uint32_t b_lo = q->port_lo / SNAT_BLOCK_PORTS, b_hi = q->port_hi / SNAT_BLOCK_PORTS;
 	uint32_t nb = b_hi - b_lo + 1, naddr = q->addr_hi - q->addr_lo + 1, ai, i;
-	uint32_t start = host_spread(rs->cfg.host_id);
+	uint32_t start = name_hash(rs->cfg.host_id);
 	static char keys[SNAT_BLOCKS][STATE_KEY_LEN];
 	const char *argv[SNAT_BLOCKS + 5];
 	size_t argl[SNAT_BLOCKS + 5];

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "name_hash.h"
 #include "topology_load.h"
 
 /* Slots of a new table; doubled whenever an id would make it more than half full. */
@@ -28,17 +29,6 @@ struct load_id_slot {
 	uint32_t index;  /* in the kind's array of the snapshot */
 	uint8_t kind;    /* enum load_id_kind; LOAD_ID_NONE: free slot */
 };
-
-/* FNV-1a, 32 bits: ids are short, and the operator writes them, not the network. */
-static uint32_t
-id_hash(const char *id)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (uint8_t)*id) * 16777619u;
-	return h;
-}
 
 static const char *
 id_of(const struct topology *t, uint8_t kind, uint32_t index)
@@ -103,7 +93,7 @@ int
 load_ids_add(struct load_state *ls, enum load_id_kind kind, uint32_t index, const char *path)
 {
 	const char *id = id_of(ls->t, kind, index);
-	uint32_t hash = id_hash(id);
+	uint32_t hash = name_hash(id);
 	struct load_id_slot *s;
 
 	if ((ls->ids == NULL || 2 * (ls->n_ids + 1) > ls->ids_mask + 1) && grow(ls) != 0)
@@ -126,7 +116,7 @@ load_ids_find(const struct load_state *ls, const char *id, enum load_id_kind *ki
 
 	if (ls->ids == NULL)
 		return -1;
-	s = slot_of(ls, id, id_hash(id));
+	s = slot_of(ls, id, name_hash(id));
 	if (s->kind == LOAD_ID_NONE)
 		return -1;
 	*kind = (enum load_id_kind)s->kind;

@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "meter.h"
-
-static uint32_t
-name_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
+#include "name_hash.h"
 
 void
 meter_registry_free(struct meter_registry *r)
