@@ -247,22 +247,6 @@ config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen
 	return ret;
 }
 
-/* Objects merge key by key, so a central flow_cache.capacity keeps the local idle timeout. */
-static void
-merge_over(json_t *base, const json_t *over)
-{
-	const char *key;
-	json_t *v, *b;
-
-	json_object_foreach((json_t *)over, key, v) {
-		b = json_object_get(base, key);
-		if (json_is_object(b) && json_is_object(v))
-			merge_over(b, v);
-		else
-			json_object_set(base, key, v);
-	}
-}
-
 int
 config_apply_central(struct kairo_config *cfg, const json_t *central, const char *source,
 		     char *err, size_t errlen)
@@ -285,7 +269,7 @@ config_apply_central(struct kairo_config *cfg, const json_t *central, const char
 		return next == NULL ? json_field_error(&ctx, "", "out of memory") : -EINVAL;
 	}
 	/* The local file was valid: what the merge makes invalid is the central part's doing. */
-	merge_over(root, central);
+	json_merge_over(root, central);
 	snprintf(next->file, sizeof(next->file), "%s", cfg->file);
 	ret = config_parse(&ctx, root, next);
 	if (ret == 0)

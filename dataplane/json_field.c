@@ -240,3 +240,18 @@ json_field_mac(struct json_ctx *ctx, const json_t *obj, const char *path, const 
 	*present = true;
 	return 0;
 }
+
+void
+json_merge_over(json_t *base, const json_t *over)
+{
+	const char *key;
+	json_t *v, *b;
+
+	json_object_foreach((json_t *)over, key, v) {
+		b = json_object_get(base, key);
+		if (json_is_object(b) && json_is_object(v))
+			json_merge_over(b, v);
+		else
+			json_object_set(base, key, v);
+	}
+}

@@ -23,6 +23,12 @@ struct json_ctx {
 int json_field_error(struct json_ctx *ctx, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * over's keys into base; where both hold an object under a key, key by key
+ * (a host override of flow_cache.capacity keeps the default's idle timeout).
+ */
+void json_merge_over(json_t *base, const json_t *over);
+
 /* Load a file that must hold a JSON object. */
 json_t *json_field_load(struct json_ctx *ctx);
 

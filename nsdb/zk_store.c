@@ -29,6 +29,7 @@
 
 #include <rte_common.h>
 
+#include "json_field.h"
 #include "zk_internal.h"
 
 RTE_LOG_REGISTER(kairo_logtype_nsdb, kairo.nsdb, INFO);
@@ -670,22 +671,6 @@ zk_config_node(struct zk_store *s, const char *path, char *err, size_t errlen)
 	return v;
 }
 
-/* Objects merge key by key (a host override of one flow_cache field keeps the others). */
-static void
-merge_over(json_t *base, const json_t *over)
-{
-	const char *key;
-	json_t *v, *b;
-
-	json_object_foreach((json_t *)over, key, v) {
-		b = json_object_get(base, key);
-		if (json_is_object(b) && json_is_object(v))
-			merge_over(b, v);
-		else
-			json_object_set(base, key, v);
-	}
-}
-
 json_t *
 zk_store_central_config(struct topology_store *ts, char *err, size_t errlen)
 {
@@ -697,7 +682,7 @@ zk_store_central_config(struct topology_store *ts, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no ZooKeeper session", s->source);
 	else if ((def = zk_config_node(s, s->config_default, err, errlen)) != NULL &&
 		 (host = zk_config_node(s, s->config_host, err, errlen)) != NULL)
-		merge_over(def, host);
+		json_merge_over(def, host);
 	pthread_mutex_unlock(&s->lock);
 	if (host == NULL) {
 		json_decref(def);
