@@ -566,8 +566,14 @@ load_binding(struct load_state *ls, const json_t *jb, size_t bi,
 					"port \"%s\" is interior (linked to \"%s\"): only exterior "
 					"ports are bound", port_id, t->ports[p->peer].id);
 	/* Bound on another host: that host has the interface; here the port is remote. */
-	if ((ret = load_binding_host(ctx, t, jb, path, p, &remote)) != 0 || remote)
+	if ((ret = load_binding_host(ctx, t, jb, path, p, &remote)) != 0)
 		return ret;
+	if (remote) {
+		/* Its MACs may be learned there, and ours needed there (sim/shared_state.c). */
+		if (p->device_type == TOPO_DEVICE_BRIDGE)
+			t->bridges[p->device].spans_hosts = true;
+		return 0;
+	}
 	for (i = 0; i < n_ifs; i++)
 		if (strcmp(ifs[i].name, iface) == 0)
 			break;

@@ -168,18 +168,6 @@ write_l2(struct sim_shared *sh, uint8_t kind, const char *device, const struct r
 	return write_queue(sh, &w);
 }
 
-/* Has b a port on another host?  Only then may another host know its MACs, or need ours. */
-static bool
-bridge_spans_hosts(const struct topology *t, const struct topo_bridge *b)
-{
-	uint32_t i;
-
-	for (i = 0; i < b->n_ports; i++)
-		if (t->ports[b->ports[i]].remote)
-			return true;
-	return false;
-}
-
 void
 sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_ether_addr *mac,
 	      const struct topo_port *port)
@@ -193,7 +181,7 @@ sim_state_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct rte_e
 	 * Another host may answer this frame: the MAC must be stored before the
 	 * frame leaves, or the answer would be flooded (sim_state_after_walk).
 	 */
-	if (!res->mac_shared && bridge_spans_hosts(c->t, b)) {
+	if (!res->mac_shared && b->spans_hosts) {
 		res->mac_shared = true;
 		res->mac_bridge = b->index;
 		res->mac_port = port->index;
@@ -230,8 +218,9 @@ sim_state_ask_mac(struct sim_ctx *c, const struct topo_bridge *b, const struct r
 	 * copy to the MAC's host reaches it, and a MAC learned here later
 	 * replaces the flow (tag_mac).
 	 */
-	if (sh == NULL || !may_ask(c) || asked_before(sh, mac_asked(b->index, mac)) ||
-	    !bridge_spans_hosts(c->t, b))
+	/* Only a bridge with a port on another host may have MACs only another host knows. */
+	if (sh == NULL || !b->spans_hosts || !may_ask(c) ||
+	    asked_before(sh, mac_asked(b->index, mac)))
 		return false;
 	memset(q, 0, sizeof(*q));
 	q->kind = STATE_QUERY_LOOKUP_MAC;

@@ -117,6 +117,7 @@ struct topo_bridge {
 	uint32_t n_ports;
 	uint32_t *ports;       /* indexes into topology.ports */
 	uint16_t meter;        /* device:<id>'s index + 1, the simulation's cache (sim/meter.h) */
+	bool spans_hosts;      /* a port is bound on another host (set with the bindings) */
 };
 
 struct topo_router {
