@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import pytest
 
 from redis_server import RedisServer
+from test_zookeeper import version
 from zk_server import ZkServer, java_available, put_topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns"))
@@ -272,10 +273,6 @@ def test_redis_lost_and_back_empty_mid_traffic(two_hosts):
 
 
 # ---- the same two hosts on one ZooKeeper and one Redis ----
-
-def version(kd):
-    return kd.ctl("show", "datapath")["slow_path"]["topo_version"]
-
 
 def test_two_hosts_sharing_one_zookeeper_and_one_redis(two_hosts_zk):
     h = two_hosts_zk
