@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -221,3 +222,40 @@ def flows_matching(stats, **fields):
         if all(("%s=%s" % (k, v)) in m for k, v in fields.items()):
             out.append(f)
     return out
+
+
+class Capture:
+    """tshark on an interface (in a namespace, or not), started and waited for until it listens.
+
+    tshark says "Capturing on 'IFACE'" on stderr once dumpcap has the interface open with its
+    filter set: the capture begins from that line, not after a guessed sleep (under load
+    tshark's start-up alone can take seconds).  stdout holds the fields asked for.
+    """
+
+    def __init__(self, iface, args, ns=None, timeout=60):
+        self.iface = iface
+        self._err = tempfile.NamedTemporaryFile("w+", prefix="kairo-tshark-", delete=False)
+        cmd = (["ip", "netns", "exec", ns] if ns else []) + ["tshark", "-l", "-i", iface] + \
+            list(args)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._err, text=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = Path(self._err.name).read_text(errors="replace")
+            if "Capturing on" in text:
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("tshark on %s exited before capturing: %s" % (iface, text))
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise TimeoutError("tshark on %s not capturing after %d s: %s" %
+                                   (iface, timeout, text))
+            time.sleep(0.05)
+
+    def communicate(self, timeout=60):
+        """What tshark printed, once it stopped (its -c count or -a duration:N)."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        finally:
+            self._err.close()
+            os.unlink(self._err.name)
+        return out, None

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from kairo_harness import Capture
 from redis_server import RedisServer
 from test_zookeeper import version
 from zk_server import ZkServer, java_available, put_topology
@@ -199,11 +200,9 @@ def two_hosts_zk(tmp_path):
 
 
 def capture_src(ns, iface, count, seconds):
-    """Start tcpdump-like capture with tshark of ICMP on iface in ns: the sources seen."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "tshark", "-i", iface, "-c", str(count),
-                             "-a", "duration:%d" % seconds, "-f", "icmp", "-T", "fields",
-                             "-e", "ip.src", "-e", "ip.dst"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    """ICMP on iface in ns, captured from the moment this returns: the sources seen."""
+    return Capture(iface, ["-c", str(count), "-a", "duration:%d" % seconds, "-f", "icmp",
+                           "-T", "fields", "-e", "ip.src", "-e", "ip.dst"], ns=ns)
 
 
 def test_answers_arriving_at_the_other_host_find_the_binding_in_redis(two_hosts):
@@ -309,7 +308,6 @@ def test_two_hosts_sharing_one_zookeeper_and_one_redis(two_hosts_zk):
     h.a.wait_for(lambda s: s["slow_path"]["topo_version"] > before[0], what="A took the change")
     h.b.wait_for(lambda s: s["slow_path"]["topo_version"] > before[1], what="B took the change")
     cap = capture_src(h.out, h.xa, 3, 20)
-    time.sleep(1.0)  # tshark listening
     r = ping(h.vmns, "10.9.0.2", count=3)
     seen, _ = cap.communicate(timeout=30)
     assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout
@@ -357,12 +355,9 @@ def test_a_mac_learned_on_one_host_is_found_by_the_other_not_flooded(bridged_hos
     (a1_ns, _, a1_mac), (_, _, b1_mac), (b2_ns, b2_tap, b2_mac) = (
         h.vms["a1"], h.vms["b1"], h.vms["b2"])
     # b2 listens for any unicast frame not meant for it: a flood would bring it some.
-    cap = subprocess.Popen(["ip", "netns", "exec", b2_ns, "tshark", "-i", b2_tap, "-a",
-                            "duration:12", "-f", "not broadcast and not multicast and "
-                            "not ether dst %s" % b2_mac, "-T", "fields", "-e", "eth.src",
-                            "-e", "eth.dst"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    time.sleep(1.5)  # tshark listening
+    cap = Capture(b2_tap, ["-a", "duration:12", "-f", "not broadcast and not multicast and "
+                           "not ether dst %s" % b2_mac, "-T", "fields", "-e", "eth.src",
+                           "-e", "eth.dst"], ns=b2_ns)
     # a1 asks who has b1 (a broadcast, learned at A and written before it leaves); b1 answers
     # a1's MAC at B, which was never told it locally: B finds it in Redis.  Then each side
     # sends to the other's MAC without a flood.
