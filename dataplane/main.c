@@ -30,7 +30,7 @@
 
 #include "ctl_commands.h"
 #include "dataplane.h"
-#include "topology_hosts.h"
+#include "topology_json.h"
 #include "underlay.h"
 #include "topology_store.h"
 #include "topology_store_file.h"

@@ -36,7 +36,7 @@
 #define TUNNEL_PEERS_MAX 32
 /* Open-addressing slots for finding a peer by address: twice the peers, a power of two. */
 #define TUNNEL_PEER_HASH 64
-/* 16-bit keys name ports and floods (sim/topology.h, TOPO_TUNNEL_KEYS). */
+/* 16-bit keys name ports and floods (topology/topology.h, TOPO_TUNNEL_KEYS). */
 #define TUNNEL_KEYS 0x10000u
 /* Bridges with local ports whose floods this host delivers, and ports per such flood. */
 #define TUNNEL_FLOODS_MAX 256

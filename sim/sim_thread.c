@@ -18,7 +18,7 @@
 #include "overlay.h"
 #include "shared_state.h"
 #include "sim_walk.h"
-#include "topology_store.h"
+#include "topology.h"
 
 RTE_LOG_REGISTER(kairo_logtype_sim, kairo.sim, INFO);
 #define SIM_LOG(level, fmt, ...)                                                                   \

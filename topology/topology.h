@@ -68,7 +68,7 @@ struct topo_port {
 	uint32_t inbound_filter;
 	uint32_t outbound_filter;
 	/*
-	 * The overlay (nsdb/topology_hosts.c).  Both default to false when a
+	 * The overlay (topology/topology_hosts.c).  Both default to false when a
 	 * loader leaves them zeroed: an exterior port is local unless bound to
 	 * another host or to a VTEP.
 	 */

@@ -2,8 +2,9 @@
 /*
  * The overlay part of the topology document: hosts, tunnel zones, bindings
  * to other hosts and to hardware VTEPs (format: config/README.md, "Hosts
- * and tunnel zones").  nsdb/topology_file.c calls these while it builds a
- * snapshot; the daemon says once, before the first load, which host it is.
+ * and tunnel zones").  topology/topology_load.c calls these while it builds a
+ * snapshot; the daemon says once, before the first load, which host it is
+ * (topology_hosts_set_local, topology/topology_json.h).
  */
 #ifndef KAIRO_TOPOLOGY_HOSTS_H
 #define KAIRO_TOPOLOGY_HOSTS_H
@@ -13,13 +14,6 @@
 #include <rte_byteorder.h>
 
 #include "topology_load.h"
-
-/*
- * This daemon's host id and underlay address (0: no underlay configured).
- * Process-wide and set before any snapshot is built: every store (file,
- * ZooKeeper, the CLI's editor) builds snapshots for the same host.
- */
-void topology_hosts_set_local(const char *host_id, rte_be32_t underlay_ip);
 
 /* "hosts" and "tunnel_zones" of root: before the bindings, which name hosts. */
 int load_overlay(struct load_state *ls, const json_t *root);

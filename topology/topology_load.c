@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The embedded topology store: one JSON file (format: config/README.md).
+ * The topology loader: one JSON document (format: config/README.md) made
+ * into a snapshot, all of it or nothing.
  *
  *   {
  *     "bridges": [ { "id": "b1", "name": "demo", "admin_state_up": true, "mac_aging_s": 300,
@@ -21,7 +22,7 @@
  * Every router port's network (and IPv6 network) becomes a connected route.
  * A route is IPv6 when its "dst" is; its "src" and "gateway" must then be too.
  * Ports, bridges and routers may name rule chains as "inbound_filter" and
- * "outbound_filter"; "chains" and "port_groups" are nsdb/topology_chains.c's.
+ * "outbound_filter"; "chains" and "port_groups" are topology/topology_chains.c's.
  */
 #include <errno.h>
 #include <arpa/inet.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Inside the embedded topology store: what nsdb/topology_file.c (devices,
- * ports, routes, bindings) and nsdb/topology_chains.c (rule chains, port
+ * Inside the topology loader: what topology/topology_load.c (devices,
+ * ports, routes, bindings) and topology/topology_chains.c (rule chains, port
  * groups) share while they build one snapshot.  For those two files only.
  */
 #ifndef KAIRO_TOPOLOGY_LOAD_H
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "json_field.h"
-#include "topology_store.h"
+#include "topology_json.h"
 
 /* Field paths in messages ("routers[0].routes[3].gateway"): long enough for any we build. */
 #define PATH_LEN 256
@@ -26,7 +26,7 @@ struct pending_peer {
 	char path[PATH_LEN];
 };
 
-/* What an id names, in the load's id table (nsdb/topology_ids.c). */
+/* What an id names, in the load's id table (topology/topology_ids.c). */
 enum load_id_kind {
 	LOAD_ID_NONE,
 	LOAD_ID_BRIDGE,
@@ -57,7 +57,7 @@ void subpath(char *out, const char *base, const char *fmt, ...)
 int parse_cidr6(struct json_ctx *ctx, const char *fpath, const char *str,
 		uint8_t out[IPV6_ADDR_LEN], uint8_t *len);
 
-/* nsdb/topology_ids.c: the ids loaded so far, by hash (O(1) lookups on average). */
+/* topology/topology_ids.c: the ids loaded so far, by hash (O(1) lookups on average). */
 
 /*
  * Record the id of the kind's object at index (already in ls->t, counted),
@@ -73,7 +73,7 @@ int find_port(const struct load_state *ls, const char *id);
 /* Is id used by any object already loaded? Ids are unique across kinds. */
 bool id_taken(const struct load_state *ls, const char *id);
 
-/* nsdb/topology_chains.c */
+/* topology/topology_chains.c */
 
 /* Every chain's id and name, so that filters and jumps can name chains defined later. */
 int load_chain_ids(struct load_state *ls, const json_t *jchains);
@@ -88,7 +88,7 @@ void topology_chains_free(struct topology *t);
 /* A port range "lo[-hi]" (each 0-65535, lo <= hi). */
 int parse_range(const char *s, uint16_t *lo, uint16_t *hi);
 
-/* nsdb/topology_nat.c: a NAT rule's "action" and target(s), once its type is known. */
+/* topology/topology_nat.c: a NAT rule's "action" and target(s), once its type is known. */
 int load_nat(struct load_state *ls, const json_t *jr, const char *path, struct topo_rule *r);
 
 #endif

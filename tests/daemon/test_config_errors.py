@@ -49,7 +49,7 @@ CASES = [
      json.dumps(bridge_topology(["p1"], {"p1": "eth7"})), ["bindings[0].interface", "eth7"]),
     ("duplicate object id", config(),
      json.dumps(bridge_topology(["br0"], {})), ["bridges[0].ports[0].id", "duplicate"]),
-    # Ids are unique across kinds (nsdb/topology_ids.c keeps them all in one table).
+    # Ids are unique across kinds (topology/topology_ids.c keeps them all in one table).
     ("port id taken by a port of another bridge", config(),
      json.dumps({"bridges": [{"id": "b1", "ports": [{"id": "p1"}]},
                              {"id": "b2", "ports": [{"id": "p1"}]}]}),

@@ -43,7 +43,7 @@
 #include "unit_eal.h"
 #include "flow_tags.h"
 #include "sim.h"
-#include "topology_store.h"
+#include "topology_json.h"
 #include "udp_frame.h"
 
 /* Interfaces (DPDK ports) and the virtual ports bound to them (topology indexes). */

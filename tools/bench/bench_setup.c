@@ -78,7 +78,7 @@
 
 #include "flow_tags.h"
 #include "sim.h"
-#include "topology_store.h"
+#include "topology_json.h"
 
 #include "bench_setup.h"
 
