@@ -217,7 +217,7 @@ cmd_show_tunnels(void *arg, json_t *args, json_t **result, char *err, size_t err
 {
 	struct kairo_dp *dp = arg;
 
-	if (dp->sim.overlay == NULL)
+	if (dp->overlay == NULL)
 		return fail(err, errlen, -ENOENT, "no tunnels: the daemon config has no \"underlay\"");
 	return view_part(arg, args, "tunnels", result, err, errlen);
 }
@@ -284,7 +284,7 @@ dump_flows_on_sim(struct sim_thread *st, void *arg)
 	const struct flow *f;
 	uint32_t next = 0;
 
-	while (flow_cache_iterate(st->cache, &next, &f) == 0) {
+	while (flow_cache_iterate(sim_thread_cache(st), &next, &f) == 0) {
 		if (!flow_filter_match(&f->key, &d->filter))
 			continue;
 		/* Count them all, list the first limit: the operator learns how many there are. */
@@ -306,7 +306,7 @@ cmd_dump_flows(void *arg, json_t *args, json_t **result, char *err, size_t errle
 				   false, &d.limit)) != 0)
 		return ret;
 	d.flows = json_array();
-	sim_thread_call(&d.dp->sim, dump_flows_on_sim, &d);
+	sim_thread_call(d.dp->sim, dump_flows_on_sim, &d);
 	*result = json_pack("{s:o, s:I, s:b}", "flows", d.flows, "matched", (json_int_t)d.matched,
 			    "truncated", d.matched > d.limit);
 	return 0;
@@ -324,9 +324,9 @@ flush_flows_on_sim(struct sim_thread *st, void *arg)
 	struct flush_call *fl = arg;
 
 	if (fl->all)
-		fl->removed = flow_cache_flush(st->cache);
+		fl->removed = flow_cache_flush(sim_thread_cache(st));
 	else
-		fl->removed = flow_cache_remove_matching(st->cache, flow_filter_match, &fl->filter,
+		fl->removed = flow_cache_remove_matching(sim_thread_cache(st), flow_filter_match, &fl->filter,
 							 FLOW_REMOVED_FLUSHED);
 }
 
@@ -342,7 +342,7 @@ cmd_flush_flows(void *arg, json_t *args, json_t **result, char *err, size_t errl
 	if ((ret = parse_flow_filter(args, &fl.filter, err, errlen)) != 0)
 		return ret;
 	fl.all = json_object_size(args) == 0;
-	sim_thread_call(&dp->sim, flush_flows_on_sim, &fl);
+	sim_thread_call(dp->sim, flush_flows_on_sim, &fl);
 	*result = json_pack("{s:i}", "removed", fl.removed);
 	return 0;
 }
@@ -381,7 +381,7 @@ cmd_trace_add(void *arg, json_t *args, json_t **result, char *err, size_t errlen
 		return fail(err, errlen, -EINVAL, "args.id: a new tracer gets its id, it takes none");
 	if ((ret = parse_spec(args, true, &tc.spec, err, errlen)) != 0)
 		return ret;
-	sim_thread_call(&dp->sim, trace_add_on_sim, &tc);
+	sim_thread_call(dp->sim, trace_add_on_sim, &tc);
 	trace_spec_format(&tc.spec, text, sizeof(text));
 	if (tc.ret == -EEXIST)
 		return fail(err, errlen, tc.ret, "a tracer \"%s\" is already there", text);
@@ -400,9 +400,9 @@ trace_remove_on_sim(struct sim_thread *st, void *arg)
 	struct trace_call *tc = arg;
 
 	if (tc->by_id)
-		tc->ret = trace_remove_id(&st->trace, tc->id) == 0 ? 1 : 0;
+		tc->ret = trace_remove_id(sim_thread_trace(st), tc->id) == 0 ? 1 : 0;
 	else
-		tc->ret = (int)trace_remove_spec(&st->trace, &tc->spec);
+		tc->ret = (int)trace_remove_spec(sim_thread_trace(st), &tc->spec);
 }
 
 static int
@@ -426,7 +426,7 @@ cmd_trace_remove(void *arg, json_t *args, json_t **result, char *err, size_t err
 		tc.by_id = true;
 		tc.id = (uint32_t)id;
 	}
-	sim_thread_call(&dp->sim, trace_remove_on_sim, &tc);
+	sim_thread_call(dp->sim, trace_remove_on_sim, &tc);
 	*result = json_pack("{s:i}", "removed", tc.ret);
 	return 0;
 }
@@ -434,19 +434,20 @@ cmd_trace_remove(void *arg, json_t *args, json_t **result, char *err, size_t err
 static void
 trace_list_on_sim(struct sim_thread *st, void *arg)
 {
+	const struct trace_state *ts = sim_thread_trace(st);
 	struct trace_call *tc = arg;
 	char text[256];
 	uint32_t i;
 
-	for (i = 0; i < st->trace.n_tracers; i++) {
-		const struct tracer *t = &st->trace.tracers[i];
+	for (i = 0; i < ts->n_tracers; i++) {
+		const struct tracer *t = &ts->tracers[i];
 
 		trace_spec_format(&t->spec, text, sizeof(text));
 		json_array_append_new(tc->out, json_pack("{s:i, s:s, s:I}", "id", t->id, "tracer",
 							 text, "matched", (json_int_t)t->matched));
 	}
-	tc->packets_traced = st->trace.packets_traced;
-	tc->tracers_expired = st->trace.tracers_expired;
+	tc->packets_traced = ts->packets_traced;
+	tc->tracers_expired = ts->tracers_expired;
 }
 
 static int
@@ -462,7 +463,7 @@ cmd_trace_list(void *arg, json_t *args, json_t **result, char *err, size_t errle
 		return ret;
 	memset(&tc, 0, sizeof(tc));
 	tc.out = json_array();
-	sim_thread_call(&dp->sim, trace_list_on_sim, &tc);
+	sim_thread_call(dp->sim, trace_list_on_sim, &tc);
 	*result = json_pack("{s:o, s:I, s:I}", "tracers", tc.out, "packets_traced",
 			    (json_int_t)tc.packets_traced, "tracers_expired",
 			    (json_int_t)tc.tracers_expired);
@@ -474,7 +475,7 @@ trace_flush_on_sim(struct sim_thread *st, void *arg)
 {
 	struct trace_call *tc = arg;
 
-	tc->ret = (int)trace_flush(&st->trace);
+	tc->ret = (int)trace_flush(sim_thread_trace(st));
 }
 
 static int
@@ -489,7 +490,7 @@ cmd_trace_flush(void *arg, json_t *args, json_t **result, char *err, size_t errl
 	if ((ret = json_field_only(&ctx, args, "", none)) != 0)
 		return ret;
 	memset(&tc, 0, sizeof(tc));
-	sim_thread_call(&dp->sim, trace_flush_on_sim, &tc);
+	sim_thread_call(dp->sim, trace_flush_on_sim, &tc);
 	*result = json_pack("{s:i}", "removed", tc.ret);
 	return 0;
 }
@@ -509,7 +510,7 @@ trace_read_on_sim(struct sim_thread *st, void *arg)
 {
 	struct trace_call *tc = arg;
 
-	tc->since = trace_read(&st->trace, tc->since, tc->cookie, tc->max, trace_line_json,
+	tc->since = trace_read(sim_thread_trace(st), tc->since, tc->cookie, tc->max, trace_line_json,
 			       tc->out);
 }
 
@@ -544,7 +545,7 @@ cmd_trace_read(void *arg, json_t *args, json_t **result, char *err, size_t errle
 				    "args.cookie: must be a cookie as the lines show it (\"0x1f\")");
 	}
 	tc.out = json_array();
-	sim_thread_call(&dp->sim, trace_read_on_sim, &tc);
+	sim_thread_call(dp->sim, trace_read_on_sim, &tc);
 	*result = json_pack("{s:o, s:I}", "lines", tc.out, "last", (json_int_t)tc.since);
 	return 0;
 }

@@ -31,7 +31,7 @@ static void
 meters_on_sim(struct sim_thread *st, void *arg)
 {
 	struct meter_call *mc = arg;
-	const struct meter_registry *r = &st->meters;
+	const struct meter_registry *r = sim_thread_meters(st);
 	uint64_t *packets = calloc(r->n + 1, sizeof(*packets));
 	uint64_t *bytes = calloc(r->n + 1, sizeof(*bytes));
 	char user[METER_NAME_LEN];
@@ -41,7 +41,7 @@ meters_on_sim(struct sim_thread *st, void *arg)
 	mc->ret = -ENOMEM;
 	if (packets == NULL || bytes == NULL)
 		goto out;
-	meter_snapshot(r, st->cache, packets, bytes);
+	meter_snapshot(r, sim_thread_cache(st), packets, bytes);
 	mc->ret = 0;
 	mc->overflow = r->overflow;
 	mc->not_created = r->full;
@@ -77,7 +77,7 @@ ctl_meter_list(void *ctx, json_t *args, json_t **result, char *err, size_t errle
 		snprintf(err, errlen, "args: meter list takes none");
 		return -EINVAL;
 	}
-	sim_thread_call(&dp->sim, meters_on_sim, &mc);
+	sim_thread_call(dp->sim, meters_on_sim, &mc);
 	if (mc.ret != 0) {
 		snprintf(err, errlen, "out of memory");
 		return mc.ret;
@@ -98,7 +98,7 @@ ctl_meter_get(void *ctx, json_t *args, json_t **result, char *err, size_t errlen
 		snprintf(err, errlen, "args.name: the meter's name (and nothing else) is needed");
 		return -EINVAL;
 	}
-	sim_thread_call(&dp->sim, meters_on_sim, &mc);
+	sim_thread_call(dp->sim, meters_on_sim, &mc);
 	if (mc.ret == -ENOENT) {
 		snprintf(err, errlen, "args.name: no meter \"%s\" (\"meter list\" shows them; a "
 			 "meter appears once a packet went through it)", mc.name);

@@ -57,7 +57,7 @@ dp_totals_read(struct kairo_dp *dp, struct dp_totals *t)
 		for (r = 0; r < RTE_MAX_ETHPORTS; r++)
 			t->port_tx_dropped[r] += ws.port_tx_dropped[r];
 	}
-	sim_stats_read(&dp->sim, &t->sim);
+	sim_stats_read(dp->sim, &t->sim);
 	for (r = 0; r < DROP_REASON_COUNT; r++)
 		t->drops[r] += t->sim.drops[r];
 	flow_cache_counters_read(dp->cache, &t->fc);
@@ -210,8 +210,8 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 		if (t.drops[i] != 0)
 			fprintf(out, "  %-20s %" PRIu64 "  (%s)\n", drop_reason_name(i), t.drops[i],
 				drop_reason_help(i));
-	if (dp->sim.overlay != NULL)
-		tunnels_print(dp->sim.overlay, out);
+	if (dp->overlay != NULL)
+		tunnels_print(dp->overlay, out);
 	if (!with_flows)
 		return;
 
@@ -312,6 +312,7 @@ state_view(struct kairo_dp *dp)
 		SHARED_COUNTER(resyncs), SHARED_COUNTER(macs_imported),
 		SHARED_COUNTER(macs_refreshed), SHARED_COUNTER(arps_imported),
 	};
+	const struct sim_shared *sh = sim_thread_shared(dp->sim);
 	struct redis_state_stats rs;
 	json_t *o = json_object(), *sim = json_object();
 
@@ -320,8 +321,8 @@ state_view(struct kairo_dp *dp)
 	json_object_set_new(o, "prefix", json_string(dp->cfg.redis.prefix));
 	json_object_set_new(o, "connected", json_boolean(rs.connected != 0));
 	view_counters(o, &rs, redis_counters, RTE_DIM(redis_counters));
-	view_counters(sim, &dp->sim.shared->stats, shared_counters, RTE_DIM(shared_counters));
-	json_object_set_new(sim, "parked_now", json_u64(__atomic_load_n(&dp->sim.shared->n_parked,
+	view_counters(sim, &sh->stats, shared_counters, RTE_DIM(shared_counters));
+	json_object_set_new(sim, "parked_now", json_u64(__atomic_load_n(&sh->n_parked,
 									 __ATOMIC_RELAXED)));
 	json_object_set_new(o, "simulation", sim);
 	return o;
@@ -461,8 +462,8 @@ datapath_view_object(struct kairo_dp *dp)
 	for (i = 1; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i), json_u64(t.drops[i]));
 	json_object_set_new(root, "drops", drops);
-	if (dp->sim.overlay != NULL)
-		json_object_set_new(root, "tunnels", overlay_view(dp->sim.overlay));
+	if (dp->overlay != NULL)
+		json_object_set_new(root, "tunnels", overlay_view(dp->overlay));
 	if (dp->redis != NULL)
 		json_object_set_new(root, "state", state_view(dp));
 	return root;

@@ -53,11 +53,14 @@ struct kairo_dp {
 	struct conntrack *conns;
 	struct upcall_channel *upcall;
 	struct upcall_channel_config upcall_cfg;
-	struct sim_thread sim;
+	struct sim_thread *sim;      /* the slow path (sim/sim.h) */
+	struct overlay *overlay;     /* tunnels to other hosts; NULL: no underlay */
+	struct sim_shared *shared;   /* the simulation's shared-state side, until the thread takes it */
 	uint32_t n_workers;
 	struct worker *workers[KAIRO_MAX_WORKERS];
 	struct worker_control control;
 	uint64_t start_tsc;
+	const char *stats_json;      /* --stats-json: where the dumps write the JSON view, or NULL */
 	/*
 	 * Where the topology document lives (nsdb/topology_store.h): read by the
 	 * control loop on reload, changed by the command server's topology

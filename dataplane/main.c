@@ -201,33 +201,28 @@ load_topology(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
 	return t;
 }
 
-struct dump_ctx {
-	struct kairo_dp *dp;
-	const char *stats_json;
-};
-
 /* Runs on the simulation thread (or after it stopped): the only place that may walk the flows. */
 static void
 dump_views(void *arg, FILE *out)
 {
-	struct dump_ctx *d = arg;
+	struct kairo_dp *dp = arg;
 	char tmp[CONFIG_PATH_LEN + 8];
 	FILE *f;
 
-	datapath_view_print(d->dp, out, true);
+	datapath_view_print(dp, out, true);
 	fflush(out);
-	if (d->stats_json == NULL)
+	if (dp->stats_json == NULL)
 		return;
 	/* Write then rename, so a reader never sees half a file. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->stats_json);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dp->stats_json);
 	f = fopen(tmp, "w");
 	if (f == NULL) {
 		DP_LOG(ERR, "cannot write %s: %s", tmp, strerror(errno));
 		return;
 	}
-	datapath_view_json(d->dp, f);
+	datapath_view_json(dp, f);
 	fclose(f);
-	rename(tmp, d->stats_json);
+	rename(tmp, dp->stats_json);
 }
 
 /*
@@ -249,7 +244,7 @@ reload_topology(struct kairo_dp *dp, uint64_t *version)
 	t->version = ++*version;
 	DP_LOG(INFO, "topology version %" PRIu64 " read from %s (%s store)", t->version,
 	       dp->topo_source, dp->store->ops->name);
-	sim_thread_set_topology(&dp->sim, t);
+	sim_thread_set_topology(dp->sim, t);
 }
 
 static int
@@ -325,8 +320,8 @@ setup_shared_state(struct kairo_dp *dp, int socket, char *err, size_t errlen)
 	dp->state_sync.ttl_ms = dp->cfg.redis_ttl_s * 1000;
 	dp->state_sync.mac_ttl_ms = dp->cfg.redis_ttl_s * 1000;
 	dp->state_sync.wait_ms = dp->cfg.redis_wait_ms;
-	dp->sim.shared = sim_shared_create(&dp->state_sync, dp->cfg.host_id);
-	if (dp->sim.shared == NULL) {
+	dp->shared = sim_shared_create(&dp->state_sync, dp->cfg.host_id);
+	if (dp->shared == NULL) {
 		snprintf(err, errlen, "cannot allocate the shared state's tables");
 		return -ENOMEM;
 	}
@@ -335,6 +330,38 @@ setup_shared_state(struct kairo_dp *dp, int socket, char *err, size_t errlen)
 		return -ENOMEM;
 	DP_LOG(INFO, "shared state in redis %s (prefix \"%s\", ttl %u s)",
 	       redis_state_address(dp->redis), dp->cfg.redis.prefix, dp->cfg.redis_ttl_s);
+	return 0;
+}
+
+/* The simulation thread, handed the tables, the first snapshot and the overlay; not started. */
+static int
+setup_simulation(struct kairo_dp *dp, char *err, size_t errlen)
+{
+	struct sim_config sc = {
+		.index = 0,
+		.upcall = dp->upcall,
+		.cache = dp->cache,
+		.macs = dp->macs,
+		.arps = dp->arps,
+		.ct = dp->conns,
+		.pool = dp->pool,
+		.vxlan_udp_port = dp->cfg.vxlan_port,
+		.topo = dp->topo,
+		.overlay = dp->overlay,
+		.shared = dp->shared,
+		.dump_fn = dump_views,
+		.dump_arg = dp,
+	};
+
+	dp->sim = sim_thread_create(&sc);
+	if (dp->sim == NULL) {
+		snprintf(err, errlen, "cannot create the simulation thread: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	/* From here on the simulation thread owns the snapshot and the shared-state side. */
+	dp->topo = NULL;
+	dp->shared = NULL;
 	return 0;
 }
 
@@ -407,22 +434,11 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 					dp->ports[i].cfg->role == PORT_ROLE_UPLINK ? PORT_BUCKET_TUNNEL
 										   : PORT_BUCKET_VPORT,
 					&dp->upcall_cfg);
-	dp->sim.index = 0;
-	dp->sim.upcall = dp->upcall;
-	dp->sim.cache = dp->cache;
-	dp->sim.macs = dp->macs;
-	dp->sim.arps = dp->arps;
-	dp->sim.ct = dp->conns;
-	dp->sim.parse.vxlan_udp_port = dp->cfg.vxlan_port;
-	dp->sim.pool = dp->pool;
-	/* From here on the simulation thread owns the snapshot (it replaces and frees it). */
-	dp->sim.topo = dp->topo;
-	dp->sim.stats.topo_version = dp->topo->version;
-	dp->topo = NULL;
-	flow_cache_set_removed_cb(dp->cache, sim_flow_removed, &dp->sim);
 	if (dp->cfg.redis_enabled && (ret = setup_shared_state(dp, socket, err, errlen)) != 0)
 		return ret;
 	if ((ret = dp_underlay_setup(dp, err, errlen)) != 0)
+		return ret;
+	if ((ret = setup_simulation(dp, err, errlen)) != 0)
 		return ret;
 	return setup_workers(dp, err, errlen);
 }
@@ -456,7 +472,10 @@ teardown(struct kairo_dp *dp)
 
 	dp_ports_close(dp);
 	redis_state_stop(dp->redis);
-	sim_shared_destroy(dp->sim.shared);
+	/* First: the flows it tracks go with the cache, and it no longer hears of them. */
+	sim_thread_destroy(dp->sim);
+	dp->sim = NULL;
+	sim_shared_destroy(dp->shared);
 	if (dp->state_sync.writes != NULL)
 		state_sync_destroy(&dp->state_sync);
 	for (i = 0; i < dp->n_workers; i++)
@@ -468,65 +487,74 @@ teardown(struct kairo_dp *dp)
 	dp_underlay_teardown(dp);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
-	topology_free(dp->sim.topo);
-	topology_free(dp->sim.next_topo);
-	trace_state_free(&dp->sim.trace);
-	meter_registry_free(&dp->sim.meters);
 	rte_mempool_free(dp->pool);
 	if (dp->store != NULL)
 		dp->store->ops->close(dp->store);
 	dp->store = NULL;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Before EAL: the arguments, the configuration, the store and its topology,
+ * all checked, so a bad file is refused without touching a device.  Returns
+ * the index of "--" in argv (where EAL's arguments end), or -(exit status):
+ * -2 for a usage error, -1 for a refused file, 0 for --check-config done.
+ */
+static int
+prepare(int argc, char **argv, struct kairo_dp *dp)
 {
-	static struct kairo_dp dp;
 	struct app_options opt = {0};
-	struct dump_ctx dump = {.dp = &dp};
 	struct topology *check;
-	struct ctl_server *ctl;
-	const struct ctl_command *cmds;
-	unsigned int n_cmds;
-	uint64_t topo_version = 1;
 	char err[1024];
-	int sep, ret;
-	unsigned int w, waited;
-	bool store_changed;
+	int sep;
 
 	/* Application arguments follow "--"; read them first so a bad config never starts EAL. */
 	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
 		;
 	if (sep == argc || parse_app_args(argc - sep, argv + sep, &opt) != 0) {
 		usage(argv[0]);
-		return 2;
+		return -2;
 	}
-	if (config_load(opt.config, &dp.cfg, err, sizeof(err)) != 0) {
+	if (config_load(opt.config, &dp->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
-		return 1;
+		return -1;
 	}
 	/* Every snapshot is built for this host: its bindings are local, the others' remote. */
-	topology_hosts_set_local(dp.cfg.host_id, dp.cfg.underlay.enabled ? dp.cfg.underlay.ip : 0);
-	if (open_store(&dp, err, sizeof(err)) != 0) {
+	topology_hosts_set_local(dp->cfg.host_id,
+				 dp->cfg.underlay.enabled ? dp->cfg.underlay.ip : 0);
+	if (open_store(dp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
-		return 1;
+		return -1;
 	}
-	check = load_topology(&dp, false, err, sizeof(err));
+	check = load_topology(dp, false, err, sizeof(err));
 	if (check == NULL) {
 		fprintf(stderr, "kairod: %s\n", err);
-		dp.store->ops->close(dp.store);
-		return 1;
+		dp->store->ops->close(dp->store);
+		return -1;
 	}
 	topology_free(check);
 	if (opt.check_only) {
-		printf("kairod: %s and %s are valid\n", opt.config, dp.topo_source);
-		dp.store->ops->close(dp.store);
+		printf("kairod: %s and %s are valid\n", opt.config, dp->topo_source);
+		dp->store->ops->close(dp->store);
 		return 0;
 	}
-	dump.stats_json = opt.stats_json;
+	dp->stats_json = opt.stats_json;
+	return sep;
+}
 
-	ret = rte_eal_init(sep, argv);
-	if (ret < 0) {
+/*
+ * EAL, the ports, the tables, the simulation thread and the command server;
+ * then the workers.  0, or 1 with the reason printed and everything undone.
+ */
+static int
+start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
+{
+	const struct ctl_command *cmds;
+	const struct topology *t;
+	unsigned int n_cmds, w;
+	char err[1024];
+	int ret;
+
+	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "kairod: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
@@ -537,71 +565,99 @@ main(int argc, char **argv)
 	/* A server (Redis, a kairoctl client) gone mid-write is an error to handle, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (setup_dataplane(&dp, err, sizeof(err)) != 0) {
+	if (setup_dataplane(dp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
-		teardown(&dp);
-		rte_eal_cleanup();
-		return 1;
+		goto undo;
 	}
-	dp.sim.dump_fn = dump_views;
-	dp.sim.dump_arg = &dump;
-	dp.start_tsc = rte_get_tsc_cycles();
-	if ((ret = sim_thread_start(&dp.sim)) != 0) {
+	dp->start_tsc = rte_get_tsc_cycles();
+	/* Read before the thread runs: from then on the snapshot is its own. */
+	t = sim_thread_topology(dp->sim);
+	DP_LOG(INFO, "forwarding: %u port(s), %u worker(s), %u bridge(s), %u router(s), flow cache %u",
+	       dp->n_ports, dp->n_workers, t->n_bridges, t->n_routers, dp->cfg.flow_capacity);
+	if ((ret = sim_thread_start(dp->sim)) != 0) {
 		fprintf(stderr, "kairod: cannot start the simulation thread: %s\n", strerror(-ret));
-		teardown(&dp);
-		rte_eal_cleanup();
-		return 1;
+		goto undo;
 	}
 	cmds = ctl_commands(&n_cmds);
-	ctl = ctl_server_start(dp.cfg.control_socket, dp.cfg.control_group, cmds, n_cmds, &dp, err,
-			       sizeof(err));
-	if (ctl == NULL) {
-		fprintf(stderr, "kairod: %s: %s\n", dp.cfg.file, err);
-		sim_thread_stop(&dp.sim);
-		teardown(&dp);
-		rte_eal_cleanup();
-		return 1;
+	*ctl = ctl_server_start(dp->cfg.control_socket, dp->cfg.control_group, cmds, n_cmds, dp,
+				err, sizeof(err));
+	if (*ctl == NULL) {
+		fprintf(stderr, "kairod: %s: %s\n", dp->cfg.file, err);
+		sim_thread_stop(dp->sim);
+		goto undo;
 	}
 	/* Without the telemetry socket (--no-telemetry) this only registers what nobody asks. */
-	if ((ret = telemetry_register(&dp)) != 0)
+	if ((ret = telemetry_register(dp)) != 0)
 		DP_LOG(WARNING, "telemetry commands not registered: %s", strerror(-ret));
-	dp.control.rx_enabled = true;
-	for (w = 0; w < dp.n_workers; w++)
-		rte_eal_remote_launch(worker_main, dp.workers[w], dp.workers[w]->lcore_id);
-	DP_LOG(INFO, "forwarding: %u port(s), %u worker(s), %u bridge(s), %u router(s), flow cache %u",
-	       dp.n_ports, dp.n_workers, dp.sim.topo->n_bridges, dp.sim.topo->n_routers,
-	       dp.cfg.flow_capacity);
+	dp->control.rx_enabled = true;
+	for (w = 0; w < dp->n_workers; w++)
+		rte_eal_remote_launch(worker_main, dp->workers[w], dp->workers[w]->lcore_id);
 	printf("kairod: ready\n");
 	fflush(stdout);
+	return 0;
+undo:
+	teardown(dp);
+	rte_eal_cleanup();
+	return 1;
+}
+
+/* The control thread's wait loop: signals and the store's changed flag, until told to stop. */
+static void
+serve(struct kairo_dp *dp)
+{
+	uint64_t topo_version = 1;
+	bool store_changed;
 
 	while (!quit_signal) {
 		sleep_ms(CONTROL_TICK_MS);
 		if (dump_signal) {
 			dump_signal = 0;
-			sim_thread_request_dump(&dp.sim, stdout);
+			sim_thread_request_dump(dp->sim, stdout);
 		}
 		/* Both read the store's document again; one reload serves both. */
-		store_changed = __atomic_exchange_n(&dp.store_changed, 0, __ATOMIC_ACQUIRE) != 0;
+		store_changed = __atomic_exchange_n(&dp->store_changed, 0, __ATOMIC_ACQUIRE) != 0;
 		if (reload_signal || store_changed) {
 			reload_signal = 0;
-			reload_topology(&dp, &topo_version);
+			reload_topology(dp, &topo_version);
 		}
 	}
+}
+
+/* Stop taking packets in, let the ones inside reach their ports, then stop everything. */
+static void
+stop(struct kairo_dp *dp, struct ctl_server *ctl)
+{
+	unsigned int waited;
 
 	ctl_server_stop(ctl);
-	/* Stop taking packets in, let the ones inside reach their ports, then stop. */
-	__atomic_store_n(&dp.control.rx_enabled, false, __ATOMIC_RELAXED);
-	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dataplane_drained(&dp);
+	__atomic_store_n(&dp->control.rx_enabled, false, __ATOMIC_RELAXED);
+	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dataplane_drained(dp);
 	     waited += CONTROL_TICK_MS)
 		sleep_ms(CONTROL_TICK_MS);
-	sim_thread_stop(&dp.sim);
+	sim_thread_stop(dp->sim);
 	sleep_ms(CONTROL_TICK_MS); /* workers send what the simulation's last pass handed them */
-	__atomic_store_n(&dp.control.quit, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp->control.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
 
 	printf("kairod: stopping\n");
-	dump_views(&dump, stdout);
-	teardown(&dp);
+	dump_views(dp, stdout);
+	teardown(dp);
 	rte_eal_cleanup();
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct kairo_dp dp;
+	struct ctl_server *ctl;
+	int eal_argc;
+
+	eal_argc = prepare(argc, argv, &dp);
+	if (eal_argc <= 0)
+		return -eal_argc;
+	if (start(&dp, eal_argc, argv, &ctl) != 0)
+		return 1;
+	serve(&dp);
+	stop(&dp, ctl);
 	return 0;
 }

@@ -74,27 +74,26 @@ dp_underlay_setup(struct kairo_dp *dp, char *err, size_t errlen)
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	dp->sim.overlay = overlay_create(&oc, ts);
-	if (dp->sim.overlay == NULL) {
+	dp->overlay = overlay_create(&oc, ts);
+	if (dp->overlay == NULL) {
 		tunnel_state_destroy(ts);
 		snprintf(err, errlen, "cannot allocate the overlay state");
 		return -ENOMEM;
 	}
 	kairo_tunnel = ts;
-	/* The first snapshot's peers and receive table, before any worker runs. */
-	overlay_topology_changed(&dp->sim, NULL, dp->sim.topo);
+	/* The simulation thread, created next, fills in the first snapshot's peers. */
 	return 0;
 }
 
 void
 dp_underlay_teardown(struct kairo_dp *dp)
 {
-	struct overlay *ov = dp->sim.overlay;
+	struct overlay *ov = dp->overlay;
 
 	if (ov == NULL)
 		return;
 	kairo_tunnel = NULL;
 	tunnel_state_destroy(ov->ts);
 	overlay_destroy(ov);
-	dp->sim.overlay = NULL;
+	dp->overlay = NULL;
 }

@@ -113,41 +113,43 @@ struct sim_stats {
 	uint64_t drops[DROP_REASON_COUNT];
 };
 
-struct sim_thread {
-	unsigned int index;
+/* A simulation thread: its state is its own (sim/sim_private.h); reach it through these calls. */
+struct sim_thread;
+
+/*
+ * What a simulation thread works with.  The tables are shared with the
+ * daemon (the workers read the flow cache; views read the counters); the
+ * thread is their only writer once it runs.
+ */
+struct sim_config {
+	unsigned int index;              /* which of the upcall channel's to_sim rings it takes */
 	struct upcall_channel *upcall;
-	struct flow_cache *cache;
+	struct flow_cache *cache;        /* the thread becomes its removal callback */
 	struct mac_table *macs;
 	struct arp_table *arps;
-	struct overlay *overlay;    /* tunnels to other hosts (sim/overlay.h); NULL: no underlay */
-	struct conntrack *ct;       /* NULL: no connection tracking (return-flow never matches) */
-	struct sim_shared *shared;  /* NULL: no state store (sim/shared_state.h) */
-	struct parse_config parse; /* to read the packets the simulation makes */
-	struct rte_mempool *pool;
-	uint64_t next_arp_hk;
-	struct topology *topo;       /* current snapshot; owned by this thread once running */
-	struct topology *next_topo;  /* set by the control thread; taken between bursts */
-	pthread_t thread;
-	bool quit;
-	/*
-	 * Work another thread hands in (sim_thread_call): run between bursts,
-	 * because only this thread may walk the cache or touch the tracers.
-	 */
-	pthread_mutex_t call_lock;   /* one caller at a time */
-	struct sim_call *call;
-	bool running;
+	struct conntrack *ct;            /* NULL: no connection tracking */
+	struct rte_mempool *pool;        /* for the packets it makes */
+	uint16_t vxlan_udp_port;         /* to parse the packets it makes */
+	/* The first snapshot: the thread owns it from here on (it replaces and frees it). */
+	struct topology *topo;
+	/* Tunnels to other hosts (sim/overlay.h), borrowed; NULL: no underlay. */
+	struct overlay *overlay;
+	/* Shared state (sim/shared_state.h), owned from here on; NULL: no state store. */
+	struct sim_shared *shared;
+	/* What sim_thread_request_dump runs, on the thread. */
 	void (*dump_fn)(void *arg, FILE *out);
 	void *dump_arg;
-	struct trace_state trace;
-	struct sim_stats stats;
-	struct meter_registry meters; /* this thread's only (sim/meter.h) */
 };
 
-struct sim_call {
-	void (*fn)(struct sim_thread *st, void *arg);
-	void *arg;
-	bool done;
-};
+/*
+ * A simulation thread for cfg, not yet running: sim_thread_poll serves it
+ * from the caller's thread (tests, benchmarks), sim_thread_start gives it a
+ * thread of its own.  NULL with rte_errno set (ENOMEM, EINVAL) on failure;
+ * then cfg's topology and shared state are the caller's again.
+ */
+struct sim_thread *sim_thread_create(const struct sim_config *cfg);
+/* Free a stopped (or never started) thread and what it owns. */
+void sim_thread_destroy(struct sim_thread *st);
 
 /*
  * Simulate one packet (simulation thread): walk the topology from the port it
@@ -186,6 +188,17 @@ void sim_thread_request_dump(struct sim_thread *st, FILE *out);
  */
 int sim_trace_add(struct sim_thread *st, const struct trace_spec *spec);
 void sim_stats_read(const struct sim_thread *st, struct sim_stats *out);
+
+/*
+ * What the thread works on, for calls made on it (sim_thread_call) or while
+ * it does not run: the tracers, the meters, the snapshot in use.
+ */
+struct trace_state *sim_thread_trace(struct sim_thread *st);
+struct meter_registry *sim_thread_meters(struct sim_thread *st);
+struct flow_cache *sim_thread_cache(struct sim_thread *st);
+const struct topology *sim_thread_topology(const struct sim_thread *st);
+/* Its shared-state side, for the counters (any thread); NULL without a store. */
+const struct sim_shared *sim_thread_shared(const struct sim_thread *st);
 /* Flow removal callback to register with the cache (arg = the sim_thread). */
 void sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why);
 

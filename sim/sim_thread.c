@@ -4,11 +4,14 @@
  * It runs off the worker lcores (a control thread) and is the flow cache's
  * only writer, so expiry, aging and invalidation run here too.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -249,6 +252,8 @@ sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 	}
 }
 
+static void sim_take_topology(struct sim_thread *st);
+
 unsigned int
 sim_thread_poll(struct sim_thread *st)
 {
@@ -262,6 +267,8 @@ sim_thread_poll(struct sim_thread *st)
 	unsigned int n;
 	bool seen;
 
+	/* A new snapshot is taken between bursts, so that no walk holds the old one. */
+	sim_take_topology(st);
 	n = rte_ring_sc_dequeue_burst(st->upcall->to_sim[st->index], (void **)pkts, SIM_BURST, NULL);
 	st->stats.upcalls += n;
 	for (i = 0; i < n; i++) {
@@ -382,10 +389,8 @@ sim_thread_main(void *arg)
 	struct timespec idle = {.tv_sec = 0, .tv_nsec = SIM_IDLE_SLEEP_US * 1000};
 
 	while (!__atomic_load_n(&st->quit, __ATOMIC_ACQUIRE)) {
-		unsigned int n;
+		unsigned int n = sim_thread_poll(st);
 
-		sim_take_topology(st);
-		n = sim_thread_poll(st);
 		if (st->shared != NULL)
 			n += sim_state_poll(st, rte_get_tsc_cycles());
 		sim_serve_call(st);
@@ -405,6 +410,89 @@ sim_thread_main(void *arg)
 	return NULL;
 }
 
+struct sim_thread *
+sim_thread_create(const struct sim_config *cfg)
+{
+	struct sim_thread *st;
+
+	if (cfg->upcall == NULL || cfg->cache == NULL || cfg->macs == NULL || cfg->arps == NULL ||
+	    cfg->pool == NULL || cfg->topo == NULL || cfg->index >= cfg->upcall->n_sim) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	st->index = cfg->index;
+	st->upcall = cfg->upcall;
+	st->cache = cfg->cache;
+	st->macs = cfg->macs;
+	st->arps = cfg->arps;
+	st->ct = cfg->ct;
+	st->pool = cfg->pool;
+	st->parse.vxlan_udp_port = cfg->vxlan_udp_port;
+	st->overlay = cfg->overlay;
+	st->shared = cfg->shared;
+	st->dump_fn = cfg->dump_fn;
+	st->dump_arg = cfg->dump_arg;
+	st->topo = cfg->topo;
+	st->stats.topo_version = cfg->topo->version;
+	pthread_mutex_init(&st->call_lock, NULL);
+	/* Flows keep MAC, connection and NAT entries alive; their removal lets them age. */
+	flow_cache_set_removed_cb(st->cache, sim_flow_removed, st);
+	/* The first snapshot's peers and receive table, before any worker runs. */
+	if (st->overlay != NULL)
+		overlay_topology_changed(st, NULL, st->topo);
+	return st;
+}
+
+void
+sim_thread_destroy(struct sim_thread *st)
+{
+	if (st == NULL)
+		return;
+	flow_cache_set_removed_cb(st->cache, NULL, NULL);
+	sim_shared_destroy(st->shared);
+	topology_free(st->topo);
+	topology_free(st->next_topo);
+	trace_state_free(&st->trace);
+	meter_registry_free(&st->meters);
+	pthread_mutex_destroy(&st->call_lock);
+	free(st);
+}
+
+struct trace_state *
+sim_thread_trace(struct sim_thread *st)
+{
+	return &st->trace;
+}
+
+struct meter_registry *
+sim_thread_meters(struct sim_thread *st)
+{
+	return &st->meters;
+}
+
+struct flow_cache *
+sim_thread_cache(struct sim_thread *st)
+{
+	return st->cache;
+}
+
+const struct topology *
+sim_thread_topology(const struct sim_thread *st)
+{
+	return st->topo;
+}
+
+const struct sim_shared *
+sim_thread_shared(const struct sim_thread *st)
+{
+	return st->shared;
+}
+
 int
 sim_thread_start(struct sim_thread *st)
 {
@@ -413,7 +501,6 @@ sim_thread_start(struct sim_thread *st)
 	int ret;
 
 	snprintf(name, sizeof(name), "kairo-sim%u", st->index);
-	pthread_mutex_init(&st->call_lock, NULL);
 	__atomic_store_n(&st->running, true, __ATOMIC_RELEASE);
 	/* A control thread: it runs on the cores EAL leaves to control work, never on a worker lcore. */
 	ret = rte_ctrl_thread_create(&st->thread, name, NULL, sim_thread_main, st);

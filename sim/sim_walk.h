@@ -19,7 +19,7 @@
 #define KAIRO_SIM_WALK_H
 
 #include "conntrack.h"
-#include "sim.h"
+#include "sim_private.h"
 
 /* Devices a walk may cross before it is taken for a loop. */
 #define SIM_MAX_HOPS 16

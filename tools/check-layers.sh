@@ -55,6 +55,15 @@ check() {
 				inc=${inc%%\"*}
 				owner=${where[$inc]:-}
 				[ -n "$owner" ] || continue   # a header of no floor (a system one quoted)
+				# A floor's private headers (*_private.h, *_internal.h) are its own.
+				case $inc in *_private.h | *_internal.h)
+					if [ "$owner" != "$floor" ]; then
+						echo "${file#"$root"/}:$line: $floor/ includes $owner/$inc:" \
+							"a private header of $owner/" >&2
+						bad=1
+					fi
+					continue ;;
+				esac
 				case " ${ALLOW[$floor]} " in *" $owner "*) continue ;; esac
 				[ -n "${ALLOW_HEADER[$floor:$owner/$inc]:-}" ] && continue
 				echo "${file#"$root"/}:$line: $floor/ includes $owner/$inc:" \

@@ -70,8 +70,6 @@ static const struct rte_ether_addr mac_mcast = { { 0x01, 0x00, 0x5e, 0x00, 0x00,
 static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 
 static struct rte_mempool *pool;
-static struct topology *topo;
-static struct topology *topo_b_down; /* the same, after p-b was set admin down */
 
 /* Per test. */
 static struct upcall_channel_config uc_cfg = {
@@ -86,7 +84,7 @@ static struct upcall_channel_config uc_cfg = {
 static struct upcall_channel *uc;
 static struct flow_cache *cache;
 static struct mac_table *macs;
-static struct sim_thread st;
+static struct sim_thread *st;
 static struct arp_table *arps;
 
 /* The packets the simulation handed to worker 0, by meta->out_port, in ring order. */
@@ -186,7 +184,7 @@ assert_sent(struct sent s, unsigned int n, const uint16_t *ports)
 static unsigned int
 simulate(void)
 {
-	return sim_thread_poll(&st);
+	return sim_thread_poll(st);
 }
 
 static const struct flow *
@@ -228,7 +226,7 @@ stats(void)
 {
 	struct sim_stats s;
 
-	sim_stats_read(&st, &s);
+	sim_stats_read(st, &s);
 	return s;
 }
 
@@ -388,11 +386,12 @@ test_a_destination_behind_a_port_now_down_is_dropped(void **state)
 	simulate();
 	sent();
 
-	/* A new snapshot in which p-b is admin down; B is still learned there. */
-	st.topo = topo_b_down;
+	/* A new snapshot in which p-b is admin down (taken between bursts); B is still learned there. */
+	sim_thread_set_topology(st, load_topology(false));
+	assert_int_equal(sim_thread_poll(st), 0);
 	m = udp_frame(pool, &mac_b, &mac_a, 1234, 5678);
 	assert_int_equal(udp_frame_receive(m, IF_A, WORKER), 0);
-	sim_packet(&st, m, rte_get_tsc_cycles(), &res);
+	sim_packet(st, m, rte_get_tsc_cycles(), &res);
 	rte_pktmbuf_free(m);
 
 	assert_int_equal(res.actions.n, 1);
@@ -657,16 +656,17 @@ setup_sim(void **state)
 	uc = upcall_channel_create(&uc_cfg);
 	if (cache == NULL || macs == NULL || arps == NULL || uc == NULL)
 		return -1;
-	memset(&st, 0, sizeof(st));
-	st.index = 0;
-	st.upcall = uc;
-	st.cache = cache;
-	st.macs = macs;
-	st.arps = arps;
-	st.parse.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT;
-	st.pool = pool;
-	st.topo = topo;
-	flow_cache_set_removed_cb(cache, sim_flow_removed, &st);
+	st = sim_thread_create(&(struct sim_config){
+		.upcall = uc,
+		.cache = cache,
+		.macs = macs,
+		.arps = arps,
+		.pool = pool,
+		.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT,
+		.topo = load_topology(true),
+	});
+	if (st == NULL)
+		return -1;
 	n_aged = 0;
 	return 0;
 }
@@ -683,7 +683,7 @@ teardown_sim(void **state)
 	while (rte_ring_dequeue(uc->to_worker[WORKER], (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	upcall_channel_destroy(uc);
-	meter_registry_free(&st.meters);
+	sim_thread_destroy(st);
 	mac_table_destroy(macs);
 	arp_table_destroy(arps);
 	flow_cache_destroy(cache);
@@ -704,8 +704,6 @@ setup(void **state)
 	pool = unit_eal_start("ut_bridge_sim", "ut_sim_mbufs", POOL_SIZE);
 	if (pool == NULL)
 		return -1;
-	topo = load_topology(true);
-	topo_b_down = load_topology(false);
 	return 0;
 }
 
@@ -713,8 +711,6 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	topology_free(topo);
-	topology_free(topo_b_down);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return 0;

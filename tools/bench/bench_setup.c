@@ -371,13 +371,22 @@ simulate(struct bench_case *bc)
 
 	while (rte_ring_count(uc->to_sim[0]) != 0) {
 		t0 = rte_rdtsc();
-		sim_thread_poll(&bc->st);
+		sim_thread_poll(bc->st);
 		cycles += rte_rdtsc() - t0;
 	}
 	return cycles;
 }
 
 /* Set-up and hits */
+
+static struct sim_stats
+sim_stats_of(const struct bench_case *bc)
+{
+	struct sim_stats s;
+
+	sim_stats_read(bc->st, &s);
+	return s;
+}
 
 static void
 case_create(struct bench_case *bc, enum bench_topo kind, uint32_t n, unsigned int id)
@@ -412,16 +421,19 @@ case_create(struct bench_case *bc, enum bench_topo kind, uint32_t n, unsigned in
 	if (bc->cache == NULL || bc->macs == NULL || bc->arps == NULL || bc->keys == NULL)
 		die("%s, %u flows: out of memory (%s)", topo_names[kind], n,
 		    rte_strerror(rte_errno));
-	bc->st.index = 0;
-	bc->st.upcall = uc;
-	bc->st.cache = bc->cache;
-	bc->st.macs = bc->macs;
-	bc->st.arps = bc->arps;
-	bc->st.ct = bc->ct;
-	bc->st.parse.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT;
-	bc->st.pool = pool;
-	bc->st.topo = bc->topo;
-	flow_cache_set_removed_cb(bc->cache, sim_flow_removed, &bc->st);
+	bc->st = sim_thread_create(&(struct sim_config){
+		.upcall = uc,
+		.cache = bc->cache,
+		.macs = bc->macs,
+		.arps = bc->arps,
+		.ct = bc->ct,
+		.pool = pool,
+		.vxlan_udp_port = KAIRO_VXLAN_DEFAULT_PORT,
+		.topo = bc->topo,
+	});
+	if (bc->st == NULL)
+		die("%s, %u flows: no simulation thread (%s)", topo_names[kind], n,
+		    rte_strerror(rte_errno));
 	bc->in_port = topology_port_of_dpdk(bc->topo, IF_A);
 	if (bc->in_port == NULL || bc->in_port->device_type != TOPO_DEVICE_BRIDGE)
 		die("interface a is not on a bridge");
@@ -431,11 +443,11 @@ case_create(struct bench_case *bc, enum bench_topo kind, uint32_t n, unsigned in
 static void
 case_destroy(struct bench_case *bc)
 {
+	sim_thread_destroy(bc->st); /* and bc->topo with it */
 	flow_cache_destroy(bc->cache);
 	mac_table_destroy(bc->macs);
 	arp_table_destroy(bc->arps);
 	conntrack_destroy(bc->ct);
-	topology_free(bc->topo);
 	topology_free(bc->topo_down);
 	free(bc->keys);
 }
@@ -467,7 +479,7 @@ case_warm_up(struct bench_case *bc)
 	simulate(bc);
 	worker_drain();
 	flow_cache_flush(bc->cache);
-	if (bench_topo_routed(bc->topo_kind) && bc->st.stats.arp_resolved != 1)
+	if (bench_topo_routed(bc->topo_kind) && sim_stats_of(bc).arp_resolved != 1)
 		die("routed: the next hop was not resolved by B's ARP reply");
 	if (mac_table_count(bc->macs) != BENCH_PROBE_MACS + 2)
 		die("%u MACs learned in the warm-up, expected %u", mac_table_count(bc->macs),
@@ -482,7 +494,7 @@ case_warm_up(struct bench_case *bc)
 static uint64_t
 case_setup(struct bench_case *bc)
 {
-	struct sim_stats before = bc->st.stats;
+	struct sim_stats before = sim_stats_of(bc), after;
 	struct flow_cache_counters cc0, cc1;
 	uint64_t cycles = 0;
 	uint32_t base, i, cnt;
@@ -499,19 +511,20 @@ case_setup(struct bench_case *bc)
 		sent += worker_drain();
 	}
 	flow_cache_counters_read(bc->cache, &cc1);
-	if (bc->st.stats.installed - before.installed != bc->n ||
+	after = sim_stats_of(bc);
+	if (after.installed - before.installed != bc->n ||
 	    cc1.installed - cc0.installed != bc->n || flow_cache_count(bc->cache) != bc->n)
 		die("%s: %u set-ups, but %" PRIu64 " installed by the simulation, %" PRIu64
 		    " by the cache, %u in it (install_failed %" PRIu64 ", full %" PRIu64 ")",
-		    topo_names[bc->topo_kind], bc->n, bc->st.stats.installed - before.installed,
+		    topo_names[bc->topo_kind], bc->n, after.installed - before.installed,
 		    cc1.installed - cc0.installed, flow_cache_count(bc->cache),
-		    bc->st.stats.install_failed - before.install_failed,
+		    after.install_failed - before.install_failed,
 		    cc1.not_installed_full - cc0.not_installed_full);
-	if (bc->st.stats.simulated - before.simulated != bc->n || sent != bc->n ||
+	if (after.simulated - before.simulated != bc->n || sent != bc->n ||
 	    cc1.evicted != cc0.evicted || cc1.invalidated != cc0.invalidated)
 		die("%s: %" PRIu64 " walks and %u packets out for %u set-ups, %" PRIu64
 		    " evicted, %" PRIu64 " invalidated", topo_names[bc->topo_kind],
-		    bc->st.stats.simulated - before.simulated, sent, bc->n,
+		    after.simulated - before.simulated, sent, bc->n,
 		    cc1.evicted - cc0.evicted, cc1.invalidated - cc0.invalidated);
 	if (uc->global.tokens != uc->global.size || uc->port[IF_A].tokens != uc->port[IF_A].size)
 		die("admission tokens were not all returned");
@@ -617,12 +630,12 @@ case_topology_change(struct bench_case *bc, struct bench_result *r)
 	bool flushed;
 	uint64_t t0 = rte_rdtsc();
 
-	r->topo_flows = sim_topology_changed(&bc->st, bc->topo, bc->topo_down, &flushed);
+	r->topo_flows = sim_topology_changed(bc->st, bc->topo, bc->topo_down, &flushed);
 	r->topo_cycles = rte_rdtsc() - t0;
 	if (flushed || r->topo_flows != bc->n || flow_cache_count(bc->cache) != 0)
 		die("port down: %u of %u flows invalidated%s", r->topo_flows, bc->n,
 		    flushed ? " (flushed: indexes moved)" : "");
-	if (sim_topology_changed(&bc->st, bc->topo_down, bc->topo, &flushed) != 0 || flushed)
+	if (sim_topology_changed(bc->st, bc->topo_down, bc->topo, &flushed) != 0 || flushed)
 		die("port up again removed flows");
 }
 

@@ -48,13 +48,13 @@ extern double tsc_hz;
 struct bench_case {
 	enum bench_topo topo_kind;
 	uint32_t n;
-	struct topology *topo;      /* as loaded */
+	struct topology *topo;      /* as loaded; the simulation thread's */
 	struct topology *topo_down; /* the same with the ingress port admin down */
 	struct flow_cache *cache;
 	struct mac_table *macs;
 	struct arp_table *arps;
 	struct conntrack *ct;       /* connections and NAT bindings */
-	struct sim_thread st;
+	struct sim_thread *st;
 	struct flow_key *keys;      /* key i as the walk saw it */
 	const struct topo_port *in_port; /* the virtual port on interface a */
 	uint32_t in_bridge;
