@@ -55,6 +55,8 @@
 	X(UPCALL_QUEUE_FULL, "upcall_queue_full", "too many packets waiting on one key's "      \
 	  "simulation")                                                                           \
 	X(INJECT_RING_FULL, "inject_ring_full", "slow-path packet could not reach a worker")     \
+	X(WAITING_ROOM_FULL, "waiting_room_full", "too many packets waiting on answers in the "  \
+	  "simulation (next hops, state store)")                                                  \
 	/* simulation */                                                                          \
 	X(PORT_DOWN, "port_down", "virtual port administratively down")                          \
 	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \

@@ -124,7 +124,7 @@ struct pkt_meta {
 enum upcall_reason {
 	UPCALL_MISS = 0,     /* no flow for the key */
 	UPCALL_ACTION = 1,   /* a flow's check sent it up (TTL, MTU): simulate, do not install */
-	UPCALL_REQUEUED = 2, /* the simulation queued it (ARP) and runs it again: holds no tokens */
+	UPCALL_RESUMED = 2,  /* waited in the simulation (a next hop) and walked again: holds no tokens */
 };
 
 static inline struct pkt_meta *

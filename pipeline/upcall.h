@@ -26,6 +26,13 @@
  *     touches a TX queue: workers own them);
  *   - return the tokens (upcall_release), whatever happened to the packet.
  *
+ * The to_sim rings carry only these worker upcalls.  A packet the simulation
+ * holds back (its next hop unresolved, an answer from the state store
+ * awaited) waits inside the simulation thread, in its waiting room
+ * (sim/waiting_room.h), and is walked again there: it never comes back
+ * through a to_sim ring.  Its meta->upcall_reason is then UPCALL_RESUMED
+ * when its tokens were already returned.
+ *
  * Simulation -> worker: to_worker rings carry ready-to-send packets.  The
  * worker transmits them on meta->out_port without looking them up again.
  * A full ring drops the packet (DROP_INJECT_RING_FULL, counted by the

@@ -50,15 +50,8 @@ arp_table_create(const char *name, uint32_t capacity, int socket_id)
 void
 arp_table_destroy(struct arp_table *at)
 {
-	const void *key;
-	void *data;
-	uint32_t next = 0;
-	int32_t pos;
-
 	if (at == NULL)
 		return;
-	while (at->index != NULL && (pos = rte_hash_iterate(at->index, &key, &data, &next)) >= 0)
-		rte_pktmbuf_free_bulk(at->entries[pos].queued, at->entries[pos].n_queued);
 	rte_hash_free(at->index);
 	rte_free(at->entries);
 	rte_free(at);
@@ -105,7 +98,6 @@ arp_table_delete(struct arp_table *at, struct arp_entry *e)
 	struct arp_key k = {.router = e->router};
 
 	memcpy(k.addr, e->addr, NEIGH_ADDR_LEN);
-	rte_pktmbuf_free_bulk(e->queued, e->n_queued);
 	e->n_queued = 0;
 	rte_hash_del_key(at->index, &k);
 }
@@ -134,12 +126,5 @@ arp_table_count(const struct arp_table *at)
 void
 arp_table_flush(struct arp_table *at)
 {
-	struct arp_entry *e;
-	uint32_t next = 0;
-
-	while (arp_table_iterate(at, &next, &e) == 0) {
-		rte_pktmbuf_free_bulk(e->queued, e->n_queued);
-		e->n_queued = 0;
-	}
 	rte_hash_reset(at->index);
 }

@@ -40,12 +40,8 @@ struct arp_entry {
 	uint64_t expires_tsc;  /* resolved: when the entry is forgotten */
 	uint64_t retry_tsc;    /* pending: when the request is sent again */
 	uint8_t tries;
+	/* Packets waiting for it in the simulation's waiting room (sim/waiting_room.h). */
 	uint16_t n_queued;
-	struct rte_mbuf *queued[ARP_QUEUE_MAX];
-	/* Where each waiting packet entered the router and from which MAC: the way back
-	 * for the host-unreachable error if the next hop never answers. */
-	uint32_t queued_in[ARP_QUEUE_MAX];
-	struct rte_ether_addr queued_from[ARP_QUEUE_MAX];
 };
 
 /* ::ffff:0:0/96, the IPv4-mapped prefix. */

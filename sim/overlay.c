@@ -19,6 +19,7 @@
 #include "overlay.h"
 #include "packet_gen.h"
 #include "sim_walk.h"
+#include "waiting_room.h"
 
 #define OV_LOG(level, fmt, ...)                                                                    \
 	rte_log(RTE_LOG_##level, RTE_LOGTYPE_USER1, "kairod: overlay: " fmt "\n", ##__VA_ARGS__)
@@ -54,13 +55,7 @@ overlay_create(const struct overlay_config *cfg, struct tunnel_state *ts)
 void
 overlay_destroy(struct overlay *ov)
 {
-	uint32_t i, k;
-
-	if (ov == NULL)
-		return;
-	for (i = 0; i < ov->n_neighs; i++)
-		for (k = 0; k < ov->neighs[i].n_queued; k++)
-			rte_pktmbuf_free(ov->neighs[i].queued[k]);
+	/* Packets waiting on its next hops are the waiting room's, freed with it. */
 	free(ov);
 }
 
@@ -221,24 +216,15 @@ peer_renew(struct sim_thread *st, uint32_t slot)
 	return flow_cache_invalidate_tag(st->cache, tag_tunnel_peer(slot));
 }
 
-/* Re-run the packets that waited on next hop n, through the simulation's own ring. */
+/* The packets that waited on next hop ni are walked again (sim/waiting_room.h). */
 static void
-neigh_release(struct sim_thread *st, struct overlay_neigh *n)
+neigh_release(struct sim_thread *st, uint32_t ni)
 {
-	uint16_t i;
+	struct overlay_neigh *n = &st->overlay->neighs[ni];
 
-	for (i = 0; i < n->n_queued; i++) {
-		struct rte_mbuf *m = n->queued[i];
-
-		/* Its admission tokens went back when it was queued. */
-		pkt_meta(m)->upcall_reason = UPCALL_REQUEUED;
-		if (rte_ring_mp_enqueue(st->upcall->to_sim[st->index], m) != 0) {
-			st->stats.drops[DROP_UPCALL_RING_FULL]++;
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		st->overlay->stats.released++;
-	}
+	if (n->n_queued > 0)
+		st->overlay->stats.released +=
+			waiting_room_wake_on(st->waiting, WAIT_UNDERLAY_NEIGHBOUR, ni);
 	n->n_queued = 0;
 	n->tries = 0;
 }
@@ -258,7 +244,7 @@ neigh_learn(struct sim_thread *st, uint32_t ni, const struct rte_ether_addr *mac
 			if (ov->peers[i].neigh == ni)
 				peer_renew(st, i);
 	}
-	neigh_release(st, n);
+	neigh_release(st, ni);
 }
 
 /* Send a frame the overlay made out of the underlay uplink, through worker. */
@@ -305,15 +291,23 @@ overlay_peer_ready(struct sim_thread *st, uint32_t slot, uint16_t worker, uint64
 	return -EAGAIN;
 }
 
-bool
-overlay_peer_queue(struct overlay *ov, uint32_t slot, struct rte_mbuf *m)
+int
+overlay_peer_wait(struct sim_thread *st, uint32_t slot, struct rte_mbuf *m)
 {
-	struct overlay_neigh *n = &ov->neighs[ov->peers[slot].neigh];
+	const uint64_t retry = (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
+	struct overlay *ov = st->overlay;
+	uint32_t ni = ov->peers[slot].neigh;
+	struct overlay_neigh *n = &ov->neighs[ni];
+	struct sim_group one = {.pkts = {m}, .n = 1};
 
 	if (n->n_queued == ARP_QUEUE_MAX)
-		return false;
-	n->queued[n->n_queued++] = m;
-	return true;
+		return -ENOBUFS;
+	/* Until the answer, or until the last retry goes unanswered (overlay_housekeeping). */
+	if (waiting_room_park(st->waiting, WAIT_UNDERLAY_NEIGHBOUR, ni, &one,
+			      n->retry_tsc + (uint64_t)(ARP_RETRIES - n->tries) * retry, NULL) < 0)
+		return -ENOSPC;
+	n->n_queued++;
+	return 0;
 }
 
 void
@@ -349,7 +343,6 @@ overlay_housekeeping(struct sim_thread *st, uint64_t now)
 {
 	struct overlay *ov = st->overlay;
 	uint32_t i;
-	uint16_t k;
 
 	if (ov == NULL)
 		return;
@@ -362,10 +355,10 @@ overlay_housekeeping(struct sim_thread *st, uint64_t now)
 			neigh_solicit(st, n, 0, now);
 			continue;
 		}
-		/* No answer: what waited is dropped, and the next packet asks again. */
-		for (k = 0; k < n->n_queued; k++)
-			rte_pktmbuf_free(n->queued[k]);
-		st->stats.drops[DROP_TUNNEL_UNRESOLVED] += n->n_queued;
+		/*
+		 * No answer: the next packet asks again; what waited is dropped by
+		 * the waiting room at its deadline (DROP_TUNNEL_UNRESOLVED).
+		 */
 		n->n_queued = 0;
 		n->tries = 0;
 	}

@@ -70,8 +70,8 @@ struct overlay_neigh {
 	bool resolved;
 	uint8_t tries;          /* ARP requests sent for the current wait */
 	uint64_t retry_tsc;
+	/* Packets waiting for it in the simulation's waiting room (sim/waiting_room.h). */
 	uint16_t n_queued;
-	struct rte_mbuf *queued[ARP_QUEUE_MAX];
 };
 
 /* A tunnel peer; its index is its slot in the fast path's counters and templates. */
@@ -139,8 +139,12 @@ uint16_t overlay_overhead(const struct overlay *ov, uint32_t slot);
  */
 int overlay_peer_ready(struct sim_thread *st, uint32_t slot, uint16_t worker, uint64_t now,
 		       uint16_t *template_slot);
-/* Hold m until the peer's next hop answers; false when its queue is full. */
-bool overlay_peer_queue(struct overlay *ov, uint32_t slot, struct rte_mbuf *m);
+/*
+ * m waits in the waiting room until the peer's next hop answers: 0, or
+ * -ENOBUFS when ARP_QUEUE_MAX packets wait on that next hop already,
+ * -ENOSPC when the room is full.
+ */
+int overlay_peer_wait(struct sim_thread *st, uint32_t slot, struct rte_mbuf *m);
 /* An ARP frame received on the underlay uplink (the walk's packet). */
 void overlay_underlay_arp(struct sim_ctx *c);
 /* The tunnels view: peers, their next hops and counters (any thread: counters read relaxed). */

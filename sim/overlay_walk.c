@@ -124,8 +124,9 @@ tunnel_send(struct sim_ctx *c, rte_be32_t ip, uint32_t key, bool flood)
 	c->res->cacheable = false;
 	if (flood || c->emit_depth > 0)
 		return;
-	if (!overlay_peer_queue(ov, (uint32_t)slot, c->m)) {
-		sim_drop(c, DROP_TUNNEL_QUEUE_FULL);
+	r = overlay_peer_wait(c->st, (uint32_t)slot, c->m);
+	if (r != 0) {
+		sim_drop(c, r == -ENOBUFS ? DROP_TUNNEL_QUEUE_FULL : DROP_WAITING_ROOM_FULL);
 		return;
 	}
 	c->res->consumed = true;

@@ -137,25 +137,39 @@ router_icmp_error(struct sim_ctx *c, const struct topo_port *in, uint8_t type, u
 	c->res->cacheable = false;
 }
 
-/* Re-run the packets that waited on this next hop, through the simulation's own ring. */
+/* The packets that waited on this next hop are walked again (sim/waiting_room.h). */
 static void
 arp_release(struct sim_thread *st, struct arp_entry *e)
 {
-	uint16_t i;
-
-	for (i = 0; i < e->n_queued; i++) {
-		struct rte_mbuf *m = e->queued[i];
-
-		/* Its admission tokens went back when it was queued. */
-		pkt_meta(m)->upcall_reason = UPCALL_REQUEUED;
-		if (rte_ring_mp_enqueue(st->upcall->to_sim[st->index], m) != 0) {
-			st->stats.drops[DROP_UPCALL_RING_FULL]++;
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		st->stats.requeued++;
-	}
+	if (e->n_queued == 0)
+		return;
+	st->stats.requeued += waiting_room_wake_on(st->waiting, WAIT_NEIGHBOUR,
+						   tag_neigh(e->router, e->addr));
 	e->n_queued = 0;
+}
+
+/*
+ * A packet waits for next hop e (its ARP request or solicitation is out)
+ * until the answer, or until the last retry goes unanswered.
+ */
+static bool
+arp_wait(struct sim_ctx *c, struct arp_entry *e, bool v4)
+{
+	const uint64_t retry = (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
+	union wait_context ctx = {.neighbour = {.in_port = c->in_router_port,
+						.from = c->cur.eth_src,
+						.ipv4 = v4}};
+	struct sim_group one = {.pkts = {c->m}, .n = 1};
+	uint64_t deadline = e->retry_tsc + (uint64_t)(ARP_RETRIES - e->tries) * retry;
+
+	if (waiting_room_park(c->st->waiting, WAIT_NEIGHBOUR, tag_neigh(e->router, e->addr), &one,
+			      deadline, &ctx) < 0) {
+		sim_drop(c, DROP_WAITING_ROOM_FULL);
+		return false;
+	}
+	e->n_queued++;
+	c->res->consumed = true;
+	return true;
 }
 
 bool
@@ -318,16 +332,12 @@ router_resolve(struct sim_ctx *c, const struct topo_router *r, const struct topo
 		sim_drop(c, v4 ? DROP_ARP_QUEUE_FULL : DROP_ND_QUEUE_FULL);
 		return NULL;
 	}
-	e->queued[e->n_queued] = c->m;
-	e->queued_in[e->n_queued] = c->in_router_port;
-	e->queued_from[e->n_queued] = c->cur.eth_src;
-	e->n_queued++;
-	c->res->consumed = true;
 	if (e->tries == 0) {
 		e->tries = 1;
 		e->retry_tsc = c->now + (uint64_t)ARP_RETRY_MS * rte_get_tsc_hz() / 1000;
 		sim_emit(c, router_solicit(st, out, nh), out->index);
 	}
+	arp_wait(c, e, v4);
 	return NULL;
 }
 
@@ -447,6 +457,35 @@ router_ingress(struct sim_ctx *c, const struct topo_port *in)
 	router_forward(c, r, in);
 }
 
+/*
+ * A packet waited for a next hop that never answered: host unreachable (RFC
+ * 1812 4.3.3.1) or address unreachable (RFC 4861 7.3.3, RFC 4443 3.1) to its
+ * sender, from the port it came in on.
+ */
+void
+router_wait_expired(struct sim_thread *st, struct waiter *w, uint64_t now)
+{
+	const struct topology *t = st->topo;
+	struct rte_mbuf *q = w->g.pkts[0];
+	const struct topo_port *in = &t->ports[w->ctx.neighbour.in_port];
+	struct rte_mbuf *err;
+
+	if (w->ctx.neighbour.ipv4) {
+		err = packet_gen_icmp_error(st->pool, q, pkt_meta(q)->l3_ofs, ICMP_DEST_UNREACH,
+					    ICMP_HOST_UNREACH, 0, &in->mac, in->ip,
+					    &w->ctx.neighbour.from);
+		st->stats.drops[DROP_ARP_UNRESOLVED]++;
+		st->stats.icmp_sent += err != NULL;
+	} else {
+		err = router6_unreachable(st, q, in, &w->ctx.neighbour.from);
+		st->stats.drops[DROP_ND_UNRESOLVED]++;
+		st->stats.icmp6_sent += err != NULL;
+	}
+	if (err != NULL)
+		sim_send_made(st, err, in->index, pkt_meta(q)->worker, now, 1);
+	rte_pktmbuf_free(q);
+}
+
 /* Retry ARP / ND for pending next hops, give up after ARP_RETRIES, forget expired entries. */
 void
 sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
@@ -454,7 +493,6 @@ sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
 	const struct topology *t = st->topo;
 	struct arp_entry *e;
 	uint32_t next = 0;
-	uint16_t i;
 
 	if (now < st->next_arp_hk)
 		return;
@@ -486,29 +524,7 @@ sim_arp_housekeeping(struct sim_thread *st, uint64_t now)
 				sim_send_made(st, req, p->index, 0, now, 1);
 			continue;
 		}
-		/*
-		 * No answer from the next hop: host unreachable (RFC 1812 4.3.3.1) or
-		 * address unreachable (RFC 4861 7.3.3, RFC 4443 3.1) to each sender.
-		 */
-		for (i = 0; i < e->n_queued; i++) {
-			struct rte_mbuf *q = e->queued[i];
-			const struct topo_port *in = &t->ports[e->queued_in[i]];
-			struct rte_mbuf *err;
-
-			if (v4) {
-				err = packet_gen_icmp_error(st->pool, q, pkt_meta(q)->l3_ofs,
-							    ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0,
-							    &in->mac, in->ip, &e->queued_from[i]);
-				st->stats.drops[DROP_ARP_UNRESOLVED]++;
-				st->stats.icmp_sent += err != NULL;
-			} else {
-				err = router6_unreachable(st, q, in, &e->queued_from[i]);
-				st->stats.drops[DROP_ND_UNRESOLVED]++;
-				st->stats.icmp6_sent += err != NULL;
-			}
-			if (err != NULL)
-				sim_send_made(st, err, in->index, pkt_meta(q)->worker, now, 1);
-		}
+		/* No answer: what waited for it is given up on by the waiting room (router_wait_expired). */
 		arp_table_delete(st->arps, e);
 	}
 }

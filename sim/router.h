@@ -50,6 +50,10 @@ void router_neigh_learn(struct sim_ctx *c, const struct topo_router *r,
 			const struct topo_port *in, const uint8_t addr[NEIGH_ADDR_LEN],
 			const struct rte_ether_addr *mac);
 
+/* The waiting room gave up on w, a packet whose next hop never answered (WAIT_NEIGHBOUR). */
+struct waiter;
+void router_wait_expired(struct sim_thread *st, struct waiter *w, uint64_t now);
+
 /* A neighbour solicitation for target out of port out (sim/router6.c). */
 struct rte_mbuf *router6_solicit(struct sim_thread *st, const struct topo_port *out,
 				 const uint8_t target[NEIGH_ADDR_LEN]);

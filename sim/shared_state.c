@@ -32,13 +32,7 @@ sim_shared_create(struct state_sync *sync, const char *host_id)
 void
 sim_shared_destroy(struct sim_shared *sh)
 {
-	uint32_t i, j;
-
-	if (sh == NULL)
-		return;
-	for (i = 0; i < SIM_PARKED_MAX; i++)
-		for (j = 0; sh->parked[i].used && j < sh->parked[i].g.n; j++)
-			rte_pktmbuf_free(sh->parked[i].g.pkts[j]);
+	/* Its waiting packets are the waiting room's, freed with it. */
 	rte_free(sh);
 }
 
@@ -58,11 +52,11 @@ device_id(const struct topology *t, uint32_t device)
 static bool
 asked_before(const struct sim_shared *sh, uint64_t what)
 {
-	const struct sim_parked *p = sh->resume;
+	const union wait_context *p = sh->resume;
 	uint8_t i;
 
-	for (i = 0; p != NULL && i < p->n_asked; i++)
-		if (p->asked[i] == what)
+	for (i = 0; p != NULL && i < p->state.n_asked; i++)
+		if (p->state.asked[i] == what)
 			return true;
 	return false;
 }
@@ -75,7 +69,7 @@ may_ask(const struct sim_ctx *c)
 
 	return sh != NULL && !sh->asks_off && c->emit_depth == 0 && !c->res->need_state &&
 	       !c->res->consumed &&
-	       (sh->resume == NULL || sh->resume->n_asked < SIM_ASKED_MAX);
+	       (sh->resume == NULL || sh->resume->state.n_asked < SIM_ASKED_MAX);
 }
 
 bool
@@ -403,36 +397,39 @@ query_noted(const struct state_query *q)
 	}
 }
 
+/* The group waits for the store: returns its index in the waiting room, or -ENOSPC. */
 static int
-park(struct sim_shared *sh, const struct sim_group *g, uint64_t now)
+park(struct sim_thread *st, const struct sim_group *g, uint64_t now)
 {
-	uint32_t i;
+	struct sim_shared *sh = st->shared;
+	union wait_context ctx = {.state = {.lease_set = -1}};
+	int slot;
 
-	if (sh->n_parked == SIM_PARKED_MAX)
-		return -ENOSPC;
-	for (i = 0; sh->parked[i].used; i++)
-		;
-	sh->parked[i].g = *g;
-	sh->parked[i].g.key_seen_before = true; /* its flow may be installed when it wakes */
-	sh->parked[i].used = true;
-	sh->parked[i].lease_set = -1;
-	sh->parked[i].deadline = now + sh->wait_tsc;
 	/* What the walk that parked it asked before, it does not ask again. */
-	sh->parked[i].n_asked = 0;
 	if (sh->resume != NULL) {
-		memcpy(sh->parked[i].asked, sh->resume->asked, sizeof(sh->parked[i].asked));
-		sh->parked[i].n_asked = sh->resume->n_asked;
+		memcpy(ctx.state.asked, sh->resume->state.asked, sizeof(ctx.state.asked));
+		ctx.state.n_asked = sh->resume->state.n_asked;
 	}
-	sh->n_parked++;
+	slot = waiting_room_park(st->waiting, WAIT_SHARED_STATE, 0, g, now + sh->wait_tsc, &ctx);
+	if (slot < 0)
+		return slot;
+	__atomic_store_n(&sh->n_parked, sh->n_parked + 1, __ATOMIC_RELAXED);
 	sh->stats.parked += g->n;
-	return (int)i;
+	return slot;
+}
+
+/* The waiter the store's answer names (its query's slot), if it still waits. */
+static struct waiter *
+parked(struct sim_thread *st, uint32_t slot)
+{
+	return waiting_room_get(st->waiting, WAIT_SHARED_STATE, slot);
 }
 
 static void
-ask_noted(struct sim_parked *p, uint64_t what)
+ask_noted(struct waiter *w, uint64_t what)
 {
-	if (p->n_asked < SIM_ASKED_MAX)
-		p->asked[p->n_asked++] = what;
+	if (w->ctx.state.n_asked < SIM_ASKED_MAX)
+		w->ctx.state.asked[w->ctx.state.n_asked++] = what;
 }
 
 bool
@@ -457,7 +454,7 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 			write_mac_learned(st, res, false, 0);
 		for (i = 0; i < res->n_created; i++)
 			write_entry(st, res->created[i], false, 0, now);
-		slot = park(sh, g, now);
+		slot = park(st, g, now);
 		if (slot < 0) {
 			sh->stats.park_full += g->n;
 			return false;
@@ -471,13 +468,13 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 			 * Not noted as asked: a block granted may go to the others
 			 * waiting, and this one may ask again.  A refusal is noted.
 			 */
-			sh->parked[slot].lease_set = res->ask_lease_set;
+			parked(st, (uint32_t)slot)->ctx.state.lease_set = res->ask_lease_set;
 			/* One query per set at a time: the others wait for its answer. */
 			if (s->asking)
 				return true;
 			s->asking = true;
 		} else {
-			ask_noted(&sh->parked[slot], query_noted(&q));
+			ask_noted(parked(st, (uint32_t)slot), query_noted(&q));
 		}
 		if (rte_ring_mp_enqueue_elem(sh->sync->queries, &q, sizeof(q)) != 0) {
 			/* Nobody will answer: its deadline wakes it, the miss standing. */
@@ -492,7 +489,7 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 	/* Its state must be stored before the first packet goes: park until it is. */
 	sync = (res->stateful && res->cacheable) || res->mac_shared;
 	if (sync) {
-		slot = park(sh, g, now);
+		slot = park(st, g, now);
 		sync = slot >= 0;
 		if (!sync)
 			sh->stats.park_full += g->n;
@@ -511,18 +508,60 @@ sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct si
 	return sync;
 }
 
-/* Walk a slot's packets again (answer or deadline). */
+struct lease_wake {
+	struct sim_thread *st;
+	const struct state_answer *a;
+};
+
+/* Is w waiting for a block of the answer's router?  A refusal is noted: not asked again. */
+static bool
+waits_for_lease_of(struct waiter *w, void *arg)
+{
+	struct lease_wake *lw = arg;
+	struct sim_shared *sh = lw->st->shared;
+	int16_t set = w->ctx.state.lease_set;
+
+	if (set < 0 || sh->leases[set].device != lw->a->device_index)
+		return false;
+	if (lw->a->status != STATE_OK)
+		ask_noted(w, SIM_ASKED_LEASE(set));
+	__atomic_store_n(&sh->n_parked, sh->n_parked - 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* The store answered (or will not): the group is walked again at the thread's next poll. */
 static void
-wake(struct sim_thread *st, uint32_t slot, uint64_t now)
+wake(struct sim_thread *st, struct waiter *w)
 {
 	struct sim_shared *sh = st->shared;
-	struct sim_parked p = sh->parked[slot];
 
-	sh->parked[slot].used = false;
-	sh->n_parked--;
-	sh->resume = &p;
-	sim_group_handle(st, &p.g, NULL, now);
+	__atomic_store_n(&sh->n_parked, sh->n_parked - 1, __ATOMIC_RELAXED);
+	waiting_room_wake(st->waiting, w);
+}
+
+void
+sim_state_resume(struct sim_thread *st, struct waiter *w, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+
+	sh->resume = &w->ctx;
+	sim_group_handle(st, &w->g, NULL, now);
 	sh->resume = NULL;
+}
+
+/* No answer in time: walked again, the miss standing; a lease it waited for may be asked again. */
+void
+sim_state_wait_expired(struct sim_thread *st, struct waiter *w, uint64_t now)
+{
+	struct sim_shared *sh = st->shared;
+
+	__atomic_store_n(&sh->n_parked, sh->n_parked - 1, __ATOMIC_RELAXED);
+	sh->stats.park_timeouts++;
+	if (w->ctx.state.lease_set >= 0) {
+		sh->leases[w->ctx.state.lease_set].asking = false;
+		ask_noted(w, SIM_ASKED_LEASE(w->ctx.state.lease_set));
+	}
+	sim_state_resume(st, w, now);
 }
 
 /* A found entry joins the local table, as if this host had made it. */
@@ -645,15 +684,9 @@ lease_answer(struct sim_thread *st, const struct state_answer *a, uint64_t now)
 	for (i = 0; i < sh->n_leases; i++)
 		if (sh->leases[i].device == a->device_index)
 			sh->leases[i].asking = false;
-	for (i = 0; i < SIM_PARKED_MAX; i++) {
-		struct sim_parked *p = &sh->parked[i];
+	struct lease_wake lw = {.st = st, .a = a};
 
-		if (!p->used || p->lease_set < 0 || sh->leases[p->lease_set].device != a->device_index)
-			continue;
-		if (a->status != STATE_OK)
-			ask_noted(p, SIM_ASKED_LEASE(p->lease_set));
-		wake(st, i, now);
-	}
+	waiting_room_wake_if(st->waiting, WAIT_SHARED_STATE, waits_for_lease_of, &lw);
 }
 
 unsigned int
@@ -661,8 +694,8 @@ sim_state_poll(struct sim_thread *st, uint64_t now)
 {
 	struct sim_shared *sh = st->shared;
 	struct state_answer a;
+	struct waiter *w;
 	unsigned int n = 0;
-	uint32_t i;
 
 	while (rte_ring_sc_dequeue_elem(sh->sync->answers, &a, sizeof(a)) == 0) {
 		n++;
@@ -693,19 +726,8 @@ sim_state_poll(struct sim_thread *st, uint64_t now)
 		default:
 			break;
 		}
-		if (a.slot < SIM_PARKED_MAX && sh->parked[a.slot].used)
-			wake(st, a.slot, now);
-	}
-	for (i = 0; sh->n_parked > 0 && i < SIM_PARKED_MAX; i++) {
-		if (!sh->parked[i].used || now < sh->parked[i].deadline)
-			continue;
-		sh->stats.park_timeouts++;
-		if (sh->parked[i].lease_set >= 0) {
-			sh->leases[sh->parked[i].lease_set].asking = false;
-			ask_noted(&sh->parked[i], SIM_ASKED_LEASE(sh->parked[i].lease_set));
-		}
-		wake(st, i, now);
-		n++;
+		if ((w = parked(st, a.slot)) != NULL)
+			wake(st, w);
 	}
 	return n;
 }

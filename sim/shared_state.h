@@ -11,8 +11,8 @@
  * - Asked for: a key the walk misses locally when the packet came in by a
  *   port of a stateful port group; a block of SNAT ports when the blocks
  *   this host holds have no free port.  The walk stops there (the result
- *   says need_state), the packets are parked in a slot, and are walked again
- *   when the answer comes or the wait runs out.
+ *   says need_state), the packets wait in the waiting room (WAIT_SHARED_STATE),
+ *   and are walked again when the answer comes or the wait runs out.
  * - Waited for: the first packet of a connection whose state was created
  *   on a walk through a stateful port group is sent once the store holds
  *   the state, so the answer, wherever it arrives, finds it.
@@ -24,11 +24,10 @@
 
 #include "sim_walk.h"
 #include "state_sync.h"
+#include "waiting_room.h"
 
-/* Packets (groups of one key) waiting for the store at once. */
-#define SIM_PARKED_MAX 256
-/* Keys one packet may ask for (each at most once). */
-#define SIM_ASKED_MAX 4
+/* Keys one packet may ask for (each at most once): the waiting room keeps them. */
+#define SIM_ASKED_MAX WAIT_ASKED_MAX
 /* (router, address) pairs this host holds SNAT blocks of. */
 #define SIM_LEASE_SETS 64
 /* Connections and bindings written again per housekeeping round, at most. */
@@ -36,15 +35,6 @@
 
 /* The asked key standing for "a block of this lease set" in a slot's asked list. */
 #define SIM_ASKED_LEASE(set) (0x4c45415345000000ull | (set))
-
-struct sim_parked {
-	struct sim_group g;
-	bool used;
-	int16_t lease_set;        /* waiting for a block of this set, or -1 */
-	uint8_t n_asked;
-	uint64_t asked[SIM_ASKED_MAX];
-	uint64_t deadline;        /* tsc: walked again without an answer after this */
-};
 
 struct snat_lease_set {
 	uint32_t device;          /* the router (nat_device's value) */
@@ -57,10 +47,9 @@ struct snat_lease_set {
 struct sim_shared {
 	struct state_sync *sync;
 	char host_id[TOPO_ID_LEN];
-	struct sim_parked parked[SIM_PARKED_MAX];
-	uint32_t n_parked;
-	/* During a parked group's new walk: what it asked already. */
-	const struct sim_parked *resume;
+	uint32_t n_parked;        /* groups in the waiting room for the store now (views) */
+	/* During a waiting group's new walk: what it asked already. */
+	const union wait_context *resume;
 	bool asks_off;            /* a walk that could not be parked: misses stand */
 	struct snat_lease_set leases[SIM_LEASE_SETS];
 	uint32_t n_leases;
@@ -112,8 +101,11 @@ int sim_state_snat_pick(struct sim_ctx *c, const struct topo_rule *r, const stru
  */
 bool sim_state_after_walk(struct sim_thread *st, struct sim_group *g, const struct sim_result *res,
 			  uint64_t now);
-/* Answers from the store, slots whose wait ran out: walk their packets again. */
+/* Answers from the store: wake the groups waiting for them (sim/waiting_room.h). */
 unsigned int sim_state_poll(struct sim_thread *st, uint64_t now);
+/* The waiting room's handlers for WAIT_SHARED_STATE: walk again, after an answer or without. */
+void sim_state_resume(struct sim_thread *st, struct waiter *w, uint64_t now);
+void sim_state_wait_expired(struct sim_thread *st, struct waiter *w, uint64_t now);
 
 /* Has the walk state to write behind (sim_state_after_walk)? */
 static inline bool

@@ -113,6 +113,24 @@ struct sim_stats {
 	uint64_t drops[DROP_REASON_COUNT];
 };
 
+/* What a packet in the waiting room waits for (sim/waiting_room.h). */
+enum wait_kind {
+	WAIT_NEIGHBOUR,          /* a router's next hop (ARP, neighbour discovery) */
+	WAIT_UNDERLAY_NEIGHBOUR, /* a tunnel peer's underlay next hop */
+	WAIT_SHARED_STATE,       /* the state store's answer, or its acknowledgement of a write */
+	WAIT_KIND_COUNT,
+};
+extern const char *const wait_kind_names[WAIT_KIND_COUNT];
+
+/* The waiting room's counters, by kind (the room's only; read with sim_waiting_stats_read). */
+struct waiting_room_stats {
+	uint64_t parked[WAIT_KIND_COUNT];    /* packets that waited */
+	uint64_t resumed[WAIT_KIND_COUNT];   /* packets walked again after an answer */
+	uint64_t timed_out[WAIT_KIND_COUNT]; /* packets given up on at their deadline */
+	uint64_t refused[WAIT_KIND_COUNT];   /* packets not parked: the room was full */
+	uint64_t waiting[WAIT_KIND_COUNT];   /* packets waiting now */
+};
+
 /* A simulation thread: its state is its own (sim/sim_private.h); reach it through these calls. */
 struct sim_thread;
 
@@ -197,6 +215,8 @@ struct trace_state *sim_thread_trace(struct sim_thread *st);
 struct meter_registry *sim_thread_meters(struct sim_thread *st);
 struct flow_cache *sim_thread_cache(struct sim_thread *st);
 const struct topology *sim_thread_topology(const struct sim_thread *st);
+/* The waiting room's counters (any thread). */
+void sim_waiting_stats_read(const struct sim_thread *st, struct waiting_room_stats *out);
 /* Its shared-state side, for the counters (any thread); NULL without a store. */
 const struct sim_shared *sim_thread_shared(const struct sim_thread *st);
 /* Flow removal callback to register with the cache (arg = the sim_thread). */

@@ -21,6 +21,7 @@ struct sim_thread {
 	struct overlay *overlay;    /* tunnels to other hosts (sim/overlay.h); NULL: no underlay */
 	struct conntrack *ct;       /* NULL: no connection tracking (return-flow never matches) */
 	struct sim_shared *shared;  /* NULL: no state store (sim/shared_state.h) */
+	struct waiting_room *waiting; /* packets waiting on an answer (sim/waiting_room.h) */
 	struct parse_config parse; /* to read the packets the simulation makes */
 	struct rte_mempool *pool;
 	uint64_t next_arp_hk;

@@ -22,6 +22,7 @@
 #include "shared_state.h"
 #include "sim_walk.h"
 #include "topology.h"
+#include "waiting_room.h"
 
 RTE_LOG_REGISTER(kairo_logtype_sim, kairo.sim, INFO);
 #define SIM_LOG(level, fmt, ...)                                                                   \
@@ -108,11 +109,11 @@ sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts, str
 	}
 }
 
-/* Give back what a packet took from the admission buckets (a requeued one holds nothing). */
+/* Give back what a packet took from the admission buckets (a resumed one holds nothing). */
 static void
 sim_release(struct sim_thread *st, uint16_t in_port, uint8_t reason)
 {
-	if (reason != UPCALL_REQUEUED)
+	if (reason != UPCALL_RESUMED)
 		upcall_release(st->upcall, in_port);
 }
 
@@ -264,11 +265,13 @@ sim_thread_poll(struct sim_thread *st)
 	uint32_t hashes[SIM_BURST];
 	uint16_t n_groups = 0, i, j;
 	uint64_t now = rte_get_tsc_cycles(), found;
-	unsigned int n;
+	unsigned int n, resumed;
 	bool seen;
 
 	/* A new snapshot is taken between bursts, so that no walk holds the old one. */
 	sim_take_topology(st);
+	/* Packets woken by answers go first: they have waited longest. */
+	resumed = sim_waiting_room_run(st, now);
 	n = rte_ring_sc_dequeue_burst(st->upcall->to_sim[st->index], (void **)pkts, SIM_BURST, NULL);
 	st->stats.upcalls += n;
 	for (i = 0; i < n; i++) {
@@ -315,7 +318,7 @@ sim_thread_poll(struct sim_thread *st)
 	found = n_groups ? flow_cache_lookup_burst(st->cache, keys, n_groups, hashes, installed) : 0;
 	for (j = 0; j < n_groups; j++)
 		sim_group_handle(st, &groups[j], (found >> j & 1) ? installed[j] : NULL, now);
-	return n;
+	return n + resumed;
 }
 
 static void
@@ -437,6 +440,12 @@ sim_thread_create(const struct sim_config *cfg)
 	st->shared = cfg->shared;
 	st->dump_fn = cfg->dump_fn;
 	st->dump_arg = cfg->dump_arg;
+	st->waiting = waiting_room_create();
+	if (st->waiting == NULL) {
+		free(st);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	st->topo = cfg->topo;
 	st->stats.topo_version = cfg->topo->version;
 	pthread_mutex_init(&st->call_lock, NULL);
@@ -454,6 +463,7 @@ sim_thread_destroy(struct sim_thread *st)
 	if (st == NULL)
 		return;
 	flow_cache_set_removed_cb(st->cache, NULL, NULL);
+	waiting_room_destroy(st->waiting);
 	sim_shared_destroy(st->shared);
 	topology_free(st->topo);
 	topology_free(st->next_topo);
@@ -485,6 +495,17 @@ const struct topology *
 sim_thread_topology(const struct sim_thread *st)
 {
 	return st->topo;
+}
+
+void
+sim_waiting_stats_read(const struct sim_thread *st, struct waiting_room_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&st->waiting->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
 const struct sim_shared *

@@ -22,6 +22,7 @@
 
 #include "flow_tags.h"
 #include "sim_walk.h"
+#include "waiting_room.h"
 
 static bool
 port_same(const struct topo_port *a, const struct topo_port *b)
@@ -164,6 +165,8 @@ sim_topology_changed(struct sim_thread *st, const struct topology *old, const st
 		n = flow_cache_flush(st->cache);
 		mac_table_flush(st->macs);
 		arp_table_flush(st->arps);
+		/* What waited on a next hop named by the old indexes waits for nothing now. */
+		waiting_room_forget(st->waiting, WAIT_NEIGHBOUR);
 		return n;
 	}
 	for (i = 0; i < old->n_ports; i++) {

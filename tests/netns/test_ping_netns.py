@@ -129,6 +129,28 @@ def test_three_vms_share_a_bridge_and_each_pair_talks(tmp_path):
     assert stats["lost"] == 0
 
 
+def ping_until(vms, src, dst_ip, deadline_s=30):
+    """Ping until one goes through (the first exchange carries ARP): the last result."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        r = vms.ping(src, dst_ip, count=1)
+        if r.returncode == 0 or time.monotonic() > deadline:
+            return r
+
+
+# Datagrams from vm1 to a closed port of vm2, each from a source port of its own: the kernel's
+# tap picks a queue per flow, so their way in (and the port unreachables back) spread over both
+# RX queues of each tap.
+SPRAY_UDP = """
+import socket, sys
+for port in range(40000, 40064):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    s.sendto(b"x" * 32, (sys.argv[1], 9))
+    s.close()
+"""
+
+
 def test_two_workers_split_the_rx_queues_and_both_forward(tmp_path):
     # Three lcores on two CPUs: the main one and two workers; each tap has two RX queues,
     # spread over the workers, and every worker has its own TX queue on every port.
@@ -140,13 +162,21 @@ def test_two_workers_split_the_rx_queues_and_both_forward(tmp_path):
     with Kairod(tmp_path, ports, topo, workers=2, lcores="0@0,1@1,2@1") as kd:
         try:
             vms.setup()
+            # Both ways, each until it goes through: no fixed wait for ARP under load.
+            for i in range(2):
+                r = ping_until(vms, i, "10.77.0.%d" % (2 - i))
+                assert r.returncode == 0, r.stdout
             for i in range(4):
                 r = vms.ping(i % 2, "10.77.0.%d" % (2 - i % 2), count=2)
                 assert r.returncode == 0, r.stdout
-            stats = kd.stats()
+            sh("ip", "netns", "exec", vms.names[0], "/usr/bin/python3", "-c", SPRAY_UDP,
+               "10.77.0.2")
+            # Each worker received packets of its own queues.
+            stats = kd.wait_for(lambda s: len(s["lcores"]) == 2 and
+                                all(l["rx_packets"] > 0 for l in s["lcores"]),
+                                timeout=30, what="both workers to receive packets")
         finally:
             vms.teardown()
-    assert len(stats["lcores"]) == 2
     assert sum(l["rx_packets"] for l in stats["lcores"]) == \
         sum(p["rx_packets"] for p in stats["ports"])
     assert stats["hits"] > 0
