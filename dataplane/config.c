@@ -279,6 +279,213 @@ config_apply_central(struct kairo_config *cfg, const json_t *central, const char
 	return ret;
 }
 
+/*
+ * A section that is an object when present; absent, an empty one, so that every field takes its
+ * default.  *out is a new reference either way.
+ */
+static int
+section_object(struct json_ctx *ctx, json_t *root, const char *key, json_t **out)
+{
+	json_t *obj = json_object_get(root, key);
+
+	*out = NULL;
+	if (obj != NULL && !json_is_object(obj))
+		return json_field_error(ctx, key, "must be an object");
+	if (obj == NULL)
+		obj = json_object();
+	else
+		json_incref(obj);
+	*out = obj;
+	return 0;
+}
+
+/* The top-level scalars, the NSDB (zookeeper, redis) and where the topology file is named. */
+static int
+load_top(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg, char *topo,
+	 size_t topolen)
+{
+	uint32_t vx = 0;
+	int ret;
+
+	if ((ret = json_field_string(ctx, root, "", "host", "host0", false, cfg->host,
+				     sizeof(cfg->host))) != 0 ||
+	    (ret = json_field_string(ctx, root, "", "host_id", cfg->host, false, cfg->host_id,
+				     sizeof(cfg->host_id))) != 0 ||
+	    (ret = load_zookeeper(ctx, root, cfg)) != 0 ||
+	    (ret = load_redis(ctx, root, cfg)) != 0 ||
+	    (ret = json_field_string(ctx, root, "", "topology_file", NULL,
+				     cfg->zk_hosts[0] == '\0', topo, topolen)) != 0 ||
+	    (ret = load_section_uint(ctx, root, "", "workers", 1, KAIRO_MAX_WORKERS, 1,
+				     &cfg->workers)) != 0 ||
+	    (ret = load_section_uint(ctx, root, "", "mbufs", 1023, 1u << 24, DEFAULT_MBUFS,
+				     &cfg->mbufs)) != 0 ||
+	    (ret = load_section_uint(ctx, root, "", "worker_sleep_max_us", 0, 100000,
+				     DEFAULT_SLEEP_MAX_US, &cfg->worker_sleep_max_us)) != 0 ||
+	    (ret = load_section_uint(ctx, root, "", "vxlan_port", 1, 65535, 4789, &vx)) != 0)
+		return ret;
+	cfg->vxlan_port = (uint16_t)vx;
+	return 0;
+}
+
+/* A relative topology path is read from beside the config, not from the caller's cwd. */
+static int
+resolve_topology_file(struct json_ctx *ctx, struct kairo_config *cfg, const char *topo)
+{
+	char dir[CONFIG_PATH_LEN];
+	const char *d;
+
+	if (topo[0] == '\0')
+		return 0; /* the topology comes from ZooKeeper */
+	if (topo[0] == '/') {
+		snprintf(cfg->topology_file, sizeof(cfg->topology_file), "%s", topo);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", cfg->file);
+	d = dirname(dir);
+	if (strlen(d) + 1 + strlen(topo) >= sizeof(cfg->topology_file))
+		return json_field_error(ctx, "topology_file", "path too long");
+	memcpy(cfg->topology_file, d, strlen(d));
+	cfg->topology_file[strlen(d)] = '/';
+	memcpy(cfg->topology_file + strlen(d) + 1, topo, strlen(topo) + 1);
+	return 0;
+}
+
+/* The flow_cache section. */
+static int
+load_flow_cache(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
+					     NULL};
+	json_t *fc;
+	int ret;
+
+	if ((ret = section_object(ctx, root, "flow_cache", &fc)) != 0)
+		return ret;
+	ret = json_field_only(ctx, fc, "flow_cache", fields);
+	if (ret == 0)
+		ret = load_section_uint(ctx, fc, "flow_cache", "capacity", 64, 1u << 26,
+					DEFAULT_FLOW_CAPACITY, &cfg->flow_capacity);
+	if (ret == 0)
+		ret = load_section_uint(ctx, fc, "flow_cache", "idle_timeout_ms", 0, 86400000,
+					DEFAULT_FLOW_IDLE_MS, &cfg->flow_idle_timeout_ms);
+	if (ret == 0)
+		ret = load_section_uint(ctx, fc, "flow_cache", "hard_timeout_ms", 0, 86400000, 0,
+					&cfg->flow_hard_timeout_ms);
+	json_decref(fc);
+	return ret;
+}
+
+/* The slow_path section: simulation threads, the upcall ring, admission buckets, table sizes. */
+static int
+load_slow_path(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"sim_threads", "upcall_ring_size", "global_bucket",
+					     "tunnel_bucket", "vport_bucket", "mac_table_size",
+					     "arp_table_size", "conntrack_size",
+					     "conntrack_idle_s", NULL};
+	json_t *sp;
+	int ret;
+
+	if ((ret = section_object(ctx, root, "slow_path", &sp)) != 0)
+		return ret;
+	ret = json_field_only(ctx, sp, "slow_path", fields);
+	/*
+	 * One simulation thread for now: MAC tables are owned by the thread
+	 * that learns them.  More threads need shared learned state (the NSDB work).
+	 */
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "sim_threads", 1, 1, 1,
+					&cfg->sim_threads);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "upcall_ring_size", 64, 1u << 20,
+					DEFAULT_UPCALL_RING, &cfg->upcall_ring_size);
+	if (ret == 0 && !rte_is_power_of_2(cfg->upcall_ring_size))
+		ret = json_field_error(ctx, "slow_path.upcall_ring_size",
+				       "%u is not a power of two", cfg->upcall_ring_size);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "global_bucket", 1, 1u << 20,
+					DEFAULT_GLOBAL_BUCKET, &cfg->global_bucket);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "tunnel_bucket", 1, 1u << 20,
+					DEFAULT_TUNNEL_BUCKET, &cfg->tunnel_bucket);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "vport_bucket", 1, 1u << 20,
+					DEFAULT_VPORT_BUCKET, &cfg->vport_bucket);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "mac_table_size", 64, 1u << 24,
+					DEFAULT_MAC_TABLE, &cfg->mac_table_size);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "arp_table_size", 64, 1u << 20,
+					DEFAULT_ARP_TABLE, &cfg->arp_table_size);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "conntrack_size", 64, 1u << 24,
+					DEFAULT_CONNTRACK_TABLE, &cfg->conntrack_size);
+	if (ret == 0)
+		ret = load_section_uint(ctx, sp, "slow_path", "conntrack_idle_s", 1, 86400,
+					CT_IDLE_DEFAULT_S, &cfg->conntrack_idle_s);
+	json_decref(sp);
+	return ret;
+}
+
+/* The control section: the command socket's path and the group that may connect. */
+static int
+load_control(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"socket", "group", NULL};
+	/* sun_path: 108 bytes with the NUL. */
+	const size_t sun_path_len = sizeof(((struct sockaddr_un *)0)->sun_path);
+	json_t *ctl;
+	int ret;
+
+	if ((ret = section_object(ctx, root, "control", &ctl)) != 0)
+		return ret;
+	ret = json_field_only(ctx, ctl, "control", fields);
+	if (ret == 0)
+		ret = json_field_string(ctx, ctl, "control", "socket", DEFAULT_CONTROL_SOCKET, false,
+					cfg->control_socket, sizeof(cfg->control_socket));
+	if (ret == 0 && cfg->control_socket[0] != '/')
+		ret = json_field_error(ctx, "control.socket", "\"%s\" is not an absolute path",
+				       cfg->control_socket);
+	if (ret == 0 && strlen(cfg->control_socket) >= sun_path_len)
+		ret = json_field_error(ctx, "control.socket", "\"%s\" is longer than %zu bytes",
+				       cfg->control_socket, sun_path_len - 1);
+	if (ret == 0)
+		ret = json_field_string(ctx, ctl, "control", "group", "", false,
+					cfg->control_group, sizeof(cfg->control_group));
+	if (ret == 0 && cfg->control_group[0] != '\0' && getgrnam(cfg->control_group) == NULL)
+		ret = json_field_error(ctx, "control.group", "no group \"%s\" on this host",
+				       cfg->control_group);
+	json_decref(ctl);
+	return ret;
+}
+
+/* The ports array, then the underlay section, which names uplink ports. */
+static int
+load_ports(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	const char *names[RTE_MAX_ETHPORTS];
+	bool uplink[RTE_MAX_ETHPORTS];
+	json_t *jports, *jp;
+	size_t i;
+	int ret;
+
+	if ((ret = json_field_array(ctx, root, "", "ports", true, &jports)) != 0)
+		return ret;
+	if (json_array_size(jports) == 0 || json_array_size(jports) > RTE_MAX_ETHPORTS)
+		return json_field_error(ctx, "ports", "must list 1 to %d ports", RTE_MAX_ETHPORTS);
+	json_array_foreach(jports, i, jp) {
+		if ((ret = load_port(ctx, jp, i, &cfg->ports[i], cfg)) != 0)
+			return ret;
+		cfg->n_ports++;
+	}
+	for (i = 0; i < cfg->n_ports; i++) {
+		names[i] = cfg->ports[i].name;
+		uplink[i] = cfg->ports[i].role == PORT_ROLE_UPLINK;
+	}
+	return underlay_config_load(ctx, root, names, uplink, cfg->n_ports, &cfg->underlay);
+}
+
+/* The whole configuration, section by section, in the order the errors are reported. */
 static int
 config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 {
@@ -286,183 +493,17 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 					  "zookeeper_hosts", "zookeeper", "redis",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
 					  "slow_path", "control", "ports", NULL};
-	static const char *const fc_fields[] = {"capacity", "idle_timeout_ms", "hard_timeout_ms",
-						NULL};
-	static const char *const sp_fields[] = {"sim_threads", "upcall_ring_size", "global_bucket",
-						"tunnel_bucket", "vport_bucket", "mac_table_size",
-						"arp_table_size", "conntrack_size",
-						"conntrack_idle_s", NULL};
-	static const char *const ctl_fields[] = {"socket", "group", NULL};
 	struct json_ctx ctx = *ctx_;
-	const char *path = cfg->file;
-	json_t *jports, *jp, *fc, *sp, *ctl;
-	char topo[CONFIG_PATH_LEN], dir[CONFIG_PATH_LEN];
-	uint32_t vx = 0;
-	size_t i;
+	char topo[CONFIG_PATH_LEN];
 	int ret;
 
 	topo[0] = '\0';
 	if ((ret = json_field_only(&ctx, root, "", top)) != 0 ||
-	    (ret = json_field_string(&ctx, root, "", "host", "host0", false, cfg->host,
-				     sizeof(cfg->host))) != 0 ||
-	    (ret = json_field_string(&ctx, root, "", "host_id", cfg->host, false, cfg->host_id,
-				     sizeof(cfg->host_id))) != 0 ||
-	    (ret = load_zookeeper(&ctx, root, cfg)) != 0 ||
-	    (ret = load_redis(&ctx, root, cfg)) != 0 ||
-	    (ret = json_field_string(&ctx, root, "", "topology_file", NULL,
-				     cfg->zk_hosts[0] == '\0', topo, sizeof(topo))) != 0 ||
-	    (ret = load_section_uint(&ctx, root, "", "workers", 1, KAIRO_MAX_WORKERS, 1,
-				     &cfg->workers)) != 0 ||
-	    (ret = load_section_uint(&ctx, root, "", "mbufs", 1023, 1u << 24, DEFAULT_MBUFS,
-				     &cfg->mbufs)) != 0 ||
-	    (ret = load_section_uint(&ctx, root, "", "worker_sleep_max_us", 0, 100000,
-				     DEFAULT_SLEEP_MAX_US, &cfg->worker_sleep_max_us)) != 0 ||
-	    (ret = load_section_uint(&ctx, root, "", "vxlan_port", 1, 65535, 4789, &vx)) != 0)
-		goto out;
-	cfg->vxlan_port = (uint16_t)vx;
-
-	/* A relative topology path is read from beside the config, not from the caller's cwd. */
-	if (topo[0] == '\0') {
-		/* the topology comes from ZooKeeper */
-	} else if (topo[0] == '/') {
-		snprintf(cfg->topology_file, sizeof(cfg->topology_file), "%s", topo);
-	} else {
-		const char *d;
-
-		snprintf(dir, sizeof(dir), "%s", path);
-		d = dirname(dir);
-		if (strlen(d) + 1 + strlen(topo) >= sizeof(cfg->topology_file)) {
-			ret = json_field_error(&ctx, "topology_file", "path too long");
-			goto out;
-		}
-		memcpy(cfg->topology_file, d, strlen(d));
-		cfg->topology_file[strlen(d)] = '/';
-		memcpy(cfg->topology_file + strlen(d) + 1, topo, strlen(topo) + 1);
-	}
-
-	fc = json_object_get(root, "flow_cache");
-	if (fc != NULL && !json_is_object(fc)) {
-		ret = json_field_error(&ctx, "flow_cache", "must be an object");
-		goto out;
-	}
-	if (fc == NULL)
-		fc = json_object();
-	else
-		json_incref(fc);
-	ret = json_field_only(&ctx, fc, "flow_cache", fc_fields);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, fc, "flow_cache", "capacity", 64, 1u << 26,
-					DEFAULT_FLOW_CAPACITY, &cfg->flow_capacity);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, fc, "flow_cache", "idle_timeout_ms", 0, 86400000,
-					DEFAULT_FLOW_IDLE_MS, &cfg->flow_idle_timeout_ms);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, fc, "flow_cache", "hard_timeout_ms", 0, 86400000, 0,
-					&cfg->flow_hard_timeout_ms);
-	json_decref(fc);
-	if (ret != 0)
-		goto out;
-
-	sp = json_object_get(root, "slow_path");
-	if (sp != NULL && !json_is_object(sp)) {
-		ret = json_field_error(&ctx, "slow_path", "must be an object");
-		goto out;
-	}
-	if (sp == NULL)
-		sp = json_object();
-	else
-		json_incref(sp);
-	ret = json_field_only(&ctx, sp, "slow_path", sp_fields);
-	/*
-	 * One simulation thread for now: MAC tables are owned by the thread
-	 * that learns them.  More threads need shared learned state (the NSDB work).
-	 */
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "sim_threads", 1, 1, 1,
-					&cfg->sim_threads);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "upcall_ring_size", 64, 1u << 20,
-					DEFAULT_UPCALL_RING, &cfg->upcall_ring_size);
-	if (ret == 0 && !rte_is_power_of_2(cfg->upcall_ring_size))
-		ret = json_field_error(&ctx, "slow_path.upcall_ring_size",
-				       "%u is not a power of two", cfg->upcall_ring_size);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "global_bucket", 1, 1u << 20,
-					DEFAULT_GLOBAL_BUCKET, &cfg->global_bucket);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "tunnel_bucket", 1, 1u << 20,
-					DEFAULT_TUNNEL_BUCKET, &cfg->tunnel_bucket);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "vport_bucket", 1, 1u << 20,
-					DEFAULT_VPORT_BUCKET, &cfg->vport_bucket);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "mac_table_size", 64, 1u << 24,
-					DEFAULT_MAC_TABLE, &cfg->mac_table_size);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "arp_table_size", 64, 1u << 20,
-					DEFAULT_ARP_TABLE, &cfg->arp_table_size);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "conntrack_size", 64, 1u << 24,
-					DEFAULT_CONNTRACK_TABLE, &cfg->conntrack_size);
-	if (ret == 0)
-		ret = load_section_uint(&ctx, sp, "slow_path", "conntrack_idle_s", 1, 86400,
-					CT_IDLE_DEFAULT_S, &cfg->conntrack_idle_s);
-	json_decref(sp);
-	if (ret != 0)
-		goto out;
-
-	ctl = json_object_get(root, "control");
-	if (ctl != NULL && !json_is_object(ctl)) {
-		ret = json_field_error(&ctx, "control", "must be an object");
-		goto out;
-	}
-	if (ctl == NULL)
-		ctl = json_object();
-	else
-		json_incref(ctl);
-	ret = json_field_only(&ctx, ctl, "control", ctl_fields);
-	if (ret == 0)
-		ret = json_field_string(&ctx, ctl, "control", "socket", DEFAULT_CONTROL_SOCKET, false,
-					cfg->control_socket, sizeof(cfg->control_socket));
-	if (ret == 0 && cfg->control_socket[0] != '/')
-		ret = json_field_error(&ctx, "control.socket", "\"%s\" is not an absolute path",
-				       cfg->control_socket);
-	/* sun_path: 108 bytes with the NUL. */
-	if (ret == 0 && strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		ret = json_field_error(&ctx, "control.socket", "\"%s\" is longer than %zu bytes",
-				       cfg->control_socket,
-				       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-	if (ret == 0)
-		ret = json_field_string(&ctx, ctl, "control", "group", "", false,
-					cfg->control_group, sizeof(cfg->control_group));
-	if (ret == 0 && cfg->control_group[0] != '\0' && getgrnam(cfg->control_group) == NULL)
-		ret = json_field_error(&ctx, "control.group", "no group \"%s\" on this host",
-				       cfg->control_group);
-	json_decref(ctl);
-	if (ret != 0)
-		goto out;
-
-	if ((ret = json_field_array(&ctx, root, "", "ports", true, &jports)) != 0)
-		goto out;
-	if (json_array_size(jports) == 0 || json_array_size(jports) > RTE_MAX_ETHPORTS) {
-		ret = json_field_error(&ctx, "ports", "must list 1 to %d ports", RTE_MAX_ETHPORTS);
-		goto out;
-	}
-	json_array_foreach(jports, i, jp) {
-		if ((ret = load_port(&ctx, jp, i, &cfg->ports[i], cfg)) != 0)
-			goto out;
-		cfg->n_ports++;
-	}
-	{
-		const char *names[RTE_MAX_ETHPORTS];
-		bool uplink[RTE_MAX_ETHPORTS];
-
-		for (i = 0; i < cfg->n_ports; i++) {
-			names[i] = cfg->ports[i].name;
-			uplink[i] = cfg->ports[i].role == PORT_ROLE_UPLINK;
-		}
-		ret = underlay_config_load(&ctx, root, names, uplink, cfg->n_ports, &cfg->underlay);
-	}
-out:
-	return ret;
+	    (ret = load_top(&ctx, root, cfg, topo, sizeof(topo))) != 0 ||
+	    (ret = resolve_topology_file(&ctx, cfg, topo)) != 0 ||
+	    (ret = load_flow_cache(&ctx, root, cfg)) != 0 ||
+	    (ret = load_slow_path(&ctx, root, cfg)) != 0 ||
+	    (ret = load_control(&ctx, root, cfg)) != 0)
+		return ret;
+	return load_ports(&ctx, root, cfg);
 }
