@@ -120,8 +120,8 @@
 	/* ... counted per peer too, in this order (pipeline/tunnel.h) */                       \
 	X(TUNNEL_FRAGMENT, "tunnel_fragment", "fragmented outer IPv4 packet")                   \
 	X(TUNNEL_BAD_CHECKSUM, "tunnel_bad_checksum", "outer IPv4 header or GRE checksum wrong") \
-	X(TUNNEL_BAD_FLAGS, "tunnel_bad_flags", "VXLAN flags other than I alone, or GRE "        \
-	  "routing or reserved bits set")                                                         \
+	X(TUNNEL_BAD_FLAGS, "tunnel_bad_flags", "VXLAN without the I flag (no valid VNI), or "  \
+	  "GRE routing or reserved bits set")                                                     \
 	X(TUNNEL_BAD_PROTO, "tunnel_bad_proto", "GRE payload other than Ethernet (0x6558)")     \
 	X(TUNNEL_NO_KEY, "tunnel_no_key", "GRE without a key: names no port")                   \
 	X(TUNNEL_WRONG_TYPE, "tunnel_wrong_type", "VXLAN from a GRE peer or GRE from a VXLAN "   \

@@ -16,10 +16,12 @@
 #include "tunnel.h"
 #include "tunnel_decap.h"
 
-/* RFC 7348 §5: flags 0x08 (I) and nothing else; the VNI word's low byte is reserved. */
-#define VXLAN_FLAGS_I RTE_BE32(0x08000000)
-#define VXLAN_VNI_SHIFT 8
-#define VXLAN_VNI_RESERVED 0xff
+/*
+ * RFC 7348 §5: the I flag (0x08 of the first byte) must be set for the VNI to
+ * be valid; every other flag bit and the reserved fields (the rest of the
+ * flags word, the VNI word's low byte) are ignored on receipt.
+ */
+#define VXLAN_FLAG_I 0x08
 
 /* RFC 2784 §2 / RFC 2890: C, K, S may be set; R, strict route, recursion and reserved0 not. */
 #define GRE_FLAG_C 0x80
@@ -48,12 +50,10 @@ check_vxlan(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type)
 {
 	const uint8_t *vx = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 						    meta->tunnel_ofs - sizeof(struct rte_vxlan_hdr));
-	rte_be32_t flags;
 
 	if (type != TUNNEL_VXLAN && type != TUNNEL_VTEP)
 		return DROP_TUNNEL_WRONG_TYPE;
-	memcpy(&flags, vx, sizeof(flags));
-	if (flags != VXLAN_FLAGS_I || (vx[7] & VXLAN_VNI_RESERVED) != 0)
+	if ((vx[0] & VXLAN_FLAG_I) == 0)
 		return DROP_TUNNEL_BAD_FLAGS;
 	return 0;
 }
