@@ -5,7 +5,14 @@
  *
  * Hits, misses and lost come from the workers: hits + misses = lookups, and
  * lost is the part of the misses that never reached the simulation.
- * Must run where walking the flow cache is safe: on the simulation thread
+ *
+ * datapath_view_object builds the view as JSON; kairoctl, telemetry and the
+ * --stats-json file show that object, and the text view is rendered from it,
+ * so that no view can show a counter, a name or a number the others do not.
+ * The simulation's counters come from their one list (sim/sim_counters.h).
+ *
+ * The dumps (datapath_view_print with its flows, datapath_view_json) must
+ * run where walking the flow cache is safe: on the simulation thread
  * (sim_thread_request_dump) or after it stopped.
  */
 #include <inttypes.h>
@@ -19,6 +26,7 @@
 #include "shared_state.h"
 #include "flow_key_format.h"
 #include "overlay.h"
+#include "sim_counters.h"
 
 /*
  * Flows listed at most per dump: the simulation thread writes the dump, and
@@ -73,174 +81,6 @@ static double
 age_seconds(uint64_t now, uint64_t then)
 {
 	return now > then ? (double)(now - then) / (double)rte_get_tsc_hz() : 0.0;
-}
-
-/* mm-dpctl's per-port-type lines for the tunnels: one line per peer, and its decap errors. */
-static void
-tunnels_print(const struct overlay *ov, FILE *out)
-{
-	json_t *v = overlay_view(ov), *peers = json_object_get(v, "peers"), *p, *e;
-	const char *name;
-	size_t i;
-
-	fprintf(out, "Tunnels: underlay %s on port %" JSON_INTEGER_FORMAT ", MTU %" JSON_INTEGER_FORMAT
-		" (virtual ports %" JSON_INTEGER_FORMAT " over VXLAN)\n",
-		json_string_value(json_object_get(v, "underlay_address")),
-		json_integer_value(json_object_get(v, "uplink_port")),
-		json_integer_value(json_object_get(v, "underlay_mtu")),
-		json_integer_value(json_object_get(v, "vport_mtu_vxlan")));
-	json_array_foreach(peers, i, p) {
-		json_t *mac = json_object_get(p, "next_hop_mac");
-
-		fprintf(out, "  %s %s: next hop %s %s  rx %" JSON_INTEGER_FORMAT " pkts %"
-			JSON_INTEGER_FORMAT " bytes  tx %" JSON_INTEGER_FORMAT " pkts %"
-			JSON_INTEGER_FORMAT " bytes\n",
-			json_string_value(json_object_get(p, "type")),
-			json_string_value(json_object_get(p, "peer")),
-			json_is_string(json_object_get(p, "next_hop")) ?
-				json_string_value(json_object_get(p, "next_hop")) : "none",
-			json_is_string(mac) ? json_string_value(mac) : "(unresolved)",
-			json_integer_value(json_object_get(p, "rx_packets")),
-			json_integer_value(json_object_get(p, "rx_bytes")),
-			json_integer_value(json_object_get(p, "tx_packets")),
-			json_integer_value(json_object_get(p, "tx_bytes")));
-		json_object_foreach(json_object_get(p, "rx_errors"), name, e)
-			if (json_integer_value(e) != 0)
-				fprintf(out, "    %s %" JSON_INTEGER_FORMAT "\n", name,
-					json_integer_value(e));
-	}
-	json_decref(v);
-}
-
-void
-datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
-{
-	struct dp_totals t;
-	struct rte_eth_stats es;
-	struct rte_eth_link link;
-	uint32_t i;
-
-	dp_totals_read(dp, &t);
-	fprintf(out, "Datapath kairo (host %s, up %.1fs)\n", dp->cfg.host,
-		age_seconds(rte_get_tsc_cycles(), dp->start_tsc));
-	fprintf(out, "  flows: %u  hits: %" PRIu64 "  misses: %" PRIu64 "  lost: %" PRIu64 "\n",
-		flow_cache_count(dp->cache), t.w.hits, t.w.misses, t.w.lost);
-	fprintf(out,
-		"  flow cache: capacity %u  installed %" PRIu64 "  evicted %" PRIu64
-		"  expired %" PRIu64 "  invalidated %" PRIu64 "  flushed %" PRIu64
-		"  not-installed-full %" PRIu64 "\n",
-		flow_cache_capacity(dp->cache), t.fc.installed, t.fc.evicted, t.fc.expired,
-		t.fc.invalidated, t.fc.flushed, t.fc.not_installed_full);
-	fprintf(out,
-		"  slow path: upcalls %" PRIu64 "  simulated %" PRIu64 "  queued-behind %" PRIu64
-		"  reused %" PRIu64 "  injected %" PRIu64 "  in-flight %d/%d\n",
-		t.sim.upcalls, t.sim.simulated, t.sim.queued_behind, t.sim.reused_flow,
-		t.sim.injected, dp->upcall->global.size -
-		__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED),
-		dp->upcall->global.size);
-	fprintf(out,
-		"  mac table: entries %u  learned %" PRIu64 "  moved %" PRIu64 "  aged %" PRIu64
-		"\n",
-		mac_table_count(dp->macs), t.sim.mac_learned, t.sim.mac_moved, t.sim.mac_aged);
-	fprintf(out,
-		"  arp table: entries %u  requests %" PRIu64 "  replies %" PRIu64 "  resolved %" PRIu64
-		"  expired %" PRIu64 "  requeued %" PRIu64 "  icmp sent %" PRIu64 "\n",
-		arp_table_count(dp->arps), t.sim.arp_requests, t.sim.arp_replies, t.sim.arp_resolved,
-		t.sim.arp_expired, t.sim.requeued, t.sim.icmp_sent);
-	fprintf(out,
-		"  ipv6 neighbours: solicits %" PRIu64 "  adverts %" PRIu64 "  resolved %" PRIu64
-		"  expired %" PRIu64 "  icmp6 sent %" PRIu64 "\n",
-		t.sim.nd_solicits, t.sim.nd_adverts, t.sim.nd_resolved, t.sim.nd_expired,
-		t.sim.icmp6_sent);
-	fprintf(out,
-		"  conntrack: entries %u  created %" PRIu64 "  expired %" PRIu64 "  table-full %" PRIu64
-		"\n",
-		conntrack_count(dp->conns), t.sim.ct_created, t.sim.ct_expired, t.sim.ct_table_full);
-	fprintf(out,
-		"  rule chains: chains run %" PRIu64 "  rules run %" PRIu64 "  rejects sent %" PRIu64
-		"\n",
-		t.sim.chains_run, t.sim.rules_run, t.sim.rejects_sent);
-	fprintf(out,
-		"  nat: bindings %u  created %" PRIu64 "  static %" PRIu64 "  reversed %" PRIu64
-		"  icmp errors %" PRIu64 "\n",
-		conntrack_nat_count(dp->conns), t.sim.nat_created, t.sim.nat_static,
-		t.sim.nat_reversed, t.sim.nat_icmp_errors);
-	fprintf(out,
-		"  topology: version %" PRIu64 "  changes %" PRIu64 "  last change: %" PRIu64
-		" flow(s) invalidated in %" PRIu64 " us\n",
-		t.sim.topo_version, t.sim.topo_changes, t.sim.topo_last_invalidated,
-		t.sim.topo_last_change_us);
-
-	fprintf(out, "Ports:\n");
-	for (i = 0; i < dp->n_ports; i++) {
-		const struct dp_port *p = &dp->ports[i];
-
-		rte_eth_stats_get(p->id, &es);
-		rte_eth_link_get_nowait(p->id, &link);
-		fprintf(out, "  port %u: %s (%s, %s) link %s\n", p->id, p->cfg->name,
-			role_name(p->cfg->role), p->driver, link.link_status ? "up" : "down");
-		fprintf(out,
-			"    rx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
-			" dropped %" PRIu64 "\n",
-			es.ipackets, es.ibytes, es.ierrors, es.imissed + es.rx_nombuf);
-		fprintf(out,
-			"    tx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
-			" dropped %" PRIu64 "\n",
-			es.opackets, es.obytes, es.oerrors, t.port_tx_dropped[p->id]);
-	}
-	fprintf(out, "Lcores:\n");
-	for (i = 0; i < dp->n_workers; i++) {
-		struct worker_stats ws;
-		uint64_t cycles;
-
-		worker_stats_read(dp->workers[i], &ws);
-		cycles = ws.busy_cycles + ws.idle_cycles;
-		fprintf(out,
-			"  lcore %u (worker %u): polls %" PRIu64 "  busy %.1f%%  rx %" PRIu64
-			"  packets/busy-poll %.1f  busy-cycles %" PRIu64 "  idle-cycles %" PRIu64
-			"\n",
-			dp->workers[i]->lcore_id, i, ws.passes,
-			cycles ? 100.0 * (double)ws.busy_cycles / (double)cycles : 0.0,
-			ws.rx_packets,
-			ws.busy_passes ? (double)ws.rx_packets / (double)ws.busy_passes : 0.0,
-			ws.busy_cycles, ws.idle_cycles);
-	}
-	fprintf(out, "Drops:\n");
-	for (i = 1; i < DROP_REASON_COUNT; i++)
-		if (t.drops[i] != 0)
-			fprintf(out, "  %-20s %" PRIu64 "  (%s)\n", drop_reason_name(i), t.drops[i],
-				drop_reason_help(i));
-	if (dp->overlay != NULL)
-		tunnels_print(dp->overlay, out);
-	if (!with_flows)
-		return;
-
-	uint32_t next = 0;
-	const struct flow *f;
-	uint64_t now = rte_get_tsc_cycles();
-	char kbuf[512], abuf[512];
-
-	unsigned int listed = 0;
-
-	fprintf(out, "Flows:\n");
-	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
-		struct flow_stats fs;
-
-		if (listed++ == VIEW_MAX_FLOWS) {
-			fprintf(out, "  ... %u flows in all, %d listed\n", flow_cache_count(dp->cache),
-				VIEW_MAX_FLOWS);
-			break;
-		}
-
-		flow_stats_sum(f, &fs);
-		flow_key_format(&f->key, kbuf, sizeof(kbuf));
-		flow_actions_format(&f->actions, abuf, sizeof(abuf));
-		fprintf(out,
-			"  %s packets:%" PRIu64 " bytes:%" PRIu64 " age:%.1fs used:%.1fs "
-			"actions:%s\n",
-			kbuf, fs.packets, fs.bytes, age_seconds(now, f->created_tsc),
-			age_seconds(now, f->last_used_tsc), abuf);
-	}
 }
 
 static json_t *
@@ -328,7 +168,6 @@ state_view(struct kairo_dp *dp)
 	return o;
 }
 
-#define SIM_COUNTER(f) {#f, offsetof(struct sim_stats, f)}
 #define FLOW_CACHE_COUNTER(f) {#f, offsetof(struct flow_cache_counters, f)}
 #define WORKER_COUNTER(f) {#f, offsetof(struct worker_stats, f)}
 #define WORKER_COUNTER_AS(name, f) {name, offsetof(struct worker_stats, f)}
@@ -353,80 +192,111 @@ flow_cache_view(struct kairo_dp *dp, const struct flow_cache_counters *fc)
 }
 
 /*
- * The simulation's counters, by topic.  kairoctl and telemetry print keys in
- * the order they are set, and each table's current size sits just before
- * that table's counters: so the tables are cut where a size goes in.
+ * Tables the simulation keeps, whose size is shown just before the counters
+ * of their topic: read from the table itself, not counted in struct
+ * sim_stats.
  */
+struct topic_size {
+	const char *key;   /* in the JSON view */
+	const char *label; /* on the topic's line of the text view */
+	uint32_t (*read)(const struct kairo_dp *dp);
+};
+
+static uint32_t
+mac_entries(const struct kairo_dp *dp)
+{
+	return mac_table_count(dp->macs);
+}
+
+static uint32_t
+arp_entries(const struct kairo_dp *dp)
+{
+	return arp_table_count(dp->arps);
+}
+
+static uint32_t
+ct_entries(const struct kairo_dp *dp)
+{
+	return conntrack_count(dp->conns);
+}
+
+static uint32_t
+nat_bindings(const struct kairo_dp *dp)
+{
+	return conntrack_nat_count(dp->conns);
+}
+
+static const struct topic_size topic_sizes[SIM_TOPIC_COUNT] = {
+	[SIM_TOPIC_MAC] = {"mac_entries", "entries", mac_entries},
+	[SIM_TOPIC_ARP] = {"arp_entries", "entries", arp_entries},
+	[SIM_TOPIC_CT] = {"ct_entries", "entries", ct_entries},
+	[SIM_TOPIC_NAT] = {"nat_bindings", "bindings", nat_bindings},
+};
+
+/* One entry of the slow path's view: a table's size or a counter, under its topic. */
+struct slow_path_entry {
+	enum sim_topic topic;
+	const char *key;
+	const char *label;
+	const struct sim_counter *counter; /* NULL: the size of the topic's table */
+};
+
+#define SLOW_PATH_ENTRIES_MAX (SIM_TOPIC_COUNT + SIM_COUNTER_COUNT)
+
+/*
+ * The slow path's entries in the order every view shows them: topic by
+ * topic, the size of its table if it has one, then its counters in the
+ * list's order.  kairoctl and telemetry print keys in the order they are
+ * set, and the text view gives each topic a line: both follow this walk.
+ * Returns the number of entries.
+ */
+static unsigned int
+slow_path_entries(struct slow_path_entry e[SLOW_PATH_ENTRIES_MAX])
+{
+	unsigned int topic, i, n = 0;
+
+	for (topic = SIM_TOPIC_NONE + 1; topic < SIM_TOPIC_COUNT; topic++) {
+		const struct topic_size *size = &topic_sizes[topic];
+
+		if (size->key != NULL)
+			e[n++] = (struct slow_path_entry){topic, size->key, size->label, NULL};
+		for (i = 0; i < SIM_COUNTER_COUNT; i++) {
+			const struct sim_counter *c = &sim_counters[i];
+
+			if (c->topic == topic)
+				e[n++] = (struct slow_path_entry){topic, c->name, c->label, c};
+		}
+	}
+	return n;
+}
+
 static json_t *
 slow_path_view(struct kairo_dp *dp, const struct sim_stats *s)
 {
-	static const struct view_counter upcall_counters[] = {
-		SIM_COUNTER(upcalls), SIM_COUNTER(simulated), SIM_COUNTER(queued_behind),
-		SIM_COUNTER(reused_flow), SIM_COUNTER(injected),
-	};
-	static const struct view_counter mac_counters[] = {
-		SIM_COUNTER(mac_learned), SIM_COUNTER(mac_moved), SIM_COUNTER(mac_aged),
-	};
-	static const struct view_counter neighbour_counters[] = {
-		SIM_COUNTER(arp_requests), SIM_COUNTER(arp_replies), SIM_COUNTER(arp_resolved),
-		SIM_COUNTER(arp_expired), SIM_COUNTER(requeued), SIM_COUNTER(icmp_sent),
-		SIM_COUNTER(nd_solicits), SIM_COUNTER(nd_adverts), SIM_COUNTER(nd_resolved),
-		SIM_COUNTER(nd_expired), SIM_COUNTER(icmp6_sent),
-	};
-	static const struct view_counter rule_counters[] = {
-		SIM_COUNTER(ct_created), SIM_COUNTER(ct_expired), SIM_COUNTER(ct_table_full),
-		SIM_COUNTER(chains_run), SIM_COUNTER(rules_run), SIM_COUNTER(rejects_sent),
-	};
-	static const struct view_counter nat_counters[] = {
-		SIM_COUNTER(nat_created), SIM_COUNTER(nat_static), SIM_COUNTER(nat_reversed),
-		SIM_COUNTER(nat_icmp_errors),
-	};
-	static const struct view_counter topology_counters[] = {
-		SIM_COUNTER(install_failed), SIM_COUNTER(topo_version), SIM_COUNTER(topo_changes),
-		SIM_COUNTER(topo_last_invalidated), SIM_COUNTER(topo_last_change_us),
-	};
+	struct slow_path_entry e[SLOW_PATH_ENTRIES_MAX];
+	unsigned int i, n = slow_path_entries(e);
 	json_t *o = json_object();
+	uint64_t v;
 
-	view_counters(o, s, upcall_counters, RTE_DIM(upcall_counters));
-	/* Sizes read from the tables themselves, not counters of struct sim_stats. */
-	json_object_set_new(o, "mac_entries", json_u64(mac_table_count(dp->macs)));
-	view_counters(o, s, mac_counters, RTE_DIM(mac_counters));
-	json_object_set_new(o, "arp_entries", json_u64(arp_table_count(dp->arps)));
-	view_counters(o, s, neighbour_counters, RTE_DIM(neighbour_counters));
-	json_object_set_new(o, "ct_entries", json_u64(conntrack_count(dp->conns)));
-	view_counters(o, s, rule_counters, RTE_DIM(rule_counters));
-	json_object_set_new(o, "nat_bindings", json_u64(conntrack_nat_count(dp->conns)));
-	view_counters(o, s, nat_counters, RTE_DIM(nat_counters));
-	view_counters(o, s, topology_counters, RTE_DIM(topology_counters));
+	for (i = 0; i < n; i++) {
+		/* s is a copy (sim_stats_read): plain reads. */
+		if (e[i].counter != NULL)
+			memcpy(&v, (const char *)s + e[i].counter->offset, sizeof(v));
+		else
+			v = topic_sizes[e[i].topic].read(dp);
+		json_object_set_new(o, e[i].key, json_u64(v));
+	}
 	return o;
 }
 
-json_t *
-datapath_view_object(struct kairo_dp *dp)
+static json_t *
+ports_view(struct kairo_dp *dp, const struct dp_totals *t)
 {
-	/* Summed over the workers; hits + misses = lookups. */
-	static const struct view_counter lookup_counters[] = {
-		WORKER_COUNTER(hits), WORKER_COUNTER(misses), WORKER_COUNTER(lost),
-	};
-	/* Per lcore: the view's names for the loop's passes. */
-	static const struct view_counter lcore_counters[] = {
-		WORKER_COUNTER_AS("polls", passes), WORKER_COUNTER_AS("busy_polls", busy_passes),
-		WORKER_COUNTER(busy_cycles), WORKER_COUNTER(idle_cycles), WORKER_COUNTER(rx_packets),
-	};
-	json_t *root = json_object(), *ports = json_array(), *drops = json_object();
-	json_t *lcores = json_array();
-	struct dp_totals t;
+	json_t *ports = json_array();
 	struct rte_eth_stats es;
 	struct rte_eth_link link;
 	uint32_t i;
 
-	dp_totals_read(dp, &t);
-	json_object_set_new(root, "host", json_string(dp->cfg.host));
-	/* Flows in the cache now: read from the cache, not summed from the workers. */
-	json_object_set_new(root, "flows", json_u64(flow_cache_count(dp->cache)));
-	view_counters(root, &t.w, lookup_counters, RTE_DIM(lookup_counters));
-	json_object_set_new(root, "flow_cache", flow_cache_view(dp, &t.fc));
-	json_object_set_new(root, "slow_path", slow_path_view(dp, &t.sim));
 	for (i = 0; i < dp->n_ports; i++) {
 		const struct dp_port *p = &dp->ports[i];
 		json_t *jp = json_object();
@@ -445,12 +315,26 @@ datapath_view_object(struct kairo_dp *dp)
 		json_object_set_new(jp, "tx_packets", json_u64(es.opackets));
 		json_object_set_new(jp, "tx_bytes", json_u64(es.obytes));
 		json_object_set_new(jp, "tx_errors", json_u64(es.oerrors));
-		json_object_set_new(jp, "tx_dropped", json_u64(t.port_tx_dropped[p->id]));
+		json_object_set_new(jp, "tx_dropped", json_u64(t->port_tx_dropped[p->id]));
 		json_array_append_new(ports, jp);
 	}
-	json_object_set_new(root, "ports", ports);
+	return ports;
+}
+
+static json_t *
+lcores_view(struct kairo_dp *dp)
+{
+	/* Per lcore: the view's names for the loop's passes. */
+	static const struct view_counter lcore_counters[] = {
+		WORKER_COUNTER_AS("polls", passes), WORKER_COUNTER_AS("busy_polls", busy_passes),
+		WORKER_COUNTER(busy_cycles), WORKER_COUNTER(idle_cycles),
+		WORKER_COUNTER(rx_packets),
+	};
+	json_t *lcores = json_array();
+	struct worker_stats ws;
+	uint32_t i;
+
 	for (i = 0; i < dp->n_workers; i++) {
-		struct worker_stats ws;
 		json_t *jl = json_object();
 
 		worker_stats_read(dp->workers[i], &ws);
@@ -458,7 +342,50 @@ datapath_view_object(struct kairo_dp *dp)
 		view_counters(jl, &ws, lcore_counters, RTE_DIM(lcore_counters));
 		json_array_append_new(lcores, jl);
 	}
-	json_object_set_new(root, "lcores", lcores);
+	return lcores;
+}
+
+/* The simulation's waiting room, by what its packets wait for (sim/waiting_room.h). */
+static json_t *
+waiting_room_view(struct kairo_dp *dp)
+{
+	struct waiting_room_stats w;
+	json_t *o = json_object();
+	unsigned int k;
+
+	sim_waiting_stats_read(dp->sim, &w);
+	for (k = 0; k < WAIT_KIND_COUNT; k++)
+		json_object_set_new(o, wait_kind_names[k],
+				    json_pack("{s:o, s:o, s:o, s:o, s:o}",
+					      "waiting", json_u64(w.waiting[k]),
+					      "parked", json_u64(w.parked[k]),
+					      "resumed", json_u64(w.resumed[k]),
+					      "timed_out", json_u64(w.timed_out[k]),
+					      "refused", json_u64(w.refused[k])));
+	return o;
+}
+
+json_t *
+datapath_view_object(struct kairo_dp *dp)
+{
+	/* Summed over the workers; hits + misses = lookups. */
+	static const struct view_counter lookup_counters[] = {
+		WORKER_COUNTER(hits), WORKER_COUNTER(misses), WORKER_COUNTER(lost),
+	};
+	json_t *root = json_object(), *drops = json_object();
+	struct dp_totals t;
+	uint32_t i;
+
+	dp_totals_read(dp, &t);
+	json_object_set_new(root, "host", json_string(dp->cfg.host));
+	/* Flows in the cache now: read from the cache, not summed from the workers. */
+	json_object_set_new(root, "flows", json_u64(flow_cache_count(dp->cache)));
+	view_counters(root, &t.w, lookup_counters, RTE_DIM(lookup_counters));
+	json_object_set_new(root, "flow_cache", flow_cache_view(dp, &t.fc));
+	json_object_set_new(root, "slow_path", slow_path_view(dp, &t.sim));
+	json_object_set_new(root, "waiting_room", waiting_room_view(dp));
+	json_object_set_new(root, "ports", ports_view(dp, &t));
+	json_object_set_new(root, "lcores", lcores_view(dp));
 	for (i = 1; i < DROP_REASON_COUNT; i++)
 		json_object_set_new(drops, drop_reason_name(i), json_u64(t.drops[i]));
 	json_object_set_new(root, "drops", drops);
@@ -488,4 +415,266 @@ datapath_view_json(struct kairo_dp *dp, FILE *out)
 	json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS);
 	fputc('\n', out);
 	json_decref(root);
+}
+
+/* ---- the text view, rendered from the JSON object ---- */
+
+/* A counter of the view; 0 when the key is missing. */
+static uint64_t
+view_u64(const json_t *obj, const char *key)
+{
+	return (uint64_t)json_integer_value(json_object_get(obj, key));
+}
+
+/* One "label value" item of a line; the first follows the line's title after one space. */
+static void
+line_item(FILE *out, bool *first, const char *label, uint64_t value)
+{
+	fprintf(out, "%s%s %" PRIu64, *first ? " " : "  ", label, value);
+	*first = false;
+}
+
+static void
+totals_print(struct kairo_dp *dp, const json_t *view, FILE *out)
+{
+	fprintf(out, "Datapath kairo (host %s, up %.1fs)\n",
+		json_string_value(json_object_get(view, "host")),
+		age_seconds(rte_get_tsc_cycles(), dp->start_tsc));
+	fprintf(out, "  flows: %" PRIu64 "  hits: %" PRIu64 "  misses: %" PRIu64 "  lost: %" PRIu64
+		"\n", view_u64(view, "flows"), view_u64(view, "hits"), view_u64(view, "misses"),
+		view_u64(view, "lost"));
+}
+
+/* Every key of the flow_cache object in its order, "_" printed as "-" ("not-installed-full"). */
+static void
+flow_cache_print(const json_t *fc, FILE *out)
+{
+	char label[64];
+	const char *key;
+	bool first = true;
+	json_t *v;
+	char *c;
+
+	fprintf(out, "  flow cache:");
+	json_object_foreach((json_t *)fc, key, v) {
+		snprintf(label, sizeof(label), "%s", key);
+		for (c = label; *c != '\0'; c++)
+			if (*c == '_')
+				*c = '-';
+		line_item(out, &first, label, (uint64_t)json_integer_value(v));
+	}
+	fputc('\n', out);
+}
+
+/*
+ * Ends a topic's line.  The slow path's line also says how much of the
+ * global admission bucket is taken: a level, not a counter, shown in the
+ * text only.
+ */
+static void
+slow_path_line_end(struct kairo_dp *dp, enum sim_topic topic, FILE *out)
+{
+	const struct token_bucket *global = &dp->upcall->global;
+
+	if (topic == SIM_TOPIC_UPCALLS)
+		fprintf(out, "  in-flight %d/%d", global->size -
+			__atomic_load_n(&global->tokens, __ATOMIC_RELAXED), global->size);
+	fputc('\n', out);
+}
+
+/* The slow_path object, one line per topic, walked as slow_path_view built it. */
+static void
+slow_path_print(struct kairo_dp *dp, const json_t *sp, FILE *out)
+{
+	struct slow_path_entry e[SLOW_PATH_ENTRIES_MAX];
+	unsigned int i, n = slow_path_entries(e);
+	bool first = true;
+
+	for (i = 0; i < n; i++) {
+		if (i == 0 || e[i].topic != e[i - 1].topic) {
+			if (i > 0)
+				slow_path_line_end(dp, e[i - 1].topic, out);
+			fprintf(out, "  %s:", sim_topic_title(e[i].topic));
+			first = true;
+		}
+		line_item(out, &first, e[i].label, view_u64(sp, e[i].key));
+	}
+	if (n > 0)
+		slow_path_line_end(dp, e[n - 1].topic, out);
+}
+
+/* "waiting room: neighbour waiting 0 parked 2 resumed 2 timed-out 0 refused 0; ..." */
+static void
+waiting_room_print(const json_t *wr, FILE *out)
+{
+	const char *kind, *key;
+	const json_t *k, *v;
+	bool first_kind = true;
+
+	fprintf(out, "  waiting room:");
+	json_object_foreach((json_t *)wr, kind, k) {
+		fprintf(out, "%s %s", first_kind ? "" : ";", kind);
+		first_kind = false;
+		json_object_foreach((json_t *)k, key, v) {
+			char label[32];
+			size_t i;
+
+			snprintf(label, sizeof(label), "%s", key);
+			for (i = 0; label[i] != '\0'; i++)
+				if (label[i] == '_')
+					label[i] = '-';
+			fprintf(out, " %s %" JSON_INTEGER_FORMAT, label, json_integer_value(v));
+		}
+	}
+	fputc('\n', out);
+}
+
+static void
+ports_print(const json_t *ports, FILE *out)
+{
+	const json_t *p;
+	size_t i;
+
+	fprintf(out, "Ports:\n");
+	json_array_foreach(ports, i, p) {
+		fprintf(out, "  port %" PRIu64 ": %s (%s, %s) link %s\n", view_u64(p, "id"),
+			json_string_value(json_object_get(p, "name")),
+			json_string_value(json_object_get(p, "role")),
+			json_string_value(json_object_get(p, "driver")),
+			json_is_true(json_object_get(p, "link_up")) ? "up" : "down");
+		fprintf(out,
+			"    rx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
+			" dropped %" PRIu64 "\n",
+			view_u64(p, "rx_packets"), view_u64(p, "rx_bytes"),
+			view_u64(p, "rx_errors"), view_u64(p, "rx_dropped"));
+		fprintf(out,
+			"    tx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
+			" dropped %" PRIu64 "\n",
+			view_u64(p, "tx_packets"), view_u64(p, "tx_bytes"),
+			view_u64(p, "tx_errors"), view_u64(p, "tx_dropped"));
+	}
+}
+
+/* Per worker lcore: its load, from the counters of the lcores array. */
+static void
+lcores_print(const json_t *lcores, FILE *out)
+{
+	const json_t *l;
+	size_t i;
+
+	fprintf(out, "Lcores:\n");
+	json_array_foreach(lcores, i, l) {
+		uint64_t busy = view_u64(l, "busy_cycles"), idle = view_u64(l, "idle_cycles");
+		uint64_t busy_polls = view_u64(l, "busy_polls"), rx = view_u64(l, "rx_packets");
+
+		fprintf(out,
+			"  lcore %" PRIu64 " (worker %zu): polls %" PRIu64 "  busy %.1f%%"
+			"  rx %" PRIu64 "  packets/busy-poll %.1f  busy-cycles %" PRIu64
+			"  idle-cycles %" PRIu64 "\n",
+			view_u64(l, "lcore"), i, view_u64(l, "polls"),
+			busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0, rx,
+			busy_polls ? (double)rx / (double)busy_polls : 0.0, busy, idle);
+	}
+}
+
+/* The reasons that dropped something, with what each means. */
+static void
+drops_print(const json_t *drops, FILE *out)
+{
+	uint64_t v;
+	unsigned int i;
+
+	fprintf(out, "Drops:\n");
+	for (i = 1; i < DROP_REASON_COUNT; i++) {
+		v = view_u64(drops, drop_reason_name(i));
+		if (v != 0)
+			fprintf(out, "  %-20s %" PRIu64 "  (%s)\n", drop_reason_name(i), v,
+				drop_reason_help(i));
+	}
+}
+
+/* mm-dpctl's per-port-type lines for the tunnels: one line per peer, and its decap errors. */
+static void
+tunnels_print(const json_t *v, FILE *out)
+{
+	json_t *peers = json_object_get(v, "peers"), *p, *e;
+	const char *name;
+	size_t i;
+
+	fprintf(out, "Tunnels: underlay %s on port %" JSON_INTEGER_FORMAT
+		", MTU %" JSON_INTEGER_FORMAT " (virtual ports %" JSON_INTEGER_FORMAT
+		" over VXLAN)\n",
+		json_string_value(json_object_get(v, "underlay_address")),
+		json_integer_value(json_object_get(v, "uplink_port")),
+		json_integer_value(json_object_get(v, "underlay_mtu")),
+		json_integer_value(json_object_get(v, "vport_mtu_vxlan")));
+	json_array_foreach(peers, i, p) {
+		json_t *mac = json_object_get(p, "next_hop_mac");
+
+		fprintf(out, "  %s %s: next hop %s %s  rx %" JSON_INTEGER_FORMAT " pkts %"
+			JSON_INTEGER_FORMAT " bytes  tx %" JSON_INTEGER_FORMAT " pkts %"
+			JSON_INTEGER_FORMAT " bytes\n",
+			json_string_value(json_object_get(p, "type")),
+			json_string_value(json_object_get(p, "peer")),
+			json_is_string(json_object_get(p, "next_hop")) ?
+				json_string_value(json_object_get(p, "next_hop")) : "none",
+			json_is_string(mac) ? json_string_value(mac) : "(unresolved)",
+			json_integer_value(json_object_get(p, "rx_packets")),
+			json_integer_value(json_object_get(p, "rx_bytes")),
+			json_integer_value(json_object_get(p, "tx_packets")),
+			json_integer_value(json_object_get(p, "tx_bytes")));
+		json_object_foreach(json_object_get(p, "rx_errors"), name, e)
+			if (json_integer_value(e) != 0)
+				fprintf(out, "    %s %" JSON_INTEGER_FORMAT "\n", name,
+					json_integer_value(e));
+	}
+}
+
+/* The flows in the cache, at most VIEW_MAX_FLOWS (where walking the cache is safe). */
+static void
+flows_print(struct kairo_dp *dp, FILE *out)
+{
+	uint64_t now = rte_get_tsc_cycles();
+	unsigned int listed = 0;
+	char kbuf[512], abuf[512];
+	const struct flow *f;
+	struct flow_stats fs;
+	uint32_t next = 0;
+
+	fprintf(out, "Flows:\n");
+	while (flow_cache_iterate(dp->cache, &next, &f) == 0) {
+		if (listed++ == VIEW_MAX_FLOWS) {
+			fprintf(out, "  ... %u flows in all, %d listed\n",
+				flow_cache_count(dp->cache), VIEW_MAX_FLOWS);
+			break;
+		}
+		flow_stats_sum(f, &fs);
+		flow_key_format(&f->key, kbuf, sizeof(kbuf));
+		flow_actions_format(&f->actions, abuf, sizeof(abuf));
+		fprintf(out,
+			"  %s packets:%" PRIu64 " bytes:%" PRIu64 " age:%.1fs used:%.1fs "
+			"actions:%s\n",
+			kbuf, fs.packets, fs.bytes, age_seconds(now, f->created_tsc),
+			age_seconds(now, f->last_used_tsc), abuf);
+	}
+}
+
+void
+datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
+{
+	json_t *view = datapath_view_object(dp);
+	const json_t *tunnels = json_object_get(view, "tunnels");
+
+	totals_print(dp, view, out);
+	flow_cache_print(json_object_get(view, "flow_cache"), out);
+	slow_path_print(dp, json_object_get(view, "slow_path"), out);
+	waiting_room_print(json_object_get(view, "waiting_room"), out);
+	ports_print(json_object_get(view, "ports"), out);
+	lcores_print(json_object_get(view, "lcores"), out);
+	drops_print(json_object_get(view, "drops"), out);
+	if (tunnels != NULL)
+		tunnels_print(tunnels, out);
+	json_decref(view);
+	if (with_flows)
+		flows_print(dp, out);
 }

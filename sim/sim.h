@@ -22,6 +22,7 @@
 #include "mac_table.h"
 #include "meter.h"
 #include "packet_parse.h"
+#include "sim_counters.h"
 #include "state_sync.h"
 #include "topology.h"
 #include "trace.h"
@@ -73,43 +74,10 @@ struct sim_result {
 };
 
 struct sim_stats {
-	uint64_t upcalls;       /* packets received from workers */
-	uint64_t simulated;     /* keys walked through the topology */
-	uint64_t queued_behind; /* packets that reused a result of the same burst */
-	uint64_t reused_flow;   /* packets whose key had been installed meanwhile */
-	uint64_t installed;
-	uint64_t install_failed;
-	uint64_t injected;      /* packets handed to workers to send */
-	uint64_t mac_learned;
-	uint64_t mac_moved;
-	uint64_t mac_aged;
-	uint64_t mac_table_full;
-	uint64_t invalidations; /* tag invalidations run */
-	uint64_t arp_requests;  /* ARP requests sent for next hops */
-	uint64_t arp_replies;   /* ARP replies sent for router addresses */
-	uint64_t arp_resolved;  /* next hops resolved */
-	uint64_t arp_expired;
-	uint64_t nd_solicits;   /* neighbour solicitations sent for IPv6 next hops */
-	uint64_t nd_adverts;    /* neighbour advertisements sent for router addresses */
-	uint64_t nd_resolved;   /* IPv6 next hops resolved */
-	uint64_t nd_expired;
-	uint64_t icmp_sent;     /* echo replies and errors */
-	uint64_t icmp6_sent;    /* ICMPv6 echo replies and errors */
-	uint64_t requeued;      /* packets simulated again after their next hop resolved */
-	uint64_t chains_run;    /* rule chains evaluated (jumps included) */
-	uint64_t rules_run;     /* rules whose conditions were read */
-	uint64_t rejects_sent;  /* ICMP unreachable and TCP RST answers to reject rules */
-	uint64_t ct_created;    /* connections recorded */
-	uint64_t ct_expired;    /* connections forgotten after their idle time */
-	uint64_t ct_table_full; /* new connections not recorded: table full */
-	uint64_t nat_created;   /* NAT bindings made by snat / dnat rules */
-	uint64_t nat_static;    /* static (floating IP) rewrites */
-	uint64_t nat_reversed;  /* answers turned back by rev_snat / rev_dnat */
-	uint64_t nat_icmp_errors; /* ICMP errors whose quoted packet was translated too */
-	uint64_t topo_version;  /* snapshot in use */
-	uint64_t topo_changes;
-	uint64_t topo_last_invalidated; /* flows the last change removed */
-	uint64_t topo_last_change_us;   /* from taking the snapshot to the last stale flow gone */
+	/* One uint64_t per counter of sim_counters.h, in its order. */
+#define KAIRO_SIM_STATS_FIELD(field, topic, label, help) uint64_t field;
+	KAIRO_SIM_COUNTERS(KAIRO_SIM_STATS_FIELD)
+#undef KAIRO_SIM_STATS_FIELD
 	uint64_t drops[DROP_REASON_COUNT];
 };
 

@@ -188,6 +188,9 @@ def test_an_unanswered_next_hop_is_retried_then_reported_unreachable(tmp_path):
     ip, icmp = icmp_of(out["a"][0])
     assert (icmp.type, icmp.code) == (3, 1) and ip.dst == "10.0.1.2"
     assert stats["drops"]["arp_unresolved"] == 1
+    # It waited in the simulation's waiting room until its deadline, then was given up on.
+    assert stats["waiting_room"]["neighbour"] == {"waiting": 0, "parked": 1, "resumed": 0,
+                                                  "timed_out": 1, "refused": 0}
 
 
 def test_equal_weight_routes_share_flows_and_a_heavier_route_wins(tmp_path):
