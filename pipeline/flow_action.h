@@ -8,8 +8,9 @@
  * outputs.  A list with no OUTPUT drops the packet (counted under the reason
  * its DROP action names, or FLOW_ACTION_DROP).
  *
- * The simulation builds lists; workers only run them.  Later stages (routing
- * rewrites, NAT, tunnels) add action types here and to flow_action_execute.
+ * The simulation builds lists (flow_action_build.c); workers only run them
+ * (flow_action_execute.c); dumps print them (flow_action_format.c).  A new
+ * action type goes here and into each of the three.
  */
 #ifndef KAIRO_FLOW_ACTION_H
 #define KAIRO_FLOW_ACTION_H

@@ -13,6 +13,9 @@
  * that is not a lookup or a stats read (insert, remove, invalidate, expire,
  * flush, iterate) must be called from that thread only.  This is what lets the
  * tag index, the eviction clock and the expiry sweep live without locks.
+ * The code is split the same way, one file per side (flow_cache_lookup.c for
+ * the workers, flow_cache_write.c and its neighbours for the writer), and
+ * flow_cache_private.h says which thread may touch which field.
  *
  * Two tables, one cache
  * ---------------------

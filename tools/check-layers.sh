@@ -81,9 +81,9 @@ if [ "${1:-}" = "--self-test" ]; then
 	trap 'rm -rf "$tmp"' EXIT
 	for floor in $FLOORS; do cp -r "$here/$floor" "$tmp/$floor"; done
 	check "$tmp" || { echo "self-test: the tree itself does not pass" >&2; exit 1; }
-	printf '#include "sim.h"\n' >> "$tmp/pipeline/flow_cache.c"
+	printf '#include "sim.h"\n' >> "$tmp/pipeline/flow_cache_lookup.c"
 	out=$(check "$tmp" 2>&1) && { echo "self-test: a wrong-way include was not refused" >&2; exit 1; }
-	echo "$out" | grep -q '^pipeline/flow_cache.c:[0-9]*: pipeline/ includes sim/sim.h' || {
+	echo "$out" | grep -q '^pipeline/flow_cache_lookup.c:[0-9]*: pipeline/ includes sim/sim.h' || {
 		echo "self-test: the refusal did not name the include: $out" >&2
 		exit 1
 	}

@@ -39,7 +39,7 @@
 #include "udp_frame.h"
 
 #define CACHE_NAME "ut_fc"
-#define CACHE_MEM_NAME CACHE_NAME "_mem" /* flow_cache.c names its flow pool "<name>_mem" */
+#define CACHE_MEM_NAME CACHE_NAME "_mem" /* flow_cache_create.c names its flow pool "<name>_mem" */
 #define CAPACITY 64
 #define IN_PORT 1
 #define WORKER 0

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Building and running flow action lists.
+ * Running action lists, on the workers: flow_actions_execute and the code of
+ * each action.  No allocation besides mbuf copies, no logging, no lock.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -19,139 +19,6 @@
 #include "flow_action.h"
 #include "tunnel.h"
 #include "tunnel_encap.h"
-
-static struct flow_action *
-flow_actions_append(struct flow_actions *acts, uint8_t type)
-{
-	struct flow_action *a;
-
-	if (acts->n >= FLOW_ACTIONS_MAX)
-		return NULL;
-	a = &acts->a[acts->n++];
-	memset(a, 0, sizeof(*a));
-	a->type = type;
-	return a;
-}
-
-int
-flow_actions_output(struct flow_actions *acts, uint16_t port)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_OUTPUT);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->port = port;
-	acts->n_outputs++;
-	return 0;
-}
-
-int
-flow_actions_drop(struct flow_actions *acts, uint16_t reason)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_DROP);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->drop_reason = reason;
-	return 0;
-}
-
-int
-flow_actions_set_eth(struct flow_actions *acts, int dst, const struct rte_ether_addr *mac)
-{
-	struct flow_action *a =
-		flow_actions_append(acts, dst ? FLOW_ACTION_SET_ETH_DST : FLOW_ACTION_SET_ETH_SRC);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->mac = *mac;
-	return 0;
-}
-
-int
-flow_actions_push_vlan(struct flow_actions *acts, uint16_t tpid, uint16_t tci)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_PUSH_VLAN);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->vlan.tpid = tpid;
-	a->vlan.tci = tci;
-	return 0;
-}
-
-int
-flow_actions_pop_vlan(struct flow_actions *acts)
-{
-	return flow_actions_append(acts, FLOW_ACTION_POP_VLAN) == NULL ? -ENOSPC : 0;
-}
-
-int
-flow_actions_to_slow_path(struct flow_actions *acts)
-{
-	return flow_actions_append(acts, FLOW_ACTION_TO_SLOW_PATH) == NULL ? -ENOSPC : 0;
-}
-
-int
-flow_actions_check_ipv4(struct flow_actions *acts, uint8_t ttl_over, uint16_t mtu)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_CHECK_IPV4);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->check.ttl_over = ttl_over;
-	a->check.mtu = mtu;
-	return 0;
-}
-
-int
-flow_actions_dec_ttl(struct flow_actions *acts, uint8_t n)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_DEC_TTL);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->ttl_dec = n;
-	return 0;
-}
-
-int
-flow_actions_check_ipv6(struct flow_actions *acts, uint8_t hop_limit_over, uint16_t mtu)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_CHECK_IPV6);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->check.ttl_over = hop_limit_over;
-	a->check.mtu = mtu;
-	return 0;
-}
-
-int
-flow_actions_dec_hop_limit(struct flow_actions *acts, uint8_t n)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_DEC_HOP_LIMIT);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->ttl_dec = n;
-	return 0;
-}
-
-int
-flow_actions_set_ipv4(struct flow_actions *acts, int dst, rte_be32_t addr, rte_be16_t port,
-		      bool port_too)
-{
-	struct flow_action *a =
-		flow_actions_append(acts, dst ? FLOW_ACTION_SET_IPV4_DST : FLOW_ACTION_SET_IPV4_SRC);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->nat.addr = addr;
-	a->nat.port = port_too ? port : 0;
-	a->flags = port_too ? FLOW_NAT_PORT : 0;
-	return 0;
-}
 
 static inline struct rte_ipv6_hdr *
 ipv6_header(struct rte_mbuf *m)
@@ -182,7 +49,6 @@ ipv4_dec_ttl(struct rte_ipv4_hdr *ip, uint8_t n)
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 }
-
 
 /*
  * NAT: rewrite the source or destination address, and the port with it when
@@ -286,19 +152,6 @@ vlan_pop(struct rte_mbuf *m)
 		return;
 	memmove((uint8_t *)eh + sizeof(struct rte_vlan_hdr), eh, 2 * RTE_ETHER_ADDR_LEN);
 	rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr));
-}
-
-int
-flow_actions_tunnel_output(struct flow_actions *acts, uint16_t slot, uint32_t key)
-{
-	struct flow_action *a = flow_actions_append(acts, FLOW_ACTION_TUNNEL_OUTPUT);
-
-	if (a == NULL)
-		return -ENOSPC;
-	a->tunnel.slot = slot;
-	a->tunnel.key = key;
-	acts->n_outputs++;
-	return 0;
 }
 
 /*
@@ -420,117 +273,4 @@ dropped:
 	drops[drop < DROP_REASON_COUNT ? drop : DROP_FLOW_ACTION_DROP]++;
 	rte_pktmbuf_free(m);
 	return ACTION_DONE;
-}
-
-static int
-format_mac(char *buf, size_t len, const struct rte_ether_addr *mac)
-{
-	char s[RTE_ETHER_ADDR_FMT_SIZE];
-
-	rte_ether_format_addr(s, sizeof(s), mac);
-	return snprintf(buf, len, "%s", s);
-}
-
-int
-flow_actions_format(const struct flow_actions *acts, char *buf, size_t len)
-{
-	size_t off = 0;
-	unsigned int i;
-
-	if (len == 0)
-		return 0;
-	buf[0] = '\0';
-	if (acts->n == 0 || acts->n_outputs == 0) {
-		/* An empty or output-less list is a drop, as in OVS's "actions:drop". */
-		int only_drop = 1;
-
-		for (i = 0; i < acts->n; i++)
-			only_drop &= acts->a[i].type == FLOW_ACTION_DROP;
-		if (only_drop) {
-			uint16_t r = acts->n ? acts->a[acts->n - 1].drop_reason : DROP_FLOW_ACTION_DROP;
-
-			return snprintf(buf, len, "drop(%s)", drop_reason_name(r));
-		}
-	}
-	for (i = 0; i < acts->n && off < len; i++) {
-		const struct flow_action *a = &acts->a[i];
-		const char *sep = i ? "," : "";
-		int w = 0;
-
-		switch (a->type) {
-		case FLOW_ACTION_OUTPUT:
-			w = snprintf(buf + off, len - off, "%soutput:%u", sep, a->port);
-			break;
-		case FLOW_ACTION_DROP:
-			w = snprintf(buf + off, len - off, "%sdrop(%s)", sep,
-				     drop_reason_name(a->drop_reason));
-			break;
-		case FLOW_ACTION_SET_ETH_SRC:
-		case FLOW_ACTION_SET_ETH_DST:
-			w = snprintf(buf + off, len - off, "%sset_eth_%s:", sep,
-				     a->type == FLOW_ACTION_SET_ETH_SRC ? "src" : "dst");
-			if (w > 0 && off + w < len)
-			{
-				struct rte_ether_addr mac = a->mac;
-
-				w += format_mac(buf + off + w, len - off - w, &mac);
-			}
-			break;
-		case FLOW_ACTION_PUSH_VLAN:
-			w = snprintf(buf + off, len - off, "%spush_vlan:0x%04x/%u", sep, a->vlan.tpid,
-				     a->vlan.tci);
-			break;
-		case FLOW_ACTION_POP_VLAN:
-			w = snprintf(buf + off, len - off, "%spop_vlan", sep);
-			break;
-		case FLOW_ACTION_TO_SLOW_PATH:
-			w = snprintf(buf + off, len - off, "%sslow_path", sep);
-			break;
-		case FLOW_ACTION_CHECK_IPV4:
-			w = snprintf(buf + off, len - off, "%scheck(ttl>%u,len<=%u)", sep,
-				     a->check.ttl_over, a->check.mtu);
-			break;
-		case FLOW_ACTION_DEC_TTL:
-			w = snprintf(buf + off, len - off, "%sdec_ttl:%u", sep, a->ttl_dec);
-			break;
-		case FLOW_ACTION_CHECK_IPV6:
-			w = snprintf(buf + off, len - off, "%scheck6(hlim>%u,len<=%u)", sep,
-				     a->check.ttl_over, a->check.mtu);
-			break;
-		case FLOW_ACTION_DEC_HOP_LIMIT:
-			w = snprintf(buf + off, len - off, "%sdec_hop_limit:%u", sep, a->ttl_dec);
-			break;
-		case FLOW_ACTION_SET_IPV4_SRC:
-		case FLOW_ACTION_SET_IPV4_DST: {
-			char addr[INET_ADDRSTRLEN];
-			rte_be32_t nat_addr = a->nat.addr;
-
-			inet_ntop(AF_INET, &nat_addr, addr, sizeof(addr));
-			w = snprintf(buf + off, len - off, "%sset_ipv4_%s:%s", sep,
-				     a->type == FLOW_ACTION_SET_IPV4_SRC ? "src" : "dst", addr);
-			if (w > 0 && (a->flags & FLOW_NAT_PORT) && off + w < len)
-				w += snprintf(buf + off + w, len - off - w, ":%u",
-					      rte_be_to_cpu_16(a->nat.port));
-			break;
-		}
-		case FLOW_ACTION_TUNNEL_OUTPUT: {
-			/* The peer's address is in its template: the outer IPv4 destination. */
-			char addr[INET_ADDRSTRLEN] = "?";
-			const struct tunnel_outer *o = kairo_tunnel != NULL ?
-				&kairo_tunnel->outer[a->tunnel.slot % (TUNNEL_PEERS_MAX * 2)] : NULL;
-			uint32_t key = a->tunnel.key;
-
-			if (o != NULL)
-				inet_ntop(AF_INET, o->hdr + RTE_ETHER_HDR_LEN +
-					  offsetof(struct rte_ipv4_hdr, dst_addr), addr, sizeof(addr));
-			w = snprintf(buf + off, len - off, "%stunnel(%s,%s,key=%u)", sep,
-				     o != NULL && o->type == TUNNEL_GRE ? "gre" : "vxlan", addr, key);
-			break;
-		}
-		}
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-	return (int)(off < len ? off : len - 1);
 }
