@@ -486,8 +486,6 @@ main(int argc, char **argv)
 	struct dump_ctx dump = {.dp = &dp};
 	struct topology *check;
 	struct ctl_server *ctl;
-	const struct ctl_command *cmds;
-	unsigned int n_cmds;
 	uint64_t topo_version = 1;
 	char err[1024];
 	int sep, ret;
@@ -552,9 +550,8 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	cmds = ctl_commands(&n_cmds);
-	ctl = ctl_server_start(dp.cfg.control_socket, dp.cfg.control_group, cmds, n_cmds, &dp, err,
-			       sizeof(err));
+	ctl = ctl_server_start(dp.cfg.control_socket, dp.cfg.control_group, ctl_commands(), &dp,
+			       err, sizeof(err));
 	if (ctl == NULL) {
 		fprintf(stderr, "kairod: %s: %s\n", dp.cfg.file, err);
 		sim_thread_stop(&dp.sim);
