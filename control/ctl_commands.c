@@ -2,7 +2,9 @@
 /*
  * The commands kairod serves on its control socket (ctl_server.h): the
  * datapath views of mm-dpctl / ovs-appctl dpctl, the flow dump and flush
- * with filters, and the mm-trace tracers and their lines.
+ * with filters, and the mm-trace tracers and their lines.  What each one is
+ * called and which arguments it takes is declared in ctl_protocol.c; the
+ * server has refused any other argument before a handler here runs.
  *
  * Counters are read from any thread.  Whatever walks the flow cache or
  * touches the tracers runs on the simulation thread (sim_thread_call), the
@@ -64,19 +66,12 @@ parse_ip(const json_t *args, const char *key, uint8_t *kind, uint8_t addr[16], c
 }
 
 /*
- * The mm-trace match options, shared by the tracers and the flow filters:
- * mac-src, mac-dst, ethertype, ip-src, ip-dst, ip-protocol, src-port,
- * dst-port; with_trace adds limit and level.
+ * The flow match (ctl_match_args), shared by the tracers and the flow
+ * filters; with_trace adds the tracer's limit and level.
  */
 static int
 parse_spec(json_t *args, bool with_trace, struct trace_spec *spec, char *err, size_t errlen)
 {
-	static const char *const match_keys[] = {"mac-src", "mac-dst", "ethertype", "ip-src",
-						 "ip-dst", "ip-protocol", "src-port", "dst-port",
-						 "in-port", "limit", NULL};
-	static const char *const trace_keys[] = {"mac-src", "mac-dst", "ethertype", "ip-src",
-						 "ip-dst", "ip-protocol", "src-port", "dst-port",
-						 "limit", "level", "id", NULL};
 	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
 	const char *level;
 	bool present;
@@ -84,8 +79,6 @@ parse_spec(json_t *args, bool with_trace, struct trace_spec *spec, char *err, si
 	int ret;
 
 	memset(spec, 0, sizeof(*spec));
-	if ((ret = json_field_only(&ctx, args, "", with_trace ? trace_keys : match_keys)) != 0)
-		return ret;
 	if ((ret = json_field_mac(&ctx, args, "", "mac-src", spec->mac_src.addr_bytes, &present)) != 0)
 		return ret;
 	spec->fields |= present ? TRACE_MAC_SRC : 0;
@@ -158,12 +151,7 @@ cmd_show_datapath(void *arg, json_t *args, json_t **result, char *err, size_t er
 {
 	struct kairo_dp *dp = arg;
 	json_t *view;
-	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
-	static const char *const none[] = {NULL};
-	int ret;
 
-	if ((ret = json_field_only(&ctx, args, "", none)) != 0)
-		return ret;
 	view = datapath_view_object(dp);
 	/* mm-dpctl --show-dp: the totals; ports, lcores and drops have their own commands. */
 	json_object_del(view, "ports");
@@ -177,16 +165,10 @@ cmd_show_datapath(void *arg, json_t *args, json_t **result, char *err, size_t er
 }
 
 static int
-view_part(struct kairo_dp *dp, json_t *args, const char *part, json_t **result, char *err,
-	  size_t errlen)
+view_part(struct kairo_dp *dp, const char *part, json_t **result)
 {
-	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
-	static const char *const none[] = {NULL};
 	json_t *view;
-	int ret;
 
-	if ((ret = json_field_only(&ctx, args, "", none)) != 0)
-		return ret;
 	view = datapath_view_object(dp);
 	*result = json_incref(json_object_get(view, part));
 	json_decref(view);
@@ -196,19 +178,19 @@ view_part(struct kairo_dp *dp, json_t *args, const char *part, json_t **result, 
 static int
 cmd_show_ports(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	return view_part(arg, args, "ports", result, err, errlen);
+	return view_part(arg, "ports", result);
 }
 
 static int
 cmd_show_lcores(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	return view_part(arg, args, "lcores", result, err, errlen);
+	return view_part(arg, "lcores", result);
 }
 
 static int
 cmd_show_drops(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	return view_part(arg, args, "drops", result, err, errlen);
+	return view_part(arg, "drops", result);
 }
 
 /* The overlay: this host's underlay, and per tunnel peer its next hop and counters. */
@@ -219,7 +201,7 @@ cmd_show_tunnels(void *arg, json_t *args, json_t **result, char *err, size_t err
 
 	if (dp->overlay == NULL)
 		return fail(err, errlen, -ENOENT, "no tunnels: the daemon config has no \"underlay\"");
-	return view_part(arg, args, "tunnels", result, err, errlen);
+	return view_part(arg, "tunnels", result);
 }
 
 /* Shared state: the Redis connection, writes behind, lookups, SNAT blocks. */
@@ -230,7 +212,7 @@ cmd_show_state(void *arg, json_t *args, json_t **result, char *err, size_t errle
 
 	if (dp->redis == NULL)
 		return fail(err, errlen, -ENOENT, "no shared state: the daemon config has no \"redis\"");
-	return view_part(arg, args, "state", result, err, errlen);
+	return view_part(arg, "state", result);
 }
 
 /* ---- flows ---- */
@@ -337,8 +319,6 @@ cmd_flush_flows(void *arg, json_t *args, json_t **result, char *err, size_t errl
 	struct flush_call fl = {0};
 	int ret;
 
-	if (json_object_get(args, "limit") != NULL)
-		return fail(err, errlen, -EINVAL, "args.limit: flush takes no limit");
 	if ((ret = parse_flow_filter(args, &fl.filter, err, errlen)) != 0)
 		return ret;
 	fl.all = json_object_size(args) == 0;
@@ -377,8 +357,6 @@ cmd_trace_add(void *arg, json_t *args, json_t **result, char *err, size_t errlen
 	int ret;
 
 	memset(&tc, 0, sizeof(tc));
-	if (json_object_get(args, "id") != NULL)
-		return fail(err, errlen, -EINVAL, "args.id: a new tracer gets its id, it takes none");
 	if ((ret = parse_spec(args, true, &tc.spec, err, errlen)) != 0)
 		return ret;
 	sim_thread_call(dp->sim, trace_add_on_sim, &tc);
@@ -453,14 +431,9 @@ trace_list_on_sim(struct sim_thread *st, void *arg)
 static int
 cmd_trace_list(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
-	static const char *const none[] = {NULL};
 	struct kairo_dp *dp = arg;
 	struct trace_call tc;
-	int ret;
 
-	if ((ret = json_field_only(&ctx, args, "", none)) != 0)
-		return ret;
 	memset(&tc, 0, sizeof(tc));
 	tc.out = json_array();
 	sim_thread_call(dp->sim, trace_list_on_sim, &tc);
@@ -481,14 +454,9 @@ trace_flush_on_sim(struct sim_thread *st, void *arg)
 static int
 cmd_trace_flush(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
-	static const char *const none[] = {NULL};
 	struct kairo_dp *dp = arg;
 	struct trace_call tc;
-	int ret;
 
-	if ((ret = json_field_only(&ctx, args, "", none)) != 0)
-		return ret;
 	memset(&tc, 0, sizeof(tc));
 	sim_thread_call(dp->sim, trace_flush_on_sim, &tc);
 	*result = json_pack("{s:i}", "removed", tc.ret);
@@ -517,7 +485,6 @@ trace_read_on_sim(struct sim_thread *st, void *arg)
 static int
 cmd_trace_read(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"since", "cookie", "max", NULL};
 	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
 	struct kairo_dp *dp = arg;
 	struct trace_call tc;
@@ -527,8 +494,8 @@ cmd_trace_read(void *arg, json_t *args, json_t **result, char *err, size_t errle
 	int ret;
 
 	memset(&tc, 0, sizeof(tc));
-	if ((ret = json_field_only(&ctx, args, "", keys)) != 0 ||
-	    (ret = json_field_uint(&ctx, args, "", "since", 0, INT64_MAX, 0, false, &tc.since)) != 0 ||
+	if ((ret = json_field_uint(&ctx, args, "", "since", 0, INT64_MAX, 0, false,
+				   &tc.since)) != 0 ||
 	    (ret = json_field_uint(&ctx, args, "", "max", 1, TRACE_LOG_LINES, TRACE_READ_DEFAULT,
 				   false, &v)) != 0)
 		return ret;
@@ -550,50 +517,63 @@ cmd_trace_read(void *arg, json_t *args, json_t **result, char *err, size_t errle
 	return 0;
 }
 
-static int cmd_help(void *arg, json_t *args, json_t **result, char *err, size_t errlen);
-
-static const struct ctl_command commands[] = {
-	{"help", "", cmd_help},
-	{"show datapath", "", cmd_show_datapath},
-	{"show ports", "", cmd_show_ports},
-	{"show lcores", "", cmd_show_lcores},
-	{"show drops", "", cmd_show_drops},
-	{"show tunnels", "", cmd_show_tunnels},
-	{"show state", "", cmd_show_state},
-	{"dump flows", "[in-port N] [MATCH] [limit N]", cmd_dump_flows},
-	{"flush flows", "[in-port N] [MATCH]", cmd_flush_flows},
-	{"trace add", "[MATCH] [limit N] [level debug|trace]", cmd_trace_add},
-	{"trace remove", "id N | [MATCH] [limit N] [level debug|trace]", cmd_trace_remove},
-	{"trace list", "", cmd_trace_list},
-	{"trace flush", "", cmd_trace_flush},
-	{"trace read", "[since SEQ] [cookie 0xC] [max N]", cmd_trace_read},
-	{"topology", "words: midonet-cli words (\"bridge create name br0\")", ctl_topology_command},
-	{"meter list", "", ctl_meter_list},
-	{"meter get", "name NAME", ctl_meter_get},
-};
-
+/*
+ * The command table itself (ctl_help_json), every command or the one named
+ * by args.command: its words, as a string or as a list of words.
+ */
 static int
 cmd_help(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	json_t *list = json_array();
-	unsigned int i;
+	const json_t *named = json_object_get(args, "command");
+	char words[256] = "";
+	size_t i, off = 0;
+	json_t *w;
+	int id = -1;
 
 	RTE_SET_USED(arg);
-	RTE_SET_USED(args);
-	RTE_SET_USED(err);
-	RTE_SET_USED(errlen);
-	for (i = 0; i < RTE_DIM(commands); i++)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "command", commands[i].name,
-						      "args", commands[i].usage));
-	*result = json_pack("{s:o, s:s}", "commands", list, "match",
-			    "mac-src M, mac-dst M, ethertype N, ip-src IP, ip-dst IP, "
-			    "ip-protocol N, src-port N, dst-port N");
+	if (json_is_string(named)) {
+		snprintf(words, sizeof(words), "%s", json_string_value(named));
+	} else if (json_is_array(named)) {
+		json_array_foreach(named, i, w) {
+			if (!json_is_string(w))
+				return fail(err, errlen, -EINVAL,
+					    "args.command[%zu]: must be a word", i);
+			if (off < sizeof(words))
+				off += snprintf(words + off, sizeof(words) - off, "%s%s",
+						i ? " " : "", json_string_value(w));
+		}
+	} else if (named != NULL) {
+		return fail(err, errlen, -EINVAL, "args.command: must be a command's words");
+	}
+	if (named != NULL && (id = ctl_command_find(words)) < 0)
+		return fail(err, errlen, -ENOENT, "args.command: no command \"%s\"", words);
+	*result = ctl_help_json(id);
 	return 0;
 }
 
-const struct ctl_command *
-ctl_commands(unsigned int *n)
+/* Each command of the table and the function that serves it. */
+static const ctl_handler handlers[CTL_CMD_COUNT] = {
+	[CTL_CMD_HELP] = cmd_help,
+	[CTL_CMD_SHOW_DATAPATH] = cmd_show_datapath,
+	[CTL_CMD_SHOW_PORTS] = cmd_show_ports,
+	[CTL_CMD_SHOW_LCORES] = cmd_show_lcores,
+	[CTL_CMD_SHOW_DROPS] = cmd_show_drops,
+	[CTL_CMD_SHOW_TUNNELS] = cmd_show_tunnels,
+	[CTL_CMD_SHOW_STATE] = cmd_show_state,
+	[CTL_CMD_DUMP_FLOWS] = cmd_dump_flows,
+	[CTL_CMD_FLUSH_FLOWS] = cmd_flush_flows,
+	[CTL_CMD_TRACE_ADD] = cmd_trace_add,
+	[CTL_CMD_TRACE_REMOVE] = cmd_trace_remove,
+	[CTL_CMD_TRACE_LIST] = cmd_trace_list,
+	[CTL_CMD_TRACE_FLUSH] = cmd_trace_flush,
+	[CTL_CMD_TRACE_READ] = cmd_trace_read,
+	[CTL_CMD_TOPOLOGY] = ctl_topology_command,
+	[CTL_CMD_METER_LIST] = ctl_meter_list,
+	[CTL_CMD_METER_GET] = ctl_meter_get,
+};
+
+const ctl_handler *
+ctl_commands(void)
 {
-	*n = RTE_DIM(commands);
-	return commands;
+	return handlers;
 }

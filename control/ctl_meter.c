@@ -73,10 +73,6 @@ ctl_meter_list(void *ctx, json_t *args, json_t **result, char *err, size_t errle
 	struct kairo_dp *dp = ctx;
 	struct meter_call mc = {0};
 
-	if (json_object_size(args) != 0) {
-		snprintf(err, errlen, "args: meter list takes none");
-		return -EINVAL;
-	}
 	sim_thread_call(dp->sim, meters_on_sim, &mc);
 	if (mc.ret != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -94,8 +90,8 @@ ctl_meter_get(void *ctx, json_t *args, json_t **result, char *err, size_t errlen
 	struct meter_call mc = {0};
 
 	mc.name = json_string_value(json_object_get(args, "name"));
-	if (mc.name == NULL || json_object_size(args) != 1) {
-		snprintf(err, errlen, "args.name: the meter's name (and nothing else) is needed");
+	if (mc.name == NULL) {
+		snprintf(err, errlen, "args.name: must be the meter's name, a string");
 		return -EINVAL;
 	}
 	sim_thread_call(dp->sim, meters_on_sim, &mc);

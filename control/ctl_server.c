@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The command server (ctl_server.h): accept, read lines, dispatch, write
- * replies, all from one poll() loop on a control thread.
+ * The command server (ctl_server.h): accept, read lines, answer the hello,
+ * dispatch through the command table (ctl_protocol.h), write replies, all
+ * from one poll() loop on a control thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,13 +39,13 @@ struct ctl_client {
 	size_t out_len;
 	size_t out_cap;
 	bool closing;    /* close once out is written */
+	bool hello_done; /* it said it speaks CTL_PROTOCOL_VERSION: commands are served */
 };
 
 struct ctl_server {
 	int listen_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const struct ctl_command *cmds;
-	unsigned int n_cmds;
+	const ctl_handler *handlers; /* [CTL_CMD_COUNT] */
 	void *ctx;
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 	unsigned int n_clients;
@@ -106,25 +107,75 @@ client_error(struct ctl_client *c, const char *msg)
 	client_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 }
 
-static const struct ctl_command *
-find_command(const struct ctl_server *srv, const char *name)
+/*
+ * The hello: the client's protocol version against ours.  Keys it does not
+ * know are ignored, so that a client of any version, whatever its hello
+ * carries, learns of the mismatch in these words and not as some other
+ * refusal.  After a refused hello nothing on the connection can be read
+ * the same way on both ends: the reply is the last thing it gets.
+ */
+static void
+client_hello(const struct ctl_server *srv, struct ctl_client *c, const json_t *args)
 {
-	unsigned int i;
+	const json_t *theirs = json_object_get(args, CTL_HELLO_PROTOCOL);
+	const char *who = json_string_value(json_object_get(args, CTL_HELLO_CLIENT));
+	char msg[512];
 
-	for (i = 0; i < srv->n_cmds; i++)
-		if (strcmp(srv->cmds[i].name, name) == 0)
-			return &srv->cmds[i];
-	return NULL;
+	if (!json_is_integer(theirs)) {
+		client_error(c, "args." CTL_HELLO_PROTOCOL ": missing: the version of the control "
+				"protocol the client speaks (an integer)");
+		return;
+	}
+	if (json_integer_value(theirs) != CTL_PROTOCOL_VERSION) {
+		snprintf(msg, sizeof(msg),
+			 "%.64s speaks control protocol %" JSON_INTEGER_FORMAT ", kairod at %s "
+			 "speaks %d: use the kairoctl of the same build",
+			 who != NULL ? who : "the client", json_integer_value(theirs), srv->path,
+			 CTL_PROTOCOL_VERSION);
+		CTL_LOG(WARNING, "client on fd %d refused: %s", c->fd, msg);
+		client_reply(c, json_pack("{s:b, s:i, s:s}", "ok", 0, CTL_HELLO_PROTOCOL,
+					  CTL_PROTOCOL_VERSION, "error", msg));
+		c->closing = true;
+		return;
+	}
+	c->hello_done = true;
+	client_reply(c, json_pack("{s:b, s:{s:i, s:s}}", "ok", 1, "result", CTL_HELLO_PROTOCOL,
+				  CTL_PROTOCOL_VERSION, CTL_HELLO_SERVER, "kairod"));
+}
+
+/* A command of a client that said hello: look it up, check its arguments, run its handler. */
+static void
+client_command(const struct ctl_server *srv, struct ctl_client *c, const char *name,
+	       json_t *args)
+{
+	char err[1024], msg[1100];
+	json_t *result = NULL;
+	int id, ret;
+
+	id = ctl_command_find(name);
+	if (id < 0) {
+		snprintf(msg, sizeof(msg), "unknown command \"%.200s\" (\"help\" lists them)",
+			 name);
+		client_error(c, msg);
+		return;
+	}
+	err[0] = '\0';
+	ret = ctl_args_check(id, args, err, sizeof(err));
+	if (ret == 0)
+		ret = srv->handlers[id](srv->ctx, args, &result, err, sizeof(err));
+	if (ret == 0)
+		client_reply(c, json_pack("{s:b, s:o}", "ok", 1, "result",
+					  result ? result : json_null()));
+	else
+		client_error(c, err[0] ? err : strerror(-ret));
 }
 
 static void
 handle_request(struct ctl_server *srv, struct ctl_client *c, const char *line, size_t len)
 {
-	char err[1024], msg[1100];
-	const struct ctl_command *cmd;
+	char msg[1100];
 	json_error_t jerr;
-	json_t *req, *name, *args, *result = NULL;
-	int ret;
+	json_t *req, *name, *args;
 
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL) {
@@ -139,23 +190,18 @@ handle_request(struct ctl_server *srv, struct ctl_client *c, const char *line, s
 		client_error(c, "request: must be an object with a \"command\" string");
 	} else if (args != NULL && !json_is_object(args)) {
 		client_error(c, "request: \"args\" must be an object");
-	} else if ((cmd = find_command(srv, json_string_value(name))) == NULL) {
-		snprintf(msg, sizeof(msg), "unknown command \"%.200s\" (\"help\" lists them)",
-			 json_string_value(name));
+	} else if (strcmp(json_string_value(name), CTL_HELLO_COMMAND) == 0) {
+		client_hello(srv, c, args);
+	} else if (!c->hello_done) {
+		snprintf(msg, sizeof(msg),
+			 "request: no hello yet: a connection opens with {\"command\": \"%s\", "
+			 "\"args\": {\"%s\": %d}} (control/README.md)",
+			 CTL_HELLO_COMMAND, CTL_HELLO_PROTOCOL, CTL_PROTOCOL_VERSION);
 		client_error(c, msg);
 	} else {
-		if (args == NULL)
-			args = json_object();
-		else
-			json_incref(args);
-		err[0] = '\0';
-		ret = cmd->fn(srv->ctx, args, &result, err, sizeof(err));
+		args = args != NULL ? json_incref(args) : json_object();
+		client_command(srv, c, json_string_value(name), args);
 		json_decref(args);
-		if (ret == 0)
-			client_reply(c, json_pack("{s:b, s:o}", "ok", 1, "result",
-						  result ? result : json_null()));
-		else
-			client_error(c, err[0] ? err : strerror(-ret));
 	}
 	json_decref(req);
 }
@@ -350,13 +396,22 @@ listen_on(struct ctl_server *srv, const char *group, char *err, size_t errlen)
 }
 
 struct ctl_server *
-ctl_server_start(const char *path, const char *group, const struct ctl_command *cmds,
-		 unsigned int n_cmds, void *ctx, char *err, size_t errlen)
+ctl_server_start(const char *path, const char *group, const ctl_handler handlers[CTL_CMD_COUNT],
+		 void *ctx, char *err, size_t errlen)
 {
-	struct ctl_server *srv = calloc(1, sizeof(*srv));
+	struct ctl_server *srv;
 	unsigned int i;
 	int ret;
 
+	/* A command declared for clients and served by nobody is a build mistake: say which. */
+	for (i = 0; i < CTL_CMD_COUNT; i++) {
+		if (handlers[i] == NULL) {
+			snprintf(err, errlen, "control: command \"%s\" has no handler",
+				 ctl_commands_table[i].words);
+			return NULL;
+		}
+	}
+	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
 		snprintf(err, errlen, "control: out of memory");
 		return NULL;
@@ -365,8 +420,7 @@ ctl_server_start(const char *path, const char *group, const struct ctl_command *
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		srv->clients[i].fd = -1;
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
-	srv->cmds = cmds;
-	srv->n_cmds = n_cmds;
+	srv->handlers = handlers;
 	srv->ctx = ctx;
 	if (listen_on(srv, group, err, errlen) != 0)
 		goto fail;

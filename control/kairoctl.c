@@ -2,12 +2,17 @@
 /*
  * kairoctl: the operator's client for kairod's control socket.
  *
- *   kairoctl [--socket PATH] [--json] COMMAND [OPTIONS]
+ *   kairoctl [--socket PATH] [--json] COMMAND [ARGUMENTS]
+ *   kairoctl help [COMMAND]
  *
- * It turns the command line into one JSON request (ctl_server.h), waits for
- * the reply and prints it: readable tables by default, the reply's result
- * as JSON with --json.  Exit status: 0 done, 1 the daemon refused the
- * command (its message on stderr), 2 bad usage, 3 no daemon to talk to.
+ * The commands and their arguments are the control protocol's table
+ * (ctl_protocol.h), which kairod serves from too: this file turns a command
+ * line into one request by it, says hello on the connection first (the
+ * protocol versions must agree), sends the request and prints the reply:
+ * readable text by default (kairoctl_print.c), the reply's result as JSON
+ * with --json.  Exit status: 0 done, 1 the daemon refused the command (its
+ * message on stderr) or speaks another protocol, 2 bad usage, 3 no daemon to
+ * talk to.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,8 +28,22 @@
 
 #include <jansson.h>
 
+#include "ctl_protocol.h"
+#include "kairoctl_print.h"
+
 #define DEFAULT_SOCKET "/run/kairo/kairod.sock"
 #define REPLY_TIMEOUT_MS 30000
+/* Usage lines wrap here, as the rest of the tree's text does. */
+#define USAGE_COLUMNS 100
+
+/*
+ * The protocol version this kairoctl says it speaks: the table's, except in
+ * the test build that checks that kairod refuses another one
+ * (tests/meson.build).
+ */
+#ifndef KAIROCTL_PROTOCOL_VERSION
+#define KAIROCTL_PROTOCOL_VERSION CTL_PROTOCOL_VERSION
+#endif
 
 enum exit_code {
 	EXIT_DONE = 0,
@@ -33,177 +52,228 @@ enum exit_code {
 	EXIT_NO_DAEMON = 3,
 };
 
-/* How an option's value goes into the request. */
-enum opt_kind {
-	OPT_STRING,  /* as written: addresses, MACs, cookies */
-	OPT_NUMBER,  /* decimal or 0x hex */
-	OPT_FLAG,    /* no value */
-};
-
-struct cli_option {
-	const char *name;  /* long option, also the request's key */
-	enum opt_kind kind;
-	char short_name;
-};
-
-/* The mm-trace match options (dump and flush flows take them too). */
-#define MATCH_OPTIONS                                                                              \
-	{"mac-src", OPT_STRING, 0}, {"mac-dst", OPT_STRING, 0}, {"ethertype", OPT_NUMBER, 0},      \
-	{"ip-src", OPT_STRING, 0}, {"ip-dst", OPT_STRING, 0}, {"ip-protocol", OPT_NUMBER, 0},  \
-	{"src-port", OPT_NUMBER, 0}, {"dst-port", OPT_NUMBER, 0}
-
-struct cli_command {
-	const char *words;       /* "dump flows" */
-	const char *help;
-	struct cli_option opts[16];
-	void (*print)(json_t *result, bool all);
-};
-
-static void print_generic(json_t *result, bool all);
-static void print_datapath(json_t *result, bool all);
-static void print_table(json_t *result, bool all);
-static void print_drops(json_t *result, bool all);
-static void print_flows(json_t *result, bool all);
-static void print_tracers(json_t *result, bool all);
-static void print_trace_lines(json_t *result, bool all);
-static void print_help(json_t *result, bool all);
-static void print_meters(json_t *result, bool all);
-
-static const struct cli_command commands[] = {
-	{"help", "the commands the daemon serves", {{0}}, print_help},
-	{"show datapath", "flows, hits, misses, lost; cache and slow-path counters", {{0}},
-	 print_datapath},
-	{"show ports", "per port: link, rx/tx packets, bytes, errors, drops", {{0}}, print_table},
-	{"show lcores", "per worker lcore: polls, busy and idle cycles", {{0}}, print_table},
-	{"show drops", "drops by reason (--all: the zero ones too)", {{"all", OPT_FLAG, 'a'}},
-	 print_drops},
-	{"show tunnels", "the underlay; per tunnel peer: next hop, rx/tx, decap errors", {{0}},
-	 print_generic},
-	{"show state", "shared state in Redis: connection, writes, lookups, SNAT blocks", {{0}},
-	 print_generic},
-	{"dump flows", "installed flows, filtered by MATCH and --in-port; --limit N (1000)",
-	 {MATCH_OPTIONS, {"in-port", OPT_NUMBER, 0}, {"limit", OPT_NUMBER, 'l'}}, print_flows},
-	{"flush flows", "remove the flows MATCH selects (all without one)",
-	 {MATCH_OPTIONS, {"in-port", OPT_NUMBER, 0}}, print_generic},
-	{"trace add", "trace packets matching MATCH; -l/--limit N packets; -d debug, -t trace",
-	 {MATCH_OPTIONS, {"limit", OPT_NUMBER, 'l'}, {"debug", OPT_FLAG, 'd'},
-	  {"trace", OPT_FLAG, 't'}},
-	 print_generic},
-	{"trace remove", "remove the tracers added with the same options, or --id N",
-	 {MATCH_OPTIONS, {"limit", OPT_NUMBER, 'l'}, {"debug", OPT_FLAG, 'd'},
-	  {"trace", OPT_FLAG, 't'}, {"id", OPT_NUMBER, 0}},
-	 print_generic},
-	{"trace list", "the tracers, as mm-trace add takes them", {{0}}, print_tracers},
-	{"trace flush", "remove every tracer", {{0}}, print_generic},
-	{"trace read", "traced simulation lines: --since SEQ, --cookie 0xC, --max N",
-	 {{"since", OPT_NUMBER, 0}, {"cookie", OPT_STRING, 'c'}, {"max", OPT_NUMBER, 0}},
-	 print_trace_lines},
-	{"meter list", "the meters: port:rx:ID, port:tx:ID, device:ID, user:NAME", {{0}},
-	 print_meters},
-};
+/* ---- usage and help, from the table ---- */
 
 static void
 usage(FILE *out)
 {
-	unsigned int i;
+	int id;
 
-	fprintf(out, "usage: kairoctl [--socket PATH] [--json] COMMAND [OPTIONS]\n\ncommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-14s %s\n", commands[i].words, commands[i].help);
-	fprintf(out, "\nMATCH: --mac-src M --mac-dst M --ethertype N --ip-src IP --ip-dst IP\n"
-		     "       --ip-protocol N --src-port N --dst-port N\n"
-		     "meter get NAME [DELAY] [COUNT]: samples of a meter, DELAY seconds apart\n"
-		     "topology (midonet-cli words, control/README.md): list bridge,\n"
-		     "       bridge create name br0, bridge bridge0 add port, router ..., chain ...,\n"
-		     "       port-group ..., tunnel-zone ..., host host0 add binding ..., show KIND X\n"
-		     "socket: %s unless --socket or KAIROCTL_SOCKET says otherwise\n",
+	fprintf(out, "usage: kairoctl [--socket PATH] [--json] COMMAND [ARGUMENTS]\n\ncommands:\n");
+	for (id = 0; id < CTL_CMD_COUNT; id++)
+		fprintf(out, "  %-14s %s\n", ctl_commands_table[id].words,
+			ctl_commands_table[id].help);
+	fprintf(out, "\nkairoctl help COMMAND: its arguments, with what each one does\n"
+		     "topology: the word may be left out: bridge create name br0, list router,\n"
+		     "       show bridge bridge0, chain chain0 add rule ... (control/README.md)\n"
+		     "socket: %s unless --socket or KAIROCTL_SOCKET says otherwise\n"
+		     "exit status: 0 done, 1 refused by kairod, 2 bad usage, 3 no kairod\n",
 		DEFAULT_SOCKET);
 }
 
-/* The command named by the first one or two words; *used says how many. */
-static const struct cli_command *
-find_command(int argc, char **argv, int *used)
+/*
+ * An argument as usage writes it: "--in-port N", "NAME", "WORDS...", and with
+ * its short form before short_sep: "-l|--limit N" in a synopsis, "-l, --limit
+ * N" in help.
+ */
+static void
+arg_spelling(const struct ctl_arg *a, const char *short_sep, char *buf, size_t len)
 {
-	char words[64];
+	char shrt[8] = "";
+
+	if (a->kind == CTL_ARG_POSITIONAL) {
+		snprintf(buf, len, "%s", a->meta);
+		return;
+	}
+	if (a->kind == CTL_ARG_WORDS) {
+		snprintf(buf, len, "%s...", a->meta);
+		return;
+	}
+	if (a->short_name != 0)
+		snprintf(shrt, sizeof(shrt), "-%c%s", a->short_name, short_sep);
+	snprintf(buf, len, "%s--%s%s%s", shrt, a->name, a->meta ? " " : "", a->meta ? a->meta : "");
+}
+
+/* "usage: kairoctl dump flows [MATCH] [--in-port N] [-l|--limit N]", wrapped. */
+static void
+print_synopsis(FILE *out, const struct ctl_command_decl *cmd)
+{
+	const struct ctl_arg *a;
+	int col, indent;
+	char word[128], spelled[96];
+
+	col = indent = fprintf(out, "usage: kairoctl %s", cmd->words);
+	if (cmd->match != NULL)
+		col += fprintf(out, " [MATCH]");
+	for (a = cmd->args; a->name != NULL; a++) {
+		arg_spelling(a, "|", spelled, sizeof(spelled));
+		snprintf(word, sizeof(word), a->flags & CTL_ARG_REQUIRED ? "%s" : "[%s]", spelled);
+		if (col + 1 + (int)strlen(word) > USAGE_COLUMNS)
+			col = fprintf(out, "\n%*s", indent, "") - 1;
+		col += fprintf(out, " %s", word);
+	}
+	fputc('\n', out);
+}
+
+/* "  -l, --limit N     list at most N flows": one line per argument, their help aligned. */
+static void
+print_arg_lines(const struct ctl_arg *args, int width)
+{
+	const struct ctl_arg *a;
+	char spelled[96];
+
+	for (a = args; a->name != NULL; a++) {
+		arg_spelling(a, ", ", spelled, sizeof(spelled));
+		printf("  %-*s  %s\n", width, spelled, a->help);
+	}
+}
+
+/* kairoctl help COMMAND: its usage, what it does, and each argument with its help. */
+static void
+print_command_help(const struct ctl_command_decl *cmd)
+{
+	char spelled[96];
+	const struct ctl_arg *a;
+	unsigned int i;
+	int width = 0;
+
+	for (i = 0; (a = ctl_command_arg(cmd, i)) != NULL; i++) {
+		arg_spelling(a, ", ", spelled, sizeof(spelled));
+		if ((int)strlen(spelled) > width)
+			width = (int)strlen(spelled);
+	}
+	print_synopsis(stdout, cmd);
+	printf("\n%s\n%s\n", cmd->help,
+	       cmd->access == CTL_READ_ONLY ? "read-only: it changes nothing"
+					    : "read-write: it may change what kairod runs");
+	if (cmd->match != NULL) {
+		printf("\nMATCH, the flow's fields: any of them, each one given must match\n");
+		print_arg_lines(cmd->match, width);
+	}
+	if (cmd->args[0].name != NULL) {
+		printf("\narguments:\n");
+		print_arg_lines(cmd->args, width);
+	}
+}
+
+/* ---- the command line into a request ---- */
+
+/* The option of cmd spelled arg ("--limit", "-l"), or NULL. */
+static const struct ctl_arg *
+find_option(const struct ctl_command_decl *cmd, const char *arg)
+{
+	const struct ctl_arg *a;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (argc >= 1 && strcmp(commands[i].words, argv[0]) == 0) {
-			*used = 1;
-			return &commands[i];
-		}
-		if (argc >= 2) {
-			snprintf(words, sizeof(words), "%s %s", argv[0], argv[1]);
-			if (strcmp(commands[i].words, words) == 0) {
-				*used = 2;
-				return &commands[i];
-			}
-		}
+	for (i = 0; (a = ctl_command_arg(cmd, i)) != NULL; i++) {
+		if (a->kind == CTL_ARG_POSITIONAL || a->kind == CTL_ARG_WORDS)
+			continue;
+		if (arg[0] == '-' && arg[1] == '-' && strcmp(arg + 2, a->name) == 0)
+			return a;
+		if (a->short_name && arg[0] == '-' && arg[1] == a->short_name && arg[2] == '\0')
+			return a;
 	}
 	return NULL;
 }
 
-static const struct cli_option *
-find_option(const struct cli_command *cmd, const char *arg)
+/* The next positional argument (or the words) of cmd after *pos of them taken; NULL if none. */
+static const struct ctl_arg *
+next_positional(const struct ctl_command_decl *cmd, unsigned int *pos)
 {
-	const struct cli_option *o;
+	const struct ctl_arg *a;
+	unsigned int i, n = 0;
 
-	for (o = cmd->opts; o->name != NULL; o++) {
-		if (arg[0] == '-' && arg[1] == '-' && strcmp(arg + 2, o->name) == 0)
-			return o;
-		if (o->short_name && arg[0] == '-' && arg[1] == o->short_name && arg[2] == '\0')
-			return o;
-	}
+	for (i = 0; (a = ctl_command_arg(cmd, i)) != NULL; i++)
+		if ((a->kind == CTL_ARG_POSITIONAL || a->kind == CTL_ARG_WORDS) && n++ == *pos) {
+			(*pos)++;
+			return a;
+		}
 	return NULL;
 }
 
-/* The options after the command words, as the request's "args". */
-static json_t *
-build_args(const struct cli_command *cmd, int argc, char **argv, bool *all)
+static int
+usage_error(const struct ctl_command_decl *cmd)
 {
-	json_t *args = json_object();
-	int i;
+	print_synopsis(stderr, cmd);
+	fprintf(stderr, "(kairoctl help %s says what each argument does)\n", cmd->words);
+	return EXIT_USAGE;
+}
 
-	for (i = 0; i < argc; i++) {
-		const struct cli_option *o = find_option(cmd, argv[i]);
-		char *end;
-		unsigned long long v;
+/* An option's value, argv[*i + 1], into the request; *i moves past it. */
+static int
+option_value(const struct ctl_command_decl *cmd, const struct ctl_arg *a, int argc, char **argv,
+	     int *i, json_t *into)
+{
+	unsigned long long v;
+	const char *s;
+	char *end;
 
-		if (o == NULL) {
-			fprintf(stderr, "kairoctl: %s: unknown option \"%s\"\n", cmd->words, argv[i]);
-			goto bad;
-		}
-		if (o->kind == OPT_FLAG) {
-			if (strcmp(o->name, "all") == 0)
-				*all = true;
-			else if (strcmp(o->name, "debug") == 0 || strcmp(o->name, "trace") == 0)
-				json_object_set_new(args, "level", json_string(o->name));
-			continue;
-		}
-		if (i + 1 == argc) {
-			fprintf(stderr, "kairoctl: %s: option --%s needs a value\n", cmd->words,
-				o->name);
-			goto bad;
-		}
-		i++;
-		if (o->kind == OPT_STRING) {
-			json_object_set_new(args, o->name, json_string(argv[i]));
-			continue;
-		}
-		errno = 0;
-		v = strtoull(argv[i], &end, 0);
-		if (argv[i][0] == '\0' || argv[i][0] == '-' || *end != '\0' || errno != 0 ||
-		    v > INT64_MAX) {
-			fprintf(stderr, "kairoctl: %s: --%s: \"%s\" is not a number\n", cmd->words,
-				o->name, argv[i]);
-			goto bad;
-		}
-		json_object_set_new(args, o->name, json_integer((json_int_t)v));
+	if (*i + 1 == argc) {
+		fprintf(stderr, "kairoctl: %s: option --%s needs a value\n", cmd->words, a->name);
+		return usage_error(cmd);
 	}
-	return args;
-bad:
-	json_decref(args);
-	return NULL;
+	s = argv[++*i];
+	if (a->kind == CTL_ARG_STRING) {
+		json_object_set_new(into, ctl_arg_key(a), json_string(s));
+		return EXIT_DONE;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (s[0] == '\0' || s[0] == '-' || *end != '\0' || errno != 0 || v > INT64_MAX) {
+		fprintf(stderr, "kairoctl: %s: --%s: \"%s\" is not a number\n", cmd->words, a->name,
+			s);
+		return usage_error(cmd);
+	}
+	json_object_set_new(into, ctl_arg_key(a), json_integer((json_int_t)v));
+	return EXIT_DONE;
+}
+
+/*
+ * The arguments after the command's words: the request's into args,
+ * kairoctl's own (CTL_ARG_LOCAL) into local.  An option is looked for
+ * first, so a positional value may still begin with "-".
+ */
+static int
+parse_args(const struct ctl_command_decl *cmd, int argc, char **argv, json_t *args, json_t *local)
+{
+	const struct ctl_arg *a;
+	unsigned int pos = 0, i;
+	json_t *into, *words;
+	int n, ret;
+
+	for (n = 0; n < argc; n++) {
+		a = argv[n][0] == '-' ? find_option(cmd, argv[n]) : NULL;
+		if (a == NULL)
+			a = next_positional(cmd, &pos);
+		if (a == NULL) {
+			fprintf(stderr, "kairoctl: %s: unknown option \"%s\"\n", cmd->words,
+				argv[n]);
+			return usage_error(cmd);
+		}
+		into = a->flags & CTL_ARG_LOCAL ? local : args;
+		if (a->kind == CTL_ARG_WORDS) {
+			words = json_array();
+			for (; n < argc; n++)
+				json_array_append_new(words, json_string(argv[n]));
+			json_object_set_new(into, ctl_arg_key(a), words);
+		} else if (a->kind == CTL_ARG_POSITIONAL) {
+			json_object_set_new(into, ctl_arg_key(a), json_string(argv[n]));
+		} else if (a->kind == CTL_ARG_FLAG) {
+			json_object_set_new(into, ctl_arg_key(a),
+					    a->value ? json_string(a->value) : json_true());
+		} else if ((ret = option_value(cmd, a, argc, argv, &n, into)) != EXIT_DONE) {
+			return ret;
+		}
+	}
+	for (i = 0; (a = ctl_command_arg(cmd, i)) != NULL; i++) {
+		into = a->flags & CTL_ARG_LOCAL ? local : args;
+		if ((a->flags & CTL_ARG_REQUIRED) &&
+		    json_object_get(into, ctl_arg_key(a)) == NULL) {
+			fprintf(stderr, "kairoctl: %s: %s is needed\n", cmd->words, a->meta);
+			return usage_error(cmd);
+		}
+	}
+	return EXIT_DONE;
 }
 
 static int
@@ -286,238 +356,116 @@ out:
 	return reply;
 }
 
-/* ---- printing ---- */
+/* ---- a session: connected, and the hello answered with our protocol version ---- */
 
-static void
-print_value(const json_t *v)
+/* The hello's reply: EXIT_DONE if kairod speaks our version, else why not (on stderr). */
+static int
+hello_answered(const json_t *reply, const char *path)
 {
-	if (json_is_string(v))
-		printf("%s", json_string_value(v));
-	else if (json_is_integer(v))
-		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	else if (json_is_real(v))
-		printf("%.1f", json_real_value(v));
-	else if (json_is_boolean(v))
-		printf("%s", json_is_true(v) ? "yes" : "no");
-	else if (json_is_null(v))
-		printf("-");
-	else {
-		char *t = json_dumps(v, JSON_COMPACT);
+	bool ok = json_is_true(json_object_get(reply, "ok"));
+	const json_t *theirs =
+		json_object_get(ok ? json_object_get(reply, "result") : reply, CTL_HELLO_PROTOCOL);
+	const char *e = json_string_value(json_object_get(reply, "error"));
+	static const char unknown[] = "unknown command \"" CTL_HELLO_COMMAND "\"";
 
-		printf("%s", t ? t : "?");
-		free(t);
-	}
+	if (ok && json_is_integer(theirs) &&
+	    json_integer_value(theirs) == KAIROCTL_PROTOCOL_VERSION)
+		return EXIT_DONE;
+	if (json_is_integer(theirs))
+		fprintf(stderr, "kairoctl: kairoctl speaks control protocol %d, kairod at %s "
+			"speaks %" JSON_INTEGER_FORMAT ": use the kairoctl of the same build\n",
+			KAIROCTL_PROTOCOL_VERSION, path, json_integer_value(theirs));
+	else if (e != NULL && strncmp(e, unknown, sizeof(unknown) - 1) == 0)
+		/* A kairod from before the hello: its commands may not read ours the same way. */
+		fprintf(stderr, "kairoctl: kairoctl speaks control protocol %d, kairod at %s "
+			"speaks an older one (it knows no hello): use the kairoctl of the same "
+			"build\n",
+			KAIROCTL_PROTOCOL_VERSION, path);
+	else
+		fprintf(stderr, "kairoctl: kairod at %s: %s\n", path,
+			e != NULL ? e : "the hello's reply says no protocol version");
+	return EXIT_REFUSED;
 }
 
-static void
-print_object(const json_t *obj, int indent)
+/* Connect to path and say hello; *fd is the connection when it returns EXIT_DONE. */
+static int
+session_open(const char *path, int *fd)
 {
-	const char *key;
-	json_t *v;
+	json_t *req, *reply;
+	int ret;
 
-	json_object_foreach((json_t *)obj, key, v) {
-		if (json_is_object(v)) {
-			printf("%*s%s:\n", indent, "", key);
-			print_object(v, indent + 2);
-			continue;
-		}
-		printf("%*s%-24s ", indent, "", key);
-		print_value(v);
-		putchar('\n');
-	}
-}
-
-static void
-print_generic(json_t *result, bool all)
-{
-	(void)all;
-	if (json_is_object(result))
-		print_object(result, 0);
-	else if (!json_is_null(result)) {
-		print_value(result);
-		putchar('\n');
-	}
-}
-
-static void
-print_datapath(json_t *result, bool all)
-{
-	(void)all;
-	/* The three numbers mm-dpctl --show-dp leads with, then the rest. */
-	printf("Datapath %s: flows %" JSON_INTEGER_FORMAT "  hits %" JSON_INTEGER_FORMAT
-	       "  misses %" JSON_INTEGER_FORMAT "  lost %" JSON_INTEGER_FORMAT
-	       "  upcall queue %" JSON_INTEGER_FORMAT "\n",
-	       json_string_value(json_object_get(result, "host")),
-	       json_integer_value(json_object_get(result, "flows")),
-	       json_integer_value(json_object_get(result, "hits")),
-	       json_integer_value(json_object_get(result, "misses")),
-	       json_integer_value(json_object_get(result, "lost")),
-	       json_integer_value(json_object_get(result, "upcall_queue")));
-	json_object_del(result, "host");
-	json_object_del(result, "flows");
-	json_object_del(result, "hits");
-	json_object_del(result, "misses");
-	json_object_del(result, "lost");
-	json_object_del(result, "upcall_queue");
-	print_object(result, 0);
-}
-
-/* An array of objects as a table, columns in the first object's order. */
-static void
-print_table(json_t *result, bool all)
-{
-	size_t i, c, n_cols = 0;
-	const char *key, *cols[32];
-	int width[32];
-	json_t *row, *v;
-	char cell[64];
-
-	(void)all;
-	if (!json_is_array(result) || json_array_size(result) == 0) {
-		print_generic(result, all);
-		return;
-	}
-	json_object_foreach(json_array_get(result, 0), key, v) {
-		if (n_cols == 32)
-			break;
-		cols[n_cols] = key;
-		width[n_cols++] = (int)strlen(key);
-	}
-	json_array_foreach(result, i, row) {
-		for (c = 0; c < n_cols; c++) {
-			v = json_object_get(row, cols[c]);
-			if (json_is_string(v))
-				snprintf(cell, sizeof(cell), "%s", json_string_value(v));
-			else if (json_is_boolean(v))
-				snprintf(cell, sizeof(cell), "%s", json_is_true(v) ? "up" : "down");
-			else
-				snprintf(cell, sizeof(cell), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(v));
-			if ((int)strlen(cell) > width[c])
-				width[c] = (int)strlen(cell);
-		}
-	}
-	for (c = 0; c < n_cols; c++)
-		printf("%-*s%s", width[c], cols[c], c + 1 < n_cols ? "  " : "\n");
-	json_array_foreach(result, i, row) {
-		for (c = 0; c < n_cols; c++) {
-			v = json_object_get(row, cols[c]);
-			if (json_is_string(v))
-				printf("%-*s", width[c], json_string_value(v));
-			else if (json_is_boolean(v))
-				printf("%-*s", width[c], json_is_true(v) ? "up" : "down");
-			else
-				printf("%*" JSON_INTEGER_FORMAT, width[c], json_integer_value(v));
-			printf("%s", c + 1 < n_cols ? "  " : "\n");
-		}
-	}
-}
-
-static void
-print_drops(json_t *result, bool all)
-{
-	const char *reason;
-	json_t *v;
-	bool any = false;
-
-	json_object_foreach(result, reason, v) {
-		if (!all && json_integer_value(v) == 0)
-			continue;
-		printf("%-24s %" JSON_INTEGER_FORMAT "\n", reason, json_integer_value(v));
-		any = true;
-	}
-	if (!any)
-		printf("no drops\n");
-}
-
-static void
-print_flows(json_t *result, bool all)
-{
-	json_t *flows = json_object_get(result, "flows"), *f;
-	size_t i;
-
-	(void)all;
-	/* As mm-dpctl --dump-dp: one flow per line, match then counters then actions. */
-	json_array_foreach(flows, i, f)
-		printf("%s packets:%" JSON_INTEGER_FORMAT " bytes:%" JSON_INTEGER_FORMAT
-		       " age:%.1fs used:%.1fs actions:%s\n",
-		       json_string_value(json_object_get(f, "match")),
-		       json_integer_value(json_object_get(f, "packets")),
-		       json_integer_value(json_object_get(f, "bytes")),
-		       json_real_value(json_object_get(f, "age_s")),
-		       json_real_value(json_object_get(f, "used_s")),
-		       json_string_value(json_object_get(f, "actions")));
-	printf("%" JSON_INTEGER_FORMAT " flow(s) matched%s\n",
-	       json_integer_value(json_object_get(result, "matched")),
-	       json_is_true(json_object_get(result, "truncated")) ? " (list truncated: --limit)"
-								   : "");
-}
-
-static void
-print_tracers(json_t *result, bool all)
-{
-	json_t *t;
-	size_t i;
-
-	(void)all;
-	/* mm-trace list: each line can be given back to "trace add". */
-	json_array_foreach(json_object_get(result, "tracers"), i, t)
-		printf("tracer %" JSON_INTEGER_FORMAT ": %s  (matched %" JSON_INTEGER_FORMAT ")\n",
-		       json_integer_value(json_object_get(t, "id")),
-		       json_string_value(json_object_get(t, "tracer")),
-		       json_integer_value(json_object_get(t, "matched")));
-}
-
-static void
-print_trace_lines(json_t *result, bool all)
-{
-	json_t *l;
-	size_t i;
-
-	(void)all;
-	/* The log's form: a grep for the cookie picks one packet's lines. */
-	json_array_foreach(json_object_get(result, "lines"), i, l)
-		printf("cookie:%s %s\n", json_string_value(json_object_get(l, "cookie")),
-		       json_string_value(json_object_get(l, "text")));
-}
-
-static void
-print_help(json_t *result, bool all)
-{
-	(void)result;
-	(void)all;
-	usage(stdout);
+	*fd = connect_to(path);
+	if (*fd < 0)
+		return EXIT_NO_DAEMON;
+	req = json_pack("{s:s, s:{s:i, s:s}}", "command", CTL_HELLO_COMMAND, "args",
+			CTL_HELLO_PROTOCOL, KAIROCTL_PROTOCOL_VERSION, CTL_HELLO_CLIENT,
+			"kairoctl");
+	reply = exchange(*fd, req);
+	json_decref(req);
+	ret = reply != NULL ? hello_answered(reply, path) : EXIT_NO_DAEMON;
+	json_decref(reply);
+	if (ret != EXIT_DONE)
+		close(*fd);
+	return ret;
 }
 
 /*
- * The daemon names a bad argument as it arrived, "args.ip-dst" (or "args:
- * ip-dst"); on this side of the socket it was the option --ip-dst.
+ * The daemon names a bad argument as the request carried it, "args.ip-dst:"
+ * (or "args: ip-dst:"); on this side of the socket it was written --ip-dst,
+ * or NAME for a positional one.  Other refusals (the topology's) go as they are.
  */
-/* A topology command's reply: its midonet-cli lines. */
 static void
-print_lines(json_t *result, bool all)
+print_refusal(const struct ctl_command_decl *cmd, const char *e)
 {
-	json_t *l;
-	size_t i;
+	static const char key_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	const struct ctl_arg *a;
+	const char *rest;
+	unsigned int i;
+	size_t len;
 
-	(void)all;
-	json_array_foreach(json_object_get(result, "lines"), i, l)
-		printf("%s\n", json_string_value(l));
+	rest = strncmp(e, "args.", 5) == 0 ? e + 5 : strncmp(e, "args: ", 6) == 0 ? e + 6 : NULL;
+	len = rest != NULL ? strspn(rest, key_chars) : 0;
+	for (i = 0; len > 0 && (a = ctl_command_arg(cmd, i)) != NULL; i++) {
+		if (a->flags & CTL_ARG_LOCAL || a->kind == CTL_ARG_WORDS ||
+		    strlen(ctl_arg_key(a)) != len || strncmp(ctl_arg_key(a), rest, len) != 0)
+			continue;
+		if (a->kind == CTL_ARG_POSITIONAL)
+			fprintf(stderr, "%s%s\n", a->meta, rest + len);
+		else
+			fprintf(stderr, "--%s\n", rest);
+		return;
+	}
+	fprintf(stderr, "%s\n", e);
 }
 
-static void
-print_meters(json_t *result, bool all)
+/* One request on the session; the reply's result (a new reference), NULL if refused or lost. */
+static json_t *
+request(int fd, const struct ctl_command_decl *cmd, json_t *args, int *status)
 {
-	json_t *m;
-	size_t i;
+	json_t *req = json_pack("{s:s, s:O}", "command", cmd->words, "args", args);
+	json_t *reply = exchange(fd, req), *result = NULL;
+	const char *e;
 
-	(void)all;
-	json_array_foreach(json_object_get(result, "meters"), i, m)
-		printf("%-52s packets %-10" JSON_INTEGER_FORMAT " bytes %" JSON_INTEGER_FORMAT "\n",
-		       json_string_value(json_object_get(m, "name")),
-		       json_integer_value(json_object_get(m, "packets")),
-		       json_integer_value(json_object_get(m, "bytes")));
+	json_decref(req);
+	if (reply == NULL) {
+		*status = EXIT_NO_DAEMON;
+		return NULL;
+	}
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		result = json_object_get(reply, "result");
+		result = result != NULL ? json_incref(result) : json_null();
+		*status = EXIT_DONE;
+	} else {
+		e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "kairoctl: %s: ", cmd->words);
+		print_refusal(cmd, e != NULL ? e : "refused");
+		*status = EXIT_REFUSED;
+	}
+	json_decref(reply);
+	return result;
 }
+
+/* ---- commands with more to them than one request ---- */
 
 /*
  * mm-meter get NAME [DELAY] [COUNT]: COUNT samples DELAY seconds apart
@@ -525,79 +473,59 @@ print_meters(json_t *result, bool all)
  * much the meter grew since the one before.
  */
 static int
-meter_get(const char *path, int argc, char **argv, bool as_json)
+meter_get(const char *path, json_t *args, const json_t *local, bool as_json)
 {
+	const char *delay_s = json_string_value(json_object_get(local, "delay"));
+	const char *count_s = json_string_value(json_object_get(local, "count"));
+	const struct ctl_command_decl *cmd = &ctl_commands_table[CTL_CMD_METER_GET];
 	long delay = 0, count = 1, n;
-	int64_t last_p = 0, last_b = 0;
-	json_t *req, *reply, *r, *samples = json_array();
+	int64_t p, b, last_p = 0, last_b = 0;
+	json_t *r, *samples = json_array();
+	int fd, ret;
 	char *end;
-	int fd, ret = EXIT_DONE;
 
-	if (argc < 1 || argc > 3) {
-		fprintf(stderr, "usage: kairoctl meter get NAME [DELAY] [COUNT]\n");
-		return EXIT_USAGE;
-	}
-	if (argc >= 2) {
-		delay = strtol(argv[1], &end, 10);
-		if (*end != '\0' || delay < 0 || delay > 86400) {
+	if (delay_s != NULL) {
+		delay = strtol(delay_s, &end, 10);
+		if (*delay_s == '\0' || *end != '\0' || delay < 0 || delay > 86400) {
 			fprintf(stderr, "kairoctl: meter get: DELAY \"%s\": seconds, 0 to 86400\n",
-				argv[1]);
+				delay_s);
 			return EXIT_USAGE;
 		}
 		count = -1; /* mm-meter: a delay without a count samples until stopped */
 	}
-	if (argc == 3) {
-		count = strtol(argv[2], &end, 10);
-		if (*end != '\0' || count < 1) {
+	if (count_s != NULL) {
+		count = strtol(count_s, &end, 10);
+		if (*count_s == '\0' || *end != '\0' || count < 1) {
 			fprintf(stderr, "kairoctl: meter get: COUNT \"%s\": a number above 0\n",
-				argv[2]);
+				count_s);
 			return EXIT_USAGE;
 		}
 	}
+	if ((ret = session_open(path, &fd)) != EXIT_DONE)
+		return ret;
 	for (n = 0; count < 0 || n < count; n++) {
 		if (n > 0)
 			sleep((unsigned int)delay);
-		fd = connect_to(path);
-		if (fd < 0) {
-			ret = EXIT_NO_DAEMON;
+		if ((r = request(fd, cmd, args, &ret)) == NULL)
 			break;
-		}
-		req = json_pack("{s:s, s:{s:s}}", "command", "meter get", "args", "name", argv[0]);
-		reply = exchange(fd, req);
-		close(fd);
-		json_decref(req);
-		if (reply == NULL) {
-			ret = EXIT_NO_DAEMON;
-			break;
-		}
-		if (!json_is_true(json_object_get(reply, "ok"))) {
-			fprintf(stderr, "kairoctl: meter get: %s\n",
-				json_string_value(json_object_get(reply, "error")));
-			json_decref(reply);
-			ret = EXIT_REFUSED;
-			break;
-		}
-		r = json_object_get(reply, "result");
-		if (as_json) {
+		p = json_integer_value(json_object_get(r, "packets"));
+		b = json_integer_value(json_object_get(r, "bytes"));
+		if (as_json)
 			json_array_append(samples, r);
-		} else {
-			int64_t p = json_integer_value(json_object_get(r, "packets"));
-			int64_t b = json_integer_value(json_object_get(r, "bytes"));
-
-			if (n == 0)
-				printf("%s packets %" PRId64 " bytes %" PRId64 "\n",
-				       json_string_value(json_object_get(r, "name")), p, b);
-			else
-				printf("%s packets %" PRId64 " bytes %" PRId64 " delta packets %" PRId64
-				       " bytes %" PRId64 "\n",
-				       json_string_value(json_object_get(r, "name")), p, b, p - last_p,
-				       b - last_b);
-			fflush(stdout);
-			last_p = p;
-			last_b = b;
-		}
-		json_decref(reply);
+		else if (n == 0)
+			printf("%s packets %" PRId64 " bytes %" PRId64 "\n",
+			       json_string_value(json_object_get(r, "name")), p, b);
+		else
+			printf("%s packets %" PRId64 " bytes %" PRId64 " delta packets %" PRId64
+			       " bytes %" PRId64 "\n",
+			       json_string_value(json_object_get(r, "name")), p, b, p - last_p,
+			       b - last_b);
+		fflush(stdout);
+		last_p = p;
+		last_b = b;
+		json_decref(r);
 	}
+	close(fd);
 	if (as_json && ret == EXIT_DONE) {
 		json_dumpf(samples, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -607,9 +535,46 @@ meter_get(const char *path, int argc, char **argv, bool as_json)
 }
 
 /*
- * The midonet-cli words of topology editing (control/README.md): "bridge
- * create name br0", "list router", "show bridge bridge0", or any of them
- * after "topo".  They go to the daemon as they are.
+ * kairoctl help [COMMAND]: from this kairoctl's own table, the one its
+ * requests are made by; with --json, what kairod's "help" answers.
+ */
+static int
+help(const json_t *args, bool as_json)
+{
+	const json_t *words = json_object_get(args, "command");
+	char *argv[8];
+	int argc = 0, id = -1, used;
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(words, i, w)
+		if (argc < 8)
+			argv[argc++] = (char *)json_string_value(w);
+	if (argc > 0) {
+		id = ctl_command_match(argc, argv, &used);
+		if (id < 0 || used != argc) {
+			fprintf(stderr, "kairoctl: help: no command \"%s%s\" "
+				"(kairoctl help lists them)\n", argv[0], argc > 1 ? " ..." : "");
+			return EXIT_USAGE;
+		}
+	}
+	if (as_json) {
+		w = ctl_help_json(id);
+		json_dumpf(w, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(w);
+	} else if (id < 0) {
+		usage(stdout);
+	} else {
+		print_command_help(&ctl_commands_table[id]);
+	}
+	return EXIT_DONE;
+}
+
+/*
+ * The midonet-cli words of topology editing (control/README.md) may go
+ * without "topology": "bridge create name br0", "list router", "show bridge
+ * bridge0", or any of them after "topo".  They go to the daemon as they are.
  */
 static bool
 is_topology_command(int argc, char **argv)
@@ -627,18 +592,53 @@ is_topology_command(int argc, char **argv)
 	return false;
 }
 
-static const struct cli_command topology_command = {"topology", "", {{0}}, print_lines};
-
-static void
-print_error(const char *e)
+/*
+ * The command argv names, its request's args and kairoctl's own arguments;
+ * EXIT_DONE, or the status to exit with (the reason is on stderr).
+ */
+static int
+command_line(int argc, char **argv, int *id, json_t *args, json_t *local)
 {
-	const char *key = NULL;
+	json_t *words;
+	int used, n;
 
-	if (strncmp(e, "args.", 5) == 0)
-		key = e + 5;
-	else if (strncmp(e, "args: ", 6) == 0)
-		key = e + 6;
-	fprintf(stderr, "%s%s\n", key ? "--" : "", key ? key : e);
+	*id = ctl_command_match(argc, argv, &used);
+	if (*id >= 0)
+		return parse_args(&ctl_commands_table[*id], argc - used, argv + used, args, local);
+	if (is_topology_command(argc, argv)) {
+		*id = CTL_CMD_TOPOLOGY;
+		words = json_array();
+		for (n = strcmp(argv[0], "topo") == 0 ? 1 : 0; n < argc; n++)
+			json_array_append_new(words, json_string(argv[n]));
+		json_object_set_new(args, "words", words);
+		return EXIT_DONE;
+	}
+	fprintf(stderr, "kairoctl: unknown command \"%s%s%s\" (kairoctl help lists them)\n",
+		argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	return EXIT_USAGE;
+}
+
+/* Say hello, send the one request, print its result. */
+static int
+run(const char *path, int id, json_t *args, const json_t *local, bool as_json)
+{
+	json_t *result;
+	int fd, ret;
+
+	if ((ret = session_open(path, &fd)) != EXIT_DONE)
+		return ret;
+	result = request(fd, &ctl_commands_table[id], args, &ret);
+	close(fd);
+	if (result == NULL)
+		return ret;
+	if (as_json) {
+		json_dumpf(result, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		kairoctl_print(id, result, local);
+	}
+	json_decref(result);
+	return EXIT_DONE;
 }
 
 int
@@ -651,10 +651,9 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = getenv("KAIROCTL_SOCKET");
-	const struct cli_command *cmd;
-	bool as_json = false, all = false;
-	json_t *args, *req, *reply;
-	int c, used, fd, ret;
+	json_t *args = json_object(), *local = json_object();
+	bool as_json = false;
+	int c, id, ret;
 
 	/* "+": options end at the command; the rest belong to it. */
 	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
@@ -679,57 +678,14 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (argc - optind >= 2 && strcmp(argv[optind], "meter") == 0 &&
-	    strcmp(argv[optind + 1], "get") == 0)
-		return meter_get(path, argc - optind - 2, argv + optind + 2, as_json);
-	cmd = find_command(argc - optind, argv + optind, &used);
-	if (cmd == NULL && is_topology_command(argc - optind, argv + optind)) {
-		int first = strcmp(argv[optind], "topo") == 0 ? optind + 1 : optind;
-
-		cmd = &topology_command;
-		args = json_pack("{s:[]}", "words");
-		for (c = first; c < argc; c++)
-			json_array_append_new(json_object_get(args, "words"), json_string(argv[c]));
-		goto send;
-	}
-	if (cmd == NULL) {
-		fprintf(stderr, "kairoctl: unknown command \"%s%s%s\" (kairoctl --help lists them)\n",
-			argv[optind], optind + 1 < argc ? " " : "",
-			optind + 1 < argc ? argv[optind + 1] : "");
-		return EXIT_USAGE;
-	}
-	args = build_args(cmd, argc - optind - used, argv + optind + used, &all);
-	if (args == NULL)
-		return EXIT_USAGE;
-send:
-	fd = connect_to(path);
-	if (fd < 0) {
-		json_decref(args);
-		return EXIT_NO_DAEMON;
-	}
-	req = json_pack("{s:s, s:o}", "command", cmd->words, "args", args);
-	reply = exchange(fd, req);
-	close(fd);
-	json_decref(req);
-	if (reply == NULL)
-		return EXIT_NO_DAEMON;
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		const char *e = json_string_value(json_object_get(reply, "error"));
-
-		fprintf(stderr, "kairoctl: %s: ", cmd->words);
-		if (cmd == &topology_command)
-			fprintf(stderr, "%s\n", e ? e : "refused");
-		else
-			print_error(e ? e : "refused");
-		ret = EXIT_REFUSED;
-	} else if (as_json) {
-		json_dumpf(json_object_get(reply, "result"), stdout, JSON_INDENT(2));
-		putchar('\n');
-		ret = EXIT_DONE;
-	} else {
-		cmd->print(json_object_get(reply, "result"), all);
-		ret = EXIT_DONE;
-	}
-	json_decref(reply);
+	ret = command_line(argc - optind, argv + optind, &id, args, local);
+	if (ret == EXIT_DONE && id == CTL_CMD_HELP)
+		ret = help(args, as_json);
+	else if (ret == EXIT_DONE && id == CTL_CMD_METER_GET)
+		ret = meter_get(path, args, local, as_json);
+	else if (ret == EXIT_DONE)
+		ret = run(path, id, args, local, as_json);
+	json_decref(args);
+	json_decref(local);
 	return ret;
 }

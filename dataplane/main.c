@@ -548,9 +548,8 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 static int
 start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 {
-	const struct ctl_command *cmds;
 	const struct topology *t;
-	unsigned int n_cmds, w;
+	unsigned int w;
 	char err[1024];
 	int ret;
 
@@ -578,8 +577,7 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 		fprintf(stderr, "kairod: cannot start the simulation thread: %s\n", strerror(-ret));
 		goto undo;
 	}
-	cmds = ctl_commands(&n_cmds);
-	*ctl = ctl_server_start(dp->cfg.control_socket, dp->cfg.control_group, cmds, n_cmds, dp,
+	*ctl = ctl_server_start(dp->cfg.control_socket, dp->cfg.control_group, ctl_commands(), dp,
 				err, sizeof(err));
 	if (*ctl == NULL) {
 		fprintf(stderr, "kairod: %s: %s\n", dp->cfg.file, err);

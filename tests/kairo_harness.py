@@ -18,6 +18,13 @@ KAIROD = Path(os.environ.get("KAIROD", ROOT / "build" / "kairod"))
 KAIROCTL = Path(os.environ.get("KAIROCTL", KAIROD.parent / "kairoctl"))
 _instances = 0
 
+# The control protocol's version (control/ctl_protocol.h), and the hello a raw client of this
+# build opens its connection with: kairod serves no command before it.
+CTL_PROTOCOL_VERSION = next(
+    int(line.split()[2]) for line in (ROOT / "control" / "ctl_protocol.h").read_text().splitlines()
+    if line.startswith("#define CTL_PROTOCOL_VERSION "))
+HELLO = b'{"command": "hello", "args": {"protocol": %d}}\n' % CTL_PROTOCOL_VERSION
+
 
 class KairoctlError(Exception):
     """kairoctl exited non-zero: returncode and stderr say why."""

@@ -16,7 +16,7 @@ import time
 import pytest
 from scapy.all import Ether, IP, Raw, UDP
 
-from kairo_harness import KAIROCTL, Kairod, KairoctlError, bridge_topology, write_pcap
+from kairo_harness import HELLO, KAIROCTL, Kairod, KairoctlError, bridge_topology, write_pcap
 
 MAC_X = "02:00:00:00:00:0a"
 MAC_Y = "02:00:00:00:00:0b"
@@ -124,18 +124,21 @@ def test_bad_commands_are_refused_with_what_was_wrong(daemon):
 
 
 def raw_exchange(path, data, read=True):
+    """Say hello as a client of this build, send data, return what came after the hello's reply."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     s.connect(path)
-    s.sendall(data)
+    s.sendall(HELLO + data)
     out = b""
-    while read and not out.endswith(b"\n"):
+    while read and not (out.count(b"\n") >= 2 and out.endswith(b"\n")):
         chunk = s.recv(65536)
         if not chunk:
             break
         out += chunk
     s.close()
-    return out
+    hello, _, rest = out.partition(b"\n")
+    assert not read or json.loads(hello)["ok"] is True, hello
+    return rest
 
 
 def test_hostile_clients_end_only_their_own_connection(daemon):
@@ -152,7 +155,7 @@ def test_hostile_clients_end_only_their_own_connection(daemon):
     raw_exchange(path, b'{"command": "show da', read=False)
     idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     idle.connect(path)
-    idle.sendall(b'{"command": ')
+    idle.sendall(HELLO + b'{"command": ')
     assert kd.ctl("show", "datapath")["hits"] + kd.ctl("show", "datapath")["misses"] == len(sent)
 
     # A request that never ends is cut at 64 KiB with an answer, and the connection closed.
@@ -164,14 +167,15 @@ def test_hostile_clients_end_only_their_own_connection(daemon):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     s.connect(path)
-    s.sendall(b'{"command": "show drops"}\n{"command": "trace list"}\n{"comm')
+    s.sendall(HELLO + b'{"command": "show drops"}\n{"command": "trace list"}\n{"comm')
     time.sleep(0.1)
     s.sendall(b'and": "help"}\n')
     buf = b""
-    while buf.count(b"\n") < 3:
+    while buf.count(b"\n") < 4:
         buf += s.recv(65536)
     s.close()
-    replies = [json.loads(l) for l in buf.splitlines()]
+    hello, *replies = [json.loads(l) for l in buf.splitlines()]
+    assert hello["ok"] is True
     assert [r["ok"] for r in replies] == [True, True, True]
     assert "commands" in replies[2]["result"]
     # And the daemon still forwards and answers.

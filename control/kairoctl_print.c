@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kairoctl's printing of a reply's result: readable tables and lines, in
+ * the forms mm-dpctl, mm-trace and mm-meter print.  Each printer takes the
+ * result (it may change it) and kairoctl's own arguments (--all).
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kairoctl_print.h"
+
+static void
+print_value(const json_t *v)
+{
+	if (json_is_string(v))
+		printf("%s", json_string_value(v));
+	else if (json_is_integer(v))
+		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		printf("%.1f", json_real_value(v));
+	else if (json_is_boolean(v))
+		printf("%s", json_is_true(v) ? "yes" : "no");
+	else if (json_is_null(v))
+		printf("-");
+	else {
+		char *t = json_dumps(v, JSON_COMPACT);
+
+		printf("%s", t ? t : "?");
+		free(t);
+	}
+}
+
+static void
+print_object(const json_t *obj, int indent)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		if (json_is_object(v)) {
+			printf("%*s%s:\n", indent, "", key);
+			print_object(v, indent + 2);
+			continue;
+		}
+		printf("%*s%-24s ", indent, "", key);
+		print_value(v);
+		putchar('\n');
+	}
+}
+
+static void
+print_generic(json_t *result, const json_t *local)
+{
+	if (json_is_object(result))
+		print_object(result, 0);
+	else if (!json_is_null(result)) {
+		print_value(result);
+		putchar('\n');
+	}
+}
+
+static void
+print_datapath(json_t *result, const json_t *local)
+{
+	/* The three numbers mm-dpctl --show-dp leads with, then the rest. */
+	printf("Datapath %s: flows %" JSON_INTEGER_FORMAT "  hits %" JSON_INTEGER_FORMAT
+	       "  misses %" JSON_INTEGER_FORMAT "  lost %" JSON_INTEGER_FORMAT
+	       "  upcall queue %" JSON_INTEGER_FORMAT "\n",
+	       json_string_value(json_object_get(result, "host")),
+	       json_integer_value(json_object_get(result, "flows")),
+	       json_integer_value(json_object_get(result, "hits")),
+	       json_integer_value(json_object_get(result, "misses")),
+	       json_integer_value(json_object_get(result, "lost")),
+	       json_integer_value(json_object_get(result, "upcall_queue")));
+	json_object_del(result, "host");
+	json_object_del(result, "flows");
+	json_object_del(result, "hits");
+	json_object_del(result, "misses");
+	json_object_del(result, "lost");
+	json_object_del(result, "upcall_queue");
+	print_object(result, 0);
+}
+
+/* An array of objects as a table, columns in the first object's order. */
+static void
+print_table(json_t *result, const json_t *local)
+{
+	size_t i, c, n_cols = 0;
+	const char *key, *cols[32];
+	int width[32];
+	json_t *row, *v;
+	char cell[64];
+
+	if (!json_is_array(result) || json_array_size(result) == 0) {
+		print_generic(result, local);
+		return;
+	}
+	json_object_foreach(json_array_get(result, 0), key, v) {
+		if (n_cols == 32)
+			break;
+		cols[n_cols] = key;
+		width[n_cols++] = (int)strlen(key);
+	}
+	json_array_foreach(result, i, row) {
+		for (c = 0; c < n_cols; c++) {
+			v = json_object_get(row, cols[c]);
+			if (json_is_string(v))
+				snprintf(cell, sizeof(cell), "%s", json_string_value(v));
+			else if (json_is_boolean(v))
+				snprintf(cell, sizeof(cell), "%s", json_is_true(v) ? "up" : "down");
+			else
+				snprintf(cell, sizeof(cell), "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(v));
+			if ((int)strlen(cell) > width[c])
+				width[c] = (int)strlen(cell);
+		}
+	}
+	for (c = 0; c < n_cols; c++)
+		printf("%-*s%s", width[c], cols[c], c + 1 < n_cols ? "  " : "\n");
+	json_array_foreach(result, i, row) {
+		for (c = 0; c < n_cols; c++) {
+			v = json_object_get(row, cols[c]);
+			if (json_is_string(v))
+				printf("%-*s", width[c], json_string_value(v));
+			else if (json_is_boolean(v))
+				printf("%-*s", width[c], json_is_true(v) ? "up" : "down");
+			else
+				printf("%*" JSON_INTEGER_FORMAT, width[c], json_integer_value(v));
+			printf("%s", c + 1 < n_cols ? "  " : "\n");
+		}
+	}
+}
+
+static void
+print_drops(json_t *result, const json_t *local)
+{
+	bool all = json_is_true(json_object_get(local, "all")), any = false;
+	const char *reason;
+	json_t *v;
+
+	json_object_foreach(result, reason, v) {
+		if (!all && json_integer_value(v) == 0)
+			continue;
+		printf("%-24s %" JSON_INTEGER_FORMAT "\n", reason, json_integer_value(v));
+		any = true;
+	}
+	if (!any)
+		printf("no drops\n");
+}
+
+static void
+print_flows(json_t *result, const json_t *local)
+{
+	json_t *flows = json_object_get(result, "flows"), *f;
+	size_t i;
+
+	/* As mm-dpctl --dump-dp: one flow per line, match then counters then actions. */
+	json_array_foreach(flows, i, f)
+		printf("%s packets:%" JSON_INTEGER_FORMAT " bytes:%" JSON_INTEGER_FORMAT
+		       " age:%.1fs used:%.1fs actions:%s\n",
+		       json_string_value(json_object_get(f, "match")),
+		       json_integer_value(json_object_get(f, "packets")),
+		       json_integer_value(json_object_get(f, "bytes")),
+		       json_real_value(json_object_get(f, "age_s")),
+		       json_real_value(json_object_get(f, "used_s")),
+		       json_string_value(json_object_get(f, "actions")));
+	printf("%" JSON_INTEGER_FORMAT " flow(s) matched%s\n",
+	       json_integer_value(json_object_get(result, "matched")),
+	       json_is_true(json_object_get(result, "truncated")) ? " (list truncated: --limit)"
+								   : "");
+}
+
+static void
+print_tracers(json_t *result, const json_t *local)
+{
+	json_t *t;
+	size_t i;
+
+	/* mm-trace list: each line can be given back to "trace add". */
+	json_array_foreach(json_object_get(result, "tracers"), i, t)
+		printf("tracer %" JSON_INTEGER_FORMAT ": %s  (matched %" JSON_INTEGER_FORMAT ")\n",
+		       json_integer_value(json_object_get(t, "id")),
+		       json_string_value(json_object_get(t, "tracer")),
+		       json_integer_value(json_object_get(t, "matched")));
+}
+
+static void
+print_trace_lines(json_t *result, const json_t *local)
+{
+	json_t *l;
+	size_t i;
+
+	/* The log's form: a grep for the cookie picks one packet's lines. */
+	json_array_foreach(json_object_get(result, "lines"), i, l)
+		printf("cookie:%s %s\n", json_string_value(json_object_get(l, "cookie")),
+		       json_string_value(json_object_get(l, "text")));
+}
+
+static void
+print_lines(json_t *result, const json_t *local)
+{
+	json_t *l;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "lines"), i, l)
+		printf("%s\n", json_string_value(l));
+}
+
+static void
+print_meters(json_t *result, const json_t *local)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "meters"), i, m)
+		printf("%-52s packets %-10" JSON_INTEGER_FORMAT " bytes %" JSON_INTEGER_FORMAT "\n",
+		       json_string_value(json_object_get(m, "name")),
+		       json_integer_value(json_object_get(m, "packets")),
+		       json_integer_value(json_object_get(m, "bytes")));
+}
+
+typedef void (*printer)(json_t *result, const json_t *local);
+
+/* How each command's result reads; print_generic for the ones not named. */
+static const printer printers[CTL_CMD_COUNT] = {
+	[CTL_CMD_SHOW_DATAPATH] = print_datapath,
+	[CTL_CMD_SHOW_PORTS] = print_table,
+	[CTL_CMD_SHOW_LCORES] = print_table,
+	[CTL_CMD_SHOW_DROPS] = print_drops,
+	[CTL_CMD_DUMP_FLOWS] = print_flows,
+	[CTL_CMD_TRACE_LIST] = print_tracers,
+	[CTL_CMD_TRACE_READ] = print_trace_lines,
+	[CTL_CMD_TOPOLOGY] = print_lines,
+	[CTL_CMD_METER_LIST] = print_meters,
+};
+
+void
+kairoctl_print(enum ctl_command_id id, json_t *result, const json_t *local)
+{
+	(printers[id] != NULL ? printers[id] : print_generic)(result, local);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * control/ctl_protocol.c, the command table both kairod and kairoctl are
+ * built from, as a specification:
+ *
+ *   declared  every command has its words and a line of help that fits the
+ *             listing; every argument has a line of help; no two commands
+ *             share words, no two arguments of a command share a spelling;
+ *   lookup    a command is found by its words, on a command line by the
+ *             longest words that begin it;
+ *   checked   a request carrying a key no argument declares, or one only
+ *             kairoctl keeps, is refused naming the key and what the
+ *             command takes; a required argument missing is refused.
+ *
+ * No EAL: the table is plain C and jansson, as kairoctl is.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl_protocol.h"
+
+/* kairoctl help lists "  WORDS(14)  HELP": the help has what is left of 100 columns. */
+#define HELP_LINE_MAX (100 - 17)
+
+static void
+every_command_and_argument_has_its_help(void **state)
+{
+	const struct ctl_arg *a;
+	unsigned int i;
+	int id;
+
+	(void)state;
+	for (id = 0; id < CTL_CMD_COUNT; id++) {
+		const struct ctl_command_decl *cmd = &ctl_commands_table[id];
+
+		assert_non_null(cmd->words);
+		assert_non_null(cmd->args);
+		assert_true(strlen(cmd->words) <= 14);
+		assert_true(cmd->help != NULL && cmd->help[0] != '\0');
+		assert_true(strlen(cmd->help) <= HELP_LINE_MAX);
+		for (i = 0; (a = ctl_command_arg(cmd, i)) != NULL; i++) {
+			assert_true(a->help != NULL && a->help[0] != '\0');
+			assert_true(strlen(a->help) <= HELP_LINE_MAX);
+			/* A value is shown by its placeholder; a flag has none. */
+			assert_true((a->kind == CTL_ARG_FLAG) == (a->meta == NULL));
+			/* What only kairoctl keeps can be nothing the request needs. */
+			assert_false((a->flags & CTL_ARG_LOCAL) && (a->flags & CTL_ARG_REQUIRED));
+		}
+	}
+}
+
+static void
+no_two_commands_or_arguments_share_a_spelling(void **state)
+{
+	const struct ctl_arg *a, *b;
+	unsigned int i, j;
+	int id, other;
+
+	(void)state;
+	for (id = 0; id < CTL_CMD_COUNT; id++) {
+		const struct ctl_command_decl *cmd = &ctl_commands_table[id];
+
+		for (other = id + 1; other < CTL_CMD_COUNT; other++)
+			assert_string_not_equal(cmd->words, ctl_commands_table[other].words);
+		for (i = 0; (a = ctl_command_arg(cmd, i)) != NULL; i++) {
+			for (j = i + 1; (b = ctl_command_arg(cmd, j)) != NULL; j++) {
+				assert_string_not_equal(a->name, b->name);
+				assert_false(a->short_name != 0 && a->short_name == b->short_name);
+			}
+		}
+	}
+}
+
+static void
+the_flow_match_is_one_list_for_the_flows_and_the_tracers(void **state)
+{
+	static const int takers[] = {CTL_CMD_DUMP_FLOWS, CTL_CMD_FLUSH_FLOWS, CTL_CMD_TRACE_ADD,
+				     CTL_CMD_TRACE_REMOVE};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(takers) / sizeof(takers[0]); i++)
+		assert_ptr_equal(ctl_commands_table[takers[i]].match, ctl_match_args);
+	assert_string_equal(ctl_command_arg(&ctl_commands_table[CTL_CMD_DUMP_FLOWS], 0)->name,
+			    "mac-src");
+	assert_string_equal(ctl_command_arg(&ctl_commands_table[CTL_CMD_DUMP_FLOWS], 8)->name,
+			    "in-port");
+}
+
+static void
+a_command_is_found_by_its_words(void **state)
+{
+	char *line[] = {"trace", "remove", "--id", "2"};
+	char *meter[] = {"meter", "get", "udp-in"};
+	char *none[] = {"trace", "everything"};
+	int used;
+
+	(void)state;
+	assert_int_equal(ctl_command_find("dump flows"), CTL_CMD_DUMP_FLOWS);
+	assert_int_equal(ctl_command_find("dump"), -ENOENT);
+	assert_int_equal(ctl_command_find("dump flows "), -ENOENT);
+	assert_int_equal(ctl_command_match(4, line, &used), CTL_CMD_TRACE_REMOVE);
+	assert_int_equal(used, 2);
+	assert_int_equal(ctl_command_match(3, meter, &used), CTL_CMD_METER_GET);
+	assert_int_equal(used, 2);
+	assert_int_equal(ctl_command_match(2, none, &used), -ENOENT);
+	assert_int_equal(ctl_command_match(1, line, &used), -ENOENT);
+}
+
+static int
+check(int id, const char *args_text, char *err, size_t errlen)
+{
+	json_t *args = json_loads(args_text, 0, NULL);
+	int ret;
+
+	assert_non_null(args);
+	err[0] = '\0';
+	ret = ctl_args_check(id, args, err, errlen);
+	json_decref(args);
+	return ret;
+}
+
+static void
+undeclared_or_missing_arguments_are_refused_by_name(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(check(CTL_CMD_TRACE_ADD,
+			       "{\"ip-dst\": \"10.0.0.1\", \"limit\": 2, \"level\": \"trace\"}",
+			       err, sizeof(err)),
+			 0);
+	assert_int_equal(check(CTL_CMD_FLUSH_FLOWS, "{\"limit\": 1}", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "args.limit: unknown argument; flush flows takes mac-src, "
+				 "mac-dst, ethertype, ip-src, ip-dst, ip-protocol, src-port, "
+				 "dst-port, in-port");
+	/* "level" once, though --debug and --trace both send it. */
+	assert_int_equal(check(CTL_CMD_TRACE_ADD, "{\"id\": 1}", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ", dst-port, limit, level"));
+	assert_int_equal(check(CTL_CMD_SHOW_DROPS, "{\"all\": true}", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "args.all: unknown argument; show drops takes none");
+	assert_int_equal(check(CTL_CMD_METER_GET, "{\"name\": \"x\", \"delay\": \"1\"}", err,
+			       sizeof(err)), -EINVAL);
+	assert_int_equal(strncmp(err, "args.delay: unknown argument", 28), 0);
+	assert_int_equal(check(CTL_CMD_METER_GET, "{}", err, sizeof(err)), -EINVAL);
+	assert_int_equal(strncmp(err, "args.name: missing: meter get needs it", 38), 0);
+}
+
+static void
+the_help_answer_is_the_whole_table(void **state)
+{
+	json_t *all = ctl_help_json(-1), *one = ctl_help_json(CTL_CMD_TRACE_ADD);
+	json_t *args;
+
+	(void)state;
+	assert_int_equal(json_integer_value(json_object_get(all, "protocol")),
+			 CTL_PROTOCOL_VERSION);
+	assert_int_equal(json_array_size(json_object_get(all, "commands")), CTL_CMD_COUNT);
+	assert_int_equal(json_array_size(json_object_get(one, "commands")), 1);
+	args = json_object_get(json_array_get(json_object_get(one, "commands"), 0), "args");
+	/* The match's 8 fields, then limit, debug, trace. */
+	assert_int_equal(json_array_size(args), 11);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(args, 10), "key")),
+			    "level");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(args, 10), "value")),
+			    "trace");
+	json_decref(all);
+	json_decref(one);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_command_and_argument_has_its_help),
+		cmocka_unit_test(no_two_commands_or_arguments_share_a_spelling),
+		cmocka_unit_test(the_flow_match_is_one_list_for_the_flows_and_the_tracers),
+		cmocka_unit_test(a_command_is_found_by_its_words),
+		cmocka_unit_test(undeclared_or_missing_arguments_are_refused_by_name),
+		cmocka_unit_test(the_help_answer_is_the_whole_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
