@@ -16,19 +16,8 @@
 
 /* Words in one command, at most: a rule with every condition fits many times over. */
 #define TOPO_MAX_WORDS 128
-/* An alias: "router123:port45" and room to spare. */
-#define ALIAS_LEN 96
 
-/*
- * What each kind is called: the word of the grammar, the alias prefix
- * (midonet-cli's), the document's array, the key of the child array inside
- * a parent (for scoped kinds).
- */
-static const struct {
-	const char *word;
-	const char *prefix;
-	const char *array;
-} kinds[KIND_COUNT] = {
+const struct topo_kind_name topo_kinds[KIND_COUNT] = {
 	[KIND_BRIDGE] = {"bridge", "bridge", "bridges"},
 	[KIND_ROUTER] = {"router", "router", "routers"},
 	[KIND_CHAIN] = {"chain", "chain", "chains"},
@@ -138,7 +127,7 @@ topo_find_port(const json_t *doc, const char *id, json_t **device, enum topo_kin
 	size_t i;
 
 	for (k = 0; k < 2; k++) {
-		json_array_foreach(json_object_get(doc, kinds[dkinds[k]].array), i, d) {
+		json_array_foreach(json_object_get(doc, topo_kinds[dkinds[k]].array), i, d) {
 			p = topo_find_id(json_object_get(d, "ports"), id, NULL);
 			if (p != NULL) {
 				if (device != NULL)
@@ -213,18 +202,18 @@ topo_alias(enum topo_kind kind, const char *scope, const char *id, char *out, si
 		snprintf(e->scope, sizeof(e->scope), "%s", scope);
 		snprintf(e->id, sizeof(e->id), "%s", id);
 	}
-	snprintf(out, len, "%s%u", kinds[kind].prefix, e->n);
+	snprintf(out, len, "%s%u", topo_kinds[kind].prefix, e->n);
 }
 
 /* The id an alias number stands for, or NULL. */
 static const char *
 alias_id(enum topo_kind kind, const char *scope, const char *word)
 {
-	size_t plen = strlen(kinds[kind].prefix), i;
+	size_t plen = strlen(topo_kinds[kind].prefix), i;
 	unsigned long n;
 	char *end;
 
-	if (strncmp(word, kinds[kind].prefix, plen) != 0 || !isdigit((unsigned char)word[plen]))
+	if (strncmp(word, topo_kinds[kind].prefix, plen) != 0 || !isdigit((unsigned char)word[plen]))
 		return NULL;
 	n = strtoul(word + plen, &end, 10);
 	if (*end != '\0')
@@ -236,13 +225,6 @@ alias_id(enum topo_kind kind, const char *scope, const char *word)
 	return NULL;
 }
 
-static const char *
-obj_id(const json_t *o)
-{
-	const char *id = json_string_value(json_object_get(o, "id"));
-
-	return id != NULL ? id : "";
-}
 
 void
 topo_port_alias(const json_t *doc, const char *port_id, char *out, size_t len)
@@ -255,8 +237,8 @@ topo_port_alias(const json_t *doc, const char *port_id, char *out, size_t len)
 		snprintf(out, len, "%s", port_id); /* dangling: the loader will say so */
 		return;
 	}
-	topo_alias(dk, "", obj_id(dev), da, sizeof(da));
-	topo_alias(KIND_PORT, obj_id(dev), port_id, pa, sizeof(pa));
+	topo_alias(dk, "", topo_id_of(dev), da, sizeof(da));
+	topo_alias(KIND_PORT, topo_id_of(dev), port_id, pa, sizeof(pa));
 	snprintf(out, len, "%s:%s", da, pa);
 }
 
@@ -284,7 +266,7 @@ fill_child_ids(json_t *doc, const char *array, const char *child, const char *wh
 	json_array_foreach(json_object_get(doc, array), i, p) {
 		json_array_foreach(json_object_get(p, child), k, o) {
 			if (json_is_object(o) && json_object_get(o, "id") == NULL) {
-				snprintf(id, sizeof(id), "%.40s-%s%zu", obj_id(p), what, k);
+				snprintf(id, sizeof(id), "%.40s-%s%zu", topo_id_of(p), what, k);
 				json_object_set_new(o, "id", json_string(id));
 			}
 		}
@@ -314,12 +296,12 @@ sync_aliases(struct topo_cmd *c)
 	/* This daemon's host is host0 unless the document lists hosts first. */
 	topo_alias(KIND_HOST, "", c->dp->cfg.host_id, a, sizeof(a));
 	for (w = 0; w < RTE_DIM(walk); w++) {
-		json_array_foreach(json_object_get(c->doc, kinds[walk[w].kind].array), i, o) {
-			topo_alias(walk[w].kind, "", obj_id(o), a, sizeof(a));
+		json_array_foreach(json_object_get(c->doc, topo_kinds[walk[w].kind].array), i, o) {
+			topo_alias(walk[w].kind, "", topo_id_of(o), a, sizeof(a));
 			if (walk[w].key == NULL)
 				continue;
 			json_array_foreach(json_object_get(o, walk[w].key), k, ch)
-				topo_alias(walk[w].child, obj_id(o), obj_id(ch), a, sizeof(a));
+				topo_alias(walk[w].child, topo_id_of(o), topo_id_of(ch), a, sizeof(a));
 		}
 	}
 }
@@ -328,7 +310,7 @@ int
 topo_resolve(struct topo_cmd *c, enum topo_kind kind, const char *word, json_t **obj,
 	     size_t *index)
 {
-	const json_t *arr = json_object_get(c->doc, kinds[kind].array);
+	const json_t *arr = json_object_get(c->doc, topo_kinds[kind].array);
 	const char *id = alias_id(kind, "", word);
 
 	*obj = NULL;
@@ -338,7 +320,7 @@ topo_resolve(struct topo_cmd *c, enum topo_kind kind, const char *word, json_t *
 		*obj = topo_find_id(arr, word, index);
 	if (*obj == NULL)
 		return topo_fail(c, "%s \"%s\": no such %s (alias or id; \"list %s\" shows them)",
-				 kinds[kind].word, word, kinds[kind].word, kinds[kind].word);
+				 topo_kinds[kind].word, word, topo_kinds[kind].word, topo_kinds[kind].word);
 	return 0;
 }
 
@@ -349,7 +331,7 @@ topo_resolve_child(struct topo_cmd *c, enum topo_kind kind, const json_t *parent
 	const json_t *arr = json_object_get(parent, key);
 	const char *colon = strrchr(word, ':');
 	const char *short_word = colon != NULL ? colon + 1 : word;
-	const char *id = alias_id(kind, obj_id(parent), short_word);
+	const char *id = alias_id(kind, topo_id_of(parent), short_word);
 
 	*obj = NULL;
 	if (id != NULL)
@@ -358,8 +340,8 @@ topo_resolve_child(struct topo_cmd *c, enum topo_kind kind, const json_t *parent
 		*obj = topo_find_id(arr, word, index);
 	if (*obj == NULL)
 		return topo_fail(c, "%s \"%s\": no such %s here (alias or id; \"list %s\" under "
-				 "its parent shows them)", kinds[kind].word, word,
-				 kinds[kind].word, kinds[kind].word);
+				 "its parent shows them)", topo_kinds[kind].word, word,
+				 topo_kinds[kind].word, topo_kinds[kind].word);
 	return 0;
 }
 
@@ -386,315 +368,18 @@ topo_resolve_port(struct topo_cmd *c, const char *word, const json_t *device, js
 				    topo_find_id(json_object_get(c->doc, "routers"), dword, NULL)))
 			dev = topo_find_id(json_object_get(c->doc, "routers"), pid ? pid : dword,
 					   NULL);
-		if (dev != NULL && (pid = alias_id(KIND_PORT, obj_id(dev), colon + 1)) != NULL &&
+		if (dev != NULL && (pid = alias_id(KIND_PORT, topo_id_of(dev), colon + 1)) != NULL &&
 		    (cand = topo_find_id(json_object_get(dev, "ports"), pid, NULL)) != NULL)
 			*port = cand;
 	} else if (*port == NULL && device != NULL &&
-		   (pid = alias_id(KIND_PORT, obj_id(device), word)) != NULL) {
+		   (pid = alias_id(KIND_PORT, topo_id_of(device), word)) != NULL) {
 		*port = topo_find_id(json_object_get(device, "ports"), pid, NULL);
 	}
 	if (*port == NULL)
 		return topo_fail(c, "port \"%s\": no such port (\"bridge0:port1\", \"router0:port0\" "
 				 "or a port id; \"bridge bridge0 list port\" shows them)", word);
 	if (id != NULL)
-		snprintf(id, idlen, "%s", obj_id(*port));
-	return 0;
-}
-
-/* " infilter chain0 outfilter chain1" as midonet-cli shows filters. */
-static void
-filters_text(const json_t *o, char *out, size_t len)
-{
-	char in[ALIAS_LEN], outf[ALIAS_LEN];
-
-	topo_chain_alias(json_string_value(json_object_get(o, "inbound_filter")), in, sizeof(in));
-	topo_chain_alias(json_string_value(json_object_get(o, "outbound_filter")), outf,
-			 sizeof(outf));
-	snprintf(out, len, "%s%s%s%s", in[0] ? " infilter " : "", in, outf[0] ? " outfilter " : "",
-		 outf);
-}
-
-static const char *
-state_text(const json_t *o)
-{
-	const json_t *v = json_object_get(o, "admin_state_up");
-
-	return v == NULL || json_is_true(v) ? "up" : "down";
-}
-
-/* The object as JSON for --json: its fields without the nested lists, plus its alias. */
-static json_t *
-object_json(const json_t *o, const char *alias)
-{
-	json_t *copy = json_copy((json_t *)o);
-
-	json_object_del(copy, "ports");
-	json_object_del(copy, "routes");
-	json_object_del(copy, "rules");
-	json_object_del(copy, "members");
-	json_object_set_new(copy, "alias", json_string(alias));
-	return copy;
-}
-
-static json_t *
-result_objects(struct topo_cmd *c)
-{
-	json_t *a = json_object_get(c->result, "objects");
-
-	if (a == NULL) {
-		a = json_array();
-		json_object_set_new(c->result, "objects", a);
-	}
-	return a;
-}
-
-void
-topo_print_port(struct topo_cmd *c, const json_t *device, enum topo_kind dkind,
-		const json_t *port)
-{
-	char da[ALIAS_LEN], pa[ALIAS_LEN], filt[2 * ALIAS_LEN], peer[2 * ALIAS_LEN], l3[512];
-	const char *peer_id = json_string_value(json_object_get(port, "peer"));
-	json_t *o;
-
-	topo_alias(dkind, "", obj_id(device), da, sizeof(da));
-	topo_alias(KIND_PORT, obj_id(device), obj_id(port), pa, sizeof(pa));
-	filters_text(port, filt, sizeof(filt));
-	peer[0] = l3[0] = '\0';
-	if (peer_id != NULL)
-		topo_port_alias(c->doc, peer_id, peer, sizeof(peer));
-	if (dkind == KIND_ROUTER) {
-		const char *mac = json_string_value(json_object_get(port, "mac"));
-		const char *a6 = json_string_value(json_object_get(port, "address6"));
-
-		snprintf(l3, sizeof(l3), "%s%s address %s net %s%s%s%s%s", mac ? " mac " : "",
-			 mac ? mac : "", json_string_value(json_object_get(port, "address")),
-			 json_string_value(json_object_get(port, "network")), a6 ? " address6 " : "",
-			 a6 ? a6 : "", a6 ? " net6 " : "",
-			 a6 ? json_string_value(json_object_get(port, "network6")) : "");
-	}
-	topo_line(c, "port %s device %s state %s%s%s%s%s", pa, da, state_text(port), l3, filt,
-		  peer[0] ? " peer " : "", peer);
-	o = object_json(port, pa);
-	json_object_set_new(o, "device", json_string(da));
-	json_array_append_new(result_objects(c), o);
-}
-
-void
-topo_print_route(struct topo_cmd *c, const json_t *router, const json_t *route)
-{
-	char ra[ALIAS_LEN], pa[2 * ALIAS_LEN];
-	const char *gw = json_string_value(json_object_get(route, "gateway"));
-	const char *port = json_string_value(json_object_get(route, "port"));
-	const char *type = json_string_value(json_object_get(route, "type"));
-	const char *src = json_string_value(json_object_get(route, "src"));
-	const json_t *w = json_object_get(route, "weight");
-
-	topo_alias(KIND_ROUTE, obj_id(router), obj_id(route), ra, sizeof(ra));
-	pa[0] = '\0';
-	if (port != NULL)
-		topo_port_alias(c->doc, port, pa, sizeof(pa));
-	topo_line(c, "route %s type %s src %s dst %s%s%s%s%s weight %lld", ra,
-		  type ? type : "normal", src ? src : "0.0.0.0/0",
-		  json_string_value(json_object_get(route, "dst")), gw ? " gw " : "", gw ? gw : "",
-		  port ? " port " : "", pa, w ? (long long)json_integer_value(w) : 100LL);
-	json_array_append_new(result_objects(c), object_json(route, ra));
-}
-
-/* A condition's text with port ids turned back into aliases ("!router0:port0, bridge0:port1"). */
-static void
-ports_text(struct topo_cmd *c, const json_t *v, char *out, size_t len)
-{
-	char buf[1024], pa[2 * ALIAS_LEN], *save = NULL, *tok;
-	const char *s = json_string_value(v);
-	size_t n = 0;
-	json_t *e;
-	size_t i;
-
-	out[0] = '\0';
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, e) {
-			topo_port_alias(c->doc, json_string_value(e) ? json_string_value(e) : "", pa,
-					sizeof(pa));
-			n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", i ? "," : "", pa);
-		}
-		return;
-	}
-	if (s == NULL)
-		return;
-	if (*s == '!')
-		n += (size_t)snprintf(out, len, "!");
-	snprintf(buf, sizeof(buf), "%s", *s == '!' ? s + 1 : s);
-	for (tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-		topo_port_alias(c->doc, tok, pa, sizeof(pa));
-		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s",
-				      (n > 0 && out[n - 1] != '!') ? "," : "", pa);
-	}
-}
-
-void
-topo_print_rule(struct topo_cmd *c, const json_t *chain, const json_t *rule)
-{
-	/* The conditions in the order midonet-cli prints them. */
-	static const char *const conds[] = {"hw-src", "hw-src-mask", "hw-dst", "hw-dst-mask",
-					    "ethertype", "src", "dst", "proto", "tos", "src-port",
-					    "dst-port", "in-ports", "out-ports", "port-group",
-					    "flow", "fragment-policy", NULL};
-	char ra[ALIAS_LEN], line[2048], val[1024], ja[ALIAS_LEN];
-	const json_t *v, *t;
-	size_t n, i;
-	unsigned int k;
-
-	topo_alias(KIND_RULE, obj_id(chain), obj_id(rule), ra, sizeof(ra));
-	n = (size_t)snprintf(line, sizeof(line), "rule %s", ra);
-	for (k = 0; conds[k] != NULL; k++) {
-		v = json_object_get(rule, conds[k]);
-		if (v == NULL)
-			continue;
-		if (strcmp(conds[k], "in-ports") == 0 || strcmp(conds[k], "out-ports") == 0)
-			ports_text(c, v, val, sizeof(val));
-		else if (strcmp(conds[k], "port-group") == 0 && json_is_string(v))
-			topo_alias(KIND_PORT_GROUP, "",
-				   json_string_value(v) + (json_string_value(v)[0] == '!'), val,
-				   sizeof(val));
-		else if (json_is_integer(v))
-			snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(v));
-		else
-			snprintf(val, sizeof(val), "%s", json_string_value(v) ? json_string_value(v) : "?");
-		if (strcmp(conds[k], "port-group") == 0 && json_string_value(v) &&
-		    json_string_value(v)[0] == '!')
-			memmove(val + 1, val, strnlen(val, sizeof(val) - 2) + 1), val[0] = '!';
-		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, " %s %s",
-				      conds[k], val);
-	}
-	v = json_object_get(rule, "pos");
-	n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, " pos %lld type %s",
-			      (long long)json_integer_value(v),
-			      json_string_value(json_object_get(rule, "type")));
-	if ((v = json_object_get(rule, "action")) != NULL)
-		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0,
-				      " action %s", json_string_value(v));
-	if ((v = json_object_get(rule, "jump-to")) != NULL) {
-		topo_chain_alias(json_string_value(v), ja, sizeof(ja));
-		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0,
-				      " jump-to %s", ja);
-	}
-	json_array_foreach(json_object_get(rule, "nat_targets"), i, t) {
-		long long pf = json_integer_value(json_object_get(t, "port_from"));
-		long long pt = json_integer_value(json_object_get(t, "port_to"));
-		const char *af = json_string_value(json_object_get(t, "addr_from"));
-		const char *at = json_string_value(json_object_get(t, "addr_to"));
-
-		snprintf(val, sizeof(val), "%s%s%s", af ? af : "?",
-			 at && af && strcmp(af, at) != 0 ? "-" : "",
-			 at && af && strcmp(af, at) != 0 ? at : "");
-		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0,
-				      " target %s", val);
-		if (pf != 0 || pt != 0)
-			n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0,
-					      pf == pt ? ":%lld" : ":%lld-%lld", pf, pt);
-	}
-	if ((v = json_object_get(rule, "meter")) != NULL)
-		snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, " meter %s",
-			 json_string_value(v));
-	json_array_append_new(c->lines, json_string(line));
-	json_array_append_new(result_objects(c), object_json(rule, ra));
-}
-
-/* One top-level object's line: "bridge bridge0 name br0 state up infilter chain0". */
-static void
-print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
-{
-	char a[ALIAS_LEN], filt[2 * ALIAS_LEN];
-	const char *name = json_string_value(json_object_get(o, "name"));
-	const json_t *v;
-
-	topo_alias(kind, "", obj_id(o), a, sizeof(a));
-	if (name == NULL)
-		name = obj_id(o);
-	switch (kind) {
-	case KIND_BRIDGE:
-	case KIND_ROUTER:
-		filters_text(o, filt, sizeof(filt));
-		topo_line(c, "%s %s name %s state %s%s", kinds[kind].word, a, name, state_text(o),
-			  filt);
-		break;
-	case KIND_PORT_GROUP:
-		v = json_object_get(o, "stateful");
-		topo_line(c, "port-group %s name %s stateful %s", a, name,
-			  json_is_true(v) ? "true" : "false");
-		break;
-	case KIND_TUNNEL_ZONE:
-		topo_line(c, "tzone %s name %s type %s", a, name,
-			  json_string_value(json_object_get(o, "type")));
-		break;
-	case KIND_HOST:
-		/* This daemon is alive (it answers); of another host the document says nothing. */
-		topo_line(c, "host %s name %s%s", a, name,
-			  strcmp(obj_id(o), c->dp->cfg.host_id) == 0 ? " alive true" : "");
-		break;
-	default:
-		topo_line(c, "%s %s name %s", kinds[kind].word, a, name);
-		break;
-	}
-	json_array_append_new(result_objects(c), object_json(o, a));
-}
-
-/* The hosts: this daemon's own first (it is alive: it answers), then the document's. */
-static void
-list_hosts(struct topo_cmd *c)
-{
-	json_t *self = json_pack("{s:s, s:s}", "id", c->dp->cfg.host_id, "name", c->dp->cfg.host);
-	json_t *o;
-	size_t i;
-
-	print_object(c, KIND_HOST, self);
-	json_decref(self);
-	json_array_foreach(json_object_get(c->doc, "hosts"), i, o)
-		if (strcmp(obj_id(o), c->dp->cfg.host_id) != 0)
-			print_object(c, KIND_HOST, o);
-}
-
-int
-topo_list(struct topo_cmd *c, enum topo_kind kind)
-{
-	json_t *o;
-	size_t i;
-
-	if (kind == KIND_HOST) {
-		list_hosts(c);
-		return 0;
-	}
-	json_array_foreach(json_object_get(c->doc, kinds[kind].array), i, o)
-		print_object(c, kind, o);
-	if (json_object_get(c->result, "objects") == NULL)
-		result_objects(c);
-	return 0;
-}
-
-int
-topo_show_host(struct topo_cmd *c, const char *word)
-{
-	char self[ALIAS_LEN];
-	json_t *h, *o;
-	int ret;
-
-	topo_alias(KIND_HOST, "", c->dp->cfg.host_id, self, sizeof(self));
-	if (strcmp(word, self) == 0 || strcmp(word, c->dp->cfg.host_id) == 0) {
-		o = json_pack("{s:s, s:s}", "id", c->dp->cfg.host_id, "name", c->dp->cfg.host);
-		print_object(c, KIND_HOST, o);
-		json_decref(o);
-		return 0;
-	}
-	if ((ret = topo_resolve(c, KIND_HOST, word, &h, NULL)) != 0)
-		return ret;
-	print_object(c, KIND_HOST, h);
-	return 0;
-}
-
-int
-topo_show(struct topo_cmd *c, enum topo_kind kind, const json_t *obj)
-{
-	print_object(c, kind, obj);
+		snprintf(id, idlen, "%s", topo_id_of(*port));
 	return 0;
 }
 
@@ -704,7 +389,7 @@ kind_of_word(const char *w)
 	int k;
 
 	for (k = 0; k < KIND_PORT; k++)
-		if (w != NULL && strcmp(w, kinds[k].word) == 0)
+		if (w != NULL && strcmp(w, topo_kinds[k].word) == 0)
 			return k;
 	return -1;
 }

@@ -18,10 +18,10 @@
  * runs, and a deleted object's alias is never handed out again.  So every
  * kairoctl run and every client sees the same aliases.
  *
- * ctl_topology.c: the entry point, aliases, words, listings.
- * ctl_topology_edit.c: bridges, routers, ports, routes, port groups,
- * tunnel zones, hosts and bindings.  ctl_topology_chain.c: chains, rules.  Both run on the command server's thread
- * only, which is why the alias registry needs no lock.
+ * ctl_topology.c: the entry point, aliases, words.  ctl_topology_print.c:
+ * listings.  ctl_topology_edit.c: bridges, routers, ports, routes.  ctl_topology_hosts.c: hosts, bindings, tunnel zones.
+ * ctl_topology_chain.c: chains, rules, port groups.  All run on the command server's
+ * thread only, which is why the alias registry needs no lock.
  */
 #ifndef KAIRO_CTL_TOPOLOGY_H
 #define KAIRO_CTL_TOPOLOGY_H
@@ -51,6 +51,20 @@ enum topo_kind {
 	KIND_RULE,  /* scoped by chain id */
 	KIND_COUNT,
 };
+
+/* An alias: "router123:port45" and room to spare. */
+#define ALIAS_LEN 96
+
+/*
+ * What each kind is called: the word of the grammar, the alias prefix
+ * (midonet-cli's), the document's array.
+ */
+struct topo_kind_name {
+	const char *word;
+	const char *prefix;
+	const char *array;
+};
+extern const struct topo_kind_name topo_kinds[KIND_COUNT];
 
 /* One command being run: the words, where we are in them, the working document. */
 struct topo_cmd {

@@ -22,7 +22,6 @@
 
 #include "ctl_topology.h"
 
-#define ALIAS_LEN 96
 /* Longest condition text we write: a list of ports. */
 #define COND_LEN 1024
 

@@ -86,88 +86,6 @@ sim_mac_aged(void *arg, uint32_t bridge, const struct rte_ether_addr *mac)
 }
 
 void
-sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts, struct rte_mbuf *m,
-		     uint16_t worker)
-{
-	struct action_emit emit;
-	unsigned int sent, j;
-
-	emit.n = 0;
-	/* A list that sends the packet up again would loop; the simulation never builds one. */
-	if (flow_actions_execute(acts, m, st->pool, &emit, st->stats.drops) == ACTION_SLOW_PATH) {
-		st->stats.drops[DROP_FLOW_ACTION_DROP]++;
-		rte_pktmbuf_free(m);
-	}
-	for (j = 0; j < emit.n; j++)
-		pkt_meta(emit.pkt[j])->out_port = emit.port[j];
-	sent = rte_ring_mp_enqueue_burst(st->upcall->to_worker[worker], (void **)emit.pkt, emit.n,
-					 NULL);
-	st->stats.injected += sent;
-	for (j = sent; j < emit.n; j++) {
-		st->stats.drops[DROP_INJECT_RING_FULL]++;
-		rte_pktmbuf_free(emit.pkt[j]);
-	}
-}
-
-/* Give back what a packet took from the admission buckets (a resumed one holds nothing). */
-static void
-sim_release(struct sim_thread *st, uint16_t in_port, uint8_t reason)
-{
-	if (reason != UPCALL_RESUMED)
-		upcall_release(st->upcall, in_port);
-}
-
-/* Run acts on every packet of the group and hand the results to the receiving workers. */
-static void
-sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g)
-{
-	uint16_t i;
-
-	for (i = 0; i < g->n; i++) {
-		struct rte_mbuf *m = g->pkts[i];
-		const struct pkt_meta *meta = pkt_meta(m);
-		uint16_t in_port = meta->key.in_port;
-		uint8_t reason = meta->upcall_reason;
-
-		sim_execute_and_send(st, acts, m, meta->worker);
-		sim_release(st, in_port, reason);
-	}
-}
-
-/* Send one walked packet unless the walk kept it, and return its tokens. */
-static void
-sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result *res)
-{
-	const struct pkt_meta *meta = pkt_meta(m);
-	uint16_t in_port = meta->key.in_port, worker = meta->worker;
-	uint8_t reason = meta->upcall_reason;
-
-	if (!res->consumed) {
-		if (res->icmp_inner_nat) {
-			nat_icmp_inner_write(m, res);
-			st->stats.nat_icmp_errors++;
-		}
-		sim_execute_and_send(st, &res->actions, m, worker);
-	}
-	sim_release(st, in_port, reason);
-}
-
-/* Packets the slow path sends itself: no flow counter sees them, their meters count them now. */
-static void
-sim_meter_group(struct sim_thread *st, const uint16_t *meters, uint8_t n_meters,
-		const struct sim_group *g)
-{
-	uint64_t bytes = 0;
-	uint16_t i;
-
-	if (n_meters == 0)
-		return;
-	for (i = 0; i < g->n; i++)
-		bytes += rte_pktmbuf_pkt_len(g->pkts[i]);
-	meter_count(&st->meters, meters, n_meters, g->n, bytes);
-}
-
-void
 sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now)
 {
 	struct rte_mbuf *lead = g->pkts[0];
@@ -301,7 +219,7 @@ sim_thread_poll(struct sim_thread *st)
 		}
 		if (groups[j].n == SIM_MAX_QUEUED_PER_KEY) {
 			st->stats.drops[DROP_UPCALL_QUEUE_FULL]++;
-			sim_release(st, meta->key.in_port, meta->upcall_reason);
+			sim_release_tokens(st, meta->key.in_port, meta->upcall_reason);
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}

@@ -118,7 +118,7 @@ void sim_port_egress(struct sim_ctx *c, const struct topo_port *port);
 void bridge_ingress(struct sim_ctx *c, const struct topo_port *in);
 void router_ingress(struct sim_ctx *c, const struct topo_port *in);
 
-/* Send a made packet: walk it from port and execute what the walk decided (sim/walk.c). */
+/* Send a made packet: walk it from port and execute what the walk decided (sim/walk.c, then sim_output.c). */
 void sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uint16_t worker,
 		   uint64_t now, uint8_t depth);
 /*
@@ -126,8 +126,19 @@ void sim_send_made(struct sim_thread *st, struct rte_mbuf *m, uint32_t port, uin
  * group's key already looked up in the cache, or NULL (sim/sim_thread.c).
  */
 void sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now);
-/* Execute acts on m and hand the results to worker (sim/sim_thread.c). */
+/* ---- sim/sim_output.c: packets out of the simulation ---- */
+
+/* Execute acts on m and hand the results to worker. */
 void sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts,
 			  struct rte_mbuf *m, uint16_t worker);
+/* Give back what a packet took from the admission buckets (a resumed one holds nothing). */
+void sim_release_tokens(struct sim_thread *st, uint16_t in_port, uint8_t reason);
+/* Run acts on every packet of the group and hand them to their workers; tokens back. */
+void sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g);
+/* Send one walked packet unless the walk kept it (res->consumed); its tokens back. */
+void sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result *res);
+/* Count a group the slow path sends itself in the meters the walk went through. */
+void sim_meter_group(struct sim_thread *st, const uint16_t *meters, uint8_t n_meters,
+		     const struct sim_group *g);
 
 #endif
