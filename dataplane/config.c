@@ -175,12 +175,60 @@ out:
 	return ret;
 }
 
+/*
+ * "sentinels": ["HOST:PORT", ...] and "master": the name the sentinels
+ * monitor.  Either these or host and port, never both: a daemon that wrote
+ * to a fixed address beside the sentinels' master would split the state.
+ */
+static int
+load_redis_sentinels(struct json_ctx *ctx, const json_t *r, struct redis_state_config *rc)
+{
+	const json_t *list = json_object_get(r, "sentinels"), *v;
+	size_t i;
+
+	if (list == NULL) {
+		if (rc->master_name[0] != '\0')
+			return json_field_error(ctx, "redis.master", "only with redis.sentinels");
+		return 0;
+	}
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > REDIS_SENTINELS_MAX)
+		return json_field_error(ctx, "redis.sentinels", "must be a list of 1 to %u "
+					"\"HOST:PORT\" strings", REDIS_SENTINELS_MAX);
+	if (json_object_get(r, "host") != NULL || json_object_get(r, "port") != NULL)
+		return json_field_error(ctx, "redis.sentinels", "given with redis.host or "
+					"redis.port: the master's address comes from the sentinels");
+	json_array_foreach(list, i, v) {
+		struct redis_endpoint *e = &rc->sentinels[i];
+		const char *s = json_string_value(v), *colon = s ? strrchr(s, ':') : NULL;
+		char *end;
+		long port;
+
+		if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(e->host))
+			return json_field_error(ctx, "redis.sentinels", "[%zu]: \"%s\" is not "
+						"\"HOST:PORT\"", i, s ? s : "(not a string)");
+		port = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || port < 1 || port > 65535)
+			return json_field_error(ctx, "redis.sentinels", "[%zu]: \"%s\": the port "
+						"must be 1 to 65535", i, s);
+		memcpy(e->host, s, (size_t)(colon - s));
+		e->host[colon - s] = '\0';
+		e->port = (uint16_t)port;
+	}
+	rc->n_sentinels = (unsigned int)json_array_size(list);
+	if (rc->master_name[0] == '\0')
+		return json_field_error(ctx, "redis.master", "is needed with redis.sentinels: the "
+					"name the sentinels monitor the master by");
+	return 0;
+}
+
 /* The redis section (nsdb/README.md, "Shared state in Redis"); absent: nothing is shared. */
 static int
 load_redis(struct json_ctx *ctx, const json_t *root, struct kairo_config *cfg)
 {
-	static const char *const fields[] = {"host", "port", "password", "prefix", "timeout_ms",
-					     "state_ttl_s", "lease_s", "wait_ms", "queue", NULL};
+	static const char *const fields[] = {"host", "port", "sentinels", "master", "password",
+					     "prefix", "timeout_ms", "state_ttl_s", "lease_s",
+					     "wait_ms", "queue", NULL};
 	const json_t *r = json_object_get(root, "redis");
 	struct redis_state_config *rc = &cfg->redis;
 	uint32_t port = 0, lease_s = 0;
@@ -207,7 +255,10 @@ load_redis(struct json_ctx *ctx, const json_t *root, struct kairo_config *cfg)
 	    (ret = load_section_uint(ctx, r, "redis", "wait_ms", 1, 10000, 50,
 				     &cfg->redis_wait_ms)) != 0 ||
 	    (ret = load_section_uint(ctx, r, "redis", "queue", 64, 1u << 20, 65536,
-				     &cfg->redis_queue)) != 0)
+				     &cfg->redis_queue)) != 0 ||
+	    (ret = json_field_string(ctx, r, "redis", "master", "", false, rc->master_name,
+				     sizeof(rc->master_name))) != 0 ||
+	    (ret = load_redis_sentinels(ctx, r, rc)) != 0)
 		return ret;
 	if (rc->host[0] == '\0')
 		return json_field_error(ctx, "redis.host", "is empty");

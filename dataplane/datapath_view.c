@@ -142,7 +142,7 @@ state_view(struct kairo_dp *dp)
 		REDIS_COUNTER(bad_values), REDIS_COUNTER(leases_granted),
 		REDIS_COUNTER(leases_denied), REDIS_COUNTER(leases_held),
 		REDIS_COUNTER(lease_refreshes), REDIS_COUNTER(leases_lost),
-		REDIS_COUNTER(answers_lost),
+		REDIS_COUNTER(answers_lost), REDIS_COUNTER(master_changes),
 	};
 	static const struct view_counter shared_counters[] = {
 		SHARED_COUNTER(writes_queued), SHARED_COUNTER(writes_lost),

@@ -2,7 +2,9 @@
 /* The state store thread over Redis (nsdb/redis_state.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,8 @@ _Static_assert((RS_FLIGHT_RECORDS & (RS_FLIGHT_RECORDS - 1)) == 0 &&
 /* Addresses of one target range tried for a block, at most. */
 #define RS_LEASE_ADDRS 16
 #define RS_IDLE_US 200
+/* How often an idle connection is checked for a server that went away (check_idle_connection). */
+#define RS_LIVENESS_MS 50
 #define RS_BACKOFF_MIN_MS 100
 #define RS_BACKOFF_MAX_MS 5000
 
@@ -81,13 +85,22 @@ struct rs_flight {
 struct redis_state {
 	struct redis_state_config cfg;
 	struct state_sync *sync;
-	char address[REDIS_HOST_LEN + 8];
+	/*
+	 * The server's address as views show it.  Other threads read it while
+	 * a Sentinel failover may change it: written into the buffer not in
+	 * use, then published by flipping address_now (release/acquire).
+	 */
+	char address[2][REDIS_HOST_LEN + REDIS_MASTER_NAME_LEN + 48];
+	unsigned int address_now;
+	struct redis_endpoint master;  /* the master last connected to, with sentinels */
+	unsigned int sentinel_next;    /* the sentinel asked first: the last one that answered */
 	redisContext *ctx;         /* NULL while away */
 	uint64_t retry_at;         /* tsc of the next attempt */
 	uint32_t backoff_ms;
 	bool ever_connected;
-	char last_error[160];
+	char last_error[REDIS_HOST_LEN + 160];
 	uint64_t next_refresh;     /* tsc of the next lease refresh */
+	uint64_t next_liveness;    /* tsc of the next idle-connection check */
 	struct rs_lease *leases;
 	uint32_t n_leases;
 	pthread_t thread;
@@ -174,6 +187,27 @@ flight_fail(struct redis_state *rs)
 	rs->sets_sent = rs->sets_acked = 0;
 }
 
+static const char *
+address_of(const struct redis_state *rs)
+{
+	return rs->address[__atomic_load_n(&rs->address_now, __ATOMIC_ACQUIRE)];
+}
+
+static void
+address_set(struct redis_state *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+address_set(struct redis_state *rs, const char *fmt, ...)
+{
+	unsigned int next = rs->address_now ^ 1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rs->address[next], sizeof(rs->address[next]), fmt, ap);
+	va_end(ap);
+	__atomic_store_n(&rs->address_now, next, __ATOMIC_RELEASE);
+}
+
 static void
 disconnect(struct redis_state *rs, const char *why)
 {
@@ -187,7 +221,7 @@ disconnect(struct redis_state *rs, const char *why)
 	stat_add(&rs->stats.disconnects, 1);
 	__atomic_store_n(&rs->stats.connected, 0, __ATOMIC_RELAXED);
 	RS_LOG(WARNING, "redis %s DISCONNECT: %s; forwarding goes on with local state, "
-	       "reconnecting", rs->address, rs->last_error);
+	       "reconnecting", address_of(rs), rs->last_error);
 	rs->backoff_ms = RS_BACKOFF_MIN_MS;
 	rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
 }
@@ -210,21 +244,96 @@ reply_read(struct redis_state *rs)
 
 static void refresh_leases(struct redis_state *rs);
 
+/*
+ * The master's address, asked of the sentinels in turn (the one that
+ * answered last first): 0, or -EAGAIN with why set.  Each sentinel gets the
+ * connect and reply timeout; a sentinel that does not know the master name
+ * is as good as one that does not answer.
+ */
+static int
+sentinel_master(struct redis_state *rs, const struct timeval *tv, struct redis_endpoint *out,
+		char *why, size_t whylen)
+{
+	unsigned int k;
+
+	snprintf(why, whylen, "no sentinel answered");
+	for (k = 0; k < rs->cfg.n_sentinels; k++) {
+		unsigned int i = (rs->sentinel_next + k) % rs->cfg.n_sentinels;
+		const struct redis_endpoint *s = &rs->cfg.sentinels[i];
+		redisContext *c = redisConnectWithTimeout(s->host, s->port, *tv);
+		redisReply *r = NULL;
+
+		if (c != NULL && !c->err && redisSetTimeout(c, *tv) == REDIS_OK)
+			r = redisCommand(c, "SENTINEL get-master-addr-by-name %s",
+					 rs->cfg.master_name);
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING && atoi(r->element[1]->str) > 0 &&
+		    atoi(r->element[1]->str) <= 65535) {
+			snprintf(out->host, sizeof(out->host), "%s", r->element[0]->str);
+			out->port = (uint16_t)atoi(r->element[1]->str);
+			rs->sentinel_next = i;
+			freeReplyObject(r);
+			redisFree(c);
+			return 0;
+		}
+		if (r != NULL && r->type == REDIS_REPLY_NIL)
+			snprintf(why, whylen, "sentinel %s:%u does not know master \"%s\"", s->host,
+				 s->port, rs->cfg.master_name);
+		else
+			snprintf(why, whylen, "sentinel %s:%u: %s", s->host, s->port,
+				 c == NULL ? "out of memory" : c->err ? c->errstr : "no answer");
+		if (r != NULL)
+			freeReplyObject(r);
+		if (c != NULL)
+			redisFree(c);
+	}
+	return -EAGAIN;
+}
+
+/* A server the sentinels named must say it is the master: a demoted one comes back a replica. */
+static const char *
+check_master_role(redisContext *c, char *buf, size_t len)
+{
+	redisReply *r = redisCommand(c, "ROLE");
+	const char *why = NULL;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		why = "no answer to ROLE";
+	} else if (strcmp(r->element[0]->str, "master") != 0) {
+		snprintf(buf, len, "it is a %s, not the master (the sentinels have not switched yet)",
+			 r->element[0]->str);
+		why = buf;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return why;
+}
+
 static void
 try_connect(struct redis_state *rs)
 {
 	struct timeval tv = {.tv_sec = rs->cfg.timeout_ms / 1000,
 			     .tv_usec = (rs->cfg.timeout_ms % 1000) * 1000};
-	redisContext *c;
+	struct redis_endpoint server = {.port = rs->cfg.port};
+	redisContext *c = NULL;
 	const char *why = NULL;
-	char buf[160];
+	char buf[REDIS_HOST_LEN + 160];
 
-	c = redisConnectWithTimeout(rs->cfg.host, rs->cfg.port, tv);
-	if (c == NULL || c->err) {
-		snprintf(buf, sizeof(buf), "%s", c ? c->errstr : "out of memory");
+	snprintf(server.host, sizeof(server.host), "%s", rs->cfg.host);
+	if (rs->cfg.n_sentinels > 0 && sentinel_master(rs, &tv, &server, buf, sizeof(buf)) != 0)
 		why = buf;
-	} else if (redisSetTimeout(c, tv) != REDIS_OK) {
-		why = "cannot set the reply timeout";
+	if (why == NULL)
+		c = redisConnectWithTimeout(server.host, server.port, tv);
+	if (why != NULL) {
+		/* The sentinels did not name a master: nothing to connect to yet. */
+	} else if (c == NULL || c->err) {
+		snprintf(buf, sizeof(buf), "%s:%u: %s", server.host, server.port,
+			 c ? c->errstr : "out of memory");
+		why = buf;
+	} else if (redisSetTimeout(c, tv) != REDIS_OK || redisEnableKeepAlive(c) != REDIS_OK) {
+		why = "cannot set the reply timeout or keepalive";
 	} else if (rs->cfg.password[0] != '\0') {
 		redisReply *r = redisCommand(c, "AUTH %s", rs->cfg.password);
 
@@ -236,23 +345,37 @@ try_connect(struct redis_state *rs)
 		if (r != NULL)
 			freeReplyObject(r);
 	}
+	if (why == NULL && rs->cfg.n_sentinels > 0)
+		why = check_master_role(c, buf, sizeof(buf));
 	if (why != NULL) {
 		if (c != NULL)
 			redisFree(c);
 		/* Said once per outage, then at growing intervals: a log line per attempt is noise. */
 		if (strcmp(why, rs->last_error) != 0 || rs->backoff_ms >= RS_BACKOFF_MAX_MS)
-			RS_LOG(WARNING, "redis %s: %s (next attempt in %u ms)", rs->address, why,
+			RS_LOG(WARNING, "redis %s: %s (next attempt in %u ms)", address_of(rs), why,
 			       rs->backoff_ms);
 		snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
 		rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
 		rs->backoff_ms = RTE_MIN(rs->backoff_ms * 2, (uint32_t)RS_BACKOFF_MAX_MS);
 		return;
 	}
+	if (rs->cfg.n_sentinels > 0) {
+		if (rs->ever_connected && (strcmp(server.host, rs->master.host) != 0 ||
+					   server.port != rs->master.port)) {
+			stat_add(&rs->stats.master_changes, 1);
+			RS_LOG(WARNING, "redis master \"%s\" moved from %s:%u to %s:%u (Sentinel "
+			       "failover)", rs->cfg.master_name, rs->master.host, rs->master.port,
+			       server.host, server.port);
+		}
+		rs->master = server;
+		address_set(rs, "%s:%u (master \"%s\" by Sentinel)", server.host, server.port,
+			    rs->cfg.master_name);
+	}
 	rs->ctx = c;
 	rs->last_error[0] = '\0';
 	stat_add(&rs->stats.connects, 1);
 	__atomic_store_n(&rs->stats.connected, 1, __ATOMIC_RELAXED);
-	RS_LOG(INFO, "redis %s CONNECT%s", rs->address,
+	RS_LOG(INFO, "redis %s CONNECT%s", address_of(rs),
 	       rs->ever_connected ? ": resynchronising (blocks claimed again, live state written)"
 				  : "");
 	rs->ever_connected = true;
@@ -495,7 +618,7 @@ serve_lease(struct redis_state *rs, const struct state_query *q)
 		}
 		got = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 		if (r->type == REDIS_REPLY_ERROR)
-			RS_LOG(WARNING, "redis %s: lease: %s", rs->address, r->str);
+			RS_LOG(WARNING, "redis %s: lease: %s", address_of(rs), r->str);
 		freeReplyObject(r);
 		if (got > 0) {
 			struct rs_lease *l = &rs->leases[rs->n_leases++];
@@ -671,7 +794,7 @@ refresh_leases(struct redis_state *rs)
 			continue;
 		}
 		freeReplyObject(r);
-		RS_LOG(WARNING, "redis %s: block %s is another host's now: given up", rs->address,
+		RS_LOG(WARNING, "redis %s: block %s is another host's now: given up", address_of(rs),
 		       rs->leases[i].key);
 		memset(&a, 0, sizeof(a));
 		a.kind = STATE_ANSWER_LEASE_LOST;
@@ -683,6 +806,31 @@ refresh_leases(struct redis_state *rs)
 	}
 	rs->n_leases = kept;
 	__atomic_store_n(&rs->stats.leases_held, rs->n_leases, __ATOMIC_RELAXED);
+}
+
+/*
+ * An idle connection learns that its server went away only when it next
+ * writes, which may be a lease refresh away (tens of seconds): a killed
+ * Redis, or a Sentinel failover, would go unnoticed that long, and state
+ * made meanwhile would wait for the next write to find out.  A server that
+ * closed shows as a readable socket with nothing to read; checked while no
+ * reply is due, at most every RS_LIVENESS_MS.  (A server that vanished
+ * without closing is found by TCP keepalive, enabled at connect.)
+ */
+static void
+check_idle_connection(struct redis_state *rs, uint64_t now)
+{
+	struct pollfd p = {.fd = rs->ctx->fd, .events = POLLIN};
+	char byte;
+
+	if (now < rs->next_liveness || rs->sets_sent != rs->sets_acked)
+		return;
+	rs->next_liveness = now + ms_tsc(RS_LIVENESS_MS);
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if ((p.revents & (POLLERR | POLLHUP)) != 0 ||
+	    recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		disconnect(rs, "server closed the connection");
 }
 
 static void *
@@ -704,6 +852,9 @@ redis_state_main(void *arg)
 			refresh_leases(rs);
 		if (n == 0) {
 			struct timespec idle = {.tv_sec = 0, .tv_nsec = RS_IDLE_US * 1000};
+
+			if (rs->ctx != NULL)
+				check_idle_connection(rs, now);
 
 			nanosleep(&idle, NULL);
 		}
@@ -727,7 +878,12 @@ redis_state_start(const struct redis_state_config *cfg, struct state_sync *sync,
 	rs->cfg = *cfg;
 	rs->sync = sync;
 	rs->backoff_ms = RS_BACKOFF_MIN_MS;
-	snprintf(rs->address, sizeof(rs->address), "%s:%u", cfg->host, cfg->port);
+	if (cfg->n_sentinels > 0)
+		address_set(rs, "master \"%s\" by Sentinel (%s:%u%s)", cfg->master_name,
+			    cfg->sentinels[0].host, cfg->sentinels[0].port,
+			    cfg->n_sentinels > 1 ? " and others" : "");
+	else
+		address_set(rs, "%s:%u", cfg->host, cfg->port);
 	/* Off the worker lcores, as the simulation is. */
 	ret = rte_ctrl_thread_create(&rs->thread, "kairo-state", NULL, redis_state_main, rs);
 	if (ret != 0) {
@@ -776,5 +932,5 @@ redis_state_stats_read(const struct redis_state *rs, struct redis_state_stats *o
 const char *
 redis_state_address(const struct redis_state *rs)
 {
-	return rs->address;
+	return address_of(rs);
 }

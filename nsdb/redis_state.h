@@ -24,10 +24,25 @@
 #define REDIS_HOST_LEN 256
 #define REDIS_SECRET_LEN 256
 #define REDIS_PREFIX_LEN 64
+#define REDIS_SENTINELS_MAX 8
+#define REDIS_MASTER_NAME_LEN 64
+
+struct redis_endpoint {
+	char host[REDIS_HOST_LEN];
+	uint16_t port;
+};
 
 struct redis_state_config {
 	char host[REDIS_HOST_LEN];
 	uint16_t port;
+	/*
+	 * Redis Sentinel: with sentinels, host and port are unused; the address
+	 * of the master named master_name is asked of the sentinels at every
+	 * (re)connect, and the server found must say it is a master (ROLE).
+	 */
+	struct redis_endpoint sentinels[REDIS_SENTINELS_MAX];
+	unsigned int n_sentinels;
+	char master_name[REDIS_MASTER_NAME_LEN];
 	char password[REDIS_SECRET_LEN]; /* AUTH with it when set */
 	char prefix[REDIS_PREFIX_LEN];   /* every key starts "PREFIX:" */
 	char host_id[TOPO_ID_LEN];       /* the holder named in values and leases */
@@ -53,6 +68,7 @@ struct redis_state_stats {
 	uint64_t lease_refreshes;
 	uint64_t leases_lost;
 	uint64_t answers_lost;    /* the answer ring was full */
+	uint64_t master_changes;  /* reconnects that found another master (Sentinel failover) */
 };
 
 struct redis_state;

@@ -15,7 +15,8 @@ from zk_server import free_port
 
 
 class RedisServer:
-    def __init__(self, workdir, port=None, password=None, bind=("127.0.0.1",)):
+    def __init__(self, workdir, port=None, password=None, bind=("127.0.0.1",), extra=()):
+        self.extra = list(extra)
         self.bind = list(bind)
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -31,6 +32,7 @@ class RedisServer:
                 "--logfile", str(self.dir / "redis.log"), "--daemonize", "no"]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.extra
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -70,3 +72,55 @@ class RedisServer:
             c["password"] = self.password
         c.update(extra)
         return c
+
+
+class Sentinel:
+    """A Redis Sentinel (redis-server --sentinel) on a loopback port, watching one master.
+
+    Quick to decide, for a test: the master is down after down_after_ms without an answer, and
+    two sentinels must agree (quorum 2 of 3).
+    """
+
+    def __init__(self, workdir, master_name, master_port, down_after_ms=1000):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.conf = self.dir / "sentinel.conf"
+        # Sentinel rewrites its configuration file as it learns: one file of its own each.
+        self.conf.write_text(
+            "port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\nlogfile %s\n"
+            "sentinel monitor %s 127.0.0.1 %d 2\n"
+            "sentinel down-after-milliseconds %s %d\n"
+            "sentinel failover-timeout %s 10000\n"
+            "sentinel parallel-syncs %s 1\n"
+            % (self.port, self.dir, self.dir / "sentinel.log", master_name, master_port,
+               master_name, down_after_ms, master_name, master_name))
+        self.proc = None
+
+    def start(self, timeout=10):
+        self.proc = subprocess.Popen(["redis-server", str(self.conf), "--sentinel"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sentinel exited: %s" % (self.dir / "sentinel.log").read_text())
+            try:
+                if self.client().ping():
+                    return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("sentinel not up after %ss" % timeout)
+
+    def client(self):
+        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True,
+                           socket_timeout=5)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None

@@ -247,6 +247,14 @@ REFUSED = [
     ({"redis": {"hots": "x"}}, "hots"),
     ({"redis": "127.0.0.1"}, "redis: must be an object"),
     ({"redis": {}, "host_id": "a\"b"}, "host_id"),
+    ({"redis": {"sentinels": ["127.0.0.1:26379"]}}, "redis.master: is needed with redis.sentinels"),
+    ({"redis": {"master": "m"}}, "redis.master: only with redis.sentinels"),
+    ({"redis": {"sentinels": [], "master": "m"}}, "redis.sentinels: must be a list of 1 to 8"),
+    ({"redis": {"sentinels": ["127.0.0.1"], "master": "m"}},
+     'redis.sentinels: [0]: "127.0.0.1" is not "HOST:PORT"'),
+    ({"redis": {"sentinels": ["h:0"], "master": "m"}}, "the port must be 1 to 65535"),
+    ({"redis": {"sentinels": ["h:26379"], "master": "m", "host": "h"}},
+     "redis.sentinels: given with redis.host or redis.port"),
 ]
 
 
