@@ -221,3 +221,96 @@ def wait_until(predicate, timeout=15, what="condition", interval=0.05):
 def java_available():
     return os.path.exists("/usr/share/java/zookeeper.jar") and \
         subprocess.run(["java", "-version"], capture_output=True).returncode == 0
+
+
+ZK_QUORUM_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+
+
+class ZkEnsemble:
+    """Three ZooKeeper servers on loopback forming one ensemble (a quorum of two).
+
+    Each has its own dataDir, myid, client port and two peer ports.  The leader is asked with
+    the "srvr" four-letter word; kill(i) is a crash of server i.
+    """
+
+    def __init__(self, workdir, n=3):
+        self.dir = Path(workdir)
+        self.n = n
+        self.client_ports = [free_port() for _ in range(n)]
+        peers = [(free_port(), free_port()) for _ in range(n)]
+        servers = "".join("server.%d=127.0.0.1:%d:%d\n" % (i + 1, p, e)
+                          for i, (p, e) in enumerate(peers))
+        self.dirs = []
+        for i in range(n):
+            d = self.dir / ("zk%d" % (i + 1))
+            (d / "data").mkdir(parents=True, exist_ok=True)
+            (d / "data" / "myid").write_text("%d\n" % (i + 1))
+            (d / "zoo.cfg").write_text(
+                "tickTime=500\ninitLimit=20\nsyncLimit=5\n"
+                "dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
+                "admin.enableServer=false\n4lw.commands.whitelist=srvr,ruok\n"
+                "minSessionTimeout=1000\nmaxSessionTimeout=60000\n%s"
+                % (d / "data", self.client_ports[i], servers))
+            self.dirs.append(d)
+        self.procs = [None] * n
+
+    @property
+    def hosts(self):
+        return ",".join("127.0.0.1:%d" % p for p in self.client_ports)
+
+    def start(self, timeout=90):
+        for i in range(self.n):
+            log = open(self.dirs[i] / "zookeeper.log", "a")
+            self.procs[i] = subprocess.Popen(
+                ["java", "-Xmx128m", "-XX:+UseSerialGC", "-cp", ZK_CLASSPATH, ZK_QUORUM_MAIN,
+                 str(self.dirs[i] / "zoo.cfg")], stdout=log, stderr=subprocess.STDOUT)
+            log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            modes = [self.mode(i) for i in range(self.n)]
+            if modes.count("leader") == 1 and modes.count("follower") == self.n - 1:
+                return self
+            time.sleep(0.2)
+        raise RuntimeError("no ensemble after %ss: %s" % (timeout, modes))
+
+    def mode(self, i):
+        """"leader", "follower", or None (not serving): the server's own word."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.client_ports[i]), timeout=1) as s:
+                s.sendall(b"srvr")
+                s.settimeout(2)
+                out = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    out += chunk
+        except OSError:
+            return None
+        for line in out.decode(errors="replace").splitlines():
+            if line.startswith("Mode:"):
+                return line.split(":", 1)[1].strip()
+        return None
+
+    def leader(self):
+        for i in range(self.n):
+            if self.procs[i] is not None and self.mode(i) == "leader":
+                return i
+        return None
+
+    def kill(self, i):
+        if self.procs[i] is not None and self.procs[i].poll() is None:
+            self.procs[i].send_signal(signal.SIGKILL)
+            self.procs[i].wait()
+        self.procs[i] = None
+
+    def stop(self):
+        for i in range(self.n):
+            self.kill(i)
+
+    def client(self):
+        from kazoo.client import KazooClient
+
+        zk = KazooClient(hosts=self.hosts, timeout=10)
+        zk.start(timeout=20)
+        return zk
