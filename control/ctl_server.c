@@ -5,9 +5,6 @@
  * from one poll() loop on a control thread.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -15,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "ctl_listen.h"
 #include "ctl_server.h"
 
 RTE_LOG_REGISTER(kairo_logtype_ctl, kairo.control, INFO);
@@ -337,64 +334,6 @@ ctl_server_main(void *arg)
 	return NULL;
 }
 
-/* Is a server answering on path?  Then it is not ours to replace. */
-static bool
-socket_in_use(const struct sockaddr_un *addr)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
-	close(fd);
-	return live;
-}
-
-static int
-listen_on(struct ctl_server *srv, const char *group, char *err, size_t errlen)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char dir[sizeof(addr.sun_path)];
-	gid_t gid = 0;
-	struct group *gr;
-
-	if (strlen(srv->path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "control.socket: \"%s\" is longer than %zu bytes", srv->path,
-			 sizeof(addr.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(addr.sun_path, srv->path, strlen(srv->path) + 1);
-	if (group[0] != '\0') {
-		gr = getgrnam(group);
-		if (gr == NULL) {
-			snprintf(err, errlen, "control.group: no group \"%s\" on this host", group);
-			return -ENOENT;
-		}
-		gid = gr->gr_gid;
-	}
-	snprintf(dir, sizeof(dir), "%s", srv->path);
-	/* /run/kairo on a fresh host; only the last level is made. */
-	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "control.socket: cannot make %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (socket_in_use(&addr)) {
-		snprintf(err, errlen, "control.socket: %s is in use by another kairod", srv->path);
-		return -EADDRINUSE;
-	}
-	unlink(srv->path);
-	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv->listen_fd < 0 ||
-	    bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    chown(srv->path, 0, gid) != 0 || chmod(srv->path, 0660) != 0 ||
-	    listen(srv->listen_fd, 16) != 0) {
-		snprintf(err, errlen, "control.socket: %s: %s", srv->path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 struct ctl_server *
 ctl_server_start(const char *path, const char *group, const ctl_handler handlers[CTL_CMD_COUNT],
 		 void *ctx, char *err, size_t errlen)
@@ -422,7 +361,7 @@ ctl_server_start(const char *path, const char *group, const ctl_handler handlers
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
 	srv->handlers = handlers;
 	srv->ctx = ctx;
-	if (listen_on(srv, group, err, errlen) != 0)
+	if (ctl_listen(srv->path, group, &srv->listen_fd, err, errlen) != 0)
 		goto fail;
 	ret = rte_ctrl_thread_create(&srv->thread, "kairo-ctl", NULL, ctl_server_main, srv);
 	if (ret != 0) {

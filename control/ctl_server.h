@@ -13,7 +13,7 @@
  * this thread, never on a worker lcore.
  *
  * The socket file is made mode 0660, owned by root and the configured
- * group: only they can connect.
+ * group: only they can connect (ctl_listen.h: what may be replaced there).
  */
 #ifndef KAIRO_CTL_SERVER_H
 #define KAIRO_CTL_SERVER_H
@@ -39,9 +39,10 @@ typedef int (*ctl_handler)(void *ctx, json_t *args, json_t **result, char *err, 
 struct ctl_server;
 
 /*
- * Listen on path (a live server there is an error; a stale socket file is
- * replaced) and start serving, handlers[id] for each command of the table
- * (every one must be set).  NULL with err set on failure.
+ * Listen on path (a live server there, or anything that is not a socket, is
+ * an error; a stale socket is replaced: ctl_listen.h) and start serving,
+ * handlers[id] for each command of the table (every one must be set).  NULL
+ * with err set on failure.
  */
 struct ctl_server *ctl_server_start(const char *path, const char *group,
 				    const ctl_handler handlers[CTL_CMD_COUNT], void *ctx, char *err,
