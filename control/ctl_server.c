@@ -3,43 +3,66 @@
  * The command server (ctl_server.h): accept, read lines, answer the hello,
  * dispatch through the command table (ctl_protocol.h), write replies, all
  * from one poll() loop on a control thread.
+ *
+ * Each turn of the loop gives every client one turn (client_turn): one read,
+ * at most CTL_REQUESTS_PER_TURN requests served, a write of what its socket
+ * takes, its deadlines checked; then new clients are accepted.  Nothing in a
+ * turn waits for a client, and what one client sends or leaves unread costs
+ * the others at most one request's handler per turn.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <libgen.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "ctl_listen.h"
 #include "ctl_server.h"
 
 RTE_LOG_REGISTER(kairo_logtype_ctl, kairo.control, INFO);
 #define CTL_LOG(level, fmt, ...)                                                                   \
 	rte_log(RTE_LOG_##level, kairo_logtype_ctl, "kairod: control: " fmt "\n", ##__VA_ARGS__)
 
-/* How long poll() waits, so a stop request is seen. */
+/* How long poll() waits, so that a stop request and the deadlines are seen. */
 #define CTL_POLL_MS 100
+/* A reply buffer larger than this is freed once written: most replies are a few KiB. */
+#define CTL_OUT_KEEP (64 * 1024)
 
+_Static_assert(CTL_LISTEN_BACKLOG == CTL_MAX_CLIENTS, "ctl_listen.h: one queue place a slot");
+
+/*
+ * One connection.  Its input is [in_off, in_len) of in: complete lines are
+ * served in turn, at most CTL_REQUESTS_PER_TURN a turn, and nothing more is
+ * read while one waits, so a client's backlog stays in its own socket.  Its
+ * output is [out_off, out_len) of out, written as the socket takes it.
+ */
 struct ctl_client {
 	int fd;
-	char *in;        /* CTL_MAX_REQUEST + 1 bytes */
+	char *in;            /* CTL_MAX_REQUEST + 1 bytes */
+	size_t in_off;
 	size_t in_len;
-	char *out;       /* replies not yet written */
+	char *out;           /* replies not yet written */
+	size_t out_off;
 	size_t out_len;
 	size_t out_cap;
-	bool closing;    /* close once out is written */
-	bool hello_done; /* it said it speaks CTL_PROTOCOL_VERSION: commands are served */
+	uint64_t active_ms;  /* connected, a request served, reply bytes taken: the idle
+			      * deadline and the choice of whom to evict count from it */
+	uint64_t request_ms; /* when the unfinished line at the end of in began; 0: none */
+	bool eof;            /* it sent its last byte: serve its complete lines, then close */
+	bool closing;        /* close once out is written (or at the idle deadline) */
+	bool hello_done;     /* it said it speaks CTL_PROTOCOL_VERSION: commands are served */
 };
 
 struct ctl_server {
@@ -49,29 +72,73 @@ struct ctl_server {
 	void *ctx;
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 	unsigned int n_clients;
+	unsigned int busy_refused; /* told busy since busy_logged_ms */
+	uint64_t busy_logged_ms;
 	pthread_t thread;
 	bool quit;
 };
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t
+client_unread(const struct ctl_client *c)
+{
+	return c->out_len - c->out_off;
+}
+
+static bool
+client_has_line(const struct ctl_client *c)
+{
+	return memchr(c->in + c->in_off, '\n', c->in_len - c->in_off) != NULL;
+}
+
+/* A request waits and its reply can be buffered: the client is served this turn. */
+static bool
+client_servable(const struct ctl_client *c)
+{
+	return !c->closing && client_unread(c) < CTL_MAX_UNREAD && client_has_line(c);
+}
+
+/* Nothing to serve and room for replies: the server reads from it. */
+static bool
+client_wants_input(const struct ctl_client *c)
+{
+	return !c->closing && !c->eof && client_unread(c) < CTL_MAX_UNREAD && !client_has_line(c);
+}
+
 static void
-client_close(struct ctl_client *c)
+client_close(struct ctl_server *srv, struct ctl_client *c)
 {
 	close(c->fd);
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	srv->n_clients--;
 }
 
-/* Queue bytes for the client; false if it already has too much unread. */
+/*
+ * Queue bytes for the client.  The bound is the callers': a reply is only
+ * made for a client under CTL_MAX_UNREAD, and is at most CTL_MAX_REPLY.
+ */
 static bool
 client_queue(struct ctl_client *c, const char *data, size_t len)
 {
 	char *grown;
 	size_t cap;
 
-	if (c->out_len + len > CTL_MAX_PENDING_REPLY)
-		return false;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, client_unread(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
 	if (c->out_len + len > c->out_cap) {
 		cap = c->out_cap ? c->out_cap : 4096;
 		while (cap < c->out_len + len)
@@ -87,16 +154,27 @@ client_queue(struct ctl_client *c, const char *data, size_t len)
 	return true;
 }
 
+static void client_error(struct ctl_client *c, const char *msg);
+
 static void
 client_reply(struct ctl_client *c, json_t *reply)
 {
 	char *text = json_dumps(reply, JSON_COMPACT);
+	size_t len = text != NULL ? strlen(text) : 0;
+	char msg[256];
 
 	json_decref(reply);
-	if (text == NULL || !client_queue(c, text, strlen(text)) || !client_queue(c, "\n", 1)) {
-		CTL_LOG(WARNING, "client on fd %d reads too slowly: closed", c->fd);
+	if (text != NULL && len + 1 > CTL_MAX_REPLY) {
+		free(text);
+		snprintf(msg, sizeof(msg), "reply: %zu bytes, more than the %d MiB a reply may be: "
+			 "ask for less (--limit, --max)", len + 1, CTL_MAX_REPLY >> 20);
+		client_error(c, msg);
+		return;
+	}
+	if (text == NULL || !client_queue(c, text, len) || !client_queue(c, "\n", 1)) {
+		CTL_LOG(WARNING, "client on fd %d: no memory for its reply: closed", c->fd);
 		c->closing = true;
-		c->out_len = 0;
+		c->out_off = c->out_len = 0;
 	}
 	free(text);
 }
@@ -206,91 +284,259 @@ handle_request(struct ctl_server *srv, struct ctl_client *c, const char *line, s
 	json_decref(req);
 }
 
-/* Read what is there; serve every complete line. */
+/*
+ * One read of what the client sent (a turn reads once, so a client that
+ * keeps writing cannot keep the thread here).  The request deadline runs
+ * from the read that brought the first byte of a line still unfinished.
+ */
 static void
-client_read(struct ctl_server *srv, struct ctl_client *c)
+client_read(struct ctl_client *c, uint64_t now)
 {
+	size_t had;
 	ssize_t r;
-	char *nl;
 
-	for (;;) {
-		r = read(c->fd, c->in + c->in_len, CTL_MAX_REQUEST - c->in_len);
-		if (r == 0) {
-			/* The client is gone (or half-closed): answer what it sent, then close. */
+	if (c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	had = c->in_len;
+	r = read(c->fd, c->in + had, CTL_MAX_REQUEST - had);
+	if (r == 0) {
+		/* The client is gone (or half-closed): answer what it sent, then close. */
+		c->eof = true;
+		return;
+	}
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
 			c->closing = true;
-			return;
+			c->out_off = c->out_len = 0;
 		}
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				c->closing = true;
-			return;
-		}
-		c->in_len += (size_t)r;
-		c->in[c->in_len] = '\0';
-		while (!c->closing && (nl = memchr(c->in, '\n', c->in_len)) != NULL) {
-			size_t line = (size_t)(nl - c->in);
-
-			if (line > 0)
-				handle_request(srv, c, c->in, line);
-			memmove(c->in, nl + 1, c->in_len - line - 1);
-			c->in_len -= line + 1;
-		}
-		if (c->in_len == CTL_MAX_REQUEST) {
-			client_error(c, "request: longer than 65536 bytes without a newline");
-			c->closing = true;
-			c->in_len = 0;
-			return;
-		}
+		return;
+	}
+	c->in_len += (size_t)r;
+	c->in[c->in_len] = '\0';
+	if (memchr(c->in + had, '\n', (size_t)r) != NULL)
+		c->request_ms = c->in[c->in_len - 1] == '\n' ? 0 : now;
+	else if (had == 0)
+		c->request_ms = now;
+	if (c->in_len == CTL_MAX_REQUEST && !client_has_line(c)) {
+		client_error(c, "request: longer than 65536 bytes without a newline");
+		c->closing = true;
+		c->in_len = 0;
 	}
 }
 
+/* Serve the client's next complete lines, CTL_REQUESTS_PER_TURN at most. */
 static void
-client_write(struct ctl_client *c)
+client_serve(struct ctl_server *srv, struct ctl_client *c, uint64_t now)
+{
+	unsigned int n;
+	size_t line;
+	char *nl;
+
+	for (n = 0; n < CTL_REQUESTS_PER_TURN && client_servable(c); n++) {
+		nl = memchr(c->in + c->in_off, '\n', c->in_len - c->in_off);
+		line = (size_t)(nl - (c->in + c->in_off));
+		if (line > 0)
+			handle_request(srv, c, c->in + c->in_off, line);
+		c->in_off += line + 1;
+		c->active_ms = now;
+	}
+	if (c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
+}
+
+/* Write what the socket takes now; never wait for it. */
+static void
+client_write(struct ctl_client *c, uint64_t now)
 {
 	ssize_t w;
 
-	while (c->out_len > 0) {
-		w = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+	while (client_unread(c) > 0) {
+		w = send(c->fd, c->out + c->out_off, client_unread(c), MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
-				c->out_len = 0;
+				c->out_off = c->out_len = 0;
 				c->closing = true;
 			}
 			return;
 		}
-		memmove(c->out, c->out + w, c->out_len - (size_t)w);
-		c->out_len -= (size_t)w;
+		c->out_off += (size_t)w;
+		c->active_ms = now; /* taking its replies, however slowly, is not being idle */
+	}
+	c->out_off = c->out_len = 0;
+	/* A big reply's buffer goes with it, not kept for the client's life. */
+	if (c->out_cap > CTL_OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
 	}
 }
 
+/*
+ * Close the client now, telling it why in a last line ({"ok": false,
+ * "error": reason}) when its socket takes it: a client waiting for a reply
+ * reads the reason instead of finding the connection gone.
+ */
 static void
-accept_clients(struct ctl_server *srv)
+client_drop(struct ctl_server *srv, struct ctl_client *c, const char *reason)
 {
-	struct ctl_client *c;
+	CTL_LOG(INFO, "client on fd %d: %s", c->fd, reason);
+	client_error(c, reason);
+	client_write(c, 0);
+	client_close(srv, c);
+}
+
+/* The request and idle deadlines (ctl_server.h); true if the client was closed. */
+static bool
+client_deadlines(struct ctl_server *srv, struct ctl_client *c, uint64_t now)
+{
+	char reason[200];
+
+	/* The server is not reading (the client has replies to take): its line cannot end. */
+	if (c->request_ms != 0 && !client_wants_input(c))
+		c->request_ms = now;
+	if (c->request_ms != 0 && now - c->request_ms > CTL_REQUEST_MS) {
+		snprintf(reason, sizeof(reason), "request: not complete %d s after it began (a "
+			 "request is one line, sent at once): closed", CTL_REQUEST_MS / 1000);
+		client_drop(srv, c, reason);
+		return true;
+	}
+	if (now - c->active_ms > CTL_IDLE_MS) {
+		snprintf(reason, sizeof(reason), "closed: %s for %d s",
+			 client_unread(c) > 0 ? "its replies not read" : "no request",
+			 CTL_IDLE_MS / 1000);
+		client_drop(srv, c, reason);
+		return true;
+	}
+	return false;
+}
+
+/* One turn of a client: read, serve, write, close or check its deadlines. */
+static void
+client_turn(struct ctl_server *srv, struct ctl_client *c, short revents, uint64_t now)
+{
+	if ((revents & (POLLERR | POLLHUP | POLLNVAL)) && !client_wants_input(c)) {
+		/* Gone for good, and nothing more of it to read: its replies have nowhere to go. */
+		client_close(srv, c);
+		return;
+	}
+	if ((revents & (POLLIN | POLLERR | POLLHUP)) && client_wants_input(c))
+		client_read(c, now);
+	client_serve(srv, c, now);
+	if (client_unread(c) > 0)
+		client_write(c, now);
+	if (c->eof && !client_has_line(c))
+		c->closing = true;
+	if (c->closing && client_unread(c) == 0) {
+		client_close(srv, c);
+		return;
+	}
+	client_deadlines(srv, c, now);
+}
+
+/*
+ * Every slot is taken: the slot of the client quiet longest, if one has been
+ * quiet CTL_EVICT_QUIET_MS, told why and closed; NULL if none has.
+ */
+static struct ctl_client *
+evict_quietest(struct ctl_server *srv, uint64_t now)
+{
+	struct ctl_client *quietest = NULL;
+	char reason[200];
 	unsigned int i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &srv->clients[i];
+
+		if (c->fd >= 0 && now - c->active_ms >= CTL_EVICT_QUIET_MS &&
+		    (quietest == NULL || c->active_ms < quietest->active_ms))
+			quietest = c;
+	}
+	if (quietest == NULL)
+		return NULL;
+	snprintf(reason, sizeof(reason), "closed: all %d connections were taken and a new "
+		 "client needed one; this one had been quiet longest (%" PRIu64 " ms)",
+		 CTL_MAX_CLIENTS, now - quietest->active_ms);
+	client_drop(srv, quietest, reason);
+	return quietest;
+}
+
+/* A free slot, or one made free; NULL when every client is busy. */
+static struct ctl_client *
+free_slot(struct ctl_server *srv, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (srv->clients[i].fd < 0)
+			return &srv->clients[i];
+	return evict_quietest(srv, now);
+}
+
+/*
+ * Take the clients waiting in the queue, CTL_LISTEN_BACKLOG at most a turn
+ * (a connect storm cannot keep the thread accepting).  Each one is answered:
+ * served, or told that kairod is busy.
+ */
+static void
+accept_clients(struct ctl_server *srv, uint64_t now)
+{
+	static const char busy[] = "{\"ok\":false,\"error\":\"kairod is busy: all "
+				   RTE_STR(CTL_MAX_CLIENTS) " control connections are in use, "
+				   "none of them quiet for " RTE_STR(CTL_EVICT_QUIET_MS) " ms; "
+				   "try again\"}\n";
+	struct ctl_client *c;
+	unsigned int n;
 	int fd;
 
-	while ((fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		for (i = 0; i < CTL_MAX_CLIENTS && srv->clients[i].fd >= 0; i++)
-			;
-		if (i == CTL_MAX_CLIENTS) {
-			static const char busy[] =
-				"{\"ok\":false,\"error\":\"too many clients connected\"}\n";
-
+	for (n = 0; n < CTL_LISTEN_BACKLOG; n++) {
+		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		c = free_slot(srv, now);
+		if (c == NULL) {
 			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				CTL_LOG(DEBUG, "refused client left before the answer");
 			close(fd);
+			srv->busy_refused++;
 			continue;
 		}
-		c = &srv->clients[i];
-		c->fd = fd;
 		c->in = malloc(CTL_MAX_REQUEST + 1);
 		if (c->in == NULL) {
-			client_close(c);
+			close(fd);
 			continue;
 		}
+		c->fd = fd;
+		c->active_ms = now;
 		srv->n_clients++;
 	}
+}
+
+/* The poll set: the listening socket, then each client with what it waits for. */
+static unsigned int
+poll_set(const struct ctl_server *srv, struct pollfd *pfd, int *idx, int *timeout)
+{
+	unsigned int i, n = 1;
+
+	pfd[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
+	*timeout = CTL_POLL_MS;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		const struct ctl_client *c = &srv->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		pfd[n].fd = c->fd;
+		pfd[n].events = (client_wants_input(c) ? POLLIN : 0) |
+				(client_unread(c) > 0 ? POLLOUT : 0);
+		pfd[n].revents = 0;
+		idx[n++] = (int)i;
+		/* A request is waiting in our buffer: poll only for news, do not sleep. */
+		if (client_servable(c))
+			*timeout = 0;
+	}
+	return n;
 }
 
 static void *
@@ -298,101 +544,31 @@ ctl_server_main(void *arg)
 {
 	struct ctl_server *srv = arg;
 	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
-	int idx[CTL_MAX_CLIENTS + 1];
+	int idx[CTL_MAX_CLIENTS + 1], timeout;
 	unsigned int i, n;
+	uint64_t now;
 
 	while (!__atomic_load_n(&srv->quit, __ATOMIC_ACQUIRE)) {
-		pfd[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
-		n = 1;
-		for (i = 0; i < CTL_MAX_CLIENTS; i++) {
-			const struct ctl_client *c = &srv->clients[i];
-
-			if (c->fd < 0)
-				continue;
-			pfd[n].fd = c->fd;
-			pfd[n].events = (c->closing ? 0 : POLLIN) | (c->out_len ? POLLOUT : 0);
-			pfd[n].revents = 0;
-			idx[n++] = (int)i;
-		}
-		if (poll(pfd, n, CTL_POLL_MS) <= 0)
+		n = poll_set(srv, pfd, idx, &timeout);
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+			CTL_LOG(ERR, "poll: %s", strerror(errno));
 			continue;
+		}
+		now = now_ms();
+		for (i = 1; i < n; i++)
+			client_turn(srv, &srv->clients[idx[i]], pfd[i].revents, now);
+		/* After the turns: a slot an eviction frees is not in this turn's poll set. */
 		if (pfd[0].revents & POLLIN)
-			accept_clients(srv);
-		for (i = 1; i < n; i++) {
-			struct ctl_client *c = &srv->clients[idx[i]];
-
-			if (pfd[i].revents & POLLIN)
-				client_read(srv, c);
-			if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL) &&
-			    !(pfd[i].revents & POLLIN))
-				c->closing = true;
-			if (c->out_len > 0)
-				client_write(c);
-			if (c->closing && c->out_len == 0) {
-				client_close(c);
-				srv->n_clients--;
-			}
+			accept_clients(srv, now);
+		/* A connect storm is one line a second in the log, not one per client. */
+		if (srv->busy_refused > 0 && now - srv->busy_logged_ms >= 1000) {
+			CTL_LOG(WARNING, "%u clients told kairod is busy: all %d connections taken",
+				srv->busy_refused, CTL_MAX_CLIENTS);
+			srv->busy_refused = 0;
+			srv->busy_logged_ms = now;
 		}
 	}
 	return NULL;
-}
-
-/* Is a server answering on path?  Then it is not ours to replace. */
-static bool
-socket_in_use(const struct sockaddr_un *addr)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
-	close(fd);
-	return live;
-}
-
-static int
-listen_on(struct ctl_server *srv, const char *group, char *err, size_t errlen)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char dir[sizeof(addr.sun_path)];
-	gid_t gid = 0;
-	struct group *gr;
-
-	if (strlen(srv->path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "control.socket: \"%s\" is longer than %zu bytes", srv->path,
-			 sizeof(addr.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	memcpy(addr.sun_path, srv->path, strlen(srv->path) + 1);
-	if (group[0] != '\0') {
-		gr = getgrnam(group);
-		if (gr == NULL) {
-			snprintf(err, errlen, "control.group: no group \"%s\" on this host", group);
-			return -ENOENT;
-		}
-		gid = gr->gr_gid;
-	}
-	snprintf(dir, sizeof(dir), "%s", srv->path);
-	/* /run/kairo on a fresh host; only the last level is made. */
-	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "control.socket: cannot make %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (socket_in_use(&addr)) {
-		snprintf(err, errlen, "control.socket: %s is in use by another kairod", srv->path);
-		return -EADDRINUSE;
-	}
-	unlink(srv->path);
-	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv->listen_fd < 0 ||
-	    bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    chown(srv->path, 0, gid) != 0 || chmod(srv->path, 0660) != 0 ||
-	    listen(srv->listen_fd, 16) != 0) {
-		snprintf(err, errlen, "control.socket: %s: %s", srv->path, strerror(errno));
-		return -errno;
-	}
-	return 0;
 }
 
 struct ctl_server *
@@ -422,7 +598,7 @@ ctl_server_start(const char *path, const char *group, const ctl_handler handlers
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
 	srv->handlers = handlers;
 	srv->ctx = ctx;
-	if (listen_on(srv, group, err, errlen) != 0)
+	if (ctl_listen(srv->path, group, &srv->listen_fd, err, errlen) != 0)
 		goto fail;
 	ret = rte_ctrl_thread_create(&srv->thread, "kairo-ctl", NULL, ctl_server_main, srv);
 	if (ret != 0) {
@@ -451,7 +627,7 @@ ctl_server_stop(struct ctl_server *srv)
 	pthread_join(srv->thread, NULL);
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (srv->clients[i].fd >= 0)
-			client_close(&srv->clients[i]);
+			client_close(srv, &srv->clients[i]);
 	close(srv->listen_fd);
 	unlink(srv->path);
 	free(srv);

@@ -10,9 +10,9 @@
  * line into one request by it, says hello on the connection first (the
  * protocol versions must agree), sends the request and prints the reply:
  * readable text by default (kairoctl_print.c), the reply's result as JSON
- * with --json.  Exit status: 0 done, 1 the daemon refused the command (its
- * message on stderr) or speaks another protocol, 2 bad usage, 3 no daemon to
- * talk to.
+ * with --json.  Exit status: 0 done, 1 the daemon refused the command or
+ * the connection (busy, or closed it: its reason on stderr) or speaks another
+ * protocol, 2 bad usage, 3 no daemon to talk to.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -276,10 +277,20 @@ parse_args(const struct ctl_command_decl *cmd, int argc, char **argv, json_t *ar
 	return EXIT_DONE;
 }
 
+/* A connection to kairod: its socket, and what was read past the last reply line. */
+struct session {
+	int fd;
+	char *buf;
+	size_t have;
+	size_t cap;
+};
+
 static int
 connect_to(const char *path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	/* connect() waits while kairod's queue of new connections is full: not for ever. */
+	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_MS / 1000};
 	int fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
@@ -288,12 +299,15 @@ connect_to(const char *path)
 	}
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
 		int e = errno;
 
 		fprintf(stderr, "kairoctl: cannot connect to %s: %s%s\n", path, strerror(e),
 			e == EACCES ? " (root or the daemon's control group only)"
-			: e == ENOENT || e == ECONNREFUSED ? " (is kairod running?)" : "");
+			: e == ENOENT || e == ECONNREFUSED ? " (is kairod running?)"
+			: e == EAGAIN ? " (kairod took no new connection for 30 s)" : "");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -301,59 +315,93 @@ connect_to(const char *path)
 	return fd;
 }
 
-/* Send the request, read one reply line. */
+/* The next reply line (a new reference), or NULL with why on stderr. */
 static json_t *
-exchange(int fd, json_t *req)
+read_reply(struct session *s)
+{
+	struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+	size_t scanned = 0; /* bytes of buf known to hold no newline */
+	json_error_t jerr;
+	json_t *reply;
+	char *nl;
+	ssize_t r;
+
+	while ((nl = memchr(s->buf + scanned, '\n', s->have - scanned)) == NULL) {
+		scanned = s->have;
+		if (s->have == s->cap) {
+			char *grown = realloc(s->buf, s->cap * 2);
+
+			if (grown == NULL) {
+				fprintf(stderr, "kairoctl: out of memory for the reply\n");
+				return NULL;
+			}
+			s->buf = grown;
+			s->cap *= 2;
+		}
+		if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0) {
+			fprintf(stderr, "kairoctl: no reply from kairod within %d s\n",
+				REPLY_TIMEOUT_MS / 1000);
+			return NULL;
+		}
+		r = read(s->fd, s->buf + s->have, s->cap - s->have);
+		if (r <= 0) {
+			fprintf(stderr, "kairoctl: kairod closed the connection without a reply\n");
+			return NULL;
+		}
+		s->have += (size_t)r;
+	}
+	reply = json_loadb(s->buf, (size_t)(nl - s->buf), 0, &jerr);
+	if (reply == NULL)
+		fprintf(stderr, "kairoctl: the reply is not JSON: %s\n", jerr.text);
+	/* What came after the line is the next reply's beginning: kept. */
+	s->have -= (size_t)(nl + 1 - s->buf);
+	memmove(s->buf, nl + 1, s->have);
+	return reply;
+}
+
+/*
+ * Send the request, read one reply line.  A connection kairod has closed
+ * (busy, another client took its place, a deadline) refuses the request
+ * with EPIPE: the reason kairod wrote before closing is still there to be
+ * read, and it is the reply.
+ */
+static json_t *
+exchange(struct session *s, json_t *req)
 {
 	char *text = json_dumps(req, JSON_COMPACT);
-	size_t len, off = 0, cap = 65536, have = 0;
-	char *buf = malloc(cap), *nl = NULL;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	json_error_t jerr;
+	size_t len, off = 0;
 	json_t *reply = NULL;
 	ssize_t r;
 
-	if (text == NULL || buf == NULL)
-		goto out;
+	if (text == NULL)
+		return NULL;
 	len = strlen(text);
 	text[len] = '\n'; /* replaces the NUL: the request is one line */
 	while (off < len + 1) {
-		r = send(fd, text + off, len + 1 - off, MSG_NOSIGNAL);
+		r = send(s->fd, text + off, len + 1 - off, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (r < 0) {
 			fprintf(stderr, "kairoctl: sending the request: %s\n", strerror(errno));
 			goto out;
 		}
 		off += (size_t)r;
 	}
-	while (nl == NULL) {
-		if (have == cap) {
-			char *grown = realloc(buf, cap * 2);
-
-			if (grown == NULL)
-				goto out;
-			buf = grown;
-			cap *= 2;
-		}
-		if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0) {
-			fprintf(stderr, "kairoctl: no reply from kairod within %d s\n",
-				REPLY_TIMEOUT_MS / 1000);
-			goto out;
-		}
-		r = read(fd, buf + have, cap - have);
-		if (r <= 0) {
-			fprintf(stderr, "kairoctl: kairod closed the connection without a reply\n");
-			goto out;
-		}
-		nl = memchr(buf + have, '\n', (size_t)r);
-		have += (size_t)r;
-	}
-	reply = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
-	if (reply == NULL)
-		fprintf(stderr, "kairoctl: the reply is not JSON: %s\n", jerr.text);
+	reply = read_reply(s);
 out:
 	free(text);
-	free(buf);
 	return reply;
+}
+
+static void
+session_close(struct session *s)
+{
+	close(s->fd);
+	free(s->buf);
+	s->fd = -1;
+	s->buf = NULL;
 }
 
 /* ---- a session: connected, and the hello answered with our protocol version ---- */
@@ -387,25 +435,31 @@ hello_answered(const json_t *reply, const char *path)
 	return EXIT_REFUSED;
 }
 
-/* Connect to path and say hello; *fd is the connection when it returns EXIT_DONE. */
+/* Connect to path and say hello; *s is the session when it returns EXIT_DONE. */
 static int
-session_open(const char *path, int *fd)
+session_open(const char *path, struct session *s)
 {
 	json_t *req, *reply;
 	int ret;
 
-	*fd = connect_to(path);
-	if (*fd < 0)
+	*s = (struct session){.fd = connect_to(path), .cap = 65536};
+	if (s->fd < 0)
 		return EXIT_NO_DAEMON;
+	s->buf = malloc(s->cap);
+	if (s->buf == NULL) {
+		fprintf(stderr, "kairoctl: out of memory\n");
+		session_close(s);
+		return EXIT_NO_DAEMON;
+	}
 	req = json_pack("{s:s, s:{s:i, s:s}}", "command", CTL_HELLO_COMMAND, "args",
 			CTL_HELLO_PROTOCOL, KAIROCTL_PROTOCOL_VERSION, CTL_HELLO_CLIENT,
 			"kairoctl");
-	reply = exchange(*fd, req);
+	reply = exchange(s, req);
 	json_decref(req);
 	ret = reply != NULL ? hello_answered(reply, path) : EXIT_NO_DAEMON;
 	json_decref(reply);
 	if (ret != EXIT_DONE)
-		close(*fd);
+		session_close(s);
 	return ret;
 }
 
@@ -440,10 +494,10 @@ print_refusal(const struct ctl_command_decl *cmd, const char *e)
 
 /* One request on the session; the reply's result (a new reference), NULL if refused or lost. */
 static json_t *
-request(int fd, const struct ctl_command_decl *cmd, json_t *args, int *status)
+request(struct session *s, const struct ctl_command_decl *cmd, json_t *args, int *status)
 {
 	json_t *req = json_pack("{s:s, s:O}", "command", cmd->words, "args", args);
-	json_t *reply = exchange(fd, req), *result = NULL;
+	json_t *reply = exchange(s, req), *result = NULL;
 	const char *e;
 
 	json_decref(req);
@@ -468,6 +522,24 @@ request(int fd, const struct ctl_command_decl *cmd, json_t *args, int *status)
 /* ---- commands with more to them than one request ---- */
 
 /*
+ * One request on a session of its own.  meter get samples DELAY seconds
+ * apart, and kairod closes a connection idle for CTL_IDLE_MS: each sample
+ * connects anew rather than hold one open in between.
+ */
+static json_t *
+request_once(const char *path, const struct ctl_command_decl *cmd, json_t *args, int *status)
+{
+	struct session s;
+	json_t *result;
+
+	if ((*status = session_open(path, &s)) != EXIT_DONE)
+		return NULL;
+	result = request(&s, cmd, args, status);
+	session_close(&s);
+	return result;
+}
+
+/*
  * mm-meter get NAME [DELAY] [COUNT]: COUNT samples DELAY seconds apart
  * (one, or every DELAY seconds until stopped without COUNT), each with how
  * much the meter grew since the one before.
@@ -481,7 +553,7 @@ meter_get(const char *path, json_t *args, const json_t *local, bool as_json)
 	long delay = 0, count = 1, n;
 	int64_t p, b, last_p = 0, last_b = 0;
 	json_t *r, *samples = json_array();
-	int fd, ret;
+	int ret = EXIT_DONE;
 	char *end;
 
 	if (delay_s != NULL) {
@@ -501,12 +573,10 @@ meter_get(const char *path, json_t *args, const json_t *local, bool as_json)
 			return EXIT_USAGE;
 		}
 	}
-	if ((ret = session_open(path, &fd)) != EXIT_DONE)
-		return ret;
 	for (n = 0; count < 0 || n < count; n++) {
 		if (n > 0)
 			sleep((unsigned int)delay);
-		if ((r = request(fd, cmd, args, &ret)) == NULL)
+		if ((r = request_once(path, cmd, args, &ret)) == NULL)
 			break;
 		p = json_integer_value(json_object_get(r, "packets"));
 		b = json_integer_value(json_object_get(r, "bytes"));
@@ -525,7 +595,6 @@ meter_get(const char *path, json_t *args, const json_t *local, bool as_json)
 		last_b = b;
 		json_decref(r);
 	}
-	close(fd);
 	if (as_json && ret == EXIT_DONE) {
 		json_dumpf(samples, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -623,12 +692,9 @@ static int
 run(const char *path, int id, json_t *args, const json_t *local, bool as_json)
 {
 	json_t *result;
-	int fd, ret;
+	int ret;
 
-	if ((ret = session_open(path, &fd)) != EXIT_DONE)
-		return ret;
-	result = request(fd, &ctl_commands_table[id], args, &ret);
-	close(fd);
+	result = request_once(path, &ctl_commands_table[id], args, &ret);
 	if (result == NULL)
 		return ret;
 	if (as_json) {
