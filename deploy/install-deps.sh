@@ -15,6 +15,8 @@ PKGS=(
 	libcmocka-dev python3 python3-pytest python3-scapy tshark iproute2 iputils-ping procps
 	# overlay tests: checksum offload off on the kernel VTEP's veth
 	ethtool
+	# control socket tests: strace holds a kairoctl between two calls, on cue
+	strace
 	# NSDB tests: a real ZooKeeper (the tests run its jar on a loopback port of their own,
 	# not the system service) and a Python ZooKeeper client to write topologies with
 	zookeeperd python3-kazoo
