@@ -56,7 +56,7 @@
 	  "simulation")                                                                           \
 	X(INJECT_RING_FULL, "inject_ring_full", "slow-path packet could not reach a worker")     \
 	X(WAITING_ROOM_FULL, "waiting_room_full", "too many packets waiting on answers in the "  \
-	  "simulation (next hops, state store)")                                                  \
+	  "simulation (next hops, state store, header fragments)")                               \
 	/* simulation */                                                                          \
 	X(PORT_DOWN, "port_down", "virtual port administratively down")                          \
 	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \
@@ -105,6 +105,15 @@
 	  "port in its targets for a new connection")                                             \
 	X(NAT_TABLE_FULL, "nat_table_full", "no room for a new NAT binding (slow_path "         \
 	  "conntrack_size)")                                                                      \
+	X(NAT_FRAG_TABLE_FULL, "nat_frag_table_full", "a header fragment met a NAT rule and "    \
+	  "the fragment table was full: its later fragments could not follow its translation")   \
+	X(NAT_FRAG_NO_HEADER, "nat_frag_no_header", "a later fragment met a NAT rule, and its "  \
+	  "header fragment (same addresses, protocol and IP id) did not come within the wait "   \
+	  "or was not translated")                                                                \
+	X(NAT_ICMP_QUOTE_SHORT, "nat_icmp_quote_short", "an ICMP error met a NAT rule quoting "  \
+	  "less than an IPv4 header and 8 bytes (RFC 792): its quote cannot be translated")       \
+	X(NAT_ICMP_FRAGMENTED, "nat_icmp_fragmented", "a fragmented ICMP error met a NAT rule: " \
+	  "its quote cannot be translated")                                                       \
 	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \

@@ -12,6 +12,7 @@
 #include "chain.h"
 #include "flow_tags.h"
 #include "nat.h"
+#include "nat_frag.h"
 #include "packet_gen.h"
 #include "shared_state.h"
 
@@ -146,26 +147,6 @@ cidr_match(const struct flow_key *k, const uint8_t *addr, bool v6, const uint8_t
 	return ipv4_in_prefix(a, p, len);
 }
 
-/* Does the key carry L4 ports (or an ICMP type and code) for port conditions to read? */
-static bool
-has_ports(const struct flow_key *k)
-{
-	if ((k->l3_kind != FLOW_L3_IPV4 && k->l3_kind != FLOW_L3_IPV6) ||
-	    k->nw_frag == FLOW_FRAG_LATER)
-		return false;
-	return k->nw_proto == IPPROTO_TCP || k->nw_proto == IPPROTO_UDP ||
-	       k->nw_proto == IPPROTO_SCTP || k->nw_proto == IPPROTO_ICMP ||
-	       k->nw_proto == IPPROTO_ICMPV6;
-}
-
-/* What a dst-port condition reads: the port, or ICMP's code (echo's is 0). */
-static uint16_t
-key_dst_port(const struct flow_key *k)
-{
-	return k->nw_proto == IPPROTO_ICMP || k->nw_proto == IPPROTO_ICMPV6 ? flow_icmp_code(k)
-									      : k->tp_dst;
-}
-
 static bool
 frag_policy_ok(const struct flow_key *k, uint8_t policy)
 {
@@ -184,6 +165,71 @@ frag_policy_ok(const struct flow_key *k, uint8_t policy)
 	}
 }
 
+static bool
+proto_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
+	       proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* Does the key carry L4 ports (or an ICMP type and code) for port conditions to read? */
+static bool
+has_ports(const struct flow_key *k)
+{
+	if ((k->l3_kind != FLOW_L3_IPV4 && k->l3_kind != FLOW_L3_IPV6) ||
+	    k->nw_frag == FLOW_FRAG_LATER)
+		return false;
+	return proto_has_ports(k->nw_proto);
+}
+
+/* A NAT rule that keeps per-connection state: it translates by the ports. */
+static bool
+rule_nat_stateful(const struct topo_rule *r)
+{
+	return (r->type == RULE_DNAT || r->type == RULE_SNAT || r->type == RULE_REV_DNAT ||
+		r->type == RULE_REV_SNAT) &&
+	       !r->nat_static;
+}
+
+/* What a rule can read of the walk's L4 ports. */
+enum rule_ports {
+	RULE_PORTS_NONE = 0,    /* none: port conditions read them as absent */
+	RULE_PORTS_READ = 1,    /* the key's, or a later fragment's header's (nat_frag.h) */
+	RULE_PORTS_UNKNOWN = 2, /* a later fragment's, its header not seen yet */
+};
+
+/*
+ * Which ports r reads, or false when its fragment policy excludes the
+ * packet.  A stateful NAT rule matches header fragments only (the model's
+ * policy), but a later fragment must leave it translated as its header did
+ * (nat_frag.h): the rule reads it with its header's ports when they are
+ * known, and takes it, to wait for them, when all but the ports match.
+ */
+static bool
+rule_reads_ports(const struct sim_ctx *c, const struct topo_rule *r, enum rule_ports *ports)
+{
+	const struct flow_key *k = &c->cur;
+
+	*ports = has_ports(k) ? RULE_PORTS_READ : RULE_PORTS_NONE;
+	if (frag_policy_ok(k, r->frag_policy))
+		return true;
+	if (!rule_nat_stateful(r) || k->l3_kind != FLOW_L3_IPV4 || k->nw_frag != FLOW_FRAG_LATER)
+		return false;
+	if (!c->frag_ports)
+		*ports = RULE_PORTS_UNKNOWN;
+	else if (proto_has_ports(k->nw_proto))
+		*ports = RULE_PORTS_READ;
+	return true;
+}
+
+/* What a dst-port condition reads: the port, or ICMP's code (echo's is 0). */
+static uint16_t
+key_dst_port(const struct flow_key *k)
+{
+	return k->nw_proto == IPPROTO_ICMP || k->nw_proto == IPPROTO_ICMPV6 ? flow_icmp_code(k)
+									      : k->tp_dst;
+}
+
 /*
  * Every condition the rule has must hold (a negated one must not); the
  * cheap ones first, connection tracking last, since it looks up a table.
@@ -193,13 +239,13 @@ rule_matches(struct sim_ctx *c, const struct topo_rule *r, uint32_t in_port, uin
 {
 	const struct flow_key *k = &c->cur;
 	bool ip = k->l3_kind == FLOW_L3_IPV4 || k->l3_kind == FLOW_L3_IPV6;
+	enum rule_ports ports;
+	bool readable;
 
 	/* A condition fails when what it tests equals its negation bit. */
 #define COND_FAILS(bit, test) ((r->conds & (bit)) && (bool)(test) == ((r->inv & (bit)) != 0))
-	if (!frag_policy_ok(k, r->frag_policy))
+	if (!rule_reads_ports(c, r, &ports))
 		return false;
-	if (r->conds == 0 && r->flow == RULE_FLOW_ANY)
-		return true;
 	if (COND_FAILS(COND_ETHERTYPE, k->ether_type == r->ethertype) ||
 	    COND_FAILS(COND_HW_SRC, mac_masked_eq(&k->eth_src, &r->hw_src_mask, &r->hw_src)) ||
 	    COND_FAILS(COND_HW_DST, mac_masked_eq(&k->eth_dst, &r->hw_dst_mask, &r->hw_dst)) ||
@@ -211,10 +257,18 @@ rule_matches(struct sim_ctx *c, const struct topo_rule *r, uint32_t in_port, uin
 	    COND_FAILS(COND_PROTO, ip && k->nw_proto == r->proto) ||
 	    COND_FAILS(COND_TOS, ip && k->nw_tos == r->tos) ||
 	    COND_FAILS(COND_SRC, cidr_match(k, k->nw_src, r->src6, r->src_addr, r->src_len)) ||
-	    COND_FAILS(COND_DST, cidr_match(k, k->nw_dst, r->dst6, r->dst_addr, r->dst_len)) ||
-	    COND_FAILS(COND_SRC_PORT, has_ports(k) && k->tp_src >= r->src_port_lo &&
+	    COND_FAILS(COND_DST, cidr_match(k, k->nw_dst, r->dst6, r->dst_addr, r->dst_len)))
+		return false;
+	/* All but the ports match: a header fragment's datagram is remembered for the rest. */
+	if (rule_nat_stateful(r) && k->nw_frag == FLOW_FRAG_FIRST)
+		nat_frag_header_met(c);
+	/* The NAT rule makes it wait for its header, and reads it again with the header's ports. */
+	if (ports == RULE_PORTS_UNKNOWN)
+		return true;
+	readable = ports == RULE_PORTS_READ;
+	if (COND_FAILS(COND_SRC_PORT, readable && k->tp_src >= r->src_port_lo &&
 					  k->tp_src <= r->src_port_hi) ||
-	    COND_FAILS(COND_DST_PORT, has_ports(k) && key_dst_port(k) >= r->dst_port_lo &&
+	    COND_FAILS(COND_DST_PORT, readable && key_dst_port(k) >= r->dst_port_lo &&
 					  key_dst_port(k) <= r->dst_port_hi))
 		return false;
 #undef COND_FAILS

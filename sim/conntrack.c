@@ -220,6 +220,15 @@ conntrack_ref(struct conntrack *ct, uint32_t entry)
 }
 
 void
+conntrack_touch(struct conntrack *ct, uint32_t entry, uint64_t now)
+{
+	/* One a flow holds starts its idle clock when the last flow goes (conntrack_unref). */
+	if (entry < ct->capacity && ct->entries[entry].n_keys != 0 &&
+	    ct->entries[entry].flow_refs == 0)
+		ct->entries[entry].idle_since = now;
+}
+
+void
 conntrack_unref(struct conntrack *ct, uint32_t entry, uint64_t now)
 {
 	struct ct_entry *e;

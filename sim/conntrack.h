@@ -110,6 +110,8 @@ const struct ct_nat *conntrack_nat(const struct conntrack *ct, uint32_t entry);
 /* A cached flow depends on the entry / no longer does. */
 void conntrack_ref(struct conntrack *ct, uint32_t entry);
 void conntrack_unref(struct conntrack *ct, uint32_t entry, uint64_t now);
+/* A walk used the entry at now: held by no flow, it is idle from now. */
+void conntrack_touch(struct conntrack *ct, uint32_t entry, uint64_t now);
 
 /* Called for each key of an entry forgotten. */
 typedef void (*ct_expired_cb)(void *arg, const struct ct_key *key);

@@ -14,11 +14,14 @@
 #include "checksum.h"
 #include "flow_tags.h"
 #include "nat.h"
+#include "nat_frag.h"
 #include "packet_gen.h"
 #include "shared_state.h"
 
 /* Type, code, checksum and four more bytes come before the quote. */
 #define ICMP_ERROR_HDR_LEN 8
+/* RFC 792: the quote holds the packet's IP header and the first 64 bits of its data. */
+#define ICMP_QUOTE_L4_MIN 8
 
 /*
  * Candidates a new binding tries before giving up: enough to find a free
@@ -27,11 +30,11 @@
  */
 #define NAT_PROBE_MAX 8192
 
+/* An error quotes a packet; fragmented or not, the quote must be translated with it. */
 static bool
 is_icmp_error(const struct flow_key *k)
 {
-	return k->nw_proto == IPPROTO_ICMP && k->nw_frag == FLOW_FRAG_NONE &&
-	       icmp_type_quotes_packet((uint8_t)k->tp_src);
+	return k->nw_proto == IPPROTO_ICMP && icmp_type_quotes_packet((uint8_t)k->tp_src);
 }
 
 /* Does the tuple have a port NAT can move: TCP, UDP, or an ICMP echo's identifier? */
@@ -70,14 +73,20 @@ tuple_set(struct ct_key *t, bool dst, rte_be32_t addr, uint16_t port, bool port_
 
 /*
  * The quoted packet of an ICMP error, as a tuple (ct_key_of's form), read
- * once per walk into res->icmp_inner.  False when there is no complete
- * IPv4 header with the ports (or echo identifier) to quote.
+ * once per walk into res->icmp_inner.  False when the quote is shorter than
+ * RFC 792 makes it, an IPv4 header and the first 8 bytes of its payload,
+ * within the error's own IP length (what follows is Ethernet padding): too
+ * little to find the connection by, or to translate.
  */
 static bool
 icmp_inner_read(struct sim_ctx *c)
 {
 	const struct rte_mbuf *m = c->m;
-	uint32_t ofs = (uint32_t)c->meta->l4_ofs + ICMP_ERROR_HDR_LEN, end = rte_pktmbuf_data_len(m);
+	const struct rte_ipv4_hdr *outer = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								   c->meta->l3_ofs);
+	uint32_t ofs = (uint32_t)c->meta->l4_ofs + ICMP_ERROR_HDR_LEN;
+	uint32_t end = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m),
+			       (uint32_t)c->meta->l3_ofs + rte_be_to_cpu_16(outer->total_length));
 	const struct rte_ipv4_hdr *ip;
 	const uint8_t *l4;
 	struct ct_key *t = &c->res->icmp_inner;
@@ -89,22 +98,24 @@ icmp_inner_read(struct sim_ctx *c)
 		return false;
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, ofs);
 	ihl = (uint32_t)(ip->version_ihl & 0xf) * 4;
-	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ofs + ihl + 8 > end)
+	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
+	    ofs + ihl + ICMP_QUOTE_L4_MIN > end)
 		return false;
 	l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ofs + ihl);
 	memset(t, 0, sizeof(*t));
 	t->proto = ip->next_proto_id;
 	memcpy(t->src, &ip->src_addr, 4);
 	memcpy(t->dst, &ip->dst_addr, 4);
-	if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) {
+	/* The ports as ct_key_of has them for the quoted packet's own key. */
+	if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP || t->proto == IPPROTO_SCTP) {
 		t->sport = rte_be_to_cpu_16(csum_load16(l4));
 		t->dport = rte_be_to_cpu_16(csum_load16(l4 + 2));
-	} else if (t->proto == IPPROTO_ICMP &&
-		   flow_icmp_is_echo(IPPROTO_ICMP, l4[0])) {
+	} else if (t->proto == IPPROTO_ICMP && flow_icmp_is_echo(IPPROTO_ICMP, l4[0])) {
 		t->sport = FLOW_ICMP_ECHO_REQUEST;
 		t->dport = rte_be_to_cpu_16(csum_load16(l4 + ICMP_ID_OFS));
-	} else {
-		return false;
+	} else if (t->proto == IPPROTO_ICMP) {
+		t->sport = l4[0];
+		t->dport = l4[1];
 	}
 	c->res->icmp_inner_nat = true;
 	/* The quote is not in the key: each error is walked on its own. */
@@ -147,7 +158,12 @@ nat_rewrite(struct sim_ctx *c, bool dst, rte_be32_t addr, uint16_t port, bool po
 		else
 			k->tp_src = port;
 	}
-	flow_actions_set_ipv4(&c->res->actions, dst, addr, rte_cpu_to_be_16(port), port_too);
+	/*
+	 * A later fragment has no L4 header: its address alone changes, while
+	 * the walk's headers keep its header fragment's ports for the next rule.
+	 */
+	flow_actions_set_ipv4(&c->res->actions, dst, addr, rte_cpu_to_be_16(port),
+			      port_too && k->nw_frag != FLOW_FRAG_LATER);
 	if (unlikely(c->trace_cookie != 0)) {
 		char a[INET_ADDRSTRLEN], p[8] = "";
 
@@ -328,6 +344,14 @@ nat_forward(struct sim_ctx *c, const struct topo_rule *r, struct ct_key *t, bool
 		/* An error about a connection never translated is none of this rule's business. */
 		if (icmp_error)
 			return NAT_NOT_APPLICABLE;
+		/*
+		 * A later fragment opens nothing: its header fragment made the
+		 * binding, or was dropped, and the datagram cannot be whole.
+		 */
+		if (c->cur.nw_frag == FLOW_FRAG_LATER) {
+			sim_drop(c, DROP_NAT_FRAG_NO_HEADER);
+			return NAT_FAILED;
+		}
 		/* Made on another host of a stateful port group?  Its binding is in the store. */
 		if (sim_state_ask(c, t))
 			return NAT_FAILED;
@@ -352,9 +376,13 @@ nat_reverse(struct sim_ctx *c, const struct topo_rule *r, struct ct_key *t, bool
 	t->kind = snat ? CT_KIND_SNAT_REV : CT_KIND_DNAT_REV;
 	tag_tuple(c, t);
 	e = conntrack_lookup(c->st->ct, t);
-	if (e == CT_NO_ENTRY)
+	if (e == CT_NO_ENTRY) {
+		/* Its header fragment asked the store already, and was not turned back either. */
+		if (c->cur.nw_frag == FLOW_FRAG_LATER)
+			return NAT_NOT_APPLICABLE;
 		/* An answer arriving at another host than its connection's: the store knows. */
 		return sim_state_ask(c, t) ? NAT_FAILED : NAT_NOT_APPLICABLE;
+	}
 	sim_hold(c, e);
 	c->st->stats.nat_reversed++;
 	nat = conntrack_nat(c->st->ct, e);
@@ -371,10 +399,25 @@ nat_apply(struct sim_ctx *c, const struct topo_rule *r, uint32_t in_port)
 
 	if (c->cur.l3_kind != FLOW_L3_IPV4 || c->st->ct == NULL)
 		return NAT_NOT_APPLICABLE;
+	/* Every fragment of a datagram is translated as its header fragment is (nat_frag.h). */
+	if (!r->nat_static && c->cur.nw_frag != FLOW_FRAG_NONE && !nat_frag_ready(c))
+		return NAT_FAILED;
 	icmp_error = is_icmp_error(&c->cur);
 	if (icmp_error) {
-		if (!icmp_inner_read(c))
-			return NAT_NOT_APPLICABLE;
+		/*
+		 * An error the rule cannot translate whole must not leave half
+		 * translated, its quote naming the address the outer header hides
+		 * (RFC 5508 §4): dropped, counted.  A fragmented error splits its
+		 * quote and its checksum over fragments this walk does not hold.
+		 */
+		if (c->cur.nw_frag != FLOW_FRAG_NONE) {
+			sim_drop(c, DROP_NAT_ICMP_FRAGMENTED);
+			return NAT_FAILED;
+		}
+		if (!icmp_inner_read(c)) {
+			sim_drop(c, DROP_NAT_ICMP_QUOTE_SHORT);
+			return NAT_FAILED;
+		}
 		/* The error travels against the packet it quotes: read it as that connection's. */
 		ct_key_reverse(&c->res->icmp_inner, &t);
 	} else if (!ct_key_of(&c->cur, false, &t)) {
@@ -394,9 +437,11 @@ nat_icmp_inner_write(struct rte_mbuf *m, const struct sim_result *res)
 {
 	const struct pkt_meta *meta = pkt_meta(m);
 	const struct ct_key *t = &res->icmp_inner;
-	uint32_t ofs = (uint32_t)meta->l4_ofs + ICMP_ERROR_HDR_LEN, end = rte_pktmbuf_data_len(m);
 	struct rte_ipv4_hdr *outer = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 							     meta->l3_ofs);
+	uint32_t ofs = (uint32_t)meta->l4_ofs + ICMP_ERROR_HDR_LEN;
+	uint32_t end = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m),
+			       (uint32_t)meta->l3_ofs + rte_be_to_cpu_16(outer->total_length));
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ofs);
 	uint32_t ihl = (uint32_t)(ip->version_ihl & 0xf) * 4, l4ofs = ofs + ihl;
 	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, l4ofs);
@@ -406,7 +451,11 @@ nat_icmp_inner_write(struct rte_mbuf *m, const struct sim_result *res)
 
 	memcpy(&src, t->src, sizeof(src));
 	memcpy(&dst, t->dst, sizeof(dst));
-	/* icmp_inner_read checked the quote's IP header and its first 8 L4 bytes are here. */
+	/*
+	 * icmp_inner_read checked the quote's IP header and its first 8 L4 bytes
+	 * are here.  Other protocols than TCP, UDP and echo keep their L4 bytes:
+	 * only addresses were translated, and no other L4 checksum covers them.
+	 */
 	ip->src_addr = src;
 	ip->dst_addr = dst;
 	ip->hdr_checksum = csum_replace32(csum_replace32(ip->hdr_checksum, old_src, src),
@@ -428,7 +477,8 @@ nat_icmp_inner_write(struct rte_mbuf *m, const struct sim_result *res)
 		}
 		csum_store16(l4, sp);
 		csum_store16(l4 + 2, dp);
-	} else {
+	} else if (tuple_has_port(t)) {
+		/* An echo: its identifier moves, and the echo's own checksum with it. */
 		rte_be16_t id = rte_cpu_to_be_16(t->dport);
 
 		csum_store16(l4 + ICMP_CSUM_OFS,

@@ -23,7 +23,12 @@
  *   read the error by the quoted packet's connection (its tuple reversed)
  *   and rewrite the outer address and, in the quote, the mirrored address
  *   and port, so the sender sees its own packet quoted back.  Such a walk
- *   is not cached: the quote is not in the key.
+ *   is not cached: the quote is not in the key.  An error whose quote is
+ *   too short to read the connection from (or split over fragments) is
+ *   dropped at any NAT rule it matches: it cannot leave translated.
+ * - Fragments: a dynamic rule translates every fragment of a datagram as
+ *   it translated the header fragment (sim/nat_frag.h); a static one
+ *   rewrites the address of each fragment alike, cached as two flows.
  */
 #ifndef KAIRO_NAT_H
 #define KAIRO_NAT_H
@@ -33,7 +38,8 @@
 enum nat_verdict {
 	NAT_APPLIED = 0,  /* rewritten: the rule's action decides what follows */
 	NAT_NOT_APPLICABLE, /* not IPv4, or an answer no binding names: next rule */
-	NAT_FAILED,       /* no free address and port, or no room: drop (c's drop set) */
+	NAT_FAILED,       /* no free address and port, no room, untranslatable, or the
+			   * packet waits (res->consumed): stop (c's drop set) */
 };
 
 /* Apply NAT rule r at a hook of the device the packet entered by in_port. */

@@ -86,6 +86,7 @@ enum wait_kind {
 	WAIT_NEIGHBOUR,          /* a router's next hop (ARP, neighbour discovery) */
 	WAIT_UNDERLAY_NEIGHBOUR, /* a tunnel peer's underlay next hop */
 	WAIT_SHARED_STATE,       /* the state store's answer, or its acknowledgement of a write */
+	WAIT_NAT_FRAGMENT,       /* a later fragment's header fragment, at a NAT rule (nat_frag.h) */
 	WAIT_KIND_COUNT,
 };
 extern const char *const wait_kind_names[WAIT_KIND_COUNT];

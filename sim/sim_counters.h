@@ -87,6 +87,12 @@ enum sim_topic {
 	X(nat_reversed, NAT, "reversed", "answers turned back by rev_snat / rev_dnat")           \
 	X(nat_icmp_errors, NAT, "icmp errors", "ICMP errors whose quoted packet was translated " \
 	  "too")                                                                                 \
+	X(nat_frag_kept, NAT, "fragmented", "fragmented datagrams whose header fragment met a "  \
+	  "stateful NAT rule: remembered for their later fragments")                             \
+	X(nat_frag_followed, NAT, "later fragments", "later fragments walked with their header " \
+	  "fragment's ports")                                                                    \
+	X(nat_frag_expired, NAT, "fragments expired", "fragmented datagrams forgotten "         \
+	  "incomplete, NAT_FRAG_TIMEOUT_S after their header")                                   \
 	/* flows the simulation installed; flow_cache/installed shows the successes */           \
 	X(installed, NONE, "installed", "flows installed in the cache")                          \
 	X(install_failed, INSTALL, "failed", "cacheable results the flow cache did not take")    \

@@ -22,6 +22,7 @@ struct sim_thread {
 	struct conntrack *ct;       /* NULL: no connection tracking (return-flow never matches) */
 	struct sim_shared *shared;  /* NULL: no state store (sim/shared_state.h) */
 	struct waiting_room *waiting; /* packets waiting on an answer (sim/waiting_room.h) */
+	struct nat_frag_table *frags; /* datagrams fragmented through NAT rules (sim/nat_frag.h) */
 	struct parse_config parse; /* to read the packets the simulation makes */
 	struct rte_mempool *pool;
 	uint64_t next_arp_hk;

@@ -12,12 +12,14 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_hash.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "flow_tags.h"
 #include "nat.h"
+#include "nat_frag.h"
 #include "overlay.h"
 #include "shared_state.h"
 #include "sim_walk.h"
@@ -250,6 +252,7 @@ sim_housekeeping(struct sim_thread *st)
 	overlay_housekeeping(st, now);
 	if (st->ct != NULL)
 		conntrack_expire(st->ct, now, SIM_AGE_BUDGET, sim_ct_expired, st);
+	st->stats.nat_frag_expired += nat_frag_expire(st->frags, now, SIM_AGE_BUDGET);
 	if (st->shared != NULL)
 		sim_state_housekeeping(st, now);
 }
@@ -334,6 +337,7 @@ sim_thread_main(void *arg)
 struct sim_thread *
 sim_thread_create(const struct sim_config *cfg)
 {
+	char name[RTE_HASH_NAMESIZE];
 	struct sim_thread *st;
 
 	if (cfg->upcall == NULL || cfg->cache == NULL || cfg->macs == NULL || cfg->arps == NULL ||
@@ -358,8 +362,13 @@ sim_thread_create(const struct sim_config *cfg)
 	st->shared = cfg->shared;
 	st->dump_fn = cfg->dump_fn;
 	st->dump_arg = cfg->dump_arg;
+	snprintf(name, sizeof(name), "natfrag%u", cfg->index);
 	st->waiting = waiting_room_create();
-	if (st->waiting == NULL) {
+	st->frags = nat_frag_table_create(name, NAT_FRAG_TABLE_SIZE, NAT_FRAG_TIMEOUT_S,
+					  (int)rte_socket_id());
+	if (st->waiting == NULL || st->frags == NULL) {
+		waiting_room_destroy(st->waiting);
+		nat_frag_table_destroy(st->frags);
 		free(st);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -382,6 +391,7 @@ sim_thread_destroy(struct sim_thread *st)
 		return;
 	flow_cache_set_removed_cb(st->cache, NULL, NULL);
 	waiting_room_destroy(st->waiting);
+	nat_frag_table_destroy(st->frags);
 	sim_shared_destroy(st->shared);
 	topology_free(st->topo);
 	topology_free(st->next_topo);

@@ -77,6 +77,10 @@ struct sim_ctx {
 	struct overlay_flood *oflood; /* the innermost flood's remote ports (sim/overlay.h) */
 	uint8_t trace_level;       /* enum trace_level, when traced */
 	uint64_t trace_cookie;     /* this walk is traced (trace.h): 0 = not */
+	/* Fragments through stateful NAT rules (sim/nat_frag.h). */
+	bool frag_ports;           /* a later fragment, walked with its header fragment's ports */
+	bool frag_header;          /* a header fragment whose datagram the table remembers... */
+	bool frag_full;            /* ...or would, but it is full: a NAT rule drops the header */
 	unsigned int n_emit;
 	struct sim_emitted emit[SIM_MAX_EMIT];
 };

@@ -15,6 +15,7 @@
 
 #include <rte_mbuf.h>
 
+#include "nat_frag.h"
 #include "overlay.h"
 #include "router.h"
 #include "shared_state.h"
@@ -24,6 +25,7 @@ const char *const wait_kind_names[WAIT_KIND_COUNT] = {
 	[WAIT_NEIGHBOUR] = "neighbour",
 	[WAIT_UNDERLAY_NEIGHBOUR] = "underlay_neighbour",
 	[WAIT_SHARED_STATE] = "shared_state",
+	[WAIT_NAT_FRAGMENT] = "nat_fragment",
 };
 
 struct waiting_room *
@@ -215,6 +217,9 @@ give_up(struct sim_thread *st, struct waiter *w, uint64_t now)
 		break;
 	case WAIT_SHARED_STATE:
 		sim_state_wait_expired(st, w, now);
+		break;
+	case WAIT_NAT_FRAGMENT:
+		nat_frag_wait_expired(st, w);
 		break;
 	}
 }

@@ -12,6 +12,8 @@
  *   - WAIT_SHARED_STATE: the walk asked the state store, or the state it
  *     made must be stored before the first packet leaves
  *     (sim/shared_state.c).  A group of packets of one key a waiter.
+ *   - WAIT_NAT_FRAGMENT: a later fragment met a stateful NAT rule before its
+ *     header fragment went through (sim/nat_frag.h).  One packet a waiter.
  *
  * One bound: WAITING_ROOM_MAX waiters at once, of every kind together; a
  * waiter the room cannot take is refused and its kind decides (drop, or go
@@ -21,7 +23,7 @@
  * One timeout rule: every waiter is parked with a deadline, and a waiter
  * still there at its deadline is handed to its kind's give-up handler
  * (router: ICMP unreachable to each sender; underlay: drop; shared state:
- * walk again with the miss standing).
+ * walk again with the miss standing; NAT fragment: drop).
  *
  * Resumed inside the simulation thread: an answer marks the waiters it
  * wakes ready, in the order they were parked; sim_thread_poll walks the

@@ -11,6 +11,7 @@
 #include "chain.h"
 #include "flow_key_format.h"
 #include "flow_tags.h"
+#include "nat_frag.h"
 #include "overlay.h"
 #include "packet_gen.h"
 #include "sim_walk.h"
@@ -250,6 +251,12 @@ sim_hold(struct sim_ctx *c, uint32_t entry)
 	for (i = 0; i < res->n_ct_entries; i++)
 		if (res->ct_entries[i] == entry)
 			return;
+	/*
+	 * Used now: an entry no cached flow holds (a walk not cached, every
+	 * fragment through a NAT rule) would otherwise age from its creation.
+	 */
+	if (c->st->ct != NULL)
+		conntrack_touch(c->st->ct, entry, c->now);
 	/* A flow that could not keep one of its entries alive would outlive it unnoticed. */
 	if (res->n_ct_entries == FLOW_OWNER_STATE) {
 		res->cacheable = false;
@@ -350,6 +357,9 @@ sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_r
 	sim_ctx_init(&c, st, m, now, res);
 	if (unlikely(st->trace.n_tracers != 0))
 		sim_trace_begin(&c);
+	/* A later fragment follows its header fragment through stateful NAT rules. */
+	if (c.meta->key.nw_frag == FLOW_FRAG_LATER)
+		nat_frag_recall(&c);
 	in = topology_port_of_dpdk(c.t, c.meta->key.in_port);
 	if (in == NULL && overlay_ingress(&c)) {
 		/* The underlay uplink: a VTEP's frame, a shared ARP answer, or the underlay's ARP. */
@@ -362,6 +372,7 @@ sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_r
 		sim_port_ingress(&c, in);
 	}
 	sim_finish(&c);
+	nat_frag_walk_end(&c);
 	if (unlikely(res->need_state)) {
 		unsigned int i;
 

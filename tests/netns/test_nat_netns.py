@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod, flows_matching
+from kairo_harness import Capture, Kairod, flows_matching
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -208,3 +208,117 @@ def test_an_icmp_error_about_a_masqueraded_packet_reaches_the_vm_quoting_its_own
     # have matched it to the socket.
     assert r.stdout.strip() == "refused", r.stdout + r.stderr
     assert kd.stats()["slow_path"]["nat_icmp_errors"] == before + 1
+
+
+# ---- fragmented datagrams through NAT, both ways, seen whole by the kernels at the ends -------
+
+# Receives one datagram of any size, prints its length, its hash and where it came from, and
+# sends the same bytes back: a datagram larger than the MTU goes fragmented both ways.
+ECHO_SERVER = """
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.settimeout(15)
+data, peer = s.recvfrom(65535)
+s.sendto(data, peer)
+print(len(data), hashlib.sha256(data).hexdigest(), "%s:%d" % peer, flush=True)
+"""
+
+# Sends SIZE bytes (a fixed pattern, so both ends know its hash) and prints what came back.
+ECHO_CLIENT = """
+import hashlib, socket, sys
+host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = bytes(i * 7 % 251 for i in range(size))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.bind(("0.0.0.0", 4444))
+s.sendto(data, (host, port))
+back, peer = s.recvfrom(65535)
+print(len(back), hashlib.sha256(back).hexdigest(), hashlib.sha256(data).hexdigest(),
+      "%s:%d" % peer, flush=True)
+"""
+
+
+def capture_ext(names, seconds):
+    """Every IPv4 packet on the outside's interface: sources, destinations, id, MF, offset."""
+    return Capture(names["ext"], ["-a", "duration:%d" % seconds, "-f", "ip", "-T", "fields",
+                                  "-e", "ip.src", "-e", "ip.dst", "-e", "ip.id", "-e",
+                                  "ip.flags.mf", "-e", "ip.frag_offset", "-E", "separator=/t"],
+                   ns=names["ext"])
+
+
+def captured(cap):
+    """One list of fields a packet; a field lists every occurrence (an ICMP error's quote too)."""
+    out, _ = cap.communicate(timeout=60)
+    return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+
+def private(lines):
+    """Packets naming an address of the VMs' network, outside or in a quote."""
+    return [line for line in lines
+            if any(a.startswith("10.") for a in line[0].split(",") + line[1].split(","))]
+
+
+def echo_exchange(names, server_ns, client_ns, connect_to, port, size=4000):
+    srv = subprocess.Popen(["ip", "netns", "exec", names[server_ns], "/usr/bin/python3", "-c",
+                            ECHO_SERVER, str(port)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    cli = sh("ip", "netns", "exec", names[client_ns], "/usr/bin/python3", "-c", ECHO_CLIENT,
+             connect_to, str(port), str(size), check=False, timeout=30)
+    out, err = srv.communicate(timeout=30)
+    assert srv.returncode == 0, "the server got no whole datagram: " + err
+    assert cli.returncode == 0, "the client got no whole answer: " + cli.stderr
+    return out.split(), cli.stdout.split()
+
+
+def fragments_of(lines, src):
+    return [line for line in lines if line[0] == src and line[4] not in ("", "0")]
+
+
+@pytest.mark.parametrize("size", [4000, 20000])
+def test_a_fragmented_datagram_of_a_masqueraded_vm_arrives_whole_and_so_does_the_answer(
+        nat_hosts, size):
+    kd, names = nat_hosts
+    cap = capture_ext(names, 8)
+    (n, digest, peer), (n_back, back, sent, from_) = echo_exchange(names, "ext", "vm1", EXT,
+                                                                   7100, size)
+    lines = captured(cap)
+    # The outside got all of it, from the router's address, and answered all of it.
+    addr, port = peer.split(":")
+    assert int(n) == size and digest == sent and addr == ROUTER_OUT
+    assert 20000 <= int(port) <= 30000
+    assert int(n_back) == size and back == sent and from_ == "%s:7100" % EXT
+    # Nothing left the router with the VM's address; both ways went fragmented.
+    assert private(lines) == []
+    assert fragments_of(lines, ROUTER_OUT) and fragments_of(lines, EXT)
+    stats = kd.stats()
+    assert stats["slow_path"]["nat_frag_followed"] >= 2 * (size // 1480)
+    assert stats["drops"]["nat_frag_no_header"] == 0
+
+
+def test_a_fragmented_ping_of_a_masqueraded_vm_gets_its_fragmented_replies(nat_hosts):
+    kd, names = nat_hosts
+    cap = capture_ext(names, 6)
+    r = sh("ip", "netns", "exec", names["vm1"], "ping", "-c", "2", "-i", "0.3", "-W", "2",
+           "-s", "3000", EXT, check=False, timeout=30)
+    lines = captured(cap)
+    assert " 0% packet loss" in r.stdout, r.stdout + r.stderr
+    assert private(lines) == []
+    assert fragments_of(lines, ROUTER_OUT) and fragments_of(lines, EXT)
+
+
+def test_fragmented_datagrams_to_and_from_the_floating_ip_arrive_whole(nat_hosts):
+    # Static NAT rewrites addresses only: each fragment alike, the two flows cached.
+    kd, names = nat_hosts
+    cap = capture_ext(names, 8)
+    (n, digest, peer), (n_back, back, sent, from_) = echo_exchange(names, "vm2", "ext", FIP,
+                                                                   7200)
+    lines = captured(cap)
+    assert int(n) == 4000 and digest == sent and peer == "%s:4444" % EXT
+    assert int(n_back) == 4000 and back == sent and from_ == "%s:7200" % FIP
+    assert private(lines) == []
+    assert fragments_of(lines, FIP) and fragments_of(lines, EXT)
+    stats = kd.stats()
+    assert flows_matching(stats, ip_src="10.1.0.12", frag="later")
+    assert flows_matching(stats, ip_dst=FIP, frag="later")

@@ -22,7 +22,7 @@ import json
 import time
 
 import pytest
-from scapy.all import ICMP, IP, TCP, UDP, Ether, IPerror, Raw, UDPerror, raw
+from scapy.all import ICMP, IP, TCP, UDP, Ether, IPerror, Raw, UDPerror, fragment, raw
 
 from kairo_harness import Kairod, flows_matching, run_kairod_once
 from test_router_pcap import announce
@@ -215,6 +215,121 @@ def test_port_forward_rewrites_address_and_port_of_tcp(tmp_path):
     assert [raw(p) for p in got] == [expect(syn, R1P1, MAC_VM1, ip_dst=VM1, tcp_dport=80)]
     assert stats["slow_path"]["nat_created"] == 1
 
+
+
+# ---- fragments through stateful NAT: each translated as its header fragment, in any order ----
+
+DATA = bytes(range(256)) * 4  # 1024 bytes: a datagram of three 400-byte fragments
+
+
+def datagram(mac, src, dst, l4, ip_id, order=(0, 1, 2), to=R1P1):
+    """One datagram in three fragments of 400, 400 and the rest, sent in the order given."""
+    frags = fragment(IP(src=src, dst=dst, ttl=64, id=ip_id) / l4 / Raw(DATA), fragsize=400)
+    assert len(frags) == 3
+    return [Ether(src=mac, dst=to) / frags[i] for i in order]
+
+
+def reassembled(frags):
+    """The whole datagram of fragments that left, its L4 checksum checked against its addresses."""
+    frags = sorted(frags, key=lambda p: p[IP].frag)
+    assert [bool(p[IP].flags.MF) for p in frags] == [True] * (len(frags) - 1) + [False]
+    data = b"".join(bytes(p[IP].payload) for p in frags)
+    first = frags[0][IP]
+    whole = IP(raw(IP(src=first.src, dst=first.dst, proto=first.proto, id=first.id) / Raw(data)))
+    again = whole.copy()
+    l4 = {17: UDP, 1: ICMP, 6: TCP}[first.proto]
+    del again[l4].chksum
+    assert IP(raw(again))[l4].chksum == whole[l4].chksum, "L4 checksum wrong after NAT"
+    return whole
+
+
+def private(pkts):
+    return [p for p in pkts if p[IP].src.startswith("10.") or p[IP].dst.startswith("10.")]
+
+
+def test_masquerade_translates_every_fragment_as_its_header_first_or_last(tmp_path):
+    # Two datagrams of one UDP flow of VM1's, in order; one of VM3's with its header last; an
+    # echo request of VM1's with its header in the middle.  Every fragment must leave from the
+    # router's address, and each datagram reassemble, a flow's datagrams with its one port.
+    # (The simulation groups a burst by flow key, and a later fragment's key has no ports: the
+    # out-of-order datagrams have keys of their own, so that their later fragments do come to
+    # the simulation before their header.)
+    flow = UDP(sport=5000, dport=7777)
+    in_order = datagram(MAC_VM1, VM1, EXT, flow, 0x1111) + datagram(MAC_VM1, VM1, EXT, flow, 0x1112)
+    header_last = datagram(MAC_VM3, VM3, EXT, flow, 0x2222, (2, 1, 0))
+    ping = datagram(MAC_VM1, VM1, EXT, ICMP(type=8, id=77, seq=1), 0x3333, (1, 0, 2))
+    out, stats = run(tmp_path, {"a": in_order + header_last + ping,
+                                "b": [announce(MAC_EXT, EXT, R1P2, ROUTER_OUT)]})
+
+    left = ipv4(out["b"])
+    assert private(left) == []
+    assert len(left) == 12 and all(p[IP].src == ROUTER_OUT for p in left)
+    by_id = {i: reassembled([p for p in left if p[IP].id == i])
+             for i in (0x1111, 0x1112, 0x2222, 0x3333)}
+    ports = {by_id[i][UDP].sport for i in (0x1111, 0x1112)}
+    assert len(ports) == 1 and 1024 <= min(ports) <= 65535
+    assert by_id[0x2222][UDP].sport not in ports
+    for i in (0x1111, 0x1112, 0x2222):
+        assert by_id[i][UDP].dport == 7777 and bytes(by_id[i][UDP].payload) == DATA
+    assert by_id[0x3333][ICMP].type == 8 and bytes(by_id[0x3333][ICMP].payload) == DATA
+    sp = stats["slow_path"]
+    assert sp["nat_created"] == 3 and sp["nat_frag_kept"] == 4 and sp["nat_frag_followed"] >= 8
+    # The later fragments that came before their header waited for it, and none gave up: VM3's
+    # two, the echo's middle one, and its last one too when it came in its header's burst (the
+    # burst's group of its later-fragment key is walked before the header's group).
+    waited = stats["waiting_room"]["nat_fragment"]
+    assert 3 <= waited["parked"] <= 4 and waited["resumed"] == waited["parked"]
+    assert waited["timed_out"] == 0
+    assert stats["drops"]["nat_frag_no_header"] == 0
+    # No cached flow for them: the key has no IP id, each datagram is walked.
+    assert flows_matching(stats, ip_src=VM1, frag="later") == []
+    assert flows_matching(stats, ip_src=VM1, frag="first") == []
+
+
+def test_a_later_fragment_whose_header_never_comes_is_dropped_counted(tmp_path):
+    orphan = datagram(MAC_VM1, VM1, EXT, UDP(sport=5001, dport=7777), 0x4444)[1:]
+    whole = datagram(MAC_VM1, VM1, EXT, UDP(sport=5001, dport=7777), 0x5555)
+    out, stats = run(tmp_path, {"a": orphan + whole,
+                                "b": [announce(MAC_EXT, EXT, R1P2, ROUTER_OUT)]}, settle=2.5)
+    left = ipv4(out["b"])
+    assert private(left) == []
+    assert sorted(p[IP].id for p in left) == [0x5555] * 3
+    assert stats["drops"]["nat_frag_no_header"] == 2
+    assert stats["waiting_room"]["nat_fragment"]["timed_out"] == 2
+
+
+def test_a_port_forward_translates_the_later_fragments_in_either_order(tmp_path):
+    # dnat with a port: the binding is made by the header, from the outside's packets alone.
+    # The second client's datagram comes header last (its own later-fragment key, see above).
+    seg = TCP(sport=40000, dport=8080, flags="PA", seq=1000)
+    first = datagram(MAC_EXT, EXT, FORWARD, seg, 0x0606, to=R1P2)
+    header_last = datagram(MAC_EXT, "198.51.100.3", FORWARD, seg, 0x0707, (1, 2, 0), to=R1P2)
+    out, stats = run(tmp_path, {"b": first + header_last,
+                                "a": [announce(MAC_VM1, VM1, R1P1, "10.0.1.1")]})
+    got = ipv4(out["a"])
+    assert len(got) == 6 and all(p[IP].dst == VM1 for p in got)
+    for i in (0x0606, 0x0707):
+        whole = reassembled([p for p in got if p[IP].id == i])
+        assert whole[TCP].dport == 80 and bytes(whole[TCP].payload) == DATA
+    assert stats["slow_path"]["nat_created"] == 2
+    assert stats["waiting_room"]["nat_fragment"]["parked"] == 2
+
+
+def test_an_icmp_error_quoting_too_little_to_translate_is_dropped_counted(tmp_path):
+    # VM3 says "port unreachable" to the outside, quoting its IP header and 4 bytes only
+    # (RFC 792 wants 8): masquerade cannot find the connection, nor translate the quote.
+    quoted = raw(IP(src=EXT, dst=VM3, ttl=63) / UDP(sport=7777, dport=5000))[:24]
+    short = Ether(src=MAC_VM3, dst=R1P1) / IP(src=VM3, dst=EXT, ttl=64) / \
+        ICMP(type=3, code=3) / Raw(quoted)
+    # The same to the floating IP from the outside: even a static rule translates the quote.
+    to_fip = from_ext(FIP, ICMP(type=3, code=3), tag=b"") / \
+        Raw(raw(IP(src=FIP, dst=EXT) / UDP(sport=5000, dport=7777))[:20])
+    out, stats = run(tmp_path, {"a": [short], "b": [announce(MAC_EXT, EXT, R1P2, ROUTER_OUT),
+                                                    Ether(rebuilt(to_fip))],
+                                "c": [announce(MAC_VM2, VM2, R1P1, "10.0.1.1")]})
+    assert ipv4(out["b"]) == [] and ipv4(out["c"]) == []
+    assert stats["drops"]["nat_icmp_quote_short"] == 2
+    assert stats["slow_path"]["nat_icmp_errors"] == 0
 
 
 # ---- bad NAT rules are refused, saying where ------------------------------------------------

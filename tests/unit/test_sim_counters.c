@@ -101,7 +101,8 @@ test_the_keys_the_integration_tests_read_are_shown(void **state)
 	static const char *const read[] = {
 		"arp_replies", "arp_requests", "arp_resolved", "ct_created", "ct_expired",
 		"icmp6_sent", "injected", "mac_learned", "mac_moved", "nat_created",
-		"nat_icmp_errors", "nat_reversed", "nat_static", "nd_adverts", "nd_resolved",
+		"nat_frag_followed", "nat_frag_kept", "nat_icmp_errors", "nat_reversed",
+		"nat_static", "nd_adverts", "nd_resolved",
 		"nd_solicits", "rejects_sent", "simulated", "topo_last_invalidated",
 		"topo_version", "upcalls",
 	};
