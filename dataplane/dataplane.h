@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "flow_cache.h"
+#include "instance_lock.h"
 #include "mac_table.h"
 #include "sim.h"
 #include "state_sync.h"
@@ -72,6 +73,8 @@ struct kairo_dp {
 	/* Shared state (cfg.redis_enabled): the rings and the Redis thread behind them. */
 	struct state_sync state_sync;
 	struct redis_state *redis;
+	/* One kairod per control socket (instance_lock.h): held from before EAL to exit. */
+	struct instance_lock lock;
 };
 
 /*

@@ -4,8 +4,9 @@
  *
  *   kairod [EAL options] -- --config FILE [--stats-json FILE] [--check-config]
  *
- * The configuration and the topology are read and checked before EAL starts,
- * so a bad file is refused without touching a device.  SIGUSR1 prints the
+ * The configuration and the topology are read and checked, and the instance
+ * lock taken, before EAL starts: a bad file, or another kairod on the same
+ * control socket, is refused without touching a device.  SIGUSR1 prints the
  * datapath view with its flows (and writes --stats-json); SIGHUP, or a
  * change in the topology store (an edit through kairoctl, a ZooKeeper watch),
  * reads the store's document again and applies what changed; SIGINT/SIGTERM stop the
@@ -494,8 +495,9 @@ teardown(struct kairo_dp *dp)
 }
 
 /*
- * Before EAL: the arguments, the configuration, the store and its topology,
- * all checked, so a bad file is refused without touching a device.  Returns
+ * Before EAL: the arguments, the configuration, the instance lock, the store
+ * and its topology, all checked, so a bad file or a second daemon is refused
+ * without touching a device.  The lock stays held (main lets it go).  Returns
  * the index of "--" in argv (where EAL's arguments end), or -(exit status):
  * -2 for a usage error, -1 for a refused file, 0 for --check-config done.
  */
@@ -515,6 +517,17 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 		return -2;
 	}
 	if (config_load(opt.config, &dp->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kairod: %s\n", err);
+		return -1;
+	}
+	/*
+	 * --check-config may run beside the daemon whose files it checks; a start
+	 * may not.  The lock comes before the store (a ZooKeeper registration would
+	 * replace the running daemon's) and before EAL (whose ports would take the
+	 * other's devices and truncate its capture files).
+	 */
+	if (!opt.check_only &&
+	    instance_lock_take(&dp->lock, dp->cfg.control_socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
 		return -1;
 	}
@@ -646,16 +659,19 @@ stop(struct kairo_dp *dp, struct ctl_server *ctl)
 int
 main(int argc, char **argv)
 {
-	static struct kairo_dp dp;
+	static struct kairo_dp dp = {.lock = {.fd = -1}};
 	struct ctl_server *ctl;
-	int eal_argc;
+	int eal_argc, status = 0;
 
 	eal_argc = prepare(argc, argv, &dp);
-	if (eal_argc <= 0)
-		return -eal_argc;
-	if (start(&dp, eal_argc, argv, &ctl) != 0)
-		return 1;
-	serve(&dp);
-	stop(&dp, ctl);
-	return 0;
+	if (eal_argc <= 0) {
+		status = -eal_argc;
+	} else if (start(&dp, eal_argc, argv, &ctl) != 0) {
+		status = 1;
+	} else {
+		serve(&dp);
+		stop(&dp, ctl);
+	}
+	instance_lock_release(&dp.lock);
+	return status;
 }
