@@ -84,6 +84,13 @@ struct kairo_dp {
 unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
 				 struct local_interface *ifs);
 
+/*
+ * dataplane/tables.c: the mbuf pool, the flow cache, the MAC, ARP and
+ * connection tables and the upcall rings, before any port is opened; a size
+ * that cannot be had is refused naming its field and the memory it needs.
+ */
+int dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen);
+
 /* dataplane/port.c */
 int dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);
 void dp_ports_close(struct kairo_dp *dp);
