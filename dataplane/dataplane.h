@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "flow_cache.h"
+#include "instance_lock.h"
 #include "mac_table.h"
 #include "sim.h"
 #include "state_sync.h"
@@ -72,6 +73,8 @@ struct kairo_dp {
 	/* Shared state (cfg.redis_enabled): the rings and the Redis thread behind them. */
 	struct state_sync state_sync;
 	struct redis_state *redis;
+	/* One kairod per control socket (instance_lock.h): held from before EAL to exit. */
+	struct instance_lock lock;
 };
 
 /*
@@ -80,6 +83,13 @@ struct kairo_dp {
  */
 unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
 				 struct local_interface *ifs);
+
+/*
+ * dataplane/tables.c: the mbuf pool, the flow cache, the MAC, ARP and
+ * connection tables and the upcall rings, before any port is opened; a size
+ * that cannot be had is refused naming its field and the memory it needs.
+ */
+int dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen);
 
 /* dataplane/port.c */
 int dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);

@@ -4,8 +4,9 @@
  *
  *   kairod [EAL options] -- --config FILE [--stats-json FILE] [--check-config]
  *
- * The configuration and the topology are read and checked before EAL starts,
- * so a bad file is refused without touching a device.  SIGUSR1 prints the
+ * The configuration and the topology are read and checked, and the instance
+ * lock taken, before EAL starts: a bad file, or another kairod on the same
+ * control socket, is refused without touching a device.  SIGUSR1 prints the
  * datapath view with its flows (and writes --stats-json); SIGHUP, or a
  * change in the topology store (an edit through kairoctl, a ZooKeeper watch),
  * reads the store's document again and applies what changed; SIGINT/SIGTERM stop the
@@ -62,6 +63,26 @@ on_signal(int sig)
 		reload_signal = 1;
 	else
 		quit_signal = 1;
+}
+
+/*
+ * First thing in main: SIGHUP and SIGUSR1 terminate a process by default, so
+ * a reload or a dump asked for while kairod is still starting (reading its
+ * files, waiting for ZooKeeper, inside EAL's initialisation) would kill it.
+ * The handler only sets a flag, acted on once serve() runs.  SIGINT and
+ * SIGTERM keep their default until EAL is up (start()): before that there is
+ * nothing to undo, and a start waiting for ZooKeeper must stay stoppable.
+ */
+static void
+catch_early_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* A server (Redis, a kairoctl client) gone mid-write is an error to handle, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static void
@@ -369,13 +390,6 @@ static int
 setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 {
 	int socket = (int)rte_socket_id();
-	struct flow_cache_config fcc = {
-		.capacity = dp->cfg.flow_capacity,
-		.idle_timeout_ms = dp->cfg.flow_idle_timeout_ms,
-		.hard_timeout_ms = dp->cfg.flow_hard_timeout_ms,
-		.n_workers = dp->cfg.workers,
-		.socket_id = socket,
-	};
 	unsigned int i;
 	int ret;
 
@@ -388,47 +402,16 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	dp->n_workers = dp->cfg.workers;
-	dp->pool = rte_pktmbuf_pool_create("kairo_mbufs", dp->cfg.mbufs, 256,
-					   RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
-					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (dp->pool == NULL) {
-		snprintf(err, errlen, "%s: mbufs: cannot allocate %u buffers: %s (more hugepages, "
-			 "or -m with --no-huge)", dp->cfg.file, dp->cfg.mbufs,
-			 rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
+	/* Before any port: a size that cannot be had is refused with no device touched. */
+	if ((ret = dp_tables_create(dp, socket, err, errlen)) != 0)
+		return ret;
 	for (i = 0; i < dp->cfg.n_ports; i++)
 		if ((ret = dp_port_open(dp, &dp->cfg.ports[i], err, errlen)) != 0)
 			return ret;
+	/* Bindings name the ports by their DPDK ids, known only now. */
 	dp->topo = load_topology(dp, true, err, errlen);
 	if (dp->topo == NULL)
 		return -EINVAL;
-	dp->cache = flow_cache_create("flowcache", &fcc);
-	if (dp->cache == NULL) {
-		snprintf(err, errlen, "%s: flow_cache.capacity: cannot create a cache of %u flows: %s",
-			 dp->cfg.file, fcc.capacity, rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	dp->macs = mac_table_create("mactable", dp->cfg.mac_table_size, socket);
-	dp->arps = arp_table_create("arptable", dp->cfg.arp_table_size, socket);
-	dp->conns = conntrack_create("conntrack", dp->cfg.conntrack_size, dp->cfg.conntrack_idle_s,
-				     socket);
-	dp->upcall_cfg = (struct upcall_channel_config){
-		.n_sim = dp->cfg.sim_threads,
-		.n_workers = dp->cfg.workers,
-		.ring_size = dp->cfg.upcall_ring_size,
-		.global_bucket = (int32_t)dp->cfg.global_bucket,
-		.tunnel_bucket = (int32_t)dp->cfg.tunnel_bucket,
-		.vport_bucket = (int32_t)dp->cfg.vport_bucket,
-		.socket_id = socket,
-	};
-	dp->upcall = upcall_channel_create(&dp->upcall_cfg);
-	if (dp->macs == NULL || dp->arps == NULL || dp->conns == NULL || dp->upcall == NULL) {
-		snprintf(err, errlen, "cannot create the MAC, ARP or connection table or the upcall "
-			 "rings: %s",
-			 rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
 	for (i = 0; i < dp->n_ports; i++)
 		upcall_channel_set_port(dp->upcall, dp->ports[i].id,
 					dp->ports[i].cfg->role == PORT_ROLE_UPLINK ? PORT_BUCKET_TUNNEL
@@ -494,8 +477,9 @@ teardown(struct kairo_dp *dp)
 }
 
 /*
- * Before EAL: the arguments, the configuration, the store and its topology,
- * all checked, so a bad file is refused without touching a device.  Returns
+ * Before EAL: the arguments, the configuration, the instance lock, the store
+ * and its topology, all checked, so a bad file or a second daemon is refused
+ * without touching a device.  The lock stays held (main lets it go).  Returns
  * the index of "--" in argv (where EAL's arguments end), or -(exit status):
  * -2 for a usage error, -1 for a refused file, 0 for --check-config done.
  */
@@ -515,6 +499,17 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 		return -2;
 	}
 	if (config_load(opt.config, &dp->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kairod: %s\n", err);
+		return -1;
+	}
+	/*
+	 * --check-config may run beside the daemon whose files it checks; a start
+	 * may not.  The lock comes before the store (a ZooKeeper registration would
+	 * replace the running daemon's) and before EAL (whose ports would take the
+	 * other's devices and truncate its capture files).
+	 */
+	if (!opt.check_only &&
+	    instance_lock_take(&dp->lock, dp->cfg.control_socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
 		return -1;
 	}
@@ -557,12 +552,9 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 		fprintf(stderr, "kairod: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	/* From here on a stop undoes what was built (SIGHUP and SIGUSR1: catch_early_signals). */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
-	signal(SIGHUP, on_signal);
-	/* A server (Redis, a kairoctl client) gone mid-write is an error to handle, not a death. */
-	signal(SIGPIPE, SIG_IGN);
 
 	if (setup_dataplane(dp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kairod: %s\n", err);
@@ -646,16 +638,20 @@ stop(struct kairo_dp *dp, struct ctl_server *ctl)
 int
 main(int argc, char **argv)
 {
-	static struct kairo_dp dp;
+	static struct kairo_dp dp = {.lock = {.fd = -1}};
 	struct ctl_server *ctl;
-	int eal_argc;
+	int eal_argc, status = 0;
 
+	catch_early_signals();
 	eal_argc = prepare(argc, argv, &dp);
-	if (eal_argc <= 0)
-		return -eal_argc;
-	if (start(&dp, eal_argc, argv, &ctl) != 0)
-		return 1;
-	serve(&dp);
-	stop(&dp, ctl);
-	return 0;
+	if (eal_argc <= 0) {
+		status = -eal_argc;
+	} else if (start(&dp, eal_argc, argv, &ctl) != 0) {
+		status = 1;
+	} else {
+		serve(&dp);
+		stop(&dp, ctl);
+	}
+	instance_lock_release(&dp.lock);
+	return status;
 }

@@ -153,6 +153,8 @@ struct flow_cache;
 
 struct flow_cache *flow_cache_create(const char *name, const struct flow_cache_config *cfg);
 void flow_cache_destroy(struct flow_cache *fc);
+/* About how many bytes of EAL's heap flow_cache_create(cfg) takes (for refusals). */
+uint64_t flow_cache_memsize(const struct flow_cache_config *cfg);
 
 /* The QSBR variable workers report quiescent states to (thread id = worker index). */
 struct rte_rcu_qsbr *flow_cache_qsbr(struct flow_cache *fc);

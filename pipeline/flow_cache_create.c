@@ -19,6 +19,7 @@
 
 #include "flow_cache.h"
 #include "flow_cache_private.h"
+#include "table_memsize.h"
 
 /* Tag index: tag -> first link.  Sized relative to the flows it indexes. */
 #define TAG_INDEX_PER_FLOW 2
@@ -180,6 +181,20 @@ fail:
 	flow_cache_destroy(fc);
 	rte_errno = ENOMEM;
 	return NULL;
+}
+
+/* What flow_cache_create allocates, table by table, for the same slots. */
+uint64_t
+flow_cache_memsize(const struct flow_cache_config *cfg)
+{
+	uint64_t slots = (uint64_t)cfg->capacity + FLOW_DEFER_HEADROOM((uint64_t)cfg->capacity);
+
+	return hash_memsize(slots, sizeof(struct flow_key_compact), true) +
+	       hash_memsize(slots, sizeof(struct flow_key), true) +
+	       mempool_memsize(slots + 1, sizeof(struct flow)) +
+	       (slots + 1) * sizeof(struct flow_deferred) +
+	       hash_memsize((uint64_t)cfg->capacity * TAG_INDEX_PER_FLOW, sizeof(uint64_t), true) +
+	       rte_rcu_qsbr_get_memsize(cfg->n_workers) + sizeof(struct flow_cache);
 }
 
 void

@@ -55,6 +55,15 @@ fail:
 	return NULL;
 }
 
+uint64_t
+upcall_channel_memsize(const struct upcall_channel_config *cfg)
+{
+	ssize_t ring = rte_ring_get_memsize(cfg->ring_size);
+
+	return sizeof(struct upcall_channel) +
+	       (uint64_t)(cfg->n_sim + cfg->n_workers) * (uint64_t)RTE_MAX(ring, (ssize_t)0);
+}
+
 void
 upcall_channel_destroy(struct upcall_channel *uc)
 {

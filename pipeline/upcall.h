@@ -91,6 +91,8 @@ struct upcall_channel_config {
 /* Create the rings; returns NULL with rte_errno set. */
 struct upcall_channel *upcall_channel_create(const struct upcall_channel_config *cfg);
 void upcall_channel_destroy(struct upcall_channel *uc);
+/* About how many bytes of EAL's heap upcall_channel_create(cfg) takes (for refusals). */
+uint64_t upcall_channel_memsize(const struct upcall_channel_config *cfg);
 /* Say which bucket port draws from, with the configured size for that kind. */
 void upcall_channel_set_port(struct upcall_channel *uc, uint16_t port, enum port_bucket_kind kind,
 			     const struct upcall_channel_config *cfg);

@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 
 #include "arp_table.h"
+#include "table_memsize.h"
 
 struct arp_key {
 	uint32_t router;
@@ -45,6 +46,13 @@ arp_table_create(const char *name, uint32_t capacity, int socket_id)
 		return NULL;
 	}
 	return at;
+}
+
+uint64_t
+arp_table_memsize(uint32_t capacity)
+{
+	return sizeof(struct arp_table) + hash_memsize(capacity, sizeof(struct arp_key), true) +
+	       ((uint64_t)capacity + 1) * sizeof(struct arp_entry);
 }
 
 void

@@ -75,6 +75,8 @@ struct arp_table;
 
 struct arp_table *arp_table_create(const char *name, uint32_t capacity, int socket_id);
 void arp_table_destroy(struct arp_table *at);
+/* About how many bytes of EAL's heap arp_table_create(capacity) takes (for refusals). */
+uint64_t arp_table_memsize(uint32_t capacity);
 
 /* The entry for (router, addr), or NULL. */
 struct arp_entry *arp_table_find(struct arp_table *at, uint32_t router,

@@ -16,6 +16,7 @@
 #include <rte_malloc.h>
 
 #include "conntrack.h"
+#include "table_memsize.h"
 
 
 struct ct_entry {
@@ -67,6 +68,14 @@ conntrack_create(const char *name, uint32_t capacity, uint32_t idle_s, int socke
 	}
 	conntrack_flush(ct);
 	return ct;
+}
+
+uint64_t
+conntrack_memsize(uint32_t capacity)
+{
+	return sizeof(struct conntrack) +
+	       hash_memsize((uint64_t)capacity * 2, sizeof(struct ct_key), true) +
+	       (uint64_t)capacity * (sizeof(struct ct_entry) + sizeof(uint32_t));
 }
 
 void

@@ -82,6 +82,8 @@ struct conntrack;
 struct conntrack *conntrack_create(const char *name, uint32_t capacity, uint32_t idle_s,
 				   int socket_id);
 void conntrack_destroy(struct conntrack *ct);
+/* About how many bytes of EAL's heap conntrack_create(capacity) takes (for refusals). */
+uint64_t conntrack_memsize(uint32_t capacity);
 
 /*
  * The 5-tuple of the packet with key k (reverse: as its answer would carry

@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 
 #include "mac_table.h"
+#include "table_memsize.h"
 
 struct mac_key {
 	uint32_t bridge;
@@ -58,6 +59,13 @@ mac_table_create(const char *name, uint32_t capacity, int socket_id)
 		return NULL;
 	}
 	return mt;
+}
+
+uint64_t
+mac_table_memsize(uint32_t capacity)
+{
+	return sizeof(struct mac_table) + hash_memsize(capacity, sizeof(struct mac_key), true) +
+	       ((uint64_t)capacity + 1) * sizeof(struct mac_entry);
 }
 
 void

@@ -28,6 +28,8 @@ struct mac_table;
 
 struct mac_table *mac_table_create(const char *name, uint32_t capacity, int socket_id);
 void mac_table_destroy(struct mac_table *mt);
+/* About how many bytes of EAL's heap mac_table_create(capacity) takes (for refusals). */
+uint64_t mac_table_memsize(uint32_t capacity);
 
 /* The port a MAC was learned on, or -ENOENT. */
 int64_t mac_table_lookup(const struct mac_table *mt, uint32_t bridge, uint16_t vlan,

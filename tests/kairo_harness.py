@@ -206,17 +206,29 @@ def run_kairod_once(workdir, config_text, topology_text, extra_args=(), timeout=
     d.mkdir(parents=True, exist_ok=True)
     (d / "kairod.json").write_text(config_text)
     (d / "topology.json").write_text(topology_text)
+    return run_kairod(d / "kairod.json", extra_args, timeout)
+
+
+def run_kairod(config_path, extra_args=(), timeout=30, memory_mb=256):
+    """Start kairod on the file at config_path (whatever it is); (exit code, output).
+
+    The exit code is None when kairod was still running after timeout seconds (it was then
+    stopped with SIGTERM, or killed if that did not stop it)."""
     prefix = "kr%d_%d" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
-    cmd = [str(KAIROD), "-l", "0-1", "--no-huge", "--no-shconf", "-m", "256", "--no-pci",
-           "--file-prefix", prefix, "--log-level", "pmd.*:error", "--",
-           "--config", str(d / "kairod.json"), *extra_args]
+    cmd = [str(KAIROD), "-l", "0-1", "--no-huge", "--no-shconf", "-m", str(memory_mb),
+           "--no-pci", "--file-prefix", prefix, "--log-level", "pmd.*:error", "--",
+           "--config", str(config_path), *extra_args]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        # It started instead of refusing: stop it and report what it said.
+        # It started (or hung) instead of refusing: stop it and report what it said.
         p.send_signal(signal.SIGTERM)
-        out, _ = p.communicate(timeout=timeout)
+        try:
+            out, _ = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
         return None, out
     return p.returncode, out
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include "json_field.h"
@@ -21,12 +24,76 @@ json_field_error(struct json_ctx *ctx, const char *path, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* What a file that is not a regular one is, in the words an operator reads. */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+/*
+ * Open path for reading, refusing anything but a regular file.  O_NONBLOCK:
+ * opening a FIFO without a writer would otherwise block until one comes (at
+ * start, or on the control thread at a reload, where SIGTERM then waits too).
+ * The kind is read from the descriptor opened, so a file swapped in between
+ * a check and the open cannot get through.  The descriptor, or -errno with
+ * the message in ctx->err.
+ */
+static int
+json_field_open(struct json_ctx *ctx)
+{
+	struct stat st;
+	int fd, ret;
+
+	fd = open(ctx->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = -errno;
+		/* A socket cannot be opened at all: say what it is rather than "No such device". */
+		if (ret == -ENXIO && stat(ctx->file, &st) == 0 && S_ISSOCK(st.st_mode))
+			snprintf(ctx->err, ctx->errlen, "%s: is a socket, not a regular file",
+				 ctx->file);
+		else
+			snprintf(ctx->err, ctx->errlen, "%s: cannot open: %s", ctx->file,
+				 strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) != 0) {
+		ret = -errno;
+		snprintf(ctx->err, ctx->errlen, "%s: cannot stat: %s", ctx->file, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(ctx->err, ctx->errlen, "%s: is %s, not a regular file", ctx->file,
+			 file_kind(st.st_mode));
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	return fd;
+}
+
 json_t *
 json_field_load(struct json_ctx *ctx)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(ctx->file, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root;
+	int fd = json_field_open(ctx);
 
+	if (fd < 0)
+		return NULL;
+	/* O_NONBLOCK means nothing to a regular file: reads still wait for the disk. */
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
 	if (root == NULL) {
 		snprintf(ctx->err, ctx->errlen, "%s: line %d, column %d: %s", ctx->file, jerr.line,
 			 jerr.column, jerr.text);

@@ -29,7 +29,11 @@ int json_field_error(struct json_ctx *ctx, const char *path, const char *fmt, ..
  */
 void json_merge_over(json_t *base, const json_t *over);
 
-/* Load a file that must hold a JSON object. */
+/*
+ * Load ctx->file, which must be a regular file holding a JSON object.  A
+ * FIFO, a directory, a device or a socket is refused with what it is ("FILE:
+ * is a FIFO, not a regular file"), without waiting for a writer.
+ */
 json_t *json_field_load(struct json_ctx *ctx);
 
 /* Refuse any key of obj not in allowed (NULL-terminated): a typo must not be silently ignored. */

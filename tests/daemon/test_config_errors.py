@@ -14,6 +14,10 @@ TOPO = json.dumps(bridge_topology(["p1", "p2"], {"p1": "vm1", "p2": "vm2"}))
 def config(**over):
     c = {
         "topology_file": "topology.json",
+        # Sizes the -m 256 of run_kairod_once holds: the tables are made before the ports, and
+        # the default flow cache alone needs about 220 MiB without hugepages.
+        "mbufs": 4095,
+        "flow_cache": {"capacity": 1024},
         "ports": [
             {"name": "vm1", "device": "net_null0"},
             {"name": "vm2", "device": "net_null1"},
