@@ -296,6 +296,7 @@ setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 		for (i = 0; i < dp->n_workers; i++) {
 			struct worker_txq *tq = &dp->workers[i]->txq[port->id];
 
+			dp->workers[i]->rx_mtu[port->id] = port->mtu;
 			tq->enabled = true;
 			tq->queue = port->shared_tx ? (uint16_t)(i % port->n_txq) : (uint16_t)i;
 			tq->lock = port->shared_tx ? &port->tx_lock : NULL;

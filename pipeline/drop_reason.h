@@ -18,6 +18,8 @@
 	X(ETH_TRUNCATED, "eth_truncated", "frame shorter than an Ethernet header")               \
 	X(VLAN_TRUNCATED, "vlan_truncated", "frame ends inside an 802.1Q/802.1ad tag")           \
 	X(VLAN_TOO_MANY, "vlan_too_many", "more than two VLAN tags")                             \
+	X(HEADERS_SPLIT, "headers_split", "headers run past the first buffer of a chained frame " \
+	  "(not linearized)")                                                                    \
 	/* parse: ARP */                                                                          \
 	X(ARP_TRUNCATED, "arp_truncated", "frame ends inside the ARP header")                    \
 	X(ARP_BAD_FORMAT, "arp_bad_format", "ARP that is not Ethernet/IPv4")                     \
@@ -43,6 +45,8 @@
 	X(GRE_TRUNCATED, "gre_truncated", "packet ends inside the GRE header")                    \
 	X(GRE_BAD_VERSION, "gre_bad_version", "GRE version other than 0")                        \
 	/* pipeline */                                                                            \
+	X(RX_TOO_BIG, "rx_too_big", "received frame larger than its port's MTU allows "          \
+	  "(ports[].mtu, plus the Ethernet header and VLAN tags)")                               \
 	X(NO_BINDING, "no_binding", "interface bound to no virtual port")                        \
 	X(FLOW_ACTION_DROP, "flow_drop", "a cached flow's verdict was drop")                     \
 	X(TX_FULL, "tx_full", "the transmit queue refused the packet")                           \

@@ -26,7 +26,7 @@ class PcapBridge:
     """kairod with n net_pcap ports named a, b, c... bound to one bridge's ports pa, pb, pc..."""
 
     def __init__(self, tmp_path, inputs, names=("a", "b", "c"), bound=None, port_up=None,
-                 extra_config=None):
+                 extra_config=None, port_config=None):
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.tmp = tmp_path
         self.names = names
@@ -37,6 +37,7 @@ class PcapBridge:
                 "name": n,
                 "device": "net_pcap%d,rx_pcap=%s,tx_pcap=%s" % (
                     i, tmp_path / ("in_%s.pcap" % n), tmp_path / ("out_%s.pcap" % n)),
+                **(port_config or {}),
             })
         bound = names if bound is None else bound
         topo = bridge_topology(["p" + n for n in names], {"p" + n: n for n in bound})
