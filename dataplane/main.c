@@ -460,6 +460,10 @@ dataplane_drained(const struct kairo_dp *dp)
 
 	if (__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED) != dp->upcall->global.size)
 		return false;
+	/* Followers hold no tokens (pipeline/upcall.h): one still queued up is inside too. */
+	for (i = 0; i < dp->upcall->n_sim; i++)
+		if (rte_ring_count(dp->upcall->to_sim[i]) != 0)
+			return false;
 	for (i = 0; i < dp->n_workers; i++)
 		if (rte_ring_count(dp->upcall->to_worker[i]) != 0)
 			return false;

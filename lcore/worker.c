@@ -115,7 +115,7 @@ worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
 
 	for (i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(misses[i]);
-		unsigned int reason = upcall_admit(uc, meta->key.in_port);
+		unsigned int reason = upcall_admit_packet(uc, &w->leads, meta);
 
 		if (reason != 0) {
 			w->stats.drops[reason]++;
@@ -131,8 +131,13 @@ worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
 			continue;
 		done = rte_ring_mp_enqueue_burst(uc->to_sim[s], (void **)shard[s], count[s], NULL);
 		w->stats.upcalls += done;
+		for (i = 0; i < done; i++)
+			w->stats.followers += pkt_meta(shard[s][i])->upcall_follower;
 		for (i = done; i < count[s]; i++) {
-			upcall_release(uc, pkt_meta(shard[s][i])->key.in_port);
+			struct upcall_hold hold = upcall_hold_of(pkt_meta(shard[s][i]));
+
+			/* A lead that never got there: its key's next miss needs tokens again. */
+			upcall_hold_release(uc, &hold);
 			w->stats.drops[DROP_UPCALL_RING_FULL]++;
 			w->stats.lost++;
 			rte_pktmbuf_free(shard[s][i]);

@@ -66,6 +66,7 @@ struct worker_stats {
 	uint64_t hits_to_slow_path; /* hits whose flow's check sent them up (TTL, MTU) */
 	uint64_t lost;         /* misses that never reached the simulation (admission, ring full) */
 	uint64_t upcalls;      /* misses handed to the simulation */
+	uint64_t followers;    /* upcalls that followed their key's lead up without a token */
 	uint64_t injected;     /* slow-path packets this worker transmitted for the simulation */
 	uint64_t tx_packets;
 	uint64_t drops[DROP_REASON_COUNT];
@@ -94,6 +95,7 @@ struct worker {
 	struct upcall_channel *upcall;
 	struct rte_mempool *pool; /* copies for flooding */
 	const struct worker_control *control;
+	struct upcall_leads leads; /* keys it sent up, for their followers (pipeline/upcall.h) */
 	struct worker_stats stats;
 };
 
