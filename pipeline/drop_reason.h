@@ -66,6 +66,8 @@
 	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \
 	X(NO_FLOOD_TARGET, "no_flood_target", "flood with no other port on the bridge")          \
 	X(BRIDGE_HAIRPIN, "bridge_hairpin", "destination MAC learned on the ingress port")       \
+	X(BRIDGE_BAD_SRC_MAC, "bridge_bad_src_mac", "source MAC all zeros, multicast or "        \
+	  "broadcast: names no station, never learned")                                          \
 	X(ROUTER_DOWN, "router_down", "router administratively down")                            \
 	X(NOT_FOR_ROUTER, "not_for_router", "frame to a MAC that is not the router port's")      \
 	X(ROUTER_NOT_IPV4, "router_not_ipv4", "not IPv4, IPv6 or ARP, or an L2 broadcast: not "  \

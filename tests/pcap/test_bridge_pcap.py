@@ -140,6 +140,21 @@ def test_only_packets_behind_an_admitted_first_ride_free(tmp_path):
     assert stats["followers"] == 15
 
 
+def test_a_source_mac_that_names_no_station_is_dropped_and_never_learned(tmp_path):
+    # All zeros, a multicast group, broadcast: no station sends from these (IEEE 802.3
+    # 3.2.3); the Linux bridge drops such frames (br_handle_frame), and so does this one.
+    bad = [frame_xy(src=mac, dst=MAC_Y, sport=30 + i)
+           for i, mac in enumerate(("00:00:00:00:00:00", "01:00:5e:00:00:01", BCAST))]
+    good = frame_xy(src=MAC_X, dst="00:00:00:00:00:00", sport=40)
+    t = PcapBridge(tmp_path, {"a": bad + [good]}, names=("a", "b"))
+    stats = t.run()
+
+    # The frame to the all-zero address is flooded: that address was never learned.
+    assert t.out["b"] == [bytes(good)]
+    assert stats["drops"]["bridge_bad_src_mac"] == 3
+    assert stats["slow_path"]["mac_learned"] == 1
+
+
 def test_destination_learned_on_the_ingress_port_is_dropped_as_hairpin(tmp_path):
     # Y speaks first from port a, so the bridge learns Y behind a; X -> Y from a must not leave.
     hello_y = Ether(src=MAC_Y, dst=BCAST) / ARP(op=1, hwsrc=MAC_Y, psrc="10.0.0.2",
