@@ -30,12 +30,16 @@
 	X(IPV4_BAD_TOTAL_LEN, "ipv4_bad_total_len", "IPv4 total length shorter than the header " \
 	  "or longer than the frame")                                                             \
 	X(IPV4_BAD_FRAGMENT, "ipv4_bad_fragment", "IPv4 fragment offset that cannot be valid")   \
+	X(TCP_FRAGMENT_OVERLAP, "tcp_fragment_overlap", "IPv4 TCP fragment at offset 8 bytes: "  \
+	  "would overwrite the first fragment's TCP flags (RFC 1858 4)")                         \
 	/* parse: IPv6 */                                                                         \
 	X(IPV6_TRUNCATED, "ipv6_truncated", "frame ends inside the IPv6 header")                 \
 	X(IPV6_BAD_VERSION, "ipv6_bad_version", "IPv6 ethertype with version != 6")              \
 	X(IPV6_BAD_PAYLOAD_LEN, "ipv6_bad_payload_len", "IPv6 payload length past the frame")    \
 	X(IPV6_BAD_EXT_HDR, "ipv6_bad_ext_hdr", "IPv6 extension header truncated or too many")   \
 	X(IPV6_BAD_FRAGMENT, "ipv6_bad_fragment", "IPv6 fragment offset that cannot be valid")   \
+	X(IPV6_HOPOPTS_NOT_FIRST, "ipv6_hopopts_not_first", "IPv6 hop-by-hop options header "    \
+	  "after another header, not right after the IPv6 header (RFC 8200 4.1)")                \
 	/* parse: L4 */                                                                           \
 	X(L4_TRUNCATED, "l4_truncated", "IP payload shorter than its TCP/UDP/ICMP header")       \
 	X(TCP_BAD_OFFSET, "tcp_bad_offset", "TCP data offset below 5 or past the packet")        \

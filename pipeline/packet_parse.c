@@ -45,6 +45,8 @@
 #define IPV6_VERSION_SHIFT 28
 /* RFC 791 §3.1: the fragment offset counts 8-octet units. */
 #define IP_FRAG_UNIT 8
+/* RFC 1858 §4: the one offset at which a TCP fragment can only be an attack. */
+#define RFC1858_OVERLAP_OFFSET 1
 /* Largest IP datagram (RFC 791) or IPv6 payload (RFC 8200 §4.5) a reassembly can yield. */
 #define IP_REASSEMBLED_MAX UINT16_MAX
 
@@ -413,6 +415,14 @@ parse_ipv4(struct parse_ctx *c, uint16_t ofs)
 	/* A fragment ending past 64 KiB cannot be reassembled: the "ping of death". */
 	if ((uint32_t)frag_ofs * IP_FRAG_UNIT + (total_len - hlen) > IP_REASSEMBLED_MAX)
 		return DROP_IPV4_BAD_FRAGMENT;
+	/*
+	 * RFC 1858 §4: a TCP fragment at offset 1 (8 bytes) starts inside the
+	 * first fragment's TCP header and rewrites its flags on reassembly, past
+	 * a filter that let the first one through.  No sender fragments TCP
+	 * that way, so the RFC's rule is simply to drop it.
+	 */
+	if (frag_ofs == RFC1858_OVERLAP_OFFSET && ip->next_proto_id == IPPROTO_TCP)
+		return DROP_TCP_FRAGMENT_OVERLAP;
 	if (frag_ofs > 0)
 		frag = FLOW_FRAG_LATER;
 	else if (frag_field & RTE_IPV4_HDR_MF_FLAG)
@@ -510,6 +520,14 @@ parse_ipv6_ext_hdrs(struct parse_ctx *c, uint16_t end, struct ipv6_walk *w)
 				return rc;
 		}
 		w->proto = hdr[0];
+		/*
+		 * RFC 8200 §4.1: hop-by-hop options may only come right after
+		 * the IPv6 header, where every router looks for them; named by
+		 * any later header (a fragment header too, whose later pieces
+		 * end the walk) they are malformed.
+		 */
+		if (w->proto == IPPROTO_HOPOPTS)
+			return DROP_IPV6_HOPOPTS_NOT_FIRST;
 		w->ofs += hlen;
 		if (w->frag == FLOW_FRAG_LATER)
 			break;

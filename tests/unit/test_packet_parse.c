@@ -1471,6 +1471,35 @@ test_tcp_truncated_first_fragment(void **state)
 }
 
 static void
+test_tcp_fragment_at_offset_1_is_dropped(void **state)
+{
+	struct frame f = { 0 };
+	struct pkt_meta e;
+	uint16_t ip;
+
+	(void)state;
+	eth(&f, ETH_IPV4);
+	ip = ip4(&f, IPPROTO_TCP);
+	set16(&f, ip + 6, 1); /* 8 bytes in: it lands on the flags of the first's TCP header */
+	zeros(&f, 16);
+	ip4_end(&f, ip);
+	expect_drop(&f, DROP_TCP_FRAGMENT_OVERLAP);
+
+	/* RFC 1858 4 names TCP at offset 1 only: offset 2 is an ordinary later fragment... */
+	set16(&f, ip + 6, 2);
+	e = expect_l2(ETH_IPV4, 14);
+	expect_ip4(&e, IPPROTO_TCP, 20, 0);
+	e.key.nw_frag = FLOW_FRAG_LATER;
+	expect_ok(&f, &e);
+
+	/* ... and so is another protocol at offset 1. */
+	f.b[ip + 9] = IPPROTO_UDP;
+	set16(&f, ip + 6, 1);
+	expect_ip4(&e, IPPROTO_UDP, 20, 0);
+	expect_ok(&f, &e);
+}
+
+static void
 test_tcp_bad_data_offset(void **state)
 {
 	struct frame f = { 0 };
@@ -1656,6 +1685,52 @@ test_ipv6_too_many_ext_headers(void **state)
 }
 
 static void
+test_ipv6_hop_by_hop_after_another_header_is_dropped(void **state)
+{
+	struct frame f = { 0 };
+	uint16_t ip;
+
+	(void)state;
+	/* After a fragment header, in a first fragment: the walk reaches it. */
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_FRAGMENT);
+	frag6(&f, IPPROTO_HOPOPTS, 0, 1);
+	ext6(&f, IPPROTO_TCP, 0);
+	tcp(&f, 1, 2);
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+
+	/* In a later fragment, whose walk stops at the fragment header. */
+	f.len = 0;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_FRAGMENT);
+	frag6(&f, IPPROTO_HOPOPTS, 185, 0);
+	zeros(&f, 16);
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+
+	/* After destination options. */
+	f.len = 0;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_DSTOPTS);
+	ext6(&f, IPPROTO_HOPOPTS, 0);
+	ext6(&f, IPPROTO_UDP, 0);
+	udp_end(&f, udp(&f, 1, 2));
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+
+	/* Twice: the second follows the first. */
+	f.len = 0;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_HOPOPTS);
+	ext6(&f, IPPROTO_HOPOPTS, 0);
+	ext6(&f, IPPROTO_UDP, 0);
+	udp_end(&f, udp(&f, 1, 2));
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+}
+
+static void
 test_ipv6_fragment_past_64k(void **state)
 {
 	struct frame f = { 0 };
@@ -1776,6 +1851,7 @@ main(void)
 		cmocka_unit_test(test_ipv4_fragment_past_64k),
 		cmocka_unit_test(test_tcp_truncated),
 		cmocka_unit_test(test_tcp_truncated_first_fragment),
+		cmocka_unit_test(test_tcp_fragment_at_offset_1_is_dropped),
 		cmocka_unit_test(test_tcp_bad_data_offset),
 		cmocka_unit_test(test_udp_bad_length),
 		cmocka_unit_test(test_udp_truncated),
@@ -1787,6 +1863,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_payload_len_past_frame),
 		cmocka_unit_test(test_ipv6_ext_header_truncated),
 		cmocka_unit_test(test_ipv6_too_many_ext_headers),
+		cmocka_unit_test(test_ipv6_hop_by_hop_after_another_header_is_dropped),
 		cmocka_unit_test(test_ipv6_fragment_past_64k),
 		cmocka_unit_test(test_ipv6_tcp_truncated),
 		cmocka_unit_test(test_drop_reason_names),
