@@ -58,6 +58,7 @@ dp_totals_read(struct kairo_dp *dp, struct dp_totals *t)
 		t->w.misses += ws.misses;
 		t->w.lost += ws.lost;
 		t->w.upcalls += ws.upcalls;
+		t->w.followers += ws.followers;
 		t->w.injected += ws.injected;
 		t->w.tx_packets += ws.tx_packets;
 		for (r = 0; r < DROP_REASON_COUNT; r++)
@@ -368,9 +369,14 @@ waiting_room_view(struct kairo_dp *dp)
 json_t *
 datapath_view_object(struct kairo_dp *dp)
 {
-	/* Summed over the workers; hits + misses = lookups. */
+	/*
+	 * Summed over the workers; hits + misses = lookups.  Lost and followers
+	 * are parts of the misses: those that never reached the simulation, and
+	 * those that went up behind their key's first without a token.
+	 */
 	static const struct view_counter lookup_counters[] = {
 		WORKER_COUNTER(hits), WORKER_COUNTER(misses), WORKER_COUNTER(lost),
+		WORKER_COUNTER(followers),
 	};
 	json_t *root = json_object(), *drops = json_object();
 	struct dp_totals t;
@@ -441,8 +447,8 @@ totals_print(struct kairo_dp *dp, const json_t *view, FILE *out)
 		json_string_value(json_object_get(view, "host")),
 		age_seconds(rte_get_tsc_cycles(), dp->start_tsc));
 	fprintf(out, "  flows: %" PRIu64 "  hits: %" PRIu64 "  misses: %" PRIu64 "  lost: %" PRIu64
-		"\n", view_u64(view, "flows"), view_u64(view, "hits"), view_u64(view, "misses"),
-		view_u64(view, "lost"));
+		"  followers: %" PRIu64 "\n", view_u64(view, "flows"), view_u64(view, "hits"),
+		view_u64(view, "misses"), view_u64(view, "lost"), view_u64(view, "followers"));
 }
 
 /* Every key of the flow_cache object in its order, "_" printed as "-" ("not-installed-full"). */

@@ -36,6 +36,7 @@ struct dp_port {
 	uint16_t id;                 /* DPDK port id */
 	const struct port_config *cfg;
 	char driver[32];
+	uint16_t mtu;                /* largest L3 packet it takes: ports[].mtu or the device's */
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	bool shared_tx;              /* fewer TX queues than workers: workers take tx_lock */

@@ -317,6 +317,7 @@ setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 		for (i = 0; i < dp->n_workers; i++) {
 			struct worker_txq *tq = &dp->workers[i]->txq[port->id];
 
+			dp->workers[i]->rx_mtu[port->id] = port->mtu;
 			tq->enabled = true;
 			tq->queue = port->shared_tx ? (uint16_t)(i % port->n_txq) : (uint16_t)i;
 			tq->lock = port->shared_tx ? &port->tx_lock : NULL;
@@ -442,6 +443,10 @@ dataplane_drained(const struct kairo_dp *dp)
 
 	if (__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED) != dp->upcall->global.size)
 		return false;
+	/* Followers hold no tokens (pipeline/upcall.h): one still queued up is inside too. */
+	for (i = 0; i < dp->upcall->n_sim; i++)
+		if (rte_ring_count(dp->upcall->to_sim[i]) != 0)
+			return false;
 	for (i = 0; i < dp->n_workers; i++)
 		if (rte_ring_count(dp->upcall->to_worker[i]) != 0)
 			return false;

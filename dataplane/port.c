@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Ports: probing a device from its arguments, configuring queues (RSS over
- * several RX queues, one TX queue per worker where the device has enough)
- * and starting it.
+ * several RX queues, one TX queue per worker where the device has enough),
+ * the MTU, and starting it.
+ *
+ * Jumbo frames: buffers stay 2 KiB (one pool for every port; a 9 KiB
+ * buffer per mbuf would spend its memory on 64-byte packets).  A frame
+ * longer than one buffer arrives as a chain: the port asks for scatter RX
+ * when its MTU needs it and the device offers it, and (once any port takes
+ * such frames) for multi-segment TX wherever offered.  net_pcap offers
+ * neither but chains a long frame itself and writes a chain out whole
+ * (drivers/net/pcap, eth_pcap_rx_jumbo).  The parser reads headers from the
+ * first segment and lengths from the whole packet (pipeline/packet_parse.c);
+ * a frame over the MTU is dropped as rx_too_big by the worker that receives
+ * it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +61,48 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, s
 	return 0;
 }
 
+/* The longest frame any configured port takes: its MTU (1500 if the device's) and L2 around. */
+static uint32_t
+largest_frame(const struct kairo_dp *dp)
+{
+	uint32_t i, mtu = RTE_ETHER_MTU;
+
+	for (i = 0; i < dp->cfg.n_ports; i++)
+		mtu = RTE_MAX(mtu, (uint32_t)dp->cfg.ports[i].mtu);
+	return mtu + RX_L2_OVERHEAD_MAX;
+}
+
+/*
+ * The MTU goes in with the configuration (rxmode.mtu, DPDK 21.11 on): it
+ * then holds from the first start, on devices with no MTU operation of
+ * their own (net_pcap) too.  Frames longer than one buffer need scatter RX
+ * where the device does it.  Once any port takes such frames, every port
+ * may have to send the chains they arrive as: MULTI_SEGS wherever offered.
+ * Not before, since a multi-segment TX path is a slower one on some NICs.
+ */
+static void
+port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p,
+		      const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
+{
+	uint32_t frame = (uint32_t)p->mtu + RX_L2_OVERHEAD_MAX;
+	uint32_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM;
+
+	conf->rxmode.mtu = p->cfg->mtu;
+	if (largest_frame(dp) > room && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (frame <= room)
+		return;
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		DP_LOG(INFO, "port \"%s\": MTU %u needs frames of %u bytes in %u-byte buffers: "
+		       "scatter RX", p->cfg->name, p->mtu, frame, room);
+	} else {
+		DP_LOG(INFO, "port \"%s\": MTU %u needs frames of %u bytes in %u-byte buffers; "
+		       "%s has no scatter RX, so those frames come whole only if it chains them "
+		       "itself (net_pcap does)", p->cfg->name, p->mtu, frame, room, p->driver);
+	}
+}
+
 int
 dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen)
 {
@@ -69,6 +122,7 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 		return ret;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->mtu = pc->mtu != 0 ? pc->mtu : RTE_ETHER_MTU;
 	if (pc->rx_queues > info.max_rx_queues) {
 		snprintf(err, errlen, "%s: ports[%u].rx_queues: %u, but %s has at most %u", dp->cfg.file,
 			 dp->n_ports, pc->rx_queues, pc->devargs, info.max_rx_queues);
@@ -87,17 +141,21 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
 			info.flow_type_rss_offloads;
 	}
+	port_offloads_for_mtu(dp, p, &info, &conf);
 	ret = rte_eth_dev_configure(p->id, p->n_rxq, p->n_txq, &conf);
+	if (ret != 0 && pc->mtu != 0) {
+		snprintf(err, errlen, "%s: ports[%u].mtu: %s refuses MTU %u with %u rx / %u tx "
+			 "queues: %s", dp->cfg.file, dp->n_ports, pc->devargs, pc->mtu, p->n_rxq,
+			 p->n_txq, rte_strerror(-ret));
+		return ret;
+	}
 	if (ret != 0) {
 		snprintf(err, errlen, "port \"%s\" (%s): configure %u rx / %u tx queues: %s",
 			 pc->name, pc->devargs, p->n_rxq, p->n_txq, rte_strerror(-ret));
 		return ret;
 	}
-	if (pc->mtu != 0 && (ret = rte_eth_dev_set_mtu(p->id, pc->mtu)) != 0) {
-		snprintf(err, errlen, "%s: ports[%u].mtu: %s refuses MTU %u: %s", dp->cfg.file,
-			 dp->n_ports, pc->devargs, pc->mtu, rte_strerror(-ret));
-		return ret;
-	}
+	/* What the device took (0 in the config leaves it its default). */
+	rte_eth_dev_get_mtu(p->id, &p->mtu);
 	uint16_t rxd = pc->rx_desc, txd = pc->tx_desc;
 
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &rxd, &txd);

@@ -84,6 +84,26 @@ worker_tx_tunnel(struct worker *w, const struct flow_action *a, struct rte_mbuf 
 	worker_tx(w, out, m);
 }
 
+/*
+ * Parse a frame received on port, or name why it is dropped.  Over the
+ * port's MTU it is too big, whatever its headers say: it is not parsed, so
+ * never called malformed.  The MTU bounds the L3 packet and the tags a frame
+ * carries do not count against it, so the exact test waits for l2_len.
+ */
+static inline int
+worker_parse(struct worker *w, struct rte_mbuf *m, uint16_t port, uint32_t mtu,
+	     struct pkt_meta *meta)
+{
+	int reason;
+
+	if (unlikely(rte_pktmbuf_pkt_len(m) > mtu + RX_L2_OVERHEAD_MAX))
+		return DROP_RX_TOO_BIG;
+	reason = packet_parse(m, port, &w->parse, meta);
+	if (reason == 0 && unlikely(rte_pktmbuf_pkt_len(m) - meta->l2_len > mtu))
+		return DROP_RX_TOO_BIG;
+	return reason;
+}
+
 /* Hand the burst's misses to the simulation, one ring operation per shard. */
 static void
 worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
@@ -95,7 +115,7 @@ worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
 
 	for (i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(misses[i]);
-		unsigned int reason = upcall_admit(uc, meta->key.in_port);
+		unsigned int reason = upcall_admit_packet(uc, &w->leads, meta);
 
 		if (reason != 0) {
 			w->stats.drops[reason]++;
@@ -111,8 +131,13 @@ worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
 			continue;
 		done = rte_ring_mp_enqueue_burst(uc->to_sim[s], (void **)shard[s], count[s], NULL);
 		w->stats.upcalls += done;
+		for (i = 0; i < done; i++)
+			w->stats.followers += pkt_meta(shard[s][i])->upcall_follower;
 		for (i = done; i < count[s]; i++) {
-			upcall_release(uc, pkt_meta(shard[s][i])->key.in_port);
+			struct upcall_hold hold = upcall_hold_of(pkt_meta(shard[s][i]));
+
+			/* A lead that never got there: its key's next miss needs tokens again. */
+			upcall_hold_release(uc, &hold);
 			w->stats.drops[DROP_UPCALL_RING_FULL]++;
 			w->stats.lost++;
 			rte_pktmbuf_free(shard[s][i]);
@@ -134,6 +159,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	uint64_t hit_mask;
 	const uint64_t hits_up_before = w->stats.hits_to_slow_path;
 	const bool underlay = port == w->underlay_port;
+	const uint32_t mtu = w->rx_mtu[port];
 
 	for (i = 0; i < WORKER_PREFETCH_OFFSET && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -144,7 +170,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 
 		if (i + WORKER_PREFETCH_OFFSET < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + WORKER_PREFETCH_OFFSET], void *));
-		reason = packet_parse(m, port, &w->parse, meta);
+		reason = worker_parse(w, m, port, mtu, meta);
 		if (unlikely(reason != 0)) {
 			w->stats.drops[reason]++;
 			rte_pktmbuf_free(m);

@@ -18,6 +18,7 @@
 
 #include <rte_common.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_mempool.h>
 #include <rte_spinlock.h>
 
@@ -38,6 +39,8 @@ static_assert(RTE_MAX_ETHPORTS <= 64, "one bit per port in a 64-bit mask");
 #define WORKER_SLEEP_MIN_US 1
 /* A flow's last-used time is rewritten at most this often, to keep its line clean (STYLE avoid 2). */
 #define FLOW_USED_GRANULARITY_US 1000
+/* The most a frame carries around its L3 packet: the Ethernet header and two VLAN tags. */
+#define RX_L2_OVERHEAD_MAX (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN)
 
 struct worker_rxq {
 	uint16_t port;
@@ -63,6 +66,7 @@ struct worker_stats {
 	uint64_t hits_to_slow_path; /* hits whose flow's check sent them up (TTL, MTU) */
 	uint64_t lost;         /* misses that never reached the simulation (admission, ring full) */
 	uint64_t upcalls;      /* misses handed to the simulation */
+	uint64_t followers;    /* upcalls that followed their key's lead up without a token */
 	uint64_t injected;     /* slow-path packets this worker transmitted for the simulation */
 	uint64_t tx_packets;
 	uint64_t drops[DROP_REASON_COUNT];
@@ -85,11 +89,13 @@ struct worker {
 	uint64_t used_granularity_tsc; /* FLOW_USED_GRANULARITY_US in TSC cycles */
 	struct parse_config parse;
 	uint16_t underlay_port; /* tunnels arrive here (pipeline/tunnel_decap.h); UINT16_MAX: none */
+	uint16_t rx_mtu[RTE_MAX_ETHPORTS]; /* per port: the largest L3 packet it may receive */
 	struct flow_cache *cache;
 	struct rte_rcu_qsbr *qsbr;
 	struct upcall_channel *upcall;
 	struct rte_mempool *pool; /* copies for flooding */
 	const struct worker_control *control;
+	struct upcall_leads leads; /* keys it sent up, for their followers (pipeline/upcall.h) */
 	struct worker_stats stats;
 };
 

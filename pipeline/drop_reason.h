@@ -18,6 +18,8 @@
 	X(ETH_TRUNCATED, "eth_truncated", "frame shorter than an Ethernet header")               \
 	X(VLAN_TRUNCATED, "vlan_truncated", "frame ends inside an 802.1Q/802.1ad tag")           \
 	X(VLAN_TOO_MANY, "vlan_too_many", "more than two VLAN tags")                             \
+	X(HEADERS_SPLIT, "headers_split", "headers run past the first buffer of a chained frame " \
+	  "(not linearized)")                                                                    \
 	/* parse: ARP */                                                                          \
 	X(ARP_TRUNCATED, "arp_truncated", "frame ends inside the ARP header")                    \
 	X(ARP_BAD_FORMAT, "arp_bad_format", "ARP that is not Ethernet/IPv4")                     \
@@ -28,12 +30,16 @@
 	X(IPV4_BAD_TOTAL_LEN, "ipv4_bad_total_len", "IPv4 total length shorter than the header " \
 	  "or longer than the frame")                                                             \
 	X(IPV4_BAD_FRAGMENT, "ipv4_bad_fragment", "IPv4 fragment offset that cannot be valid")   \
+	X(TCP_FRAGMENT_OVERLAP, "tcp_fragment_overlap", "IPv4 TCP fragment at offset 8 bytes: "  \
+	  "would overwrite the first fragment's TCP flags (RFC 1858 4)")                         \
 	/* parse: IPv6 */                                                                         \
 	X(IPV6_TRUNCATED, "ipv6_truncated", "frame ends inside the IPv6 header")                 \
 	X(IPV6_BAD_VERSION, "ipv6_bad_version", "IPv6 ethertype with version != 6")              \
 	X(IPV6_BAD_PAYLOAD_LEN, "ipv6_bad_payload_len", "IPv6 payload length past the frame")    \
 	X(IPV6_BAD_EXT_HDR, "ipv6_bad_ext_hdr", "IPv6 extension header truncated or too many")   \
 	X(IPV6_BAD_FRAGMENT, "ipv6_bad_fragment", "IPv6 fragment offset that cannot be valid")   \
+	X(IPV6_HOPOPTS_NOT_FIRST, "ipv6_hopopts_not_first", "IPv6 hop-by-hop options header "    \
+	  "after another header, not right after the IPv6 header (RFC 8200 4.1)")                \
 	/* parse: L4 */                                                                           \
 	X(L4_TRUNCATED, "l4_truncated", "IP payload shorter than its TCP/UDP/ICMP header")       \
 	X(TCP_BAD_OFFSET, "tcp_bad_offset", "TCP data offset below 5 or past the packet")        \
@@ -43,6 +49,8 @@
 	X(GRE_TRUNCATED, "gre_truncated", "packet ends inside the GRE header")                    \
 	X(GRE_BAD_VERSION, "gre_bad_version", "GRE version other than 0")                        \
 	/* pipeline */                                                                            \
+	X(RX_TOO_BIG, "rx_too_big", "received frame larger than its port's MTU allows "          \
+	  "(ports[].mtu, plus the Ethernet header and VLAN tags)")                               \
 	X(NO_BINDING, "no_binding", "interface bound to no virtual port")                        \
 	X(FLOW_ACTION_DROP, "flow_drop", "a cached flow's verdict was drop")                     \
 	X(TX_FULL, "tx_full", "the transmit queue refused the packet")                           \
@@ -62,6 +70,8 @@
 	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \
 	X(NO_FLOOD_TARGET, "no_flood_target", "flood with no other port on the bridge")          \
 	X(BRIDGE_HAIRPIN, "bridge_hairpin", "destination MAC learned on the ingress port")       \
+	X(BRIDGE_BAD_SRC_MAC, "bridge_bad_src_mac", "source MAC all zeros, multicast or "        \
+	  "broadcast: names no station, never learned")                                          \
 	X(ROUTER_DOWN, "router_down", "router administratively down")                            \
 	X(NOT_FOR_ROUTER, "not_for_router", "frame to a MAC that is not the router port's")      \
 	X(ROUTER_NOT_IPV4, "router_not_ipv4", "not IPv4, IPv6 or ARP, or an L2 broadcast: not "  \

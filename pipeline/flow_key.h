@@ -118,6 +118,9 @@ struct pkt_meta {
 	uint16_t worker;       /* index of the worker that received it */
 	uint32_t hash;         /* rte_hash signature of key, computed once on the worker */
 	uint8_t upcall_reason; /* enum upcall_reason: why the packet went to the slow path */
+	/* Admission (pipeline/upcall.h), set by the worker as it hands the packet up: */
+	uint8_t upcall_follower; /* 1: follows its key's first packet up and holds no token */
+	uint32_t upcall_lead;  /* leads its key: its number in the worker's lead table; 0: not */
 };
 
 /* Why a packet is in the slow path (pipeline/upcall.h). */

@@ -4,12 +4,21 @@
  *
  * One parse_* function per layer.  Each is given the bound it may read up
  * to and checks a header fits before touching it: Ethernet and the L3 header
- * are bounded by the first segment's data, L4 and tunnel headers by the end
- * of the IP payload (IPv4 total length, IPv6 payload length), so Ethernet
- * padding after a short IP packet is never mistaken for a header.
+ * are bounded by the packet, L4 and tunnel headers by the end of the IP
+ * payload (IPv4 total length, IPv6 payload length), so Ethernet padding
+ * after a short IP packet is never mistaken for a header.
  *
- * Offsets fit in uint16_t: every one is checked against the first
- * segment's data_len, itself a uint16_t.
+ * Lengths are checked against the whole packet (pkt_len: a jumbo frame
+ * arrives as a chain of mbufs), but every header is read from the first
+ * segment: a header the packet holds that runs past the first segment is
+ * dropped as DROP_HEADERS_SPLIT, not linearized.  Drivers fill the first
+ * segment (2 KiB in Kairo's pool) before they chain, so only headers longer
+ * than that (stacked IPv6 extension headers) could run past it, and copying
+ * them together would need a buffer no worker should hold.
+ *
+ * Offsets fit in uint16_t: every header is checked against the first
+ * segment's data_len, itself a uint16_t, and every length against pkt_len
+ * capped at UINT16_MAX, beyond which no IP length reaches.
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -36,6 +45,8 @@
 #define IPV6_VERSION_SHIFT 28
 /* RFC 791 §3.1: the fragment offset counts 8-octet units. */
 #define IP_FRAG_UNIT 8
+/* RFC 1858 §4: the one offset at which a TCP fragment can only be an attack. */
+#define RFC1858_OVERLAP_OFFSET 1
 /* Largest IP datagram (RFC 791) or IPv6 payload (RFC 8200 §4.5) a reassembly can yield. */
 #define IP_REASSEMBLED_MAX UINT16_MAX
 
@@ -72,7 +83,8 @@
 
 struct parse_ctx {
 	const uint8_t *data;            /* first byte of the frame */
-	uint16_t len;                   /* readable bytes: first segment, capped at pkt_len */
+	uint16_t len;                   /* the packet's bytes (pkt_len), capped at UINT16_MAX */
+	uint16_t hdr_len;               /* readable bytes: the first segment's, at most len */
 	const struct parse_config *cfg;
 	struct pkt_meta *meta;
 };
@@ -82,6 +94,21 @@ static inline bool
 fits(uint32_t ofs, uint32_t need, uint32_t end)
 {
 	return ofs + need <= end;
+}
+
+/*
+ * Whether a header of need bytes at ofs can be read: 0, or truncated when
+ * the packet (or its IP payload, end) ends first, or DROP_HEADERS_SPLIT when
+ * the packet holds it but not in its first segment.
+ */
+static inline int
+header_fits(const struct parse_ctx *c, uint32_t ofs, uint32_t need, uint32_t end, int truncated)
+{
+	if (!fits(ofs, need, end))
+		return truncated;
+	if (!fits(ofs, need, c->hdr_len))
+		return DROP_HEADERS_SPLIT;
+	return 0;
 }
 
 static inline const void *
@@ -116,10 +143,10 @@ parse_eth(struct parse_ctx *c, uint16_t *ether_type)
 	const struct rte_ether_hdr *eth;
 	uint16_t ofs = sizeof(*eth);
 	uint16_t type;
-	int tags;
+	int tags, rc;
 
-	if (!fits(0, sizeof(*eth), c->len))
-		return DROP_ETH_TRUNCATED;
+	if ((rc = header_fits(c, 0, sizeof(*eth), c->len, DROP_ETH_TRUNCATED)) != 0)
+		return rc;
 	eth = at(c, 0);
 	rte_ether_addr_copy(&eth->dst_addr, &key->eth_dst);
 	rte_ether_addr_copy(&eth->src_addr, &key->eth_src);
@@ -135,8 +162,8 @@ parse_eth(struct parse_ctx *c, uint16_t *ether_type)
 
 		if (tags == PARSE_MAX_VLAN_TAGS)
 			return DROP_VLAN_TOO_MANY;
-		if (!fits(ofs, sizeof(*vh), c->len))
-			return DROP_VLAN_TRUNCATED;
+		if ((rc = header_fits(c, ofs, sizeof(*vh), c->len, DROP_VLAN_TRUNCATED)) != 0)
+			return rc;
 		vh = at(c, ofs);
 		tci = rte_be_to_cpu_16(vh->vlan_tci);
 		if (tags == 0)
@@ -159,18 +186,21 @@ parse_arp(struct parse_ctx *c, uint16_t ofs)
 {
 	struct flow_key *key = &c->meta->key;
 	const struct rte_arp_hdr *arp;
+	int rc;
 
 	/* The fixed part first: it says how long the addresses are. */
-	if (!fits(ofs, offsetof(struct rte_arp_hdr, arp_data), c->len))
-		return DROP_ARP_TRUNCATED;
+	rc = header_fits(c, ofs, offsetof(struct rte_arp_hdr, arp_data), c->len,
+			 DROP_ARP_TRUNCATED);
+	if (rc != 0)
+		return rc;
 	arp = at(c, ofs);
 	/* RFC 826 is generic; only Ethernet/IPv4 addresses have a place in the key. */
 	if (arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != IPV4_ADDR_LEN)
 		return DROP_ARP_BAD_FORMAT;
-	if (!fits(ofs, sizeof(*arp), c->len))
-		return DROP_ARP_TRUNCATED;
+	if ((rc = header_fits(c, ofs, sizeof(*arp), c->len, DROP_ARP_TRUNCATED)) != 0)
+		return rc;
 
 	key->l3_kind = FLOW_L3_ARP;
 	memcpy(key->nw_src, &arp->arp_data.arp_sip, IPV4_ADDR_LEN);
@@ -187,13 +217,14 @@ parse_tcp(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 	struct flow_key *key = &c->meta->key;
 	const struct rte_tcp_hdr *tcp;
 	unsigned int doff;
+	int rc;
 
 	/*
 	 * Also for a first fragment: one too short to hold the TCP header is
 	 * the tiny-fragment attack on port filters (RFC 1858 §3, RFC 3128).
 	 */
-	if (!fits(ofs, sizeof(*tcp), end))
-		return DROP_L4_TRUNCATED;
+	if ((rc = header_fits(c, ofs, sizeof(*tcp), end, DROP_L4_TRUNCATED)) != 0)
+		return rc;
 	tcp = at(c, ofs);
 	key->tp_src = rte_be_to_cpu_16(tcp->src_port);
 	key->tp_dst = rte_be_to_cpu_16(tcp->dst_port);
@@ -207,9 +238,10 @@ static inline int
 parse_vxlan(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 {
 	const struct rte_vxlan_hdr *vx;
+	int rc;
 
-	if (!fits(ofs, sizeof(*vx), end))
-		return DROP_VXLAN_TRUNCATED;
+	if ((rc = header_fits(c, ofs, sizeof(*vx), end, DROP_VXLAN_TRUNCATED)) != 0)
+		return rc;
 	vx = at(c, ofs);
 	/*
 	 * The I flag is not checked: RFC 7348 §5 has senders set it, and the
@@ -228,9 +260,10 @@ parse_udp(struct parse_ctx *c, uint16_t ofs, uint16_t end, uint8_t frag)
 	const struct rte_udp_hdr *udp;
 	uint16_t udp_len;
 	uint16_t udp_end;
+	int rc;
 
-	if (!fits(ofs, sizeof(*udp), end))
-		return DROP_L4_TRUNCATED;
+	if ((rc = header_fits(c, ofs, sizeof(*udp), end, DROP_L4_TRUNCATED)) != 0)
+		return rc;
 	udp = at(c, ofs);
 	key->tp_src = rte_be_to_cpu_16(udp->src_port);
 	key->tp_dst = rte_be_to_cpu_16(udp->dst_port);
@@ -254,9 +287,10 @@ static inline int
 parse_icmp(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 {
 	const uint8_t *icmp;
+	int rc;
 
-	if (!fits(ofs, ICMP_HDR_MIN, end))
-		return DROP_L4_TRUNCATED;
+	if ((rc = header_fits(c, ofs, ICMP_HDR_MIN, end, DROP_L4_TRUNCATED)) != 0)
+		return rc;
 	icmp = at(c, ofs);
 	/* Type and code take the port fields, as in OpenFlow's icmp_type/icmp_code. */
 	c->meta->key.tp_src = icmp[0];
@@ -266,8 +300,8 @@ parse_icmp(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 	 * tracking, NAT rewrites it); its code is always 0 (RFC 792, RFC 4443 4.1).
 	 */
 	if (flow_icmp_is_echo(c->meta->key.nw_proto, icmp[0])) {
-		if (!fits(ofs, ICMP_ECHO_HDR_LEN, end))
-			return DROP_L4_TRUNCATED;
+		if ((rc = header_fits(c, ofs, ICMP_ECHO_HDR_LEN, end, DROP_L4_TRUNCATED)) != 0)
+			return rc;
 		c->meta->key.tp_dst = (uint16_t)(icmp[4] << 8 | icmp[5]);
 	}
 	return 0;
@@ -277,9 +311,10 @@ static inline int
 parse_sctp(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 {
 	const struct rte_udp_hdr *ports; /* SCTP's ports are laid out as UDP's */
+	int rc;
 
-	if (!fits(ofs, SCTP_COMMON_HDR_LEN, end))
-		return DROP_L4_TRUNCATED;
+	if ((rc = header_fits(c, ofs, SCTP_COMMON_HDR_LEN, end, DROP_L4_TRUNCATED)) != 0)
+		return rc;
 	ports = at(c, ofs);
 	c->meta->key.tp_src = rte_be_to_cpu_16(ports->src_port);
 	c->meta->key.tp_dst = rte_be_to_cpu_16(ports->dst_port);
@@ -293,9 +328,10 @@ parse_gre(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 	const uint8_t *gre;
 	uint16_t hlen = GRE_BASE_LEN;
 	uint16_t key_ofs;
+	int rc;
 
-	if (!fits(ofs, GRE_BASE_LEN, end))
-		return DROP_GRE_TRUNCATED;
+	if ((rc = header_fits(c, ofs, GRE_BASE_LEN, end, DROP_GRE_TRUNCATED)) != 0)
+		return rc;
 	gre = at(c, ofs);
 	/*
 	 * RFC 2784 §2.3.1: version 0.  Version 1 is PPTP's enhanced GRE
@@ -311,8 +347,8 @@ parse_gre(struct parse_ctx *c, uint16_t ofs, uint16_t end)
 		hlen += GRE_OPT_LEN;
 	if (gre[0] & GRE_FLAG_S)
 		hlen += GRE_OPT_LEN;
-	if (!fits(ofs, hlen, end))
-		return DROP_GRE_TRUNCATED;
+	if ((rc = header_fits(c, ofs, hlen, end, DROP_GRE_TRUNCATED)) != 0)
+		return rc;
 
 	meta->tunnel = PKT_TUNNEL_GRE;
 	meta->gre_flags = (gre[0] >> GRE_META_FLAGS_SHIFT) & GRE_META_FLAGS_MASK;
@@ -356,16 +392,19 @@ parse_ipv4(struct parse_ctx *c, uint16_t ofs)
 	uint16_t avail = c->len - ofs;
 	uint16_t hlen, total_len, frag_field, frag_ofs;
 	uint8_t frag;
+	int rc;
 
-	if (avail < sizeof(*ip))
-		return DROP_IPV4_TRUNCATED;
+	if ((rc = header_fits(c, ofs, sizeof(*ip), c->len, DROP_IPV4_TRUNCATED)) != 0)
+		return rc;
 	ip = at(c, ofs);
 	/* RFC 1812 §5.2.2 lists the checks a router makes before it trusts a header. */
 	if ((ip->version_ihl >> 4) != IPV4_VERSION)
 		return DROP_IPV4_BAD_VERSION;
 	hlen = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-	if (hlen < sizeof(*ip) || hlen > avail)
+	if (hlen < sizeof(*ip))
 		return DROP_IPV4_BAD_IHL;
+	if ((rc = header_fits(c, ofs, hlen, c->len, DROP_IPV4_BAD_IHL)) != 0)
+		return rc;
 	total_len = rte_be_to_cpu_16(ip->total_length);
 	/* Bytes past total_len are Ethernet padding (frames are 60 bytes at least). */
 	if (total_len < hlen || total_len > avail)
@@ -376,6 +415,14 @@ parse_ipv4(struct parse_ctx *c, uint16_t ofs)
 	/* A fragment ending past 64 KiB cannot be reassembled: the "ping of death". */
 	if ((uint32_t)frag_ofs * IP_FRAG_UNIT + (total_len - hlen) > IP_REASSEMBLED_MAX)
 		return DROP_IPV4_BAD_FRAGMENT;
+	/*
+	 * RFC 1858 §4: a TCP fragment at offset 1 (8 bytes) starts inside the
+	 * first fragment's TCP header and rewrites its flags on reassembly, past
+	 * a filter that let the first one through.  No sender fragments TCP
+	 * that way, so the RFC's rule is simply to drop it.
+	 */
+	if (frag_ofs == RFC1858_OVERLAP_OFFSET && ip->next_proto_id == IPPROTO_TCP)
+		return DROP_TCP_FRAGMENT_OVERLAP;
 	if (frag_ofs > 0)
 		frag = FLOW_FRAG_LATER;
 	else if (frag_field & RTE_IPV4_HDR_MF_FLAG)
@@ -455,8 +502,8 @@ parse_ipv6_ext_hdrs(struct parse_ctx *c, uint16_t end, struct ipv6_walk *w)
 		if (n == PACKET_PARSE_MAX_IPV6_EXT)
 			return DROP_IPV6_BAD_EXT_HDR;
 		/* Each starts with the next header's type, then (but in fragment) a length. */
-		if (!fits(w->ofs, 2, end))
-			return DROP_IPV6_BAD_EXT_HDR;
+		if ((rc = header_fits(c, w->ofs, 2, end, DROP_IPV6_BAD_EXT_HDR)) != 0)
+			return rc;
 		hdr = at(c, w->ofs);
 		if (w->proto == IPPROTO_FRAGMENT)
 			hlen = IPV6_FRAG_HDR_LEN;
@@ -464,8 +511,8 @@ parse_ipv6_ext_hdrs(struct parse_ctx *c, uint16_t end, struct ipv6_walk *w)
 			hlen = (hdr[1] + 2) * 4; /* RFC 4302 §2.2: 4-octet units, minus 2 */
 		else
 			hlen = (hdr[1] + 1) * 8; /* RFC 8200 §4.3: 8-octet units, minus 1 */
-		if (!fits(w->ofs, hlen, end))
-			return DROP_IPV6_BAD_EXT_HDR;
+		if ((rc = header_fits(c, w->ofs, hlen, end, DROP_IPV6_BAD_EXT_HDR)) != 0)
+			return rc;
 
 		if (w->proto == IPPROTO_FRAGMENT) {
 			rc = parse_ipv6_frag_hdr(hdr, end - w->ofs - hlen, w);
@@ -473,6 +520,14 @@ parse_ipv6_ext_hdrs(struct parse_ctx *c, uint16_t end, struct ipv6_walk *w)
 				return rc;
 		}
 		w->proto = hdr[0];
+		/*
+		 * RFC 8200 §4.1: hop-by-hop options may only come right after
+		 * the IPv6 header, where every router looks for them; named by
+		 * any later header (a fragment header too, whose later pieces
+		 * end the walk) they are malformed.
+		 */
+		if (w->proto == IPPROTO_HOPOPTS)
+			return DROP_IPV6_HOPOPTS_NOT_FIRST;
 		w->ofs += hlen;
 		if (w->frag == FLOW_FRAG_LATER)
 			break;
@@ -491,8 +546,8 @@ parse_ipv6(struct parse_ctx *c, uint16_t ofs)
 	struct ipv6_walk w;
 	int rc;
 
-	if (avail < sizeof(*ip))
-		return DROP_IPV6_TRUNCATED;
+	if ((rc = header_fits(c, ofs, sizeof(*ip), c->len, DROP_IPV6_TRUNCATED)) != 0)
+		return rc;
 	ip = at(c, ofs);
 	vtc_flow = rte_be_to_cpu_32(ip->vtc_flow);
 	if ((vtc_flow >> IPV6_VERSION_SHIFT) != IPV6_VERSION)
@@ -531,10 +586,12 @@ int
 packet_parse(const struct rte_mbuf *m, uint16_t in_port, const struct parse_config *cfg,
 	     struct pkt_meta *meta)
 {
+	uint16_t len = (uint16_t)RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)UINT16_MAX);
 	struct parse_ctx c = {
 		.data = rte_pktmbuf_mtod(m, const uint8_t *),
+		.len = len,
 		/* Headers are read from the first segment only; a chain's tail is payload. */
-		.len = (uint16_t)RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m)),
+		.hdr_len = RTE_MIN(rte_pktmbuf_data_len(m), len),
 		.cfg = cfg,
 		.meta = meta,
 	};

@@ -62,6 +62,7 @@ static int
 check_gre(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type, uint16_t ip_end)
 {
 	const uint8_t *gre = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l4_ofs);
+	uint16_t sum;
 
 	if (type != TUNNEL_GRE)
 		return DROP_TUNNEL_WRONG_TYPE;
@@ -71,9 +72,13 @@ check_gre(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type, u
 		return DROP_TUNNEL_BAD_PROTO;
 	if (!(gre[0] & GRE_FLAG_K))
 		return DROP_TUNNEL_NO_KEY;
-	/* RFC 2784 §2.5: the checksum covers the GRE header and the payload. */
+	/*
+	 * RFC 2784 §2.5: the checksum covers the GRE header and the payload,
+	 * which in a jumbo frame goes on past the first segment.
+	 */
 	if ((gre[0] & GRE_FLAG_C) &&
-	    rte_raw_cksum(gre, (size_t)(ip_end - meta->l4_ofs)) != CKSUM_OK)
+	    (rte_raw_cksum_mbuf(m, meta->l4_ofs, ip_end - meta->l4_ofs, &sum) != 0 ||
+	     sum != CKSUM_OK))
 		return DROP_TUNNEL_BAD_CHECKSUM;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A frame through a virtual bridge: MAC learning, forwarding to the learned
- * port, flooding unknown and multicast destinations.
+ * port, flooding unknown and multicast destinations, dropping a frame whose
+ * source names no station.
  *
  * The MACs of router ports linked to the bridge are known without learning,
  * as in MidoNet: a frame for a router is never flooded, and the router's own
@@ -135,12 +136,24 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		sim_drop(c, DROP_BRIDGE_DOWN);
 		return;
 	}
+	/*
+	 * IEEE 802.3 3.2.3: a source address is an individual one (group bit
+	 * clear), and all zeros is no station's.  Learned, either would send
+	 * the frames of a group, or of nobody, to one port; the Linux bridge
+	 * drops such a frame on arrival (br_handle_frame, is_valid_ether_addr),
+	 * and so does this one, before its rules and its learning.
+	 */
+	if (!rte_is_valid_assigned_ether_addr(&key->eth_src)) {
+		sim_trace(c, "bridge %s: source MAC is %s: drop", bridge_name(b),
+			  rte_is_zero_ether_addr(&key->eth_src) ? "all zeros" : "a group address");
+		sim_drop(c, DROP_BRIDGE_BAD_SRC_MAC);
+		return;
+	}
 	/* Pre-bridge: before learning, so that a frame the rules refuse teaches nothing. */
 	if (!chain_filter(c, b->inbound_filter, in->index, TOPO_NO_INDEX, "bridge", bridge_name(b),
 			  "inbound"))
 		return;
-	/* A multicast source is not a station address (IEEE 802.1D 7.8): never learn it. */
-	if (in->peer == TOPO_NO_INDEX && !rte_is_multicast_ether_addr(&key->eth_src))
+	if (in->peer == TOPO_NO_INDEX)
 		bridge_learn(c, b, in);
 
 	if (rte_is_multicast_ether_addr(&key->eth_dst)) {

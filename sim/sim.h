@@ -31,6 +31,8 @@
 #define SIM_BURST 32
 /* Packets of one key that may wait behind its first packet's simulation. */
 #define SIM_MAX_QUEUED_PER_KEY 32
+static_assert(UPCALL_MAX_FOLLOWERS + 1 <= SIM_MAX_QUEUED_PER_KEY,
+	      "a lead and the packets that follow it without tokens fit one group (upcall.h)");
 /* Housekeeping (expiry, aging) runs this often, in bounded steps. */
 #define SIM_HOUSEKEEPING_US 10000
 #define SIM_EXPIRE_BUDGET 4096

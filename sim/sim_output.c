@@ -37,12 +37,14 @@ sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts, str
 	}
 }
 
-/* Give back what a packet took from the admission buckets (a resumed one holds nothing). */
+/*
+ * Give back what a packet took from the admission buckets (a resumed one or
+ * a follower holds nothing), and end its lead (pipeline/upcall.h).
+ */
 void
-sim_release_tokens(struct sim_thread *st, uint16_t in_port, uint8_t reason)
+sim_release_tokens(struct sim_thread *st, const struct upcall_hold *hold)
 {
-	if (reason != UPCALL_RESUMED)
-		upcall_release(st->upcall, in_port);
+	upcall_hold_release(st->upcall, hold);
 }
 
 /* Run acts on every packet of the group and hand the results to the receiving workers. */
@@ -54,11 +56,10 @@ sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct si
 	for (i = 0; i < g->n; i++) {
 		struct rte_mbuf *m = g->pkts[i];
 		const struct pkt_meta *meta = pkt_meta(m);
-		uint16_t in_port = meta->key.in_port;
-		uint8_t reason = meta->upcall_reason;
+		struct upcall_hold hold = upcall_hold_of(meta);
 
 		sim_execute_and_send(st, acts, m, meta->worker);
-		sim_release_tokens(st, in_port, reason);
+		sim_release_tokens(st, &hold);
 	}
 }
 
@@ -67,17 +68,16 @@ void
 sim_send_one(struct sim_thread *st, struct rte_mbuf *m, const struct sim_result *res)
 {
 	const struct pkt_meta *meta = pkt_meta(m);
-	uint16_t in_port = meta->key.in_port, worker = meta->worker;
-	uint8_t reason = meta->upcall_reason;
+	struct upcall_hold hold = upcall_hold_of(meta);
 
 	if (!res->consumed) {
 		if (res->icmp_inner_nat) {
 			nat_icmp_inner_write(m, res);
 			st->stats.nat_icmp_errors++;
 		}
-		sim_execute_and_send(st, &res->actions, m, worker);
+		sim_execute_and_send(st, &res->actions, m, hold.worker);
 	}
-	sim_release_tokens(st, in_port, reason);
+	sim_release_tokens(st, &hold);
 }
 
 /* Packets the slow path sends itself: no flow counter sees them, their meters count them now. */

@@ -220,8 +220,10 @@ sim_thread_poll(struct sim_thread *st)
 			n_groups++;
 		}
 		if (groups[j].n == SIM_MAX_QUEUED_PER_KEY) {
+			struct upcall_hold hold = upcall_hold_of(meta);
+
 			st->stats.drops[DROP_UPCALL_QUEUE_FULL]++;
-			sim_release_tokens(st, meta->key.in_port, meta->upcall_reason);
+			sim_release_tokens(st, &hold);
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}

@@ -135,8 +135,8 @@ void sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f
 /* Execute acts on m and hand the results to worker. */
 void sim_execute_and_send(struct sim_thread *st, const struct flow_actions *acts,
 			  struct rte_mbuf *m, uint16_t worker);
-/* Give back what a packet took from the admission buckets (a resumed one holds nothing). */
-void sim_release_tokens(struct sim_thread *st, uint16_t in_port, uint8_t reason);
+/* Give back what a packet took at admission (a resumed one or a follower holds nothing). */
+void sim_release_tokens(struct sim_thread *st, const struct upcall_hold *hold);
 /* Run acts on every packet of the group and hand them to their workers; tokens back. */
 void sim_send_group(struct sim_thread *st, const struct flow_actions *acts, struct sim_group *g);
 /* Send one walked packet unless the walk kept it (res->consumed); its tokens back. */

@@ -4,7 +4,8 @@
 Good frames are interleaved with bad ones on the same port: the good ones must all come out,
 unchanged and in order, and every bad one must show up under its own drop reason.
 """
-from scapy.all import GRE, IP, IPv6, TCP, UDP, Dot1Q, Ether, Raw
+from scapy.all import (GRE, IP, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, TCP, UDP, Dot1Q,
+                       Ether, Raw)
 
 from test_bridge_pcap import MAC_X, MAC_Y, PcapBridge, frame_xy
 
@@ -65,11 +66,40 @@ def test_each_malformed_frame_is_dropped_under_its_reason_and_good_frames_still_
     assert stats["hits"] + stats["misses"] == len(good)
 
 
+# Well-formed by their lengths, but refused by an RFC: forwarded before they had a reason.
+REFUSED = {
+    # RFC 1858 4: a TCP fragment at offset 1 (8 bytes) rewrites the first one's TCP flags.
+    "tcp_fragment_overlap": bytes(ETH / IP(src="10.0.0.1", dst="10.0.0.2", proto=6, frag=1) /
+                                  Raw(b"f" * 16)),
+    # RFC 8200 4.1: hop-by-hop options come right after the IPv6 header or not at all.
+    "ipv6_hopopts_not_first": bytes(ETH / IPv6(src="2001:db8::1", dst="2001:db8::2") /
+                                    IPv6ExtHdrFragment(offset=0, m=1, id=7) /
+                                    IPv6ExtHdrHopByHop() / UDP(sport=1, dport=2) /
+                                    Raw(b"h" * 8)),
+}
+
+
+def test_frames_an_rfc_refuses_are_dropped_under_their_reason(tmp_path):
+    good = [bytes(frame_xy(sport=9100 + i)) for i in range(len(REFUSED) + 1)]
+    frames = []
+    for g, b in zip(good, REFUSED.values()):
+        frames += [g, b]
+    frames.append(good[-1])
+
+    t = PcapBridge(tmp_path, {"a": frames}, names=("a", "b"))
+    stats = t.run()
+
+    assert t.out["b"] == good
+    for reason in REFUSED:
+        assert stats["drops"][reason] == 1, reason
+    assert sum(stats["drops"].values()) == len(REFUSED)
+
+
 # Drops that happen after the lookup; every other reason is the parser's.
 AFTER_LOOKUP = {"no_binding", "flow_drop", "tx_full", "no_mbuf", "vlan_push_failed",
                 "admission_global", "admission_tunnel", "admission_vport", "upcall_ring_full",
                 "upcall_queue_full", "inject_ring_full", "port_down", "bridge_down",
-                "no_flood_target", "bridge_hairpin", "vlan_not_allowed"}
+                "no_flood_target", "bridge_hairpin", "bridge_bad_src_mac", "vlan_not_allowed"}
 
 
 def test_a_burst_of_garbage_is_all_accounted_for_and_forwarding_goes_on(tmp_path):

@@ -315,19 +315,43 @@ test_broadcast_floods_to_every_other_bound_up_port(void **state)
 	assert_int_equal(learned_port(&mac_b), P_B);
 }
 
+/* No station sends from a group or an all-zero address: such a frame is dropped, not learned. */
 static void
-test_a_multicast_source_is_never_learned(void **state)
+assert_bad_source_dropped(const struct rte_ether_addr *src, uint64_t n_dropped)
 {
 	struct flow_key k;
 
-	(void)state;
-	k = miss(IF_A, &mac_mcast, &mac_b);
+	k = miss(IF_A, src, &mac_b);
 	simulate();
-	SENT(IF_B, IF_C);
-	assert_flow(&k, "output:1,output:2");
+	SENT_NOTHING();
+	assert_flow(&k, "drop(bridge_bad_src_mac)");
 	assert_int_equal(mac_table_count(macs), 0);
 	assert_int_equal(stats().mac_learned, 0);
 	assert_int_equal(flow_of(&k)->owner_cookie, 0); /* keeps no MAC entry alive */
+	assert_int_equal(stats().drops[DROP_BRIDGE_BAD_SRC_MAC], n_dropped);
+}
+
+static void
+test_a_multicast_source_is_dropped_and_never_learned(void **state)
+{
+	(void)state;
+	assert_bad_source_dropped(&mac_mcast, 1);
+}
+
+static void
+test_a_broadcast_source_is_dropped_and_never_learned(void **state)
+{
+	(void)state;
+	assert_bad_source_dropped(&bcast, 1);
+}
+
+static void
+test_an_all_zero_source_is_dropped_and_never_learned(void **state)
+{
+	static const struct rte_ether_addr zero = { { 0 } };
+
+	(void)state;
+	assert_bad_source_dropped(&zero, 1);
 }
 
 /* Forwarding to a learned port */
@@ -724,7 +748,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_unknown_unicast_floods_to_every_other_bound_up_port),
 		T(test_broadcast_floods_to_every_other_bound_up_port),
-		T(test_a_multicast_source_is_never_learned),
+		T(test_a_multicast_source_is_dropped_and_never_learned),
+		T(test_a_broadcast_source_is_dropped_and_never_learned),
+		T(test_an_all_zero_source_is_dropped_and_never_learned),
 		T(test_a_learned_destination_gets_exactly_one_port),
 		T(test_a_destination_on_the_ingress_port_is_a_hairpin_drop),
 		T(test_a_destination_behind_a_port_now_down_is_dropped),

@@ -1177,12 +1177,140 @@ test_headers_are_read_from_the_first_segment_only(void **state)
 	tcp(&f, 1, 2);
 	ip4_end(&f, ip);
 
-	/* The first segment ends inside the IPv4 header. */
+	/*
+	 * The first segment ends inside the IPv4 header: the packet holds it,
+	 * but not in one piece.  Not truncated, not linearized: a named drop.
+	 */
 	head = mbuf_from(f.b, 30);
 	tail = mbuf_from(f.b + 30, f.len - 30);
 	assert_int_equal(rte_pktmbuf_chain(head, tail), 0);
-	assert_reason(packet_parse(head, IN_PORT, &cfg, &meta), DROP_IPV4_TRUNCATED);
+	assert_reason(packet_parse(head, IN_PORT, &cfg, &meta), DROP_HEADERS_SPLIT);
 	rte_pktmbuf_free(head);
+
+	/* The same for an L4 header: the first segment ends inside TCP's. */
+	head = mbuf_from(f.b, 14 + 20 + 10);
+	tail = mbuf_from(f.b + 14 + 20 + 10, f.len - (14 + 20 + 10));
+	assert_int_equal(rte_pktmbuf_chain(head, tail), 0);
+	assert_reason(packet_parse(head, IN_PORT, &cfg, &meta), DROP_HEADERS_SPLIT);
+	rte_pktmbuf_free(head);
+}
+
+/* Chained (jumbo) frames: lengths are checked against the whole packet. */
+
+/*
+ * What a driver with scatter RX (or net_pcap) hands over for a frame of
+ * total bytes: f's bytes and then zeros, in segments of at most seg bytes.
+ */
+static struct rte_mbuf *
+chain_from(const struct frame *f, uint32_t total, uint16_t seg)
+{
+	struct rte_mbuf *head = NULL;
+	uint32_t done = 0;
+
+	assert_true(f->len <= total);
+	while (done < total) {
+		uint16_t n = (uint16_t)RTE_MIN((uint32_t)seg, total - done);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint8_t *p;
+
+		assert_non_null(m);
+		p = (uint8_t *)rte_pktmbuf_append(m, n);
+		assert_non_null(p);
+		memset(p, 0, n);
+		if (done < f->len)
+			memcpy(p, f->b + done, RTE_MIN((uint32_t)n, (uint32_t)f->len - done));
+		if (head == NULL)
+			head = m;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, m), 0);
+		done += n;
+	}
+	return head;
+}
+
+static int
+parse_chain(const struct frame *f, uint32_t total, uint16_t seg, struct pkt_meta *out)
+{
+	struct rte_mbuf *m = chain_from(f, total, seg);
+	struct pkt_meta *meta = pkt_meta(m);
+	int rc;
+
+	memset(meta, GARBAGE, sizeof(*meta));
+	rc = packet_parse(m, IN_PORT, &cfg, meta);
+	*out = *meta;
+	rte_pktmbuf_free(m);
+	return rc;
+}
+
+/* The data room of a default mbuf: how drivers split a jumbo frame. */
+#define SEG_LEN (RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM)
+
+static void
+test_jumbo_ipv4_udp_in_a_chain_is_well_formed(void **state)
+{
+	static const uint32_t sizes[] = { 2100, 3000, 9000, 9014 };
+	struct pkt_meta e, got;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		struct frame f = { 0 };
+		uint16_t ip, u;
+
+		eth(&f, ETH_IPV4);
+		ip = ip4(&f, IPPROTO_UDP);
+		u = udp(&f, 4000, 5000);
+		/* Headers in the first segment; the lengths count the whole frame. */
+		set16(&f, ip + 2, (uint16_t)(sizes[i] - 14));
+		set16(&f, u + 4, (uint16_t)(sizes[i] - 14 - 20));
+
+		e = expect_l2(ETH_IPV4, 14);
+		expect_ip4(&e, IPPROTO_UDP, 20, 34);
+		e.key.tp_src = 4000;
+		e.key.tp_dst = 5000;
+		assert_reason(parse_chain(&f, sizes[i], SEG_LEN, &got), DROP_NONE);
+		assert_meta(&got, &e);
+	}
+}
+
+static void
+test_jumbo_ipv6_tcp_in_a_chain_is_well_formed(void **state)
+{
+	struct frame f = { 0 };
+	struct pkt_meta e, got;
+	uint16_t ip;
+
+	(void)state;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_TCP);
+	tcp(&f, 40000, 22);
+	set16(&f, ip + 4, 9000 - 14 - 40);
+
+	e = expect_l2(ETH_IPV6, 14);
+	expect_ip6(&e, IPPROTO_TCP, 40, 54);
+	e.key.tp_src = 40000;
+	e.key.tp_dst = 22;
+	assert_reason(parse_chain(&f, 9000, SEG_LEN, &got), DROP_NONE);
+	assert_meta(&got, &e);
+}
+
+static void
+test_jumbo_chain_shorter_than_its_lengths_is_malformed(void **state)
+{
+	struct frame f = { 0 };
+	struct pkt_meta got;
+	uint16_t ip, u;
+
+	(void)state;
+	eth(&f, ETH_IPV4);
+	ip = ip4(&f, IPPROTO_UDP);
+	u = udp(&f, 4000, 5000);
+	set16(&f, ip + 2, 3100 - 14); /* 100 bytes more than the chain holds */
+	set16(&f, u + 4, 3100 - 14 - 20);
+	assert_reason(parse_chain(&f, 3000, SEG_LEN, &got), DROP_IPV4_BAD_TOTAL_LEN);
+
+	set16(&f, ip + 2, 3000 - 14);
+	assert_reason(parse_chain(&f, 3000, SEG_LEN, &got), DROP_UDP_BAD_LEN);
 }
 
 /* Malformed: Ethernet, VLAN */
@@ -1340,6 +1468,35 @@ test_tcp_truncated_first_fragment(void **state)
 	f.len -= 12; /* 8 bytes: ports and sequence, the tiny-fragment attack */
 	ip4_end(&f, ip);
 	expect_drop(&f, DROP_L4_TRUNCATED);
+}
+
+static void
+test_tcp_fragment_at_offset_1_is_dropped(void **state)
+{
+	struct frame f = { 0 };
+	struct pkt_meta e;
+	uint16_t ip;
+
+	(void)state;
+	eth(&f, ETH_IPV4);
+	ip = ip4(&f, IPPROTO_TCP);
+	set16(&f, ip + 6, 1); /* 8 bytes in: it lands on the flags of the first's TCP header */
+	zeros(&f, 16);
+	ip4_end(&f, ip);
+	expect_drop(&f, DROP_TCP_FRAGMENT_OVERLAP);
+
+	/* RFC 1858 4 names TCP at offset 1 only: offset 2 is an ordinary later fragment... */
+	set16(&f, ip + 6, 2);
+	e = expect_l2(ETH_IPV4, 14);
+	expect_ip4(&e, IPPROTO_TCP, 20, 0);
+	e.key.nw_frag = FLOW_FRAG_LATER;
+	expect_ok(&f, &e);
+
+	/* ... and so is another protocol at offset 1. */
+	f.b[ip + 9] = IPPROTO_UDP;
+	set16(&f, ip + 6, 1);
+	expect_ip4(&e, IPPROTO_UDP, 20, 0);
+	expect_ok(&f, &e);
 }
 
 static void
@@ -1528,6 +1685,52 @@ test_ipv6_too_many_ext_headers(void **state)
 }
 
 static void
+test_ipv6_hop_by_hop_after_another_header_is_dropped(void **state)
+{
+	struct frame f = { 0 };
+	uint16_t ip;
+
+	(void)state;
+	/* After a fragment header, in a first fragment: the walk reaches it. */
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_FRAGMENT);
+	frag6(&f, IPPROTO_HOPOPTS, 0, 1);
+	ext6(&f, IPPROTO_TCP, 0);
+	tcp(&f, 1, 2);
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+
+	/* In a later fragment, whose walk stops at the fragment header. */
+	f.len = 0;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_FRAGMENT);
+	frag6(&f, IPPROTO_HOPOPTS, 185, 0);
+	zeros(&f, 16);
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+
+	/* After destination options. */
+	f.len = 0;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_DSTOPTS);
+	ext6(&f, IPPROTO_HOPOPTS, 0);
+	ext6(&f, IPPROTO_UDP, 0);
+	udp_end(&f, udp(&f, 1, 2));
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+
+	/* Twice: the second follows the first. */
+	f.len = 0;
+	eth(&f, ETH_IPV6);
+	ip = ip6(&f, IPPROTO_HOPOPTS);
+	ext6(&f, IPPROTO_HOPOPTS, 0);
+	ext6(&f, IPPROTO_UDP, 0);
+	udp_end(&f, udp(&f, 1, 2));
+	ip6_end(&f, ip);
+	expect_drop(&f, DROP_IPV6_HOPOPTS_NOT_FIRST);
+}
+
+static void
 test_ipv6_fragment_past_64k(void **state)
 {
 	struct frame f = { 0 };
@@ -1634,6 +1837,9 @@ main(void)
 		cmocka_unit_test(test_gre_version_1_dropped),
 		cmocka_unit_test(test_key_bytes_do_not_depend_on_previous_metadata),
 		cmocka_unit_test(test_headers_are_read_from_the_first_segment_only),
+		cmocka_unit_test(test_jumbo_ipv4_udp_in_a_chain_is_well_formed),
+		cmocka_unit_test(test_jumbo_ipv6_tcp_in_a_chain_is_well_formed),
+		cmocka_unit_test(test_jumbo_chain_shorter_than_its_lengths_is_malformed),
 		cmocka_unit_test(test_eth_truncated),
 		cmocka_unit_test(test_vlan_truncated),
 		cmocka_unit_test(test_ipv4_truncated),
@@ -1645,6 +1851,7 @@ main(void)
 		cmocka_unit_test(test_ipv4_fragment_past_64k),
 		cmocka_unit_test(test_tcp_truncated),
 		cmocka_unit_test(test_tcp_truncated_first_fragment),
+		cmocka_unit_test(test_tcp_fragment_at_offset_1_is_dropped),
 		cmocka_unit_test(test_tcp_bad_data_offset),
 		cmocka_unit_test(test_udp_bad_length),
 		cmocka_unit_test(test_udp_truncated),
@@ -1656,6 +1863,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_payload_len_past_frame),
 		cmocka_unit_test(test_ipv6_ext_header_truncated),
 		cmocka_unit_test(test_ipv6_too_many_ext_headers),
+		cmocka_unit_test(test_ipv6_hop_by_hop_after_another_header_is_dropped),
 		cmocka_unit_test(test_ipv6_fragment_past_64k),
 		cmocka_unit_test(test_ipv6_tcp_truncated),
 		cmocka_unit_test(test_drop_reason_names),
