@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The state store thread over Redis (nsdb/redis_state.h). */
+/*
+ * The state store thread over Redis (nsdb/redis_state.h): write-behind,
+ * lookups and SNAT blocks; its connection is redis_connect.c's.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -18,43 +21,10 @@
 #include <rte_log.h>
 
 #include "name_hash.h"
-#include "redis_state.h"
+#include "redis_state_internal.h"
 #include "state_keys.h"
 
 RTE_LOG_REGISTER(kairo_logtype_state, kairo.state, INFO);
-#define RS_LOG(level, fmt, ...)                                                                    \
-	rte_log(RTE_LOG_##level, kairo_logtype_state, "kairod: state: " fmt "\n", ##__VA_ARGS__)
-
-/* Records taken from a ring per round: one pipeline. */
-#define RS_BATCH 256
-/* SETs of one round, at most: a NAT binding is filed under two keys. */
-#define RS_BATCH_SETS (2 * RS_BATCH)
-/*
- * SETs sent and not yet acknowledged past which the thread waits for
- * replies: Redis works through one round while the next is formatted and
- * sent, and the thread never runs more than two rounds ahead of it.
- */
-#define RS_SETS_IN_FLIGHT (2 * RS_BATCH_SETS)
-/*
- * Records sent and not yet acknowledged, in order (a power of two): a round
- * waits for replies first when fewer than RS_BATCH places are free.
- */
-#define RS_FLIGHT_RECORDS 4096
-/* Replies read without blocking, per recv. */
-#define RS_READ_BUF 16384
-
-_Static_assert((RS_FLIGHT_RECORDS & (RS_FLIGHT_RECORDS - 1)) == 0 &&
-		       RS_FLIGHT_RECORDS >= RS_BATCH,
-	       "RS_FLIGHT_RECORDS: a power of two that holds a round");
-/* Blocks this host may hold at once. */
-#define RS_LEASES_MAX 4096
-/* Addresses of one target range tried for a block, at most. */
-#define RS_LEASE_ADDRS 16
-#define RS_IDLE_US 200
-/* How often an idle connection is checked for a server that went away (check_idle_connection). */
-#define RS_LIVENESS_MS 50
-#define RS_BACKOFF_MIN_MS 100
-#define RS_BACKOFF_MAX_MS 5000
 
 /* Take the first free block of KEYS for ARGV[1] (the host), for ARGV[2] ms: its position, or 0. */
 static const char lease_script[] =
@@ -68,76 +38,6 @@ static const char refresh_script[] =
 	"if not v and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 2 end "
 	"return 0";
 
-struct rs_lease {
-	uint32_t device_index;
-	uint32_t addr;
-	uint16_t block;
-	char key[STATE_KEY_LEN];
-};
-
-/* A record sent: answered (if sync) and let go once Redis acknowledged its last SET. */
-struct rs_flight {
-	uint64_t acked_at; /* the acknowledged SET count that covers it */
-	uint16_t slot;
-	bool sync;
-};
-
-struct redis_state {
-	struct redis_state_config cfg;
-	struct state_sync *sync;
-	/*
-	 * The server's address as views show it.  Other threads read it while
-	 * a Sentinel failover may change it: written into the buffer not in
-	 * use, then published by flipping address_now (release/acquire).
-	 */
-	char address[2][REDIS_HOST_LEN + REDIS_MASTER_NAME_LEN + 48];
-	unsigned int address_now;
-	struct redis_endpoint master;  /* the master last connected to, with sentinels */
-	unsigned int sentinel_next;    /* the sentinel asked first: the last one that answered */
-	redisContext *ctx;         /* NULL while away */
-	uint64_t retry_at;         /* tsc of the next attempt */
-	uint32_t backoff_ms;
-	bool ever_connected;
-	char last_error[REDIS_HOST_LEN + 160];
-	uint64_t next_refresh;     /* tsc of the next lease refresh */
-	uint64_t next_liveness;    /* tsc of the next idle-connection check */
-	struct rs_lease *leases;
-	uint32_t n_leases;
-	pthread_t thread;
-	bool quit;
-	bool first_attempt_done;
-	struct redis_state_stats stats;
-	/*
-	 * Writes in flight on the connection (zero while away): SETs sent and
-	 * replies read since the connect, and the records sent in order,
-	 * flight[flight_head .. flight_tail) (free-running indexes).  Only this
-	 * thread touches them.
-	 */
-	uint64_t sets_sent;
-	uint64_t sets_acked;
-	uint32_t flight_head;
-	uint32_t flight_tail;
-	struct rs_flight flight[RS_FLIGHT_RECORDS];
-	char ttl_text[16];         /* PX of the last TTL seen, as text */
-	uint32_t ttl_text_ms;
-	char read_buf[RS_READ_BUF];
-	/* Per round, kept off the stack. */
-	struct state_write writes[RS_BATCH];
-	struct state_query queries[RS_BATCH];
-};
-
-static uint64_t
-ms_tsc(uint64_t ms)
-{
-	return ms * rte_get_tsc_hz() / 1000;
-}
-
-static void
-stat_add(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
-}
-
 static void
 answer(struct redis_state *rs, const struct state_answer *a)
 {
@@ -145,7 +45,7 @@ answer(struct redis_state *rs, const struct state_answer *a)
 		stat_add(&rs->stats.answers_lost, 1); /* the parked packet's deadline wakes it */
 }
 
-static void
+void
 answer_simple(struct redis_state *rs, uint8_t kind, uint8_t status, uint16_t slot)
 {
 	struct state_answer a;
@@ -173,7 +73,7 @@ flight_settle(struct redis_state *rs)
 }
 
 /* The connection is gone with what it carried: every record in flight is dropped at once. */
-static void
+void
 flight_fail(struct redis_state *rs)
 {
 	stat_add(&rs->stats.writes_dropped, rs->flight_tail - rs->flight_head);
@@ -186,205 +86,6 @@ flight_fail(struct redis_state *rs)
 	rs->flight_head = rs->flight_tail = 0;
 	rs->sets_sent = rs->sets_acked = 0;
 }
-
-static const char *
-address_of(const struct redis_state *rs)
-{
-	return rs->address[__atomic_load_n(&rs->address_now, __ATOMIC_ACQUIRE)];
-}
-
-static void
-address_set(struct redis_state *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-address_set(struct redis_state *rs, const char *fmt, ...)
-{
-	unsigned int next = rs->address_now ^ 1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rs->address[next], sizeof(rs->address[next]), fmt, ap);
-	va_end(ap);
-	__atomic_store_n(&rs->address_now, next, __ATOMIC_RELEASE);
-}
-
-static void
-disconnect(struct redis_state *rs, const char *why)
-{
-	if (rs->ctx == NULL)
-		return;
-	/* Copied first: why is often the context's own errstr. */
-	snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
-	redisFree(rs->ctx);
-	rs->ctx = NULL;
-	flight_fail(rs);
-	stat_add(&rs->stats.disconnects, 1);
-	__atomic_store_n(&rs->stats.connected, 0, __ATOMIC_RELAXED);
-	RS_LOG(WARNING, "redis %s DISCONNECT: %s; forwarding goes on with local state, "
-	       "reconnecting", address_of(rs), rs->last_error);
-	rs->backoff_ms = RS_BACKOFF_MIN_MS;
-	rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
-}
-
-/* A reply read back, or NULL after a lost connection (disconnected then). */
-static redisReply *
-reply_read(struct redis_state *rs)
-{
-	void *r = NULL;
-
-	if (redisGetReply(rs->ctx, &r) != REDIS_OK || r == NULL) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "%s", rs->ctx->errstr[0] ? rs->ctx->errstr : "no reply");
-		disconnect(rs, why);
-		return NULL;
-	}
-	return r;
-}
-
-static void refresh_leases(struct redis_state *rs);
-
-/*
- * The master's address, asked of the sentinels in turn (the one that
- * answered last first): 0, or -EAGAIN with why set.  Each sentinel gets the
- * connect and reply timeout; a sentinel that does not know the master name
- * is as good as one that does not answer.
- */
-static int
-sentinel_master(struct redis_state *rs, const struct timeval *tv, struct redis_endpoint *out,
-		char *why, size_t whylen)
-{
-	unsigned int k;
-
-	snprintf(why, whylen, "no sentinel answered");
-	for (k = 0; k < rs->cfg.n_sentinels; k++) {
-		unsigned int i = (rs->sentinel_next + k) % rs->cfg.n_sentinels;
-		const struct redis_endpoint *s = &rs->cfg.sentinels[i];
-		redisContext *c = redisConnectWithTimeout(s->host, s->port, *tv);
-		redisReply *r = NULL;
-
-		if (c != NULL && !c->err && redisSetTimeout(c, *tv) == REDIS_OK)
-			r = redisCommand(c, "SENTINEL get-master-addr-by-name %s",
-					 rs->cfg.master_name);
-		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		    r->element[0]->type == REDIS_REPLY_STRING &&
-		    r->element[1]->type == REDIS_REPLY_STRING && atoi(r->element[1]->str) > 0 &&
-		    atoi(r->element[1]->str) <= 65535) {
-			snprintf(out->host, sizeof(out->host), "%s", r->element[0]->str);
-			out->port = (uint16_t)atoi(r->element[1]->str);
-			rs->sentinel_next = i;
-			freeReplyObject(r);
-			redisFree(c);
-			return 0;
-		}
-		if (r != NULL && r->type == REDIS_REPLY_NIL)
-			snprintf(why, whylen, "sentinel %s:%u does not know master \"%s\"", s->host,
-				 s->port, rs->cfg.master_name);
-		else
-			snprintf(why, whylen, "sentinel %s:%u: %s", s->host, s->port,
-				 c == NULL ? "out of memory" : c->err ? c->errstr : "no answer");
-		if (r != NULL)
-			freeReplyObject(r);
-		if (c != NULL)
-			redisFree(c);
-	}
-	return -EAGAIN;
-}
-
-/* A server the sentinels named must say it is the master: a demoted one comes back a replica. */
-static const char *
-check_master_role(redisContext *c, char *buf, size_t len)
-{
-	redisReply *r = redisCommand(c, "ROLE");
-	const char *why = NULL;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-	    r->element[0]->type != REDIS_REPLY_STRING) {
-		why = "no answer to ROLE";
-	} else if (strcmp(r->element[0]->str, "master") != 0) {
-		snprintf(buf, len, "it is a %s, not the master (the sentinels have not switched yet)",
-			 r->element[0]->str);
-		why = buf;
-	}
-	if (r != NULL)
-		freeReplyObject(r);
-	return why;
-}
-
-static void
-try_connect(struct redis_state *rs)
-{
-	struct timeval tv = {.tv_sec = rs->cfg.timeout_ms / 1000,
-			     .tv_usec = (rs->cfg.timeout_ms % 1000) * 1000};
-	struct redis_endpoint server = {.port = rs->cfg.port};
-	redisContext *c = NULL;
-	const char *why = NULL;
-	char buf[REDIS_HOST_LEN + 160];
-
-	snprintf(server.host, sizeof(server.host), "%s", rs->cfg.host);
-	if (rs->cfg.n_sentinels > 0 && sentinel_master(rs, &tv, &server, buf, sizeof(buf)) != 0)
-		why = buf;
-	if (why == NULL)
-		c = redisConnectWithTimeout(server.host, server.port, tv);
-	if (why != NULL) {
-		/* The sentinels did not name a master: nothing to connect to yet. */
-	} else if (c == NULL || c->err) {
-		snprintf(buf, sizeof(buf), "%s:%u: %s", server.host, server.port,
-			 c ? c->errstr : "out of memory");
-		why = buf;
-	} else if (redisSetTimeout(c, tv) != REDIS_OK || redisEnableKeepAlive(c) != REDIS_OK) {
-		why = "cannot set the reply timeout or keepalive";
-	} else if (rs->cfg.password[0] != '\0') {
-		redisReply *r = redisCommand(c, "AUTH %s", rs->cfg.password);
-
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(buf, sizeof(buf), "AUTH refused: %s",
-				 r ? r->str : (c->errstr[0] ? c->errstr : "no reply"));
-			why = buf;
-		}
-		if (r != NULL)
-			freeReplyObject(r);
-	}
-	if (why == NULL && rs->cfg.n_sentinels > 0)
-		why = check_master_role(c, buf, sizeof(buf));
-	if (why != NULL) {
-		if (c != NULL)
-			redisFree(c);
-		/* Said once per outage, then at growing intervals: a log line per attempt is noise. */
-		if (strcmp(why, rs->last_error) != 0 || rs->backoff_ms >= RS_BACKOFF_MAX_MS)
-			RS_LOG(WARNING, "redis %s: %s (next attempt in %u ms)", address_of(rs), why,
-			       rs->backoff_ms);
-		snprintf(rs->last_error, sizeof(rs->last_error), "%s", why);
-		rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
-		rs->backoff_ms = RTE_MIN(rs->backoff_ms * 2, (uint32_t)RS_BACKOFF_MAX_MS);
-		return;
-	}
-	if (rs->cfg.n_sentinels > 0) {
-		if (rs->ever_connected && (strcmp(server.host, rs->master.host) != 0 ||
-					   server.port != rs->master.port)) {
-			stat_add(&rs->stats.master_changes, 1);
-			RS_LOG(WARNING, "redis master \"%s\" moved from %s:%u to %s:%u (Sentinel "
-			       "failover)", rs->cfg.master_name, rs->master.host, rs->master.port,
-			       server.host, server.port);
-		}
-		rs->master = server;
-		address_set(rs, "%s:%u (master \"%s\" by Sentinel)", server.host, server.port,
-			    rs->cfg.master_name);
-	}
-	rs->ctx = c;
-	rs->last_error[0] = '\0';
-	stat_add(&rs->stats.connects, 1);
-	__atomic_store_n(&rs->stats.connected, 1, __ATOMIC_RELAXED);
-	RS_LOG(INFO, "redis %s CONNECT%s", address_of(rs),
-	       rs->ever_connected ? ": resynchronising (blocks claimed again, live state written)"
-				  : "");
-	rs->ever_connected = true;
-	/* What it lost (a restart without persistence) is written again. */
-	refresh_leases(rs);
-	answer_simple(rs, STATE_ANSWER_RESYNC, STATE_OK, 0);
-}
-
-/* ---- writes ---- */
 
 static void
 write_acked(struct redis_state *rs, redisReply *r)
@@ -765,7 +466,7 @@ serve_queries(struct redis_state *rs)
 }
 
 /* Keep every held block; a block another host took meanwhile is given up. */
-static void
+void
 refresh_leases(struct redis_state *rs)
 {
 	char ttl[16];
@@ -806,31 +507,6 @@ refresh_leases(struct redis_state *rs)
 	}
 	rs->n_leases = kept;
 	__atomic_store_n(&rs->stats.leases_held, rs->n_leases, __ATOMIC_RELAXED);
-}
-
-/*
- * An idle connection learns that its server went away only when it next
- * writes, which may be a lease refresh away (tens of seconds): a killed
- * Redis, or a Sentinel failover, would go unnoticed that long, and state
- * made meanwhile would wait for the next write to find out.  A server that
- * closed shows as a readable socket with nothing to read; checked while no
- * reply is due, at most every RS_LIVENESS_MS.  (A server that vanished
- * without closing is found by TCP keepalive, enabled at connect.)
- */
-static void
-check_idle_connection(struct redis_state *rs, uint64_t now)
-{
-	struct pollfd p = {.fd = rs->ctx->fd, .events = POLLIN};
-	char byte;
-
-	if (now < rs->next_liveness || rs->sets_sent != rs->sets_acked)
-		return;
-	rs->next_liveness = now + ms_tsc(RS_LIVENESS_MS);
-	if (poll(&p, 1, 0) <= 0)
-		return;
-	if ((p.revents & (POLLERR | POLLHUP)) != 0 ||
-	    recv(p.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-		disconnect(rs, "server closed the connection");
 }
 
 static void *
