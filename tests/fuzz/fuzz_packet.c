@@ -14,9 +14,9 @@
  *   bytes 1-2 where a frame of two segments is split (big endian; both
  *             segments keep at least one byte, as a driver fills them)
  *
- * Each segment's data is a heap buffer of exactly its length, attached to
- * the mbuf as an external buffer: ASan sees a read past a segment's end,
- * which inside a pool's 2 KiB data room it would not.
+ * Each segment's data ends its own heap allocation, attached to the mbuf as
+ * an external buffer: ASan sees a read past a segment's end, which inside a
+ * pool's 2 KiB data room it would not.
  *
  * Invariants checked (pipeline/packet_parse.h, pipeline/tunnel_decap.h,
  * pipeline/flow_key.h): every key byte written (two parses over different
@@ -127,10 +127,20 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * A segment's data and the shared info DPDK keeps for an external buffer, in
+ * one allocation that ends where the data ends: a read past the segment is
+ * a read past the allocation, which ASan reports.
+ */
+struct seg {
+	struct rte_mbuf_ext_shared_info shinfo;
+	uint8_t data[];
+};
+
 static void
 seg_free(void *addr, void *opaque)
 {
-	free(addr);
+	(void)addr;
 	free(opaque);
 }
 
@@ -138,16 +148,15 @@ seg_free(void *addr, void *opaque)
 static struct rte_mbuf *
 seg_new(const uint8_t *bytes, uint16_t len)
 {
-	struct rte_mbuf_ext_shared_info *shinfo = malloc(sizeof(*shinfo));
-	uint8_t *buf = malloc(len);
+	struct seg *seg = malloc(sizeof(*seg) + len);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
-	FUZZ_CHECK(shinfo != NULL && buf != NULL && m != NULL);
-	memcpy(buf, bytes, len);
-	shinfo->free_cb = seg_free;
-	shinfo->fcb_opaque = shinfo;
-	rte_mbuf_ext_refcnt_set(shinfo, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, len, shinfo);
+	FUZZ_CHECK(seg != NULL && m != NULL);
+	memcpy(seg->data, bytes, len);
+	seg->shinfo.free_cb = seg_free;
+	seg->shinfo.fcb_opaque = seg;
+	rte_mbuf_ext_refcnt_set(&seg->shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, seg->data, RTE_BAD_IOVA, len, &seg->shinfo);
 	m->data_len = len;
 	m->pkt_len = len;
 	return m;
