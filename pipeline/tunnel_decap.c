@@ -36,15 +36,6 @@
 /* A correct ones' complement sum over a header with its checksum in place. */
 #define CKSUM_OK 0xffff
 
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
 static int
 check_vxlan(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type)
 {
