@@ -35,6 +35,13 @@
 
 #include "flow_key.h"
 
+/* EAL makes a runtime directory per file prefix even with --no-shconf: empty, gone at exit. */
+static inline void
+fuzz_eal_runtime_dir_remove(void)
+{
+	rmdir(rte_eal_get_runtime_dir());
+}
+
 /*
  * EAL as the unit tests start it (tests/unit/unit_eal.h): no hugepages, no
  * shared config, no PCI, no telemetry socket, and a file prefix of the
@@ -64,6 +71,7 @@ fuzz_eal_start(const char *harness, unsigned int n_mbufs)
 	}
 	if (restore)
 		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	atexit(fuzz_eal_runtime_dir_remove);
 	pool = rte_pktmbuf_pool_create(pool_name, n_mbufs, 0,
 				       RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN),
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
