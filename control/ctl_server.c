@@ -2,7 +2,8 @@
 /*
  * The command server (ctl_server.h): accept, read lines, answer the hello,
  * dispatch through the command table (ctl_protocol.h), write replies, all
- * from one poll() loop on a control thread.
+ * from one poll() loop on a control thread.  What a line asks for is read by
+ * ctl_request.c, which has no socket and is fuzzed on its own (tests/fuzz/).
  *
  * Each turn of the loop gives every client one turn (client_turn): one read,
  * at most CTL_REQUESTS_PER_TURN requests served, a write of what its socket
@@ -29,6 +30,7 @@
 #include <rte_log.h>
 
 #include "ctl_listen.h"
+#include "ctl_request.h"
 #include "ctl_server.h"
 
 RTE_LOG_REGISTER(kairo_logtype_ctl, kairo.control, INFO);
@@ -186,30 +188,21 @@ client_error(struct ctl_client *c, const char *msg)
 }
 
 /*
- * The hello: the client's protocol version against ours.  Keys it does not
- * know are ignored, so that a client of any version, whatever its hello
- * carries, learns of the mismatch in these words and not as some other
- * refusal.  After a refused hello nothing on the connection can be read
- * the same way on both ends: the reply is the last thing it gets.
+ * The hello (ctl_hello_check).  After a refused hello nothing on the
+ * connection can be read the same way on both ends: the reply is the last
+ * thing it gets.
  */
 static void
 client_hello(const struct ctl_server *srv, struct ctl_client *c, const json_t *args)
 {
-	const json_t *theirs = json_object_get(args, CTL_HELLO_PROTOCOL);
-	const char *who = json_string_value(json_object_get(args, CTL_HELLO_CLIENT));
 	char msg[512];
+	int ret = ctl_hello_check(args, srv->path, msg, sizeof(msg));
 
-	if (!json_is_integer(theirs)) {
-		client_error(c, "args." CTL_HELLO_PROTOCOL ": missing: the version of the control "
-				"protocol the client speaks (an integer)");
+	if (ret == -EINVAL) {
+		client_error(c, msg);
 		return;
 	}
-	if (json_integer_value(theirs) != CTL_PROTOCOL_VERSION) {
-		snprintf(msg, sizeof(msg),
-			 "%.64s speaks control protocol %" JSON_INTEGER_FORMAT ", kairod at %s "
-			 "speaks %d: use the kairoctl of the same build",
-			 who != NULL ? who : "the client", json_integer_value(theirs), srv->path,
-			 CTL_PROTOCOL_VERSION);
+	if (ret != 0) {
 		CTL_LOG(WARNING, "client on fd %d refused: %s", c->fd, msg);
 		client_reply(c, json_pack("{s:b, s:i, s:s}", "ok", 0, CTL_HELLO_PROTOCOL,
 					  CTL_PROTOCOL_VERSION, "error", msg));
@@ -221,26 +214,16 @@ client_hello(const struct ctl_server *srv, struct ctl_client *c, const json_t *a
 				  CTL_PROTOCOL_VERSION, CTL_HELLO_SERVER, "kairod"));
 }
 
-/* A command of a client that said hello: look it up, check its arguments, run its handler. */
+/* A command that passed ctl_request_parse: its handler, and the reply. */
 static void
-client_command(const struct ctl_server *srv, struct ctl_client *c, const char *name,
-	       json_t *args)
+client_command(const struct ctl_server *srv, struct ctl_client *c, int id, json_t *args)
 {
-	char err[1024], msg[1100];
+	char err[1024];
 	json_t *result = NULL;
-	int id, ret;
+	int ret;
 
-	id = ctl_command_find(name);
-	if (id < 0) {
-		snprintf(msg, sizeof(msg), "unknown command \"%.200s\" (\"help\" lists them)",
-			 name);
-		client_error(c, msg);
-		return;
-	}
 	err[0] = '\0';
-	ret = ctl_args_check(id, args, err, sizeof(err));
-	if (ret == 0)
-		ret = srv->handlers[id](srv->ctx, args, &result, err, sizeof(err));
+	ret = srv->handlers[id](srv->ctx, args, &result, err, sizeof(err));
 	if (ret == 0)
 		client_reply(c, json_pack("{s:b, s:o}", "ok", 1, "result",
 					  result ? result : json_null()));
@@ -251,37 +234,21 @@ client_command(const struct ctl_server *srv, struct ctl_client *c, const char *n
 static void
 handle_request(struct ctl_server *srv, struct ctl_client *c, const char *line, size_t len)
 {
-	char msg[1100];
-	json_error_t jerr;
-	json_t *req, *name, *args;
+	struct ctl_request r;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (req == NULL) {
-		snprintf(msg, sizeof(msg), "request: not JSON: %s (column %d)", jerr.text,
-			 jerr.column);
-		client_error(c, msg);
-		return;
+	ctl_request_parse(line, len, c->hello_done, &r);
+	switch (r.kind) {
+	case CTL_REQUEST_REFUSED:
+		client_error(c, r.err);
+		break;
+	case CTL_REQUEST_HELLO:
+		client_hello(srv, c, r.args);
+		break;
+	case CTL_REQUEST_COMMAND:
+		client_command(srv, c, r.id, r.args);
+		break;
 	}
-	name = json_object_get(req, "command");
-	args = json_object_get(req, "args");
-	if (!json_is_object(req) || !json_is_string(name)) {
-		client_error(c, "request: must be an object with a \"command\" string");
-	} else if (args != NULL && !json_is_object(args)) {
-		client_error(c, "request: \"args\" must be an object");
-	} else if (strcmp(json_string_value(name), CTL_HELLO_COMMAND) == 0) {
-		client_hello(srv, c, args);
-	} else if (!c->hello_done) {
-		snprintf(msg, sizeof(msg),
-			 "request: no hello yet: a connection opens with {\"command\": \"%s\", "
-			 "\"args\": {\"%s\": %d}} (control/README.md)",
-			 CTL_HELLO_COMMAND, CTL_HELLO_PROTOCOL, CTL_PROTOCOL_VERSION);
-		client_error(c, msg);
-	} else {
-		args = args != NULL ? json_incref(args) : json_object();
-		client_command(srv, c, json_string_value(name), args);
-		json_decref(args);
-	}
-	json_decref(req);
+	ctl_request_free(&r);
 }
 
 /*

@@ -20,6 +20,9 @@ PKGS=(
 	# NSDB tests: a real ZooKeeper (the tests run its jar on a loopback port of their own,
 	# not the system service) and a Python ZooKeeper client to write topologies with
 	zookeeperd python3-kazoo
+	# fuzz harnesses (tests/fuzz/): clang's libFuzzer with ASan and UBSan; Debian 12's clang is
+	# 14, and its fuzzer and sanitizer runtimes are only a recommendation of it
+	clang libclang-rt-14-dev
 	# shared state tests: real Redis servers (each test starts its own on a loopback port)
 	# and a Python Redis client to read what kairod wrote
 	redis-server python3-redis

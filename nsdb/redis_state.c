@@ -320,6 +320,12 @@ serve_lease(struct redis_state *rs, const struct state_query *q)
 		got = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 		if (r->type == REDIS_REPLY_ERROR)
 			RS_LOG(WARNING, "redis %s: lease: %s", address_of(rs), r->str);
+		/* The script answers a position among the keys asked; anything else is not ours. */
+		if (got < 0 || got > (long long)nb) {
+			RS_LOG(WARNING, "redis %s: lease: the script answered %lld for %u keys: ignored",
+			       address_of(rs), (long long)got, nb);
+			got = 0;
+		}
 		freeReplyObject(r);
 		if (got > 0) {
 			struct rs_lease *l = &rs->leases[rs->n_leases++];

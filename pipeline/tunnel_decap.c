@@ -36,15 +36,6 @@
 /* A correct ones' complement sum over a header with its checksum in place. */
 #define CKSUM_OK 0xffff
 
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
 static int
 check_vxlan(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type)
 {
@@ -107,14 +98,27 @@ check_outer(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type,
 	return 0;
 }
 
-/* Strip everything before the inner frame and the Ethernet padding after the outer packet. */
+/*
+ * Strip everything before the inner frame and everything after the outer
+ * packet (Ethernet padding, or bytes past its IPv4 total length).  The
+ * parser bounded the outer packet by the first segment, so the segments of
+ * a chain after it hold nothing of it: they go first.  rte_pktmbuf_trim alone
+ * cuts only inside the last segment and refuses, cutting nothing, a longer
+ * tail: such a chain was delivered with its padding and the rest of the
+ * chain behind the inner frame (found by tests/fuzz/, corpus/packet/
+ * crash-decap-chain-tail).
+ */
 static void
 strip_outer(struct rte_mbuf *m, const struct pkt_meta *meta, uint16_t ip_end)
 {
-	uint32_t tail = rte_pktmbuf_pkt_len(m) - ip_end;
-
-	if (tail != 0)
-		rte_pktmbuf_trim(m, tail);
+	if (m->next != NULL) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+	}
+	if (m->data_len != ip_end)
+		rte_pktmbuf_trim(m, m->data_len - ip_end);
 	rte_pktmbuf_adj(m, meta->tunnel_ofs);
 }
 

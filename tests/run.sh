@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole Kairo test suite, from a fresh machine: install, build twice (release with -Werror,
 # and ASan+UBSan), run the unit tests and the packet, namespace and daemon tests against both
-# builds.  Ends with one line "N passed, N failed".
+# builds, then the fuzz harnesses for 20 s each (tests/fuzz/run.sh, a clang build of their
+# own).  Ends with one line "N passed, N failed".
 #
 #   sudo tests/run.sh            everything
 #   sudo tests/run.sh -k flood   only tests whose name matches (passed to pytest)
@@ -58,6 +59,12 @@ if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	integration build-asan "$@"
 fi
 
+# libFuzzer harnesses (tests/fuzz/README.md): 20 s each on a copy of their seeds, in a clang
+# build of their own.  Its junit file is counted below; a crash, a broken invariant or a fuzz
+# build that fails is a failure, and a run that wrote no file is one too.
+echo "== fuzz (tests/fuzz/run.sh 20)"
+"$root/tests/fuzz/run.sh" --junit "$results/fuzz.xml" 20
+
 /usr/bin/python3 - "$results" "$failed_steps" <<'PY'
 import json, re, sys, pathlib, xml.etree.ElementTree as ET
 res = pathlib.Path(sys.argv[1])
@@ -80,12 +87,12 @@ for f in res.glob("unit-*.json"):
             skipped += 1
         else:
             failed += 1
-for f in res.glob("integration-*.xml"):
+for f in list(res.glob("integration-*.xml")) + list(res.glob("fuzz.xml")):
     for suite in ET.parse(f).getroot().iter("testsuite"):
         t = int(suite.get("tests", 0)); e = int(suite.get("errors", 0))
         fl = int(suite.get("failures", 0)); s = int(suite.get("skipped", 0))
         passed += t - e - fl - s; failed += e + fl; skipped += s
-for want in ("unit-build.json", "integration-build.xml"):
+for want in ("unit-build.json", "integration-build.xml", "fuzz.xml"):
     if not (res / want).exists():
         failed += 1   # a stage that did not even run is a failure
 print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))

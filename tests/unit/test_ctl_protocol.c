@@ -10,13 +10,17 @@
  *             longest words that begin it;
  *   checked   a request carrying a key no argument declares, or one only
  *             kairoctl keeps, is refused naming the key and what the
- *             command takes; a required argument missing is refused.
+ *             command takes; a required argument missing is refused;
+ *   read      a request line (control/ctl_request.c) is refused for what
+ *             is wrong first: not JSON, not a command, no hello yet, an
+ *             unknown command, its arguments; a hello names our version.
  *
  * No EAL: the table is plain C and jansson, as kairoctl is.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include <cmocka.h>
 
 #include "ctl_protocol.h"
+#include "ctl_request.h"
 
 /* kairoctl help lists "  WORDS(14)  HELP": the help has what is left of 100 columns. */
 #define HELP_LINE_MAX (100 - 17)
@@ -174,6 +179,80 @@ the_help_answer_is_the_whole_table(void **state)
 	json_decref(one);
 }
 
+/* One line read by ctl_request_parse on a connection that has (or not) said hello. */
+static enum ctl_request_kind
+read_line(const char *line, bool hello_done, struct ctl_request *r)
+{
+	ctl_request_parse(line, strlen(line), hello_done, r);
+	return r->kind;
+}
+
+static void
+a_request_line_is_read_in_the_servers_order(void **state)
+{
+	struct ctl_request r;
+
+	(void)state;
+	assert_int_equal(read_line("{\"command\": ", true, &r), CTL_REQUEST_REFUSED);
+	assert_int_equal(strncmp(r.err, "request: not JSON: ", 19), 0);
+	ctl_request_free(&r);
+	assert_int_equal(read_line("[\"dump flows\"]", true, &r), CTL_REQUEST_REFUSED);
+	assert_string_equal(r.err, "request: must be an object with a \"command\" string");
+	ctl_request_free(&r);
+	assert_int_equal(read_line("{\"command\": \"hello\", \"args\": 1}", false, &r),
+			 CTL_REQUEST_REFUSED);
+	assert_string_equal(r.err, "request: \"args\" must be an object");
+	ctl_request_free(&r);
+	/* The hello is heard before anything else; nothing else is. */
+	assert_int_equal(read_line("{\"command\": \"hello\"}", false, &r), CTL_REQUEST_HELLO);
+	assert_null(r.args);
+	ctl_request_free(&r);
+	assert_int_equal(read_line("{\"command\": \"show ports\"}", false, &r),
+			 CTL_REQUEST_REFUSED);
+	assert_int_equal(strncmp(r.err, "request: no hello yet: ", 23), 0);
+	ctl_request_free(&r);
+	/* After it: a command of the table, its arguments checked, {} when it has none. */
+	assert_int_equal(read_line("{\"command\": \"show ports\"}", true, &r), CTL_REQUEST_COMMAND);
+	assert_int_equal(r.id, CTL_CMD_SHOW_PORTS);
+	assert_true(json_is_object(r.args) && json_object_size(r.args) == 0);
+	ctl_request_free(&r);
+	assert_int_equal(read_line("{\"command\": \"dump flows\", \"args\": {\"limit\": 3}}", true,
+				   &r), CTL_REQUEST_COMMAND);
+	assert_int_equal(json_integer_value(json_object_get(r.args, "limit")), 3);
+	ctl_request_free(&r);
+	assert_int_equal(read_line("{\"command\": \"dump everything\"}", true, &r),
+			 CTL_REQUEST_REFUSED);
+	assert_string_equal(r.err, "unknown command \"dump everything\" (\"help\" lists them)");
+	ctl_request_free(&r);
+	assert_int_equal(read_line("{\"command\": \"meter get\"}", true, &r), CTL_REQUEST_REFUSED);
+	assert_int_equal(strncmp(r.err, "args.name: missing: meter get needs it", 38), 0);
+	assert_null(r.args);
+	ctl_request_free(&r);
+}
+
+static void
+a_hello_is_taken_in_this_protocols_version_only(void **state)
+{
+	json_t *ours = json_pack("{s:i}", "protocol", CTL_PROTOCOL_VERSION);
+	json_t *next = json_pack("{s:i, s:s}", "protocol", CTL_PROTOCOL_VERSION + 1, "client",
+				 "kairoctl");
+	json_t *none = json_pack("{s:s}", "protocol", "1");
+	char err[512];
+
+	(void)state;
+	assert_int_equal(ctl_hello_check(ours, "/run/k.sock", err, sizeof(err)), 0);
+	assert_int_equal(ctl_hello_check(next, "/run/k.sock", err, sizeof(err)), -EPROTONOSUPPORT);
+	assert_int_equal(strncmp(err, "kairoctl speaks control protocol ", 33), 0);
+	assert_non_null(strstr(err, ", kairod at /run/k.sock speaks "));
+	assert_int_equal(ctl_hello_check(none, "/run/k.sock", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "args.protocol: missing: the version of the control protocol the "
+				 "client speaks (an integer)");
+	assert_int_equal(ctl_hello_check(NULL, "/run/k.sock", err, sizeof(err)), -EINVAL);
+	json_decref(ours);
+	json_decref(next);
+	json_decref(none);
+}
+
 int
 main(void)
 {
@@ -184,6 +263,8 @@ main(void)
 		cmocka_unit_test(a_command_is_found_by_its_words),
 		cmocka_unit_test(undeclared_or_missing_arguments_are_refused_by_name),
 		cmocka_unit_test(the_help_answer_is_the_whole_table),
+		cmocka_unit_test(a_request_line_is_read_in_the_servers_order),
+		cmocka_unit_test(a_hello_is_taken_in_this_protocols_version_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
