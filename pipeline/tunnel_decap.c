@@ -100,25 +100,45 @@ check_outer(const struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type,
 
 /*
  * Strip everything before the inner frame and everything after the outer
- * packet (Ethernet padding, or bytes past its IPv4 total length).  The
- * parser bounded the outer packet by the first segment, so the segments of
- * a chain after it hold nothing of it: they go first.  rte_pktmbuf_trim alone
- * cuts only inside the last segment and refuses, cutting nothing, a longer
- * tail: such a chain was delivered with its padding and the rest of the
- * chain behind the inner frame (found by tests/fuzz/, corpus/packet/
- * crash-decap-chain-tail).
+ * packet (Ethernet padding, or bytes past its IPv4 total length).  The outer
+ * packet may go on past the first segment (a jumbo frame received as a
+ * chain): the segment where it ends is cut there and the segments after it
+ * are freed.  rte_pktmbuf_trim alone cuts only inside the last segment and
+ * refuses, cutting nothing, a longer tail: such a chain was delivered with
+ * its padding and the rest of the chain behind the inner frame (found by
+ * tests/fuzz/, corpus/packet/crash-decap-chain-tail).  The outer headers are
+ * in the first segment (the parser requires it), so the front is one adj.
  */
 static void
 strip_outer(struct rte_mbuf *m, const struct pkt_meta *meta, uint16_t ip_end)
 {
-	if (m->next != NULL) {
-		rte_pktmbuf_free(m->next);
-		m->next = NULL;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
+	struct rte_mbuf *seg = m, *prev = NULL;
+	uint32_t kept = 0;
+
+	if (rte_pktmbuf_pkt_len(m) > ip_end) {
+		/* The segment holding the outer packet's last byte, and how much of it is kept. */
+		while (seg != NULL && kept + seg->data_len < ip_end) {
+			kept += seg->data_len;
+			prev = seg;
+			seg = seg->next;
+		}
+		if (seg != NULL) {
+			seg->data_len = (uint16_t)(ip_end - kept);
+			if (seg->next != NULL) {
+				rte_pktmbuf_free(seg->next);
+				seg->next = NULL;
+			}
+			/* A segment left empty is dropped from the chain, unless it is the first. */
+			if (seg->data_len == 0 && prev != NULL) {
+				prev->next = NULL;
+				rte_pktmbuf_free_seg(seg);
+			}
+			m->pkt_len = ip_end;
+			m->nb_segs = 0;
+			for (seg = m; seg != NULL; seg = seg->next)
+				m->nb_segs++;
+		}
 	}
-	if (m->data_len != ip_end)
-		rte_pktmbuf_trim(m, m->data_len - ip_end);
 	rte_pktmbuf_adj(m, meta->tunnel_ofs);
 }
 
