@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "nsdb"), str(ROOT / "t
 
 from kairo_harness import Kairod  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
-from test_nat_netns import FIP, HOSTS, sh, topology  # noqa: E402
+from test_nat_netns import HOSTS, hosts_setup, sh, topology  # noqa: E402
 from zk_server import ZkServer, put_topology  # noqa: E402
 
 RESTART_S = 60
@@ -92,18 +92,7 @@ def main(minutes):
     kd.start(timeout=60)
     procs, died, restarts = [], False, []
     try:
-        for r, (addr, gw, _) in HOSTS.items():
-            n = names[r]
-            sh("ip", "netns", "del", n, check=False)
-            sh("ip", "netns", "add", n)
-            sh("ip", "link", "set", n, "netns", n)
-            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-            sh("ip", "-n", n, "link", "set", "lo", "up")
-            sh("ip", "-n", n, "addr", "add", addr, "dev", n)
-            sh("ip", "-n", n, "link", "set", n, "up")
-            if gw:
-                sh("ip", "-n", n, "route", "add", "default", "via", gw)
-        sh("ip", "-n", names["ext"], "route", "add", FIP + "/32", "via", "198.51.100.1")
+        hosts_setup(names)
         seconds = minutes * 60
         rss_start = rss_kib(kd.proc.pid)
         pinger = subprocess.Popen(["ip", "netns", "exec", names["vm2"], "ping", "-q", "-i", "0.01",
@@ -152,7 +141,7 @@ def main(minutes):
         zk.kill()
         redis.stop()
 
-    print("soak: %d min, %d topology changes, restarts: %s" % (minutes, change,
+    print("soak: %g min, %d topology changes, restarts: %s" % (minutes, change,
                                                              ", ".join(restarts) or "none"))
     if died or stats is None:
         print("kairod DIED (log: %s)" % kd.log_path)

@@ -54,6 +54,23 @@ def topology(names):
     }
 
 
+def hosts_setup(names):
+    """Move kairod's taps into a namespace each (named by role), addressed as HOSTS says."""
+    for r, (addr, gw, _) in HOSTS.items():
+        n = names[r]
+        sh("ip", "netns", "del", n, check=False)
+        sh("ip", "netns", "add", n)
+        sh("ip", "link", "set", n, "netns", n)
+        sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        sh("ip", "-n", n, "link", "set", "lo", "up")
+        sh("ip", "-n", n, "addr", "add", addr, "dev", n)
+        sh("ip", "-n", n, "link", "set", n, "up")
+        if gw:
+            sh("ip", "-n", n, "route", "add", "default", "via", gw)
+    # The outside reaches the floating IP by the router, as an upstream router would.
+    sh("ip", "-n", names["ext"], "route", "add", FIP + "/32", "via", ROUTER_OUT)
+
+
 @pytest.fixture
 def nat_hosts(tmp_path):
     tag = "n%d" % (os.getpid() % 1000)
@@ -63,19 +80,7 @@ def nat_hosts(tmp_path):
     kd = Kairod(tmp_path, ports, topology(names))
     kd.start()
     try:
-        for r, (addr, gw, _) in HOSTS.items():
-            n = names[r]
-            sh("ip", "netns", "del", n, check=False)
-            sh("ip", "netns", "add", n)
-            sh("ip", "link", "set", n, "netns", n)
-            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-            sh("ip", "-n", n, "link", "set", "lo", "up")
-            sh("ip", "-n", n, "addr", "add", addr, "dev", n)
-            sh("ip", "-n", n, "link", "set", n, "up")
-            if gw:
-                sh("ip", "-n", n, "route", "add", "default", "via", gw)
-        # The outside reaches the floating IP by the router, as an upstream router would.
-        sh("ip", "-n", names["ext"], "route", "add", FIP + "/32", "via", ROUTER_OUT)
+        hosts_setup(names)
         yield kd, names
     finally:
         for n in names.values():

@@ -22,7 +22,8 @@ from kairo_harness import Kairod
 from redis_server import RedisServer, Sentinel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns"))
-from test_nat_netns import CLIENT, HOSTS, ROUTER_OUT, SERVER, sh, topology  # noqa: E402
+from test_nat_netns import (CLIENT, HOSTS, ROUTER_OUT, SERVER, hosts_setup, sh,  # noqa: E402
+                            topology)
 
 # test_nat_netns's one-shot server, saying when it listens: the client sends only then.
 READY_SERVER = SERVER.replace("s.settimeout(15)", "s.settimeout(15)\nprint('ready', flush=True)")
@@ -66,17 +67,7 @@ def sentinel_nat(tmp_path):
                      "master": MASTER, "state_ttl_s": 60, "wait_ms": 500}
         kd = Kairod(tmp_path / "kd", ports, topology(names), extra_config={"redis": redis_cfg})
         kd.start()
-        for r, (addr, gw, _) in HOSTS.items():
-            n = names[r]
-            sh("ip", "netns", "del", n, check=False)
-            sh("ip", "netns", "add", n)
-            sh("ip", "link", "set", n, "netns", n)
-            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-            sh("ip", "-n", n, "link", "set", "lo", "up")
-            sh("ip", "-n", n, "addr", "add", addr, "dev", n)
-            sh("ip", "-n", n, "link", "set", n, "up")
-            if gw:
-                sh("ip", "-n", n, "route", "add", "default", "via", gw)
+        hosts_setup(names)
         yield kd, names, master, replica
     finally:
         for n in names.values():
