@@ -67,7 +67,10 @@ class RedisServer:
 
     def config(self, host="127.0.0.1", **extra):
         """The redis section of a kairod config pointing here."""
-        c = {"host": host, "port": self.port}
+        # A generous wait for the store's answers: a test of what Kairo does with the
+        # answer must not fail because a loaded machine (or ASan) answered later than the
+        # default 50 ms.  A test of the wait itself passes its own wait_ms.
+        c = {"host": host, "port": self.port, "wait_ms": 2000}
         if self.password:
             c["password"] = self.password
         c.update(extra)
