@@ -26,6 +26,8 @@ PKGS=(
 	# shared state tests: real Redis servers (each test starts its own on a loopback port)
 	# and a Python Redis client to read what kairod wrote
 	redis-server python3-redis
+	# tools/suite_under_load.sh: the suite run with a CPU hog beside it
+	stress-ng
 )
 
 missing=()

@@ -4,8 +4,8 @@
 # builds, then the fuzz harnesses for 20 s each (tests/fuzz/run.sh, a clang build of their
 # own).  Ends with one line "N passed, N failed".
 #
-#   sudo tests/run.sh            everything
-#   sudo tests/run.sh -k flood   only tests whose name matches (passed to pytest)
+#   tests/run.sh            everything
+#   tests/run.sh -k flood   only tests whose name matches (passed to pytest)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

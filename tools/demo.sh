@@ -3,7 +3,7 @@
 # joined by the virtual bridge of config/demo/topology.json (the embedded store: no ZooKeeper,
 # no Redis).  They ping each other; then the datapath view is printed and everything is removed.
 #
-#   sudo tools/demo.sh
+#   tools/demo.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it creates namespaces and tap devices)" >&2; exit 1; }

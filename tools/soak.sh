@@ -3,7 +3,7 @@
 # every second, ZooKeeper and Redis restarted in turn every minute.  Not part of the test suite.
 # Prints RSS at start and end, crashes, and whether the counters add up (tools/soak.py).
 #
-#   sudo tools/soak.sh [MINUTES]
+#   tools/soak.sh [MINUTES]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "tools/soak.sh: run as root (namespaces, tap devices)" >&2; exit 1; }
