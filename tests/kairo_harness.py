@@ -5,6 +5,7 @@ Every instance gets its own EAL --file-prefix and runs with --no-huge --no-shcon
 need no hugepages and never collide.  Counters come from the daemon itself: SIGUSR1 makes it
 write the datapath view (JSON) to --stats-json.
 """
+import ctypes
 import json
 import os
 import signal
@@ -17,6 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 KAIROD = Path(os.environ.get("KAIROD", ROOT / "build" / "kairod"))
 KAIROCTL = Path(os.environ.get("KAIROCTL", KAIROD.parent / "kairoctl"))
 _instances = 0
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """preexec_fn for the servers a test starts (kairod, Redis, ZooKeeper): SIGTERM when the
+    test process dies, even by SIGKILL, so an interrupted run leaves no daemon polling beside
+    the next tests on a two-core machine."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 # The control protocol's version (control/ctl_protocol.h), and the hello a raw client of this
 # build opens its connection with: kairod serves no command before it.
@@ -120,7 +131,8 @@ class Kairod:
     def start(self, timeout=20):
         self.write_files()
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if "kairod: ready" in self.log_path.read_text():
@@ -218,7 +230,8 @@ def run_kairod(config_path, extra_args=(), timeout=30, memory_mb=256):
     cmd = [str(KAIROD), "-l", "0-1", "--no-huge", "--no-shconf", "-m", str(memory_mb),
            "--no-pci", "--file-prefix", prefix, "--log-level", "pmd.*:error", "--",
            "--config", str(config_path), *extra_args]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         preexec_fn=die_with_parent)
     try:
         out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from kairo_harness import KAIROD, Kairod, bridge_topology, run_kairod, write_pcap
+from kairo_harness import KAIROD, Kairod, bridge_topology, die_with_parent, run_kairod, write_pcap
 
 PORTS = [{"name": "vm1", "device": "net_null0,no-rx=1"},
          {"name": "vm2", "device": "net_null1,no-rx=1"}]
@@ -49,7 +49,7 @@ def test_sighup_and_sigusr1_while_starting_do_not_kill_kairod(tmp_path):
         p = subprocess.Popen([str(KAIROD), "-l", "0-1", "--no-huge", "--no-shconf", "-m", "256",
                               "--no-pci", "--file-prefix", "ke%d" % os.getpid(), "--",
                               "--config", str(tmp_path / "kairod.json")],
-                             stdout=f, stderr=subprocess.STDOUT)
+                             stdout=f, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         try:
             wait_until(lambda: "waiting for ZooKeeper" in log.read_text(), 10,
                        "kairod to wait for ZooKeeper")
@@ -70,7 +70,8 @@ def test_a_reload_and_a_dump_asked_for_while_starting_are_done_once_it_runs(tmp_
     kd = Kairod(tmp_path, PORTS, TOPO)
     kd.write_files()
     kd.log = open(kd.log_path, "w")
-    kd.proc = subprocess.Popen(kd.command(), stdout=kd.log, stderr=subprocess.STDOUT)
+    kd.proc = subprocess.Popen(kd.command(), stdout=kd.log, stderr=subprocess.STDOUT,
+                               preexec_fn=die_with_parent)
     try:
         # As soon as the handlers are there.
         wait_until(lambda: {signal.SIGHUP, signal.SIGUSR1} <= caught(kd.proc.pid), 20,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 
+from kairo_harness import die_with_parent
 from zk_server import free_port
 
 
@@ -33,7 +34,8 @@ class RedisServer:
         if self.password:
             args += ["--requirepass", self.password]
         args += self.extra
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

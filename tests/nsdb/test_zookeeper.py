@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod, run_kairod_once
+from kairo_harness import Kairod, die_with_parent, run_kairod_once
 from zk_server import TcpProxy, ZkServer, java_available, put_topology, wait_until
 
 pytestmark = [
@@ -324,7 +324,8 @@ def test_zookeeper_down_at_start_the_daemon_waits_or_refuses(tmp_path, vms):
     kd = Kairod(tmp_path / "kd", vms.ports(), None, extra_config=zk_config(server.hosts))
     kd.write_files()
     kd.log = open(kd.log_path, "w")
-    kd.proc = subprocess.Popen(kd.command(), stdout=kd.log, stderr=subprocess.STDOUT)
+    kd.proc = subprocess.Popen(kd.command(), stdout=kd.log, stderr=subprocess.STDOUT,
+                               preexec_fn=die_with_parent)
     try:
         wait_until(lambda: "waiting for ZooKeeper" in kd.log_path.read_text(), 20,
                    "the waiting message")

@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from kairo_harness import die_with_parent
+
 ZK_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
 ZK_MAIN = "org.apache.zookeeper.server.ZooKeeperServerMain"
 
@@ -61,7 +63,8 @@ class ZkServer:
         # -Xmx small and one GC thread: two cores on the test machine.
         self.proc = subprocess.Popen(
             ["java", "-Xmx128m", "-XX:+UseSerialGC", "-cp", ZK_CLASSPATH, ZK_MAIN,
-             str(self.dir / "zoo.cfg")], stdout=log, stderr=subprocess.STDOUT)
+             str(self.dir / "zoo.cfg")], stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -263,7 +266,8 @@ class ZkEnsemble:
             log = open(self.dirs[i] / "zookeeper.log", "a")
             self.procs[i] = subprocess.Popen(
                 ["java", "-Xmx128m", "-XX:+UseSerialGC", "-cp", ZK_CLASSPATH, ZK_QUORUM_MAIN,
-                 str(self.dirs[i] / "zoo.cfg")], stdout=log, stderr=subprocess.STDOUT)
+                 str(self.dirs[i] / "zoo.cfg")], stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent)
             log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
