@@ -6,6 +6,7 @@
 #ifndef KAIRO_DATAPLANE_H
 #define KAIRO_DATAPLANE_H
 
+#include <net/if.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,6 +56,9 @@ struct dp_port {
 	bool probed;                 /* probed by kairod (not EAL's): removed with the port */
 	bool lsc;                    /* link changes come as interrupts (RTE_ETH_EVENT_INTR_LSC) */
 	bool link_up;                /* as last seen; the topology's bindings carry it */
+	bool link_foreign;           /* its kernel interface left kairod's network namespace */
+	unsigned int if_index;       /* its kernel interface (net_tap, af_packet), 0 if none */
+	char if_name[IF_NAMESIZE];   /* ... and that interface's name in kairod's namespace */
 	uint8_t rxq_worker[DP_PORT_MAX_RXQ]; /* the worker polling each RX queue, for its life */
 	uint64_t tx_dropped_base;    /* workers' tx_dropped for this id before the port came */
 	rte_spinlock_t tx_lock;

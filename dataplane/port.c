@@ -192,6 +192,10 @@ dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen)
 		goto undo;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	/* Its kernel interface, if it has one: port_link.c sees when it leaves our namespace. */
+	p->if_index = info.if_index;
+	if (p->if_index != 0 && if_indextoname(p->if_index, p->if_name) == NULL)
+		p->if_index = 0;
 	p->mtu = pc->mtu != 0 ? pc->mtu : RTE_ETHER_MTU;
 	if (pc->rx_queues > info.max_rx_queues) {
 		snprintf(err, errlen, "%s: ports[%u].rx_queues: %u, but %s has at most %u", dp->cfg.file,
@@ -219,9 +223,10 @@ dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen)
 		rte_eth_promiscuous_enable(p->id);
 	rte_eth_link_get_nowait(p->id, &link);
 	p->link_up = link.link_status == RTE_ETH_LINK_UP;
-	DP_LOG(INFO, "port %u \"%s\" (%s, %s): %u rx queue(s), %u tx queue(s)%s, link %s",
-	       p->id, pc->name, pc->devargs, p->driver, p->n_rxq, p->n_txq,
-	       p->shared_tx ? " shared by workers" : "", p->link_up ? "up" : "down");
+	DP_LOG(INFO, "port %u \"%s\" (%s, %s): %u rx queue(s), %u tx queue(s)%s, link %s "
+	       "(changes %s)", p->id, pc->name, pc->devargs, p->driver, p->n_rxq, p->n_txq,
+	       p->shared_tx ? " shared by workers" : "", p->link_up ? "up" : "down",
+	       p->lsc ? "as interrupts" : "polled");
 	p->in_use = true;
 	if (slot >= dp->n_ports)
 		dp->n_ports = slot + 1;

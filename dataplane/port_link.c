@@ -1,18 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Link state of the ports.  A device that raises link-change interrupts
- * (RTE_ETH_DEV_INTR_LSC in its dev_flags; net_tap does, from netlink) has a
- * callback registered before it starts (port.c asks for intr_conf.lsc): it
- * runs on EAL's interrupt thread and only raises a flag.  The others are
- * read every LINK_POLL_MS from the control loop.  Either way the control
- * thread reads the link (rte_eth_link_get_nowait, which never waits for a
- * negotiation), and a change is logged as MidoNet's agent.Interface does
+ * Link state of the ports.  A device that has link-change interrupts
+ * (RTE_ETH_DEV_INTR_LSC in its dev_flags; net_tap does, from netlink) is
+ * configured with intr_conf.lsc (port.c): the driver keeps the link in the
+ * port's data as the interrupts say, and rte_eth_link_get_nowait only reads
+ * it, so the control loop reads those links every tick (a memory read).  A
+ * callback is registered for RTE_ETH_EVENT_INTR_LSC as well: a driver that
+ * calls it makes the next tick read every link at once.  net_tap in DPDK
+ * 22.11 updates its link from netlink without calling the callbacks.
+ *
+ * A driver sees its kernel interface (net_tap's, af_packet's) only in
+ * kairod's own network namespace: net_tap reads the flags by name there, and
+ * the interface's move to another namespace (a VM's) reads as down, for ever.
+ * Such a port's link is not followed: it is taken as up, as it was before
+ * link state existed.  Which namespace the interface is in is looked at
+ * every LINK_POLL_MS and again when a link reads down.
+ *
+ * A device without interrupts is asked every LINK_POLL_MS (its link_update
+ * may be a syscall).  A change is logged as MidoNet's agent.Interface does
  * ("UPDATE <name> link up|down") and carried into the topology: the bindings
  * are resolved again with it (topology_reload.c), a port whose link is down
  * is left out of floods and output to it is dropped as link_down, and the
  * flows out of it go with the diff (sim/topology_diff.c).
  */
 #include <errno.h>
+#include <net/if.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -20,10 +33,10 @@
 
 #include "dataplane.h"
 
-/* Links without interrupts are read this often: a syscall per port, off the fast path. */
+/* Links without interrupts are asked this often: maybe a syscall per port, off the fast path. */
 #define LINK_POLL_MS 500
 
-/* EAL's interrupt thread: a flag, read by the control loop's next tick. */
+/* EAL's interrupt thread: a flag; the control loop's next tick reads every link. */
 static int
 link_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret_param)
 {
@@ -59,6 +72,36 @@ dp_port_link_watch(struct kairo_dp *dp, struct dp_port *p, bool on)
 		rte_pause();
 }
 
+/* Is the port's kernel interface gone from kairod's namespace (its index names another)? */
+static bool
+interface_elsewhere(const struct dp_port *p)
+{
+	char name[IF_NAMESIZE];
+
+	return p->if_index != 0 &&
+	       (if_indextoname(p->if_index, name) == NULL || strcmp(name, p->if_name) != 0);
+}
+
+/* The link as this host can know it (see the top): up when the driver cannot see it. */
+static int
+link_read(struct dp_port *p, bool poll, bool *up)
+{
+	struct rte_eth_link link;
+	int ret;
+
+	if ((ret = rte_eth_link_get_nowait(p->id, &link)) != 0)
+		return ret;
+	*up = link.link_status == RTE_ETH_LINK_UP;
+	if (poll)
+		p->link_foreign = interface_elsewhere(p);
+	/* A fall is looked at twice: the interface may have just left. */
+	if (!*up && p->link_up && !p->link_foreign)
+		p->link_foreign = interface_elsewhere(p);
+	if (p->link_foreign)
+		*up = true;
+	return 0;
+}
+
 void
 dp_ports_link_tick(struct kairo_dp *dp)
 {
@@ -66,7 +109,6 @@ dp_ports_link_tick(struct kairo_dp *dp)
 	uint64_t now = rte_get_tsc_cycles();
 	bool poll = now - dp->link_poll_tsc >= rte_get_tsc_hz() / 1000 * LINK_POLL_MS;
 	char why[CONFIG_NAME_LEN + 32];
-	struct rte_eth_link link;
 	unsigned int changed = 0;
 	uint16_t i;
 	bool up;
@@ -79,12 +121,9 @@ dp_ports_link_tick(struct kairo_dp *dp)
 	for (i = 0; i < dp->n_ports; i++) {
 		struct dp_port *p = &dp->ports[i];
 
-		if (!p->in_use || !(p->lsc ? event : poll))
+		if (!p->in_use || !(p->lsc || event || poll))
 			continue;
-		if (rte_eth_link_get_nowait(p->id, &link) != 0)
-			continue;
-		up = link.link_status == RTE_ETH_LINK_UP;
-		if (up == p->link_up)
+		if (link_read(p, poll, &up) != 0 || up == p->link_up)
 			continue;
 		p->link_up = up;
 		DP_LOG(INFO, "agent.Interface UPDATE %s link %s", p->cfg->name, up ? "up" : "down");
