@@ -57,6 +57,7 @@ struct dp_port {
 	bool lsc;                    /* link changes come as interrupts (RTE_ETH_EVENT_INTR_LSC) */
 	bool link_up;                /* as last seen; the topology's bindings carry it */
 	bool link_foreign;           /* its kernel interface left kairod's network namespace */
+	uint64_t link_fall_tsc;      /* when its link was first read down, 0 if it reads up */
 	unsigned int if_index;       /* its kernel interface (net_tap, af_packet), 0 if none */
 	char if_name[IF_NAMESIZE];   /* ... and that interface's name in kairod's namespace */
 	uint8_t rxq_worker[DP_PORT_MAX_RXQ]; /* the worker polling each RX queue, for its life */

@@ -14,7 +14,9 @@
  * the interface's move to another namespace (a VM's) reads as down, for ever.
  * Such a port's link is not followed: it is taken as up, as it was before
  * link state existed.  Which namespace the interface is in is looked at
- * every LINK_POLL_MS and again when a link reads down.
+ * every LINK_POLL_MS, and a link that reads down is believed only once it
+ * stayed down LINK_FALL_SETTLE_MS with the interface still here: a move
+ * takes the interface down on its way out, and that is no fall.
  *
  * A device without interrupts is asked every LINK_POLL_MS (its link_update
  * may be a syscall).  A change is logged as MidoNet's agent.Interface does
@@ -35,6 +37,8 @@
 
 /* Links without interrupts are asked this often: maybe a syscall per port, off the fast path. */
 #define LINK_POLL_MS 500
+/* A link down this long, its interface still in our namespace, is down (not on its way out). */
+#define LINK_FALL_SETTLE_MS 100
 
 /* EAL's interrupt thread: a flag; the control loop's next tick reads every link. */
 static int
@@ -84,8 +88,9 @@ interface_elsewhere(const struct dp_port *p)
 
 /* The link as this host can know it (see the top): up when the driver cannot see it. */
 static int
-link_read(struct dp_port *p, bool poll, bool *up)
+link_read(struct dp_port *p, bool poll, uint64_t now, bool *up)
 {
+	const uint64_t settle = rte_get_tsc_hz() / 1000 * LINK_FALL_SETTLE_MS;
 	struct rte_eth_link link;
 	int ret;
 
@@ -94,9 +99,17 @@ link_read(struct dp_port *p, bool poll, bool *up)
 	*up = link.link_status == RTE_ETH_LINK_UP;
 	if (poll)
 		p->link_foreign = interface_elsewhere(p);
-	/* A fall is looked at twice: the interface may have just left. */
-	if (!*up && p->link_up && !p->link_foreign)
-		p->link_foreign = interface_elsewhere(p);
+	if (*up || !p->link_up) {
+		p->link_fall_tsc = 0;
+	} else if (!p->link_foreign) {
+		/* A fall: believed once it lasted, the interface still here. */
+		if (p->link_fall_tsc == 0)
+			p->link_fall_tsc = now;
+		if (now - p->link_fall_tsc < settle)
+			*up = true;
+		else
+			p->link_foreign = interface_elsewhere(p);
+	}
 	if (p->link_foreign)
 		*up = true;
 	return 0;
@@ -123,7 +136,7 @@ dp_ports_link_tick(struct kairo_dp *dp)
 
 		if (!p->in_use || !(p->lsc || event || poll))
 			continue;
-		if (link_read(p, poll, &up) != 0 || up == p->link_up)
+		if (link_read(p, poll, now, &up) != 0 || up == p->link_up)
 			continue;
 		p->link_up = up;
 		DP_LOG(INFO, "agent.Interface UPDATE %s link %s", p->cfg->name, up ? "up" : "down");
