@@ -22,6 +22,7 @@
 
 #include "ctl_commands.h"
 #include "ctl_meter.h"
+#include "ctl_ports.h"
 #include "ctl_topology.h"
 #include "json_field.h"
 #include "trace.h"
@@ -570,6 +571,8 @@ static const ctl_handler handlers[CTL_CMD_COUNT] = {
 	[CTL_CMD_TOPOLOGY] = ctl_topology_command,
 	[CTL_CMD_METER_LIST] = ctl_meter_list,
 	[CTL_CMD_METER_GET] = ctl_meter_get,
+	[CTL_CMD_PORT_ADD] = ctl_port_add,
+	[CTL_CMD_PORT_REMOVE] = ctl_port_remove,
 };
 
 const ctl_handler *

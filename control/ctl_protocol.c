@@ -94,6 +94,24 @@ static const struct ctl_arg meter_get_args[] = {
 	{NULL},
 };
 
+static const struct ctl_arg port_add_args[] = {
+	{"name", 0, CTL_ARG_POSITIONAL, "NAME",
+	 "what bindings call the interface (a topology binding's \"interface\")",
+	 .flags = CTL_ARG_REQUIRED},
+	{"device", 0, CTL_ARG_POSITIONAL, "DEVARGS",
+	 "the device as EAL takes it: net_tap3,iface=vm3 or a PCI address",
+	 .flags = CTL_ARG_REQUIRED},
+	{"options", 0, CTL_ARG_WORDS, "OPTION",
+	 "role vport|uplink (vport), rx-queues N 1-64 (1), mtu N 68-9600 (the device's)"},
+	{NULL},
+};
+
+static const struct ctl_arg port_remove_args[] = {
+	{"name", 0, CTL_ARG_POSITIONAL, "NAME", "the port (kairoctl show ports)",
+	 .flags = CTL_ARG_REQUIRED},
+	{NULL},
+};
+
 const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 	[CTL_CMD_HELP] = {"help", "the commands, or one command's arguments", CTL_READ_ONLY, NULL,
 			  help_args},
@@ -138,6 +156,12 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 				CTL_READ_ONLY, NULL, no_args},
 	[CTL_CMD_METER_GET] = {"meter get", "a meter's packets and bytes, sampled as mm-meter does",
 			       CTL_READ_ONLY, NULL, meter_get_args},
+	[CTL_CMD_PORT_ADD] = {"port add",
+			      "probe a device and forward on it while the workers run",
+			      CTL_READ_WRITE, NULL, port_add_args},
+	[CTL_CMD_PORT_REMOVE] = {"port remove",
+				 "stop a port, remove its device; its flows go, its binding waits",
+				 CTL_READ_WRITE, NULL, port_remove_args},
 };
 
 const struct ctl_arg *

@@ -492,8 +492,10 @@ ctl_topology_command(void *ctx, json_t *args, json_t **result, char *err, size_t
 	}
 	if (c.edited) {
 		/* The same check the daemon makes when it reloads, against the probed ports. */
+		dp_ports_lock(dp);
 		t = topology_json_load(c.doc, dp->topo_source, ifs, dp_local_interfaces(dp, true, ifs),
 				       err, errlen);
+		dp_ports_unlock(dp);
 		if (t == NULL) {
 			ret = -EINVAL;
 			goto out;

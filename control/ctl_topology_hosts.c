@@ -111,22 +111,28 @@ topo_edit_tunnel_zone(struct topo_cmd *c)
 	return 0;
 }
 
-/* "iface vm1 host_id host0 port 0 devargs net_pcap0,...": the config's ports. */
+/* "iface vm1 host_id host0 port 0 devargs net_pcap0,...": the ports, run-time ones too. */
 static void
 list_interfaces(struct topo_cmd *c, const char *alias)
 {
+	struct kairo_dp *dp = c->dp;
 	unsigned int i;
 
-	for (i = 0; i < c->dp->cfg.n_ports; i++)
-		topo_line(c, "iface %s host_id %s port %u devargs %s", c->dp->cfg.ports[i].name,
-			  alias, c->dp->ports[i].id, c->dp->cfg.ports[i].devargs);
+	dp_ports_lock(dp);
+	for (i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].in_use)
+			topo_line(c, "iface %s host_id %s port %u devargs %s link %s",
+				  dp->cfg.ports[i].name, alias, dp->ports[i].id,
+				  dp->cfg.ports[i].devargs, dp->ports[i].link_up ? "up" : "down");
+	dp_ports_unlock(dp);
 }
 
 static void
 list_bindings(struct topo_cmd *c, const char *hid, bool local, const char *alias)
 {
 	char pa[2 * ALIAS_LEN];
-	const char *host;
+	const char *host, *iface;
+	bool waiting;
 	json_t *b;
 	size_t i;
 
@@ -134,10 +140,18 @@ list_bindings(struct topo_cmd *c, const char *hid, bool local, const char *alias
 		host = json_string_value(json_object_get(b, "host"));
 		if (host != NULL ? strcmp(host, hid) != 0 : !local)
 			continue;
+		waiting = false;
 		topo_port_alias(c->doc, json_string_value(json_object_get(b, "port")), pa,
 				sizeof(pa));
-		topo_line(c, "host %s interface %s port %s", alias,
-			  json_string_value(json_object_get(b, "interface")), pa);
+		iface = json_string_value(json_object_get(b, "interface"));
+		/* A local binding to an interface this host does not have waits for it. */
+		if (local && iface != NULL) {
+			dp_ports_lock(c->dp);
+			waiting = dp_port_by_name(c->dp, iface) == NULL;
+			dp_ports_unlock(c->dp);
+		}
+		topo_line(c, "host %s interface %s port %s%s", alias, iface ? iface : "?", pa,
+			  waiting ? " waiting" : "");
 	}
 }
 

@@ -84,7 +84,21 @@ print_datapath(json_t *result, const json_t *local)
 	print_object(result, 0);
 }
 
-/* An array of objects as a table, columns in the first object's order. */
+/* A table's cell: strings as they are, booleans as up/down, null as "-". */
+static void
+cell_text(const json_t *v, char *cell, size_t len)
+{
+	if (json_is_string(v))
+		snprintf(cell, len, "%s", json_string_value(v));
+	else if (json_is_boolean(v))
+		snprintf(cell, len, "%s", json_is_true(v) ? "up" : "down");
+	else if (v == NULL || json_is_null(v))
+		snprintf(cell, len, "-");
+	else
+		snprintf(cell, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+}
+
+/* An array of objects as a table, columns in the first object's order; numbers to the right. */
 static void
 print_table(json_t *result, const json_t *local)
 {
@@ -106,14 +120,7 @@ print_table(json_t *result, const json_t *local)
 	}
 	json_array_foreach(result, i, row) {
 		for (c = 0; c < n_cols; c++) {
-			v = json_object_get(row, cols[c]);
-			if (json_is_string(v))
-				snprintf(cell, sizeof(cell), "%s", json_string_value(v));
-			else if (json_is_boolean(v))
-				snprintf(cell, sizeof(cell), "%s", json_is_true(v) ? "up" : "down");
-			else
-				snprintf(cell, sizeof(cell), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(v));
+			cell_text(json_object_get(row, cols[c]), cell, sizeof(cell));
 			if ((int)strlen(cell) > width[c])
 				width[c] = (int)strlen(cell);
 		}
@@ -123,12 +130,8 @@ print_table(json_t *result, const json_t *local)
 	json_array_foreach(result, i, row) {
 		for (c = 0; c < n_cols; c++) {
 			v = json_object_get(row, cols[c]);
-			if (json_is_string(v))
-				printf("%-*s", width[c], json_string_value(v));
-			else if (json_is_boolean(v))
-				printf("%-*s", width[c], json_is_true(v) ? "up" : "down");
-			else
-				printf("%*" JSON_INTEGER_FORMAT, width[c], json_integer_value(v));
+			cell_text(v, cell, sizeof(cell));
+			printf(json_is_integer(v) ? "%*s" : "%-*s", width[c], cell);
 			printf("%s", c + 1 < n_cols ? "  " : "\n");
 		}
 	}

@@ -27,7 +27,6 @@
 #define DEFAULT_ARP_TABLE 4096
 #define DEFAULT_CONNTRACK_TABLE 65536
 #define DEFAULT_SLEEP_MAX_US 200
-#define DEFAULT_DESC 1024
 #define DEFAULT_CONTROL_SOCKET "/run/kairo/kairod.sock"
 
 static int
@@ -73,10 +72,12 @@ load_port(struct json_ctx *ctx, const json_t *jp, size_t i, struct port_config *
 	if ((ret = json_field_uint(ctx, jp, path, "rx_queues", 1, 64, 1, false, &v)) != 0)
 		return ret;
 	p->rx_queues = (uint16_t)v;
-	if ((ret = json_field_uint(ctx, jp, path, "rx_desc", 64, 16384, DEFAULT_DESC, false, &v)) != 0)
+	if ((ret = json_field_uint(ctx, jp, path, "rx_desc", 64, 16384, PORT_DEFAULT_DESC, false,
+				   &v)) != 0)
 		return ret;
 	p->rx_desc = (uint16_t)v;
-	if ((ret = json_field_uint(ctx, jp, path, "tx_desc", 64, 16384, DEFAULT_DESC, false, &v)) != 0)
+	if ((ret = json_field_uint(ctx, jp, path, "tx_desc", 64, 16384, PORT_DEFAULT_DESC, false,
+				   &v)) != 0)
 		return ret;
 	p->tx_desc = (uint16_t)v;
 	if ((ret = json_field_uint(ctx, jp, path, "mtu", 68, 9600, 0, false, &v)) != 0)

@@ -21,6 +21,8 @@
 #define CONFIG_DEVARGS_LEN 512
 #define CONFIG_PATH_LEN 512
 #define CONFIG_ZK_LEN 256
+/* ports[].rx_desc and tx_desc unless given, also for ports added at run time. */
+#define PORT_DEFAULT_DESC 1024
 
 enum port_role {
 	PORT_ROLE_VPORT = 0,  /* attaches a VM (tap, vhost-user, VF): bound to a virtual port */

@@ -290,25 +290,61 @@ slow_path_view(struct kairo_dp *dp, const struct sim_stats *s)
 	return o;
 }
 
+/* The binding of the snapshot in use that names this interface, or NULL. */
+static const struct dp_binding *
+binding_of(const struct kairo_dp *dp, const char *iface)
+{
+	unsigned int i;
+
+	for (i = 0; i < dp->n_bindings; i++)
+		if (strcmp(dp->bindings[i].interface, iface) == 0)
+			return &dp->bindings[i];
+	return NULL;
+}
+
+/*
+ * A binding waiting for its interface: a row of its own, with the port it
+ * binds and no counters (no device yet).
+ */
+static json_t *
+waiting_row(const struct dp_binding *b)
+{
+	return json_pack("{s:n, s:s, s:s, s:s, s:n, s:s, s:s}", "id", "name", b->interface,
+			 "role", "-", "driver", "-", "link_up", "binding", b->port_id, "state",
+			 "waiting");
+}
+
+/*
+ * Under the ports lock: a port removed meanwhile is not read.  Ports in use,
+ * then the bindings that wait for an interface.  link_up is what forwarding
+ * goes by (port_link.c); tx_dropped counts from when the port came (its
+ * DPDK id may have been another port's before).
+ */
 static json_t *
 ports_view(struct kairo_dp *dp, const struct dp_totals *t)
 {
 	json_t *ports = json_array();
+	const struct dp_binding *b;
 	struct rte_eth_stats es;
-	struct rte_eth_link link;
 	uint32_t i;
 
+	dp_ports_lock(dp);
 	for (i = 0; i < dp->n_ports; i++) {
 		const struct dp_port *p = &dp->ports[i];
-		json_t *jp = json_object();
+		json_t *jp;
 
+		if (!p->in_use)
+			continue;
+		jp = json_object();
+		b = binding_of(dp, p->cfg->name);
 		rte_eth_stats_get(p->id, &es);
-		rte_eth_link_get_nowait(p->id, &link);
 		json_object_set_new(jp, "id", json_u64(p->id));
 		json_object_set_new(jp, "name", json_string(p->cfg->name));
 		json_object_set_new(jp, "role", json_string(role_name(p->cfg->role)));
 		json_object_set_new(jp, "driver", json_string(p->driver));
-		json_object_set_new(jp, "link_up", json_boolean(link.link_status));
+		json_object_set_new(jp, "link_up", json_boolean(p->link_up));
+		json_object_set_new(jp, "binding", b != NULL ? json_string(b->port_id) : json_null());
+		json_object_set_new(jp, "state", json_string(b != NULL ? "bound" : "unbound"));
 		json_object_set_new(jp, "rx_packets", json_u64(es.ipackets));
 		json_object_set_new(jp, "rx_bytes", json_u64(es.ibytes));
 		json_object_set_new(jp, "rx_errors", json_u64(es.ierrors));
@@ -316,9 +352,14 @@ ports_view(struct kairo_dp *dp, const struct dp_totals *t)
 		json_object_set_new(jp, "tx_packets", json_u64(es.opackets));
 		json_object_set_new(jp, "tx_bytes", json_u64(es.obytes));
 		json_object_set_new(jp, "tx_errors", json_u64(es.oerrors));
-		json_object_set_new(jp, "tx_dropped", json_u64(t->port_tx_dropped[p->id]));
+		json_object_set_new(jp, "tx_dropped",
+				    json_u64(t->port_tx_dropped[p->id] - p->tx_dropped_base));
 		json_array_append_new(ports, jp);
 	}
+	for (i = 0; i < dp->n_bindings; i++)
+		if (dp->bindings[i].waiting)
+			json_array_append_new(ports, waiting_row(&dp->bindings[i]));
+	dp_ports_unlock(dp);
 	return ports;
 }
 
@@ -543,6 +584,12 @@ ports_print(const json_t *ports, FILE *out)
 
 	fprintf(out, "Ports:\n");
 	json_array_foreach(ports, i, p) {
+		if (json_is_null(json_object_get(p, "id"))) {
+			fprintf(out, "  waiting: port %s for interface %s\n",
+				json_string_value(json_object_get(p, "binding")),
+				json_string_value(json_object_get(p, "name")));
+			continue;
+		}
 		fprintf(out, "  port %" PRIu64 ": %s (%s, %s) link %s\n", view_u64(p, "id"),
 			json_string_value(json_object_get(p, "name")),
 			json_string_value(json_object_get(p, "role")),

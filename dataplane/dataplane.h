@@ -6,6 +6,8 @@
 #ifndef KAIRO_DATAPLANE_H
 #define KAIRO_DATAPLANE_H
 
+#include <net/if.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,21 +34,48 @@ extern int kairo_logtype_dataplane;
 #define DP_LOG(level, fmt, ...)                                                                    \
 	rte_log(RTE_LOG_##level, kairo_logtype_dataplane, "kairod: " fmt "\n", ##__VA_ARGS__)
 
+/* A port's RX queues at most (ports[].rx_queues). */
+#define DP_PORT_MAX_RXQ 64
+
+/*
+ * A port of this host.  dp->ports[] and dp->cfg.ports[] are slots with the
+ * same index: a port added at run time takes the first free one, a removed
+ * one frees it.  Slots, the poll lists and the bindings' interface list
+ * change under dp->ports_lock (dp_ports_lock()), on the control thread or
+ * the command server's.
+ */
 struct dp_port {
-	uint16_t id;                 /* DPDK port id */
+	bool in_use;                 /* the slot holds an open port */
+	uint16_t id;                 /* DPDK port id (reused by DPDK once the port is removed) */
 	const struct port_config *cfg;
 	char driver[32];
 	uint16_t mtu;                /* largest L3 packet it takes: ports[].mtu or the device's */
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	bool shared_tx;              /* fewer TX queues than workers: workers take tx_lock */
+	bool probed;                 /* probed by kairod (not EAL's): removed with the port */
+	bool lsc;                    /* link changes come as interrupts (RTE_ETH_EVENT_INTR_LSC) */
+	bool link_up;                /* as last seen; the topology's bindings carry it */
+	bool link_foreign;           /* its kernel interface left kairod's network namespace */
+	uint64_t link_fall_tsc;      /* when its link was first read down, 0 if it reads up */
+	unsigned int if_index;       /* its kernel interface (net_tap, af_packet), 0 if none */
+	char if_name[IF_NAMESIZE];   /* ... and that interface's name in kairod's namespace */
+	uint8_t rxq_worker[DP_PORT_MAX_RXQ]; /* the worker polling each RX queue, for its life */
+	uint64_t tx_dropped_base;    /* workers' tx_dropped for this id before the port came */
 	rte_spinlock_t tx_lock;
+};
+
+/* A local binding of the topology in use: bound to its interface, or waiting for it. */
+struct dp_binding {
+	char port_id[TOPO_ID_LEN];
+	char interface[TOPO_NAME_LEN];
+	bool waiting;
 };
 
 struct kairo_dp {
 	struct kairo_config cfg;
 	struct rte_mempool *pool;
-	uint16_t n_ports;
+	uint16_t n_ports;            /* slots used so far: ports[i].in_use says which still are */
 	struct dp_port ports[RTE_MAX_ETHPORTS];
 	struct topology *topo;
 	struct flow_cache *cache;
@@ -76,14 +105,84 @@ struct kairo_dp {
 	struct redis_state *redis;
 	/* One kairod per control socket (instance_lock.h): held from before EAL to exit. */
 	struct instance_lock lock;
+	/*
+	 * Ports at run time (dataplane/port_runtime.c): the lock over ports[],
+	 * cfg.ports[], the poll lists, the bindings and the topology version;
+	 * the config file as last read, which SIGHUP compares against.
+	 */
+	pthread_mutex_t ports_lock;
+	uint64_t topo_version;
+	unsigned int n_bindings;
+	struct dp_binding *bindings;
+	struct kairo_config file_cfg; /* the config file as last read (before ZooKeeper's part) */
+	/* Link state (dataplane/port_link.c): an LSC interrupt came (__atomic); the last poll. */
+	int link_event;
+	uint64_t link_poll_tsc;
 };
 
 /*
- * dataplane/main.c: the config's ports as bindings see them; before the
- * ports are probed (probed false) their config index stands in for the port.
+ * dataplane/main.c: the ports as bindings see them, with their link state;
+ * before the ports are probed (probed false) their slot stands in for the
+ * port.  Under dp->ports_lock once kairod runs.
  */
 unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
 				 struct local_interface *ifs);
+
+/* dp->ports_lock: held by whatever adds, removes or reads ports and bindings at run time. */
+void dp_ports_lock(struct kairo_dp *dp);
+void dp_ports_unlock(struct kairo_dp *dp);
+
+/*
+ * dataplane/topology_reload.c.  A snapshot of the store's document with the
+ * bindings resolved against the ports (NULL with err).  dp_topology_reload
+ * builds one under dp->ports_lock, hands it to the simulation thread, and
+ * logs the bindings that took effect (Port BIND) or went back to waiting
+ * (Port UNBIND); why says what asked for it in the log.  0, or -EINVAL with
+ * the snapshot in use kept (logged).
+ */
+struct topology *dp_topology_load(const struct kairo_dp *dp, bool probed, char *err,
+				  size_t errlen);
+int dp_topology_reload(struct kairo_dp *dp, const char *why);
+/* The same with dp->ports_lock already held. */
+int dp_topology_reload_locked(struct kairo_dp *dp, const char *why);
+/* Remember t's local bindings, logging BIND for each bound one (start-up, before the thread). */
+void dp_bindings_record(struct kairo_dp *dp, const struct topology *t);
+
+/*
+ * dataplane/poll_lists.c: give a port's RX queues to workers (the least
+ * loaded first; a queue stays with its worker while the port lives), then
+ * publish every worker's list built from the ports in use and free the old
+ * ones once the workers passed a quiescent state.  Under dp->ports_lock.
+ */
+int dp_poll_assign(struct kairo_dp *dp, struct dp_port *p, char *err, size_t errlen);
+int dp_poll_publish(struct kairo_dp *dp);
+void dp_poll_free(struct kairo_dp *dp);
+
+/*
+ * dataplane/port_runtime.c.  Add a port (probe, queues, start, hand its
+ * queues to the workers, re-resolve the bindings) or remove one (its queues
+ * taken back and TX disabled, the bindings re-resolved, the device stopped,
+ * closed and removed).  A refusal changes nothing and says why in err
+ * (DPDK's text where DPDK refused).  Take dp->ports_lock themselves.
+ */
+int dp_port_add(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);
+int dp_port_remove(struct kairo_dp *dp, const char *name, char *err, size_t errlen);
+/* SIGHUP: the config file's ports read again, the difference added and removed. */
+void dp_ports_reread_config(struct kairo_dp *dp);
+/* The ports as ZooKeeper's host record lists them: [{name, device, role}]. Under the lock. */
+json_t *dp_interfaces_json(const struct kairo_dp *dp);
+/* The port in use named name, or NULL (under the lock). */
+struct dp_port *dp_port_by_name(struct kairo_dp *dp, const char *name);
+
+/*
+ * dataplane/port_link.c: link state.  dp_port_link_watch registers the LSC
+ * callback where the device has one (before the port starts);
+ * dp_ports_link_tick, from the control loop, reads the links an interrupt
+ * said changed and polls the others now and then; a change is logged and
+ * the bindings re-resolved with it.
+ */
+void dp_port_link_watch(struct kairo_dp *dp, struct dp_port *p, bool on);
+void dp_ports_link_tick(struct kairo_dp *dp);
 
 /*
  * dataplane/tables.c: the mbuf pool, the flow cache, the MAC, ARP and
@@ -92,8 +191,14 @@ unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
  */
 int dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen);
 
-/* dataplane/port.c */
-int dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);
+/*
+ * dataplane/port.c: open the port of slot (dp->cfg.ports[slot] is its
+ * config): probe unless EAL has it, configure, set up queues, start; a
+ * failure undoes what it did (a probe too).  dp_port_close stops and closes
+ * it (and removes a device kairod probed); dp_ports_close, every port.
+ */
+int dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen);
+void dp_port_close(struct kairo_dp *dp, struct dp_port *p, bool remove_device);
 void dp_ports_close(struct kairo_dp *dp);
 
 /* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */

@@ -9,7 +9,8 @@
  * control socket, is refused without touching a device.  SIGUSR1 prints the
  * datapath view with its flows (and writes --stats-json); SIGHUP, or a
  * change in the topology store (an edit through kairoctl, a ZooKeeper watch),
- * reads the store's document again and applies what changed; SIGINT/SIGTERM stop the
+ * reads the store's document again and applies what changed (SIGHUP also the
+ * config file's ports: dataplane/port_runtime.c); SIGINT/SIGTERM stop the
  * daemon, after the packets already inside it have left.
  */
 #include <errno.h>
@@ -132,13 +133,17 @@ parse_app_args(int argc, char **argv, struct app_options *o)
 unsigned int
 dp_local_interfaces(const struct kairo_dp *dp, bool probed, struct local_interface *ifs)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < dp->cfg.n_ports; i++) {
-		ifs[i].name = dp->cfg.ports[i].name;
-		ifs[i].dpdk_port = probed ? dp->ports[i].id : (uint16_t)i;
+		if (probed ? !dp->ports[i].in_use : dp->cfg.ports[i].name[0] == '\0')
+			continue;
+		ifs[n].name = dp->cfg.ports[i].name;
+		ifs[n].dpdk_port = probed ? dp->ports[i].id : (uint16_t)i;
+		ifs[n].link_down = probed && !dp->ports[i].link_up;
+		n++;
 	}
-	return dp->cfg.n_ports;
+	return n;
 }
 
 /*
@@ -158,8 +163,7 @@ open_zk_store(struct kairo_dp *dp, char *err, size_t errlen)
 		.session_timeout_ms = dp->cfg.zk_session_timeout_ms,
 		.start_wait_s = dp->cfg.zk_start_wait_s,
 	};
-	json_t *ifs = json_array(), *central;
-	unsigned int i;
+	json_t *ifs = dp_interfaces_json(dp), *central;
 	int ret;
 
 	snprintf(zc.hosts, sizeof(zc.hosts), "%s", dp->cfg.zk_hosts);
@@ -167,12 +171,6 @@ open_zk_store(struct kairo_dp *dp, char *err, size_t errlen)
 	snprintf(zc.host_id, sizeof(zc.host_id), "%s", dp->cfg.host_id);
 	snprintf(zc.host_name, sizeof(zc.host_name), "%s", dp->cfg.host);
 	snprintf(zc.digest, sizeof(zc.digest), "%s", dp->cfg.zk_digest);
-	for (i = 0; i < dp->cfg.n_ports; i++)
-		json_array_append_new(ifs, json_pack("{s:s, s:s, s:s}", "name",
-						     dp->cfg.ports[i].name, "device",
-						     dp->cfg.ports[i].devargs, "role",
-						     dp->cfg.ports[i].role == PORT_ROLE_UPLINK ?
-							     "uplink" : "vport"));
 	zc.interfaces = ifs;
 	dp->store = zk_store_open(&zc, &dp->store_changed, err, errlen);
 	json_decref(ifs);
@@ -205,23 +203,6 @@ open_store(struct kairo_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
-/* A snapshot of the store's document; bindings are resolved against the config's ports. */
-static struct topology *
-load_topology(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
-{
-	struct local_interface ifs[RTE_MAX_ETHPORTS];
-	unsigned int n_ifs = dp_local_interfaces(dp, probed, ifs);
-	struct topology *t;
-	json_t *doc;
-
-	doc = dp->store->ops->document(dp->store, err, errlen);
-	if (doc == NULL)
-		return NULL;
-	t = topology_json_load(doc, dp->topo_source, ifs, n_ifs, err, errlen);
-	json_decref(doc);
-	return t;
-}
-
 /* Runs on the simulation thread (or after it stopped): the only place that may walk the flows. */
 static void
 dump_views(void *arg, FILE *out)
@@ -246,33 +227,12 @@ dump_views(void *arg, FILE *out)
 	rename(tmp, dp->stats_json);
 }
 
-/*
- * Read the store's document again (SIGHUP, or the store says it changed).
- * A bad document changes nothing: the error is logged and forwarding goes
- * on with the snapshot in use.
- */
-static void
-reload_topology(struct kairo_dp *dp, uint64_t *version)
-{
-	char err[1024];
-	struct topology *t = load_topology(dp, true, err, sizeof(err));
-
-	if (t == NULL) {
-		DP_LOG(ERR, "topology not reloaded, version %" PRIu64 " stays in use: %s", *version,
-		       err);
-		return;
-	}
-	t->version = ++*version;
-	DP_LOG(INFO, "topology version %" PRIu64 " read from %s (%s store)", t->version,
-	       dp->topo_source, dp->store->ops->name);
-	sim_thread_set_topology(dp->sim, t);
-}
-
 static int
 setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 {
-	unsigned int lcore, i = 0, k = 0;
-	uint16_t p, q;
+	unsigned int lcore, i = 0;
+	uint16_t p;
+	int ret;
 
 	dp->n_workers = dp->cfg.workers;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -299,29 +259,12 @@ setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 		dp->workers[i++] = w;
 	}
 	/* RX queues round-robin over the workers; every worker can send on every port. */
-	for (p = 0; p < dp->n_ports; p++) {
-		struct dp_port *port = &dp->ports[p];
-
-		for (q = 0; q < port->n_rxq; q++) {
-			struct worker *w = dp->workers[k++ % dp->n_workers];
-
-			if (w->n_rxq == WORKER_MAX_RXQ) {
-				snprintf(err, errlen, "worker %u would poll more than %d queues",
-					 w->index, WORKER_MAX_RXQ);
-				return -EINVAL;
-			}
-			w->rxq[w->n_rxq].port = port->id;
-			w->rxq[w->n_rxq].queue = q;
-			w->n_rxq++;
-		}
-		for (i = 0; i < dp->n_workers; i++) {
-			struct worker_txq *tq = &dp->workers[i]->txq[port->id];
-
-			dp->workers[i]->rx_mtu[port->id] = port->mtu;
-			tq->enabled = true;
-			tq->queue = port->shared_tx ? (uint16_t)(i % port->n_txq) : (uint16_t)i;
-			tq->lock = port->shared_tx ? &port->tx_lock : NULL;
-		}
+	for (p = 0; p < dp->n_ports; p++)
+		if ((ret = dp_poll_assign(dp, &dp->ports[p], err, errlen)) != 0)
+			return ret;
+	if (dp_poll_publish(dp) != 0) {
+		snprintf(err, errlen, "out of memory for the workers' poll lists");
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -407,12 +350,14 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	if ((ret = dp_tables_create(dp, socket, err, errlen)) != 0)
 		return ret;
 	for (i = 0; i < dp->cfg.n_ports; i++)
-		if ((ret = dp_port_open(dp, &dp->cfg.ports[i], err, errlen)) != 0)
+		if ((ret = dp_port_open(dp, (uint16_t)i, err, errlen)) != 0)
 			return ret;
 	/* Bindings name the ports by their DPDK ids, known only now. */
-	dp->topo = load_topology(dp, true, err, errlen);
+	dp->topo = dp_topology_load(dp, true, err, errlen);
 	if (dp->topo == NULL)
 		return -EINVAL;
+	dp->topo_version = 1;
+	dp_bindings_record(dp, dp->topo);
 	for (i = 0; i < dp->n_ports; i++)
 		upcall_channel_set_port(dp->upcall, dp->ports[i].id,
 					dp->ports[i].cfg->role == PORT_ROLE_UPLINK ? PORT_BUCKET_TUNNEL
@@ -459,6 +404,9 @@ teardown(struct kairo_dp *dp)
 	unsigned int i;
 
 	dp_ports_close(dp);
+	dp_poll_free(dp);
+	free(dp->bindings);
+	dp->bindings = NULL;
 	redis_state_stop(dp->redis);
 	/* First: the flows it tracks go with the cache, and it no longer hears of them. */
 	sim_thread_destroy(dp->sim);
@@ -507,6 +455,8 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 		fprintf(stderr, "kairod: %s\n", err);
 		return -1;
 	}
+	/* SIGHUP compares the file with this (port_runtime.c): taken before ZooKeeper's part. */
+	dp->file_cfg = dp->cfg;
 	/*
 	 * --check-config may run beside the daemon whose files it checks; a start
 	 * may not.  The lock comes before the store (a ZooKeeper registration would
@@ -525,7 +475,7 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 		fprintf(stderr, "kairod: %s\n", err);
 		return -1;
 	}
-	check = load_topology(dp, false, err, sizeof(err));
+	check = dp_topology_load(dp, false, err, sizeof(err));
 	if (check == NULL) {
 		fprintf(stderr, "kairod: %s\n", err);
 		dp->store->ops->close(dp->store);
@@ -600,7 +550,6 @@ undo:
 static void
 serve(struct kairo_dp *dp)
 {
-	uint64_t topo_version = 1;
 	bool store_changed;
 
 	while (!quit_signal) {
@@ -609,12 +558,16 @@ serve(struct kairo_dp *dp)
 			dump_signal = 0;
 			sim_thread_request_dump(dp->sim, stdout);
 		}
+		/* SIGHUP also reads the config file's ports again (port_runtime.c). */
+		if (reload_signal)
+			dp_ports_reread_config(dp);
 		/* Both read the store's document again; one reload serves both. */
 		store_changed = __atomic_exchange_n(&dp->store_changed, 0, __ATOMIC_ACQUIRE) != 0;
 		if (reload_signal || store_changed) {
 			reload_signal = 0;
-			reload_topology(dp, &topo_version);
+			dp_topology_reload(dp, store_changed ? "the store changed" : "SIGHUP");
 		}
+		dp_ports_link_tick(dp);
 	}
 }
 
@@ -643,7 +596,7 @@ stop(struct kairo_dp *dp, struct ctl_server *ctl)
 int
 main(int argc, char **argv)
 {
-	static struct kairo_dp dp = {.lock = {.fd = -1}};
+	static struct kairo_dp dp = {.lock = {.fd = -1}, .ports_lock = PTHREAD_MUTEX_INITIALIZER};
 	struct ctl_server *ctl;
 	int eal_argc, status = 0;
 

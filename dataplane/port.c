@@ -2,7 +2,8 @@
 /*
  * Ports: probing a device from its arguments, configuring queues (RSS over
  * several RX queues, one TX queue per worker where the device has enough),
- * the MTU, and starting it.
+ * the MTU, link-change interrupts, and starting it; closing and removing it.
+ * Adding and removing ports while kairod runs is port_runtime.c's.
  *
  * Jumbo frames: buffers stay 2 KiB (one pool for every port; a 9 KiB
  * buffer per mbuf would spend its memory on 64-byte packets).  A frame
@@ -38,11 +39,13 @@ devargs_name(const char *devargs, char *name, size_t len)
 }
 
 static int
-port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, size_t errlen)
+port_find_or_probe(const struct port_config *pc, uint16_t *port_id, bool *probed, char *err,
+		   size_t errlen)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
 	int ret;
 
+	*probed = false;
 	devargs_name(pc->devargs, name, sizeof(name));
 	/* Already there: a PCI device EAL probed, or one given with --vdev. */
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
@@ -53,6 +56,7 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, s
 			 pc->devargs, rte_strerror(-ret));
 		return ret;
 	}
+	*probed = true;
 	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
 		snprintf(err, errlen, "port \"%s\": device \"%s\" probed but no ethdev named \"%s\"",
 			 pc->name, pc->devargs, name);
@@ -63,12 +67,13 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, s
 
 /* The longest frame any configured port takes: its MTU (1500 if the device's) and L2 around. */
 static uint32_t
-largest_frame(const struct kairo_dp *dp)
+largest_frame(const struct kairo_dp *dp, uint16_t slot)
 {
 	uint32_t i, mtu = RTE_ETHER_MTU;
 
 	for (i = 0; i < dp->cfg.n_ports; i++)
-		mtu = RTE_MAX(mtu, (uint32_t)dp->cfg.ports[i].mtu);
+		if (dp->ports[i].in_use || i == slot)
+			mtu = RTE_MAX(mtu, (uint32_t)dp->cfg.ports[i].mtu);
 	return mtu + RX_L2_OVERHEAD_MAX;
 }
 
@@ -81,14 +86,14 @@ largest_frame(const struct kairo_dp *dp)
  * Not before, since a multi-segment TX path is a slower one on some NICs.
  */
 static void
-port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p,
+port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p, uint16_t slot,
 		      const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
 {
 	uint32_t frame = (uint32_t)p->mtu + RX_L2_OVERHEAD_MAX;
 	uint32_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM;
 
 	conf->rxmode.mtu = p->cfg->mtu;
-	if (largest_frame(dp) > room && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
+	if (largest_frame(dp, slot) > room && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (frame <= room)
 		return;
@@ -103,60 +108,13 @@ port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p,
 	}
 }
 
-int
-dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen)
+/* The queues: RX from the shared pool, TX one per worker where the device has enough. */
+static int
+port_queues_setup(struct kairo_dp *dp, struct dp_port *p, const struct port_config *pc,
+		  char *err, size_t errlen)
 {
-	struct dp_port *p = &dp->ports[dp->n_ports];
-	struct rte_eth_conf conf;
-	struct rte_eth_dev_info info;
-	struct rte_eth_link link;
-	uint16_t q;
+	uint16_t rxd = pc->rx_desc, txd = pc->tx_desc, q;
 	int ret;
-
-	memset(p, 0, sizeof(*p));
-	p->cfg = pc;
-	if ((ret = port_find_or_probe(pc, &p->id, err, errlen)) != 0)
-		return ret;
-	if ((ret = rte_eth_dev_info_get(p->id, &info)) != 0) {
-		snprintf(err, errlen, "port \"%s\": no device info: %s", pc->name, rte_strerror(-ret));
-		return ret;
-	}
-	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
-	p->mtu = pc->mtu != 0 ? pc->mtu : RTE_ETHER_MTU;
-	if (pc->rx_queues > info.max_rx_queues) {
-		snprintf(err, errlen, "%s: ports[%u].rx_queues: %u, but %s has at most %u", dp->cfg.file,
-			 dp->n_ports, pc->rx_queues, pc->devargs, info.max_rx_queues);
-		return -EINVAL;
-	}
-	p->n_rxq = pc->rx_queues;
-	/* One TX queue per worker, so workers never share one; fewer if that is all there is. */
-	p->n_txq = RTE_MIN((uint16_t)dp->n_workers, info.max_tx_queues);
-	p->shared_tx = p->n_txq < dp->n_workers;
-	rte_spinlock_init(&p->tx_lock);
-
-	memset(&conf, 0, sizeof(conf));
-	if (p->n_rxq > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
-			info.flow_type_rss_offloads;
-	}
-	port_offloads_for_mtu(dp, p, &info, &conf);
-	ret = rte_eth_dev_configure(p->id, p->n_rxq, p->n_txq, &conf);
-	if (ret != 0 && pc->mtu != 0) {
-		snprintf(err, errlen, "%s: ports[%u].mtu: %s refuses MTU %u with %u rx / %u tx "
-			 "queues: %s", dp->cfg.file, dp->n_ports, pc->devargs, pc->mtu, p->n_rxq,
-			 p->n_txq, rte_strerror(-ret));
-		return ret;
-	}
-	if (ret != 0) {
-		snprintf(err, errlen, "port \"%s\" (%s): configure %u rx / %u tx queues: %s",
-			 pc->name, pc->devargs, p->n_rxq, p->n_txq, rte_strerror(-ret));
-		return ret;
-	}
-	/* What the device took (0 in the config leaves it its default). */
-	rte_eth_dev_get_mtu(p->id, &p->mtu);
-	uint16_t rxd = pc->rx_desc, txd = pc->tx_desc;
 
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &rxd, &txd);
 	for (q = 0; q < p->n_rxq; q++) {
@@ -176,19 +134,128 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 			return ret;
 		}
 	}
+	return 0;
+}
+
+/* Configure the device: queues, RSS, MTU and offloads, LSC interrupts where it has them. */
+static int
+port_configure(struct kairo_dp *dp, struct dp_port *p, uint16_t slot,
+	       const struct rte_eth_dev_info *info, char *err, size_t errlen)
+{
+	const struct port_config *pc = p->cfg;
+	struct rte_eth_conf conf;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	if (p->n_rxq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			info->flow_type_rss_offloads;
+	}
+	/* Link changes as interrupts where the device has them; polled otherwise (port_link.c). */
+	p->lsc = (*info->dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
+	conf.intr_conf.lsc = p->lsc;
+	port_offloads_for_mtu(dp, p, slot, info, &conf);
+	ret = rte_eth_dev_configure(p->id, p->n_rxq, p->n_txq, &conf);
+	if (ret != 0 && pc->mtu != 0) {
+		snprintf(err, errlen, "%s: ports[%u].mtu: %s refuses MTU %u with %u rx / %u tx "
+			 "queues: %s", dp->cfg.file, slot, pc->devargs, pc->mtu, p->n_rxq,
+			 p->n_txq, rte_strerror(-ret));
+		return ret;
+	}
+	if (ret != 0) {
+		snprintf(err, errlen, "port \"%s\" (%s): configure %u rx / %u tx queues: %s",
+			 pc->name, pc->devargs, p->n_rxq, p->n_txq, rte_strerror(-ret));
+		return ret;
+	}
+	/* What the device took (0 in the config leaves it its default). */
+	rte_eth_dev_get_mtu(p->id, &p->mtu);
+	return 0;
+}
+
+int
+dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen)
+{
+	const struct port_config *pc = &dp->cfg.ports[slot];
+	struct dp_port *p = &dp->ports[slot];
+	struct rte_eth_dev_info info;
+	struct rte_eth_link link;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = pc;
+	if ((ret = port_find_or_probe(pc, &p->id, &p->probed, err, errlen)) != 0)
+		return ret;
+	if ((ret = rte_eth_dev_info_get(p->id, &info)) != 0) {
+		snprintf(err, errlen, "port \"%s\": no device info: %s", pc->name, rte_strerror(-ret));
+		goto undo;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	/* Its kernel interface, if it has one: port_link.c sees when it leaves our namespace. */
+	p->if_index = info.if_index;
+	if (p->if_index != 0 && if_indextoname(p->if_index, p->if_name) == NULL)
+		p->if_index = 0;
+	p->mtu = pc->mtu != 0 ? pc->mtu : RTE_ETHER_MTU;
+	if (pc->rx_queues > info.max_rx_queues) {
+		snprintf(err, errlen, "%s: ports[%u].rx_queues: %u, but %s has at most %u", dp->cfg.file,
+			 slot, pc->rx_queues, pc->devargs, info.max_rx_queues);
+		ret = -EINVAL;
+		goto undo;
+	}
+	p->n_rxq = pc->rx_queues;
+	/* One TX queue per worker, so workers never share one; fewer if that is all there is. */
+	p->n_txq = RTE_MIN((uint16_t)dp->n_workers, info.max_tx_queues);
+	p->shared_tx = p->n_txq < dp->n_workers;
+	rte_spinlock_init(&p->tx_lock);
+
+	if ((ret = port_configure(dp, p, slot, &info, err, errlen)) != 0 ||
+	    (ret = port_queues_setup(dp, p, pc, err, errlen)) != 0)
+		goto undo;
+	dp_port_link_watch(dp, p, true);
 	if ((ret = rte_eth_dev_start(p->id)) != 0) {
 		snprintf(err, errlen, "port \"%s\" (%s): start: %s", pc->name, pc->devargs,
 			 rte_strerror(-ret));
-		return ret;
+		dp_port_link_watch(dp, p, false);
+		goto undo;
 	}
 	if (pc->promiscuous)
 		rte_eth_promiscuous_enable(p->id);
 	rte_eth_link_get_nowait(p->id, &link);
-	DP_LOG(INFO, "port %u \"%s\" (%s, %s): %u rx queue(s), %u tx queue(s)%s, link %s",
-	       p->id, pc->name, pc->devargs, p->driver, p->n_rxq, p->n_txq,
-	       p->shared_tx ? " shared by workers" : "", link.link_status ? "up" : "down");
-	dp->n_ports++;
+	p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	DP_LOG(INFO, "port %u \"%s\" (%s, %s): %u rx queue(s), %u tx queue(s)%s, link %s "
+	       "(changes %s)", p->id, pc->name, pc->devargs, p->driver, p->n_rxq, p->n_txq,
+	       p->shared_tx ? " shared by workers" : "", p->link_up ? "up" : "down",
+	       p->lsc ? "as interrupts" : "polled");
+	p->in_use = true;
+	if (slot >= dp->n_ports)
+		dp->n_ports = slot + 1;
 	return 0;
+undo:
+	/* Nothing stays of a refused port kairod probed; one EAL had stays EAL's, stopped. */
+	if (p->probed)
+		dp_port_close(dp, p, true);
+	else
+		rte_eth_dev_stop(p->id);
+	memset(p, 0, sizeof(*p));
+	return ret;
+}
+
+void
+dp_port_close(struct kairo_dp *dp, struct dp_port *p, bool remove_device)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(p->id, &info) == 0)
+		dev = info.device;
+	dp_port_link_watch(dp, p, false);
+	rte_eth_dev_stop(p->id);
+	/* Closing is what makes net_pcap write out its capture file. */
+	rte_eth_dev_close(p->id);
+	/* The device goes too, so its name (and a tap's interface) can be taken again. */
+	if (remove_device && dev != NULL)
+		rte_dev_remove(dev);
 }
 
 void
@@ -196,9 +263,7 @@ dp_ports_close(struct kairo_dp *dp)
 {
 	uint16_t i;
 
-	for (i = 0; i < dp->n_ports; i++) {
-		rte_eth_dev_stop(dp->ports[i].id);
-		/* Closing is what makes net_pcap write out its capture file. */
-		rte_eth_dev_close(dp->ports[i].id);
-	}
+	for (i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].in_use)
+			dp_port_close(dp, &dp->ports[i], false);
 }

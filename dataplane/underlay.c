@@ -17,7 +17,8 @@ underlay_dp_port(const struct kairo_dp *dp)
 	if (!dp->cfg.underlay.enabled)
 		return NULL;
 	for (i = 0; i < dp->n_ports; i++)
-		if (strcmp(dp->ports[i].cfg->name, dp->cfg.underlay.interface) == 0)
+		if (dp->ports[i].in_use &&
+		    strcmp(dp->ports[i].cfg->name, dp->cfg.underlay.interface) == 0)
 			return &dp->ports[i];
 	return NULL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The worker loop.  Read worker_main() top to bottom: poll, parse, look up,
- * act, hand misses up, transmit, report a quiescent state, back off if idle.
+ * The worker loop.  Read worker_main() top to bottom: take a new poll list if
+ * one was published, poll, parse, look up, act, hand misses up, transmit,
+ * report a quiescent state, back off if idle.
  */
 #include <string.h>
 #include <time.h>
@@ -47,9 +48,12 @@ worker_tx(struct worker *w, uint16_t port, struct rte_mbuf *m)
 	struct worker_txq *q = &w->txq[port];
 
 	if (unlikely(!q->enabled)) {
-		/* The simulation only outputs to configured ports; this is a bug, still counted. */
+		/*
+		 * A port removed at run time: flows and packets on their way to it
+		 * (the simulation's, a tunnel's delivery) until its flows are gone.
+		 */
 		rte_pktmbuf_free(m);
-		w->stats.drops[DROP_TX_FULL]++;
+		w->stats.drops[DROP_PORT_GONE]++;
 		return;
 	}
 	if (q->n == 0)
@@ -276,6 +280,34 @@ worker_drain_injected(struct worker *w)
 	return n;
 }
 
+/*
+ * A new poll list, at the top of a pass: every TX buffer is empty (flushed at
+ * the end of the last pass), so a port's queue, lock and MTU can change under
+ * no packet.  A port that came (a DPDK port id may be reused) starts clean.
+ */
+static void
+worker_poll_apply(struct worker *w, const struct worker_poll_list *list)
+{
+	uint16_t p;
+
+	for (p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		const struct worker_port *wp = &list->port[p];
+		struct worker_txq *q = &w->txq[p];
+
+		q->enabled = wp->enabled;
+		q->queue = wp->tx_queue;
+		q->lock = wp->tx_lock;
+		w->rx_mtu[p] = wp->rx_mtu;
+	}
+	w->poll_applied = list;
+}
+
+const struct worker_poll_list *
+worker_poll_publish(struct worker *w, const struct worker_poll_list *list)
+{
+	return __atomic_exchange_n(&w->poll, list, __ATOMIC_ACQ_REL);
+}
+
 static void
 worker_sleep(struct worker *w, uint32_t us)
 {
@@ -302,12 +334,16 @@ worker_main(void *arg)
 
 	while (!__atomic_load_n(&w->control->quit, __ATOMIC_RELAXED)) {
 		bool rx_enabled = __atomic_load_n(&w->control->rx_enabled, __ATOMIC_RELAXED);
+		/* Held until this pass's quiescent report (struct worker_poll_list). */
+		const struct worker_poll_list *poll = __atomic_load_n(&w->poll, __ATOMIC_ACQUIRE);
 		unsigned int work = 0;
 		uint64_t now;
 
-		for (i = 0; rx_enabled && i < w->n_rxq; i++) {
-			uint16_t port = w->rxq[i].port;
-			uint16_t n = rte_eth_rx_burst(port, w->rxq[i].queue, pkts, WORKER_RX_BURST);
+		if (unlikely(poll != w->poll_applied))
+			worker_poll_apply(w, poll);
+		for (i = 0; rx_enabled && i < poll->n_rxq; i++) {
+			uint16_t port = poll->rxq[i].port;
+			uint16_t n = rte_eth_rx_burst(port, poll->rxq[i].queue, pkts, WORKER_RX_BURST);
 
 			if (n == 0)
 				continue;

@@ -5,7 +5,8 @@
  * through the upcall channel (pipeline/upcall.h).
  *
  * Thread-safety: a struct worker is written only by its own lcore once
- * worker_main() runs, apart from the two control flags.  The counters in
+ * worker_main() runs, apart from the two control flags and its poll list
+ * pointer (below).  The counters in
  * struct worker_stats are read by other threads with relaxed loads; on the
  * 64-bit targets DPDK supports an aligned 64-bit load is never torn, so
  * readers see a recent value without the worker paying for atomics.
@@ -47,6 +48,37 @@ struct worker_rxq {
 	uint16_t queue;
 };
 
+/* What a worker does with one DPDK port: send on which queue, receive how large. */
+struct worker_port {
+	bool enabled;         /* the port exists: a packet sent to it otherwise is port_gone */
+	uint16_t tx_queue;
+	uint16_t rx_mtu;      /* the largest L3 packet it may receive */
+	rte_spinlock_t *tx_lock; /* set only when workers share this port's TX queue */
+};
+
+/*
+ * A worker's poll list: the RX queues it polls and the ports it may send to.
+ *
+ * Thread-safety: immutable once published.  The control side builds a new
+ * list and stores its pointer into worker.poll with a release store; the
+ * worker loads it (acquire) once at the top of each pass and applies a new
+ * one then, between bursts, when its TX buffers are empty.  The old list may
+ * be in use until the end of the worker's pass, so the control side frees it
+ * only after rte_rcu_qsbr_synchronize() on the worker's QSBR (the flow
+ * cache's, worker.qsbr): by then every worker reported a quiescent state
+ * after the store, and a worker that sleeps (offline) comes back online
+ * before it loads the pointer again.  The same wait is what makes a removed
+ * port safe to stop: after it, no worker polls or sends on it.
+ *
+ * An RX queue stays with the worker it was given to until its port goes:
+ * two lists in use at once never give one queue to two workers.
+ */
+struct worker_poll_list {
+	uint16_t n_rxq;
+	struct worker_rxq rxq[WORKER_MAX_RXQ];
+	struct worker_port port[RTE_MAX_ETHPORTS];
+};
+
 struct worker_txq {
 	uint16_t queue;
 	uint16_t n;
@@ -81,8 +113,9 @@ struct worker_control {
 struct worker {
 	unsigned int index;   /* 0..n_workers-1: QSBR thread id, flow stats slot, inject ring */
 	unsigned int lcore_id;
-	uint16_t n_rxq;
-	struct worker_rxq rxq[WORKER_MAX_RXQ];
+	/* Published by the control side (release); see struct worker_poll_list. */
+	const struct worker_poll_list *poll;
+	const struct worker_poll_list *poll_applied; /* the list txq and rx_mtu were set from */
 	uint64_t tx_pending; /* bit p: txq[p] holds packets */
 	struct worker_txq txq[RTE_MAX_ETHPORTS];
 	uint32_t sleep_max_us;
@@ -98,6 +131,14 @@ struct worker {
 	struct upcall_leads leads; /* keys it sent up, for their followers (pipeline/upcall.h) */
 	struct worker_stats stats;
 };
+
+/*
+ * Publish list as w's poll list (release store); returns the list it
+ * replaces, which the caller frees once rte_rcu_qsbr_synchronize() on
+ * w->qsbr returned (any thread; one publisher at a time).
+ */
+const struct worker_poll_list *worker_poll_publish(struct worker *w,
+						   const struct worker_poll_list *list);
 
 /* rte_eal_remote_launch entry point; arg is a struct worker. */
 int worker_main(void *arg);

@@ -39,6 +39,14 @@ struct topology_store_ops {
 	 * rename; ZooKeeper nodes change in one multi-op).  0 or -errno with err.
 	 */
 	int (*commit)(struct topology_store *s, const json_t *doc, char *err, size_t errlen);
+	/*
+	 * This host's interfaces changed (ports added or removed at run time):
+	 * [{"name", "device", "role"}], as the store registered them at open.
+	 * NULL for a store that keeps no host record (the file).  0 or -errno
+	 * with err; the list is kept either way and written when it can be.
+	 */
+	int (*set_interfaces)(struct topology_store *s, const json_t *interfaces, char *err,
+			      size_t errlen);
 	void (*close)(struct topology_store *s);
 };
 

@@ -253,16 +253,14 @@ fail:
  * long as the session.  One left by this host's previous session (a restart
  * within the session timeout) is replaced, not waited for.
  */
+/* The host record: its name and interfaces (under s->lock). */
 static int
-zk_register_host(struct zk_store *s, char *err, size_t errlen)
+zk_write_host_record(struct zk_store *s, char *err, size_t errlen)
 {
-	char alive[128], *record;
-	struct Stat st;
+	char *record;
 	json_t *jr;
 	int rc, ret;
 
-	if ((ret = zk_ensure(s, s->topo_path, NULL, err, errlen)) != 0)
-		return ret;
 	jr = json_pack("{s:s, s:O}", "name", s->cfg.host_name, "interfaces", s->interfaces);
 	record = jr ? json_dumps(jr, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(jr);
@@ -280,6 +278,19 @@ zk_register_host(struct zk_store *s, char *err, size_t errlen)
 		}
 	}
 	free(record);
+	return ret;
+}
+
+static int
+zk_register_host(struct zk_store *s, char *err, size_t errlen)
+{
+	char alive[128];
+	struct Stat st;
+	int rc, ret;
+
+	if ((ret = zk_ensure(s, s->topo_path, NULL, err, errlen)) != 0)
+		return ret;
+	ret = zk_write_host_record(s, err, errlen);
 	if (ret == 0)
 		ret = zk_ensure(s, s->bindings_path, NULL, err, errlen);
 	if (ret != 0)
@@ -510,10 +521,39 @@ zk_close(struct topology_store *ts)
 	free(s);
 }
 
+/*
+ * This host's interfaces changed (a port added or removed at run time): the
+ * host record says so now if the session is up; if not, the registration of
+ * the next session writes the new list.
+ */
+static int
+zk_set_interfaces(struct topology_store *ts, const json_t *interfaces, char *err, size_t errlen)
+{
+	struct zk_store *s = (struct zk_store *)ts;
+	json_t *copy = json_deep_copy(interfaces);
+	int ret = 0;
+
+	if (copy == NULL) {
+		snprintf(err, errlen, "%s: out of memory", s->source);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&s->lock);
+	json_decref(s->interfaces);
+	s->interfaces = copy;
+	if (zk_connected(s))
+		ret = zk_write_host_record(s, err, errlen);
+	pthread_mutex_unlock(&s->lock);
+	if (ret == 0)
+		ZK_LOG(INFO, "host %s: interfaces updated (%zu)", s->cfg.host_id,
+		       json_array_size(copy));
+	return ret;
+}
+
 static const struct topology_store_ops zk_ops = {
 	.name = "zookeeper",
 	.document = zk_document,
 	.commit = zk_commit,
+	.set_interfaces = zk_set_interfaces,
 	.close = zk_close,
 };
 

@@ -54,6 +54,8 @@
 	X(NO_BINDING, "no_binding", "interface bound to no virtual port")                        \
 	X(FLOW_ACTION_DROP, "flow_drop", "a cached flow's verdict was drop")                     \
 	X(TX_FULL, "tx_full", "the transmit queue refused the packet")                           \
+	X(PORT_GONE, "port_gone", "sent towards a port removed at run time (kairoctl port "      \
+	  "remove, or gone from the config on SIGHUP) before its flows were")                    \
 	X(NO_MBUF, "no_mbuf", "no buffer left to copy a flooded packet")                         \
 	X(VLAN_PUSH_FAILED, "vlan_push_failed", "no headroom to push a VLAN tag")                \
 	X(ADMISSION_GLOBAL, "admission_global", "slow path full: global bucket empty")           \
@@ -67,6 +69,9 @@
 	  "simulation (next hops, state store, header fragments)")                               \
 	/* simulation */                                                                          \
 	X(PORT_DOWN, "port_down", "virtual port administratively down")                          \
+	X(INTERFACE_WAITING, "interface_waiting", "to a virtual port whose binding waits for "   \
+	  "its interface (no port of that name on this host yet)")                               \
+	X(LINK_DOWN, "link_down", "to a port whose interface's link is down")                    \
 	X(BRIDGE_DOWN, "bridge_down", "bridge administratively down")                            \
 	X(NO_FLOOD_TARGET, "no_flood_target", "flood with no other port on the bridge")          \
 	X(BRIDGE_HAIRPIN, "bridge_hairpin", "destination MAC learned on the ingress port")       \

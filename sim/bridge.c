@@ -23,7 +23,11 @@ bridge_name(const struct topo_bridge *b)
 	return b->name[0] != '\0' ? b->name : b->id;
 }
 
-/* Out of every other up port: exterior ones output, interior ones carry it to their peer. */
+/*
+ * Out of every other up port: exterior ones output, interior ones carry it to
+ * their peer.  Ports waiting for their interface and ports whose link is down
+ * are left out.
+ */
 static void
 bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in)
 {
@@ -39,6 +43,9 @@ bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 		if (p->index == in->index || !p->admin_up)
 			continue;
 		if (!topo_port_is_bound(p) && p->peer == TOPO_NO_INDEX)
+			continue;
+		/* No carrier: nothing to flood to; the bridge's tag brings it back with the link. */
+		if (p->dpdk_port != TOPO_NO_DPDK_PORT && p->link_down)
 			continue;
 		sim_port_egress(c, p);
 	}

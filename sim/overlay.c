@@ -390,7 +390,7 @@ rx_add_keys(struct tunnel_rx_table *rx, const struct topology *t)
 
 		if (p->device_type == TOPO_DEVICE_ROUTER)
 			e->kind = TUNNEL_KEY_SIM;
-		else if (p->dpdk_port != TOPO_NO_DPDK_PORT && p->admin_up)
+		else if (p->dpdk_port != TOPO_NO_DPDK_PORT && p->admin_up && !p->link_down)
 			*e = (struct tunnel_key_entry){.kind = TUNNEL_KEY_PORT, .port = p->dpdk_port};
 	}
 	for (i = 0; i < t->n_bridges; i++) {
@@ -403,7 +403,7 @@ rx_add_keys(struct tunnel_rx_table *rx, const struct topology *t)
 		for (j = 0; j < b->n_ports && f->n < TUNNEL_FLOOD_PORTS_MAX; j++) {
 			const struct topo_port *p = &t->ports[b->ports[j]];
 
-			if (p->dpdk_port != TOPO_NO_DPDK_PORT && p->admin_up)
+			if (p->dpdk_port != TOPO_NO_DPDK_PORT && p->admin_up && !p->link_down)
 				f->ports[f->n++] = p->dpdk_port;
 		}
 		if (f->n == 0)

@@ -168,6 +168,13 @@ unsigned int sim_thread_poll(struct sim_thread *st);
  * it ran (control threads; directly when the thread is not running).
  */
 void sim_thread_call(struct sim_thread *st, void (*fn)(struct sim_thread *st, void *arg), void *arg);
+/*
+ * Wait until the thread runs a snapshot of at least this version, its flows
+ * invalidated (control threads), or timeout_ms passed; at once when the
+ * thread is not running.  0 or -ETIMEDOUT.
+ */
+int sim_thread_wait_topology(const struct sim_thread *st, uint64_t version,
+			     unsigned int timeout_ms);
 /* Ask the thread to run dump_fn(out) and wait until it did. */
 void sim_thread_request_dump(struct sim_thread *st, FILE *out);
 /*

@@ -285,7 +285,8 @@ sim_take_topology(struct sim_thread *st)
 	overlay_topology_changed(st, old, next);
 	st->topo = next;
 	topology_free(old);
-	st->stats.topo_version = next->version;
+	/* Released: sim_thread_wait_topology's reader then sees the flows gone. */
+	__atomic_store_n(&st->stats.topo_version, next->version, __ATOMIC_RELEASE);
 	st->stats.topo_changes++;
 	st->stats.topo_last_invalidated = n;
 	st->stats.topo_last_change_us = (rte_get_tsc_cycles() - start) * 1000000 / rte_get_tsc_hz();
@@ -465,6 +466,23 @@ sim_thread_stop(struct sim_thread *st)
 {
 	__atomic_store_n(&st->quit, true, __ATOMIC_RELEASE);
 	pthread_join(st->thread, NULL);
+}
+
+int
+sim_thread_wait_topology(const struct sim_thread *st, uint64_t version, unsigned int timeout_ms)
+{
+	const struct timespec wait = {.tv_sec = 0, .tv_nsec = 200000};
+	unsigned int waited_us = 0;
+
+	/* topo_version is written after the diff's invalidations (sim_take_topology). */
+	while (__atomic_load_n(&st->running, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&st->stats.topo_version, __ATOMIC_ACQUIRE) < version) {
+		if (waited_us >= timeout_ms * 1000u)
+			return -ETIMEDOUT;
+		nanosleep(&wait, NULL);
+		waited_us += 200;
+	}
+	return 0;
 }
 
 void

@@ -9,6 +9,13 @@
  * that moved differs at both indexes, which removes a few flows too many,
  * never too few.
  *
+ * A port's binding (the DPDK port behind it, the interface it names) and its
+ * link state are part of the port: a binding that takes effect, one that goes
+ * back to waiting for its interface (the port removed) and a link that goes
+ * down or comes up remove the flows tagged with the port, and with its
+ * device (floods carry only the device's tag).  Flows of packets that came
+ * in on an interface whose binding changed carry the interface's tag.
+ *
  * Learned state (MAC and ARP entries) refers to ports and devices by index.
  * As long as every object keeps its index (objects are changed or added at
  * the end, which is how the stores write), that state stays valid.  If an
@@ -29,6 +36,7 @@ port_same(const struct topo_port *a, const struct topo_port *b)
 {
 	return a->device_type == b->device_type && a->device == b->device &&
 	       a->admin_up == b->admin_up && a->dpdk_port == b->dpdk_port && a->peer == b->peer &&
+	       a->link_down == b->link_down && strcmp(a->interface, b->interface) == 0 &&
 	       a->ip == b->ip && a->net == b->net && a->prefix_len == b->prefix_len &&
 	       rte_is_same_ether_addr(&a->mac, &b->mac) && a->mtu == b->mtu &&
 	       a->has_ip6 == b->has_ip6 && a->prefix6_len == b->prefix6_len &&

@@ -179,7 +179,12 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 		return;
 	if (port->dpdk_port != TOPO_NO_DPDK_PORT || port->remote || port->vtep)
 		sim_meter(c, &port->meter_tx, "port:tx:", port->id);
-	if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
+	if (port->dpdk_port != TOPO_NO_DPDK_PORT && port->link_down) {
+		/* Tagged with the port: the link coming back changes it, and the flow goes. */
+		sim_trace(c, "out through port %s: interface %s link down", sim_port_name(c, port),
+			  port->interface);
+		sim_drop(c, DROP_LINK_DOWN);
+	} else if (port->dpdk_port != TOPO_NO_DPDK_PORT) {
 		sim_trace(c, "out through port %s to interface %s (DPDK port %u)",
 			  sim_port_name(c, port), port->interface, port->dpdk_port);
 		if (flow_actions_output(&c->res->actions, port->dpdk_port) != 0) {
@@ -192,6 +197,10 @@ sim_port_egress(struct sim_ctx *c, const struct topo_port *port)
 		sim_trace(c, "out through port %s to its peer %s", sim_port_name(c, port),
 			  sim_port_name(c, &c->t->ports[port->peer]));
 		sim_port_ingress(c, &c->t->ports[port->peer]);
+	} else if (topo_port_is_waiting(port)) {
+		sim_trace(c, "out through port %s: waiting for interface %s", sim_port_name(c, port),
+			  port->interface);
+		sim_drop(c, DROP_INTERFACE_WAITING);
 	} else {
 		sim_trace(c, "out through port %s: bound to no local interface",
 			  sim_port_name(c, port));

@@ -52,6 +52,11 @@ struct topo_port {
 	bool admin_up;
 	uint16_t dpdk_port;   /* exterior port bound to a local interface, or TOPO_NO_DPDK_PORT */
 	char interface[TOPO_NAME_LEN]; /* binding: the local interface name, "" if unbound */
+	/*
+	 * Bound to a local interface whose link is down (no carrier): floods
+	 * leave it out and output to it is dropped as link_down.  Zero is up.
+	 */
+	bool link_down;
 	uint32_t peer;        /* interior port: the port it is linked to, or TOPO_NO_INDEX */
 	/* Router ports only. */
 	rte_be32_t ip;        /* the port's address */
@@ -399,6 +404,18 @@ static inline bool
 topo_port_is_bound(const struct topo_port *p)
 {
 	return p->dpdk_port != TOPO_NO_DPDK_PORT || p->remote || p->vtep;
+}
+
+/*
+ * A local binding whose interface this host does not have (yet): the port
+ * names it, but no DPDK port stands behind it.  It takes effect when a port
+ * of that name is added, and waits again when the port is removed.
+ */
+static inline bool
+topo_port_is_waiting(const struct topo_port *p)
+{
+	return p->interface[0] != '\0' && p->dpdk_port == TOPO_NO_DPDK_PORT && !p->remote &&
+	       !p->vtep;
 }
 
 static inline bool

@@ -12,6 +12,7 @@
 #ifndef KAIRO_TOPOLOGY_JSON_H
 #define KAIRO_TOPOLOGY_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,15 +21,23 @@
 
 #include "topology.h"
 
-/* A local interface a binding may name: the "name" of a port in the daemon config. */
+/*
+ * A local interface a binding may name: the "name" of a port of the daemon
+ * (its config's ports, and those added at run time).  A binding that names
+ * none of them waits for its interface (topology.h, topo_port_is_waiting).
+ * link_down: the interface has no carrier; zero means up, so a list built
+ * without link state (tests, --check-config) reads as all up.
+ */
 struct local_interface {
 	const char *name;
 	uint16_t dpdk_port;
+	bool link_down;
 };
 
 /*
  * Build a snapshot from the topology file at path.  Bindings are resolved
- * against the local interfaces.  On error returns NULL with a message
+ * against the local interfaces; one naming an interface not among them is
+ * kept, waiting for it.  On error returns NULL with a message
  * "FILE: FIELD: what" in err; nothing is half-built.
  */
 struct topology *topology_file_load(const char *path, const struct local_interface *ifs,

@@ -532,6 +532,22 @@ resolve_peers(struct load_state *ls)
 	return 0;
 }
 
+/* One local binding per interface, whether the interface is here yet or not. */
+static int
+interface_unbound(struct load_state *ls, const char *iface, const char *fpath)
+{
+	const struct topology *t = ls->t;
+	uint32_t i;
+
+	for (i = 0; i < t->n_ports; i++)
+		if (!t->ports[i].remote && !t->ports[i].vtep &&
+		    strcmp(t->ports[i].interface, iface) == 0)
+			return json_field_error(ls->ctx, fpath,
+						"interface \"%s\" is already bound to port \"%s\"",
+						iface, t->ports[i].id);
+	return 0;
+}
+
 static int
 load_binding(struct load_state *ls, const json_t *jb, size_t bi,
 	     const struct local_interface *ifs, unsigned int n_ifs)
@@ -575,22 +591,24 @@ load_binding(struct load_state *ls, const json_t *jb, size_t bi,
 			t->bridges[p->device].spans_hosts = true;
 		return 0;
 	}
+	subpath(fpath, path, ".interface");
+	if ((ret = interface_unbound(ls, iface, fpath)) != 0)
+		return ret;
+	snprintf(p->interface, sizeof(p->interface), "%s", iface);
 	for (i = 0; i < n_ifs; i++)
 		if (strcmp(ifs[i].name, iface) == 0)
 			break;
-	subpath(fpath, path, ".interface");
+	/* Not (yet) a port of this host: the binding waits for it (topo_port_is_waiting). */
 	if (i == n_ifs)
-		return json_field_error(ctx, fpath,
-					"no local interface \"%s\" (names come from the daemon "
-					"config's ports[].name)", iface);
+		return 0;
 	if (ifs[i].dpdk_port >= RTE_MAX_ETHPORTS)
 		return json_field_error(ctx, fpath, "interface \"%s\" has port id %u, past %d",
 					iface, ifs[i].dpdk_port, RTE_MAX_ETHPORTS);
 	if (t->vport_of_dpdk[ifs[i].dpdk_port] != TOPO_NO_INDEX)
 		return json_field_error(ctx, fpath, "interface \"%s\" is already bound to port \"%s\"",
 					iface, t->ports[t->vport_of_dpdk[ifs[i].dpdk_port]].id);
-	snprintf(p->interface, sizeof(p->interface), "%s", iface);
 	p->dpdk_port = ifs[i].dpdk_port;
+	p->link_down = ifs[i].link_down;
 	t->vport_of_dpdk[ifs[i].dpdk_port] = (uint32_t)pi;
 	return 0;
 }

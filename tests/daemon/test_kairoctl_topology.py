@@ -299,11 +299,18 @@ def test_edits_apply_at_once_and_deleted_aliases_are_not_reused(vms):
         "chain0:rule3"
     code, err = ctl_fail(kd, "chain", "chain0", "delete", "rule", "rule2")
     assert "rule \"rule2\": no such rule" in err
-    # A new port bound to an interface the daemon does not have.
+    # A new port bound to an interface the daemon does not have (yet): the binding waits.
     assert made(kd, "bridge", "bridge0", "add", "port") == "bridge0:port2"
-    code, err = ctl_fail(kd, "host", "host0", "add", "binding", "port", "bridge0:port2",
+    kd.ctl("host", "host0", "add", "binding", "port", "bridge0:port2", "interface", "eth7",
+           as_json=False)
+    settle(kd)
+    assert "interface eth7 port bridge0:port2 waiting" in kd.ctl(
+        "host", "host0", "list", "binding", as_json=False)
+    # One binding per interface, whether it is here or not.
+    assert made(kd, "bridge", "bridge0", "add", "port") == "bridge0:port3"
+    code, err = ctl_fail(kd, "host", "host0", "add", "binding", "port", "bridge0:port3",
                          "interface", "eth7")
-    assert "no local interface \"eth7\"" in err
+    assert "interface \"eth7\" is already bound to port" in err
     # Objects are named by id as well as by alias.
     bridge0 = kd.ctl("list", "bridge")["objects"][0]["id"]
     assert kd.ctl("show", "bridge", bridge0, as_json=False).startswith(

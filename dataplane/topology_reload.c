@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Snapshots of the store's document with the bindings resolved against this
+ * host's ports, and the hand-over to the simulation thread.
+ *
+ * A snapshot is built again whenever what the bindings are resolved against
+ * changes, not only the document: the store changed (SIGHUP, a kairoctl edit,
+ * a ZooKeeper watch), a port came or went (a binding takes effect or waits
+ * again), a link went down or up.  The simulation's diff of the two
+ * snapshots (sim/topology_diff.c) removes the flows that depended on what
+ * changed.
+ *
+ * The local bindings of the snapshot in use are kept (dp->bindings) for the
+ * views: `kairoctl show ports` lists the waiting ones.  A change is logged in
+ * MidoNet's words: "Port BIND <port-id> <interface>" when a binding takes
+ * effect, "Port UNBIND <port-id> <interface>" when it goes back to waiting.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane.h"
+#include "topology_json.h"
+
+struct topology *
+dp_topology_load(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
+{
+	struct local_interface ifs[RTE_MAX_ETHPORTS];
+	unsigned int n_ifs = dp_local_interfaces(dp, probed, ifs);
+	struct topology *t;
+	json_t *doc;
+
+	doc = dp->store->ops->document(dp->store, err, errlen);
+	if (doc == NULL)
+		return NULL;
+	t = topology_json_load(doc, dp->topo_source, ifs, n_ifs, err, errlen);
+	json_decref(doc);
+	return t;
+}
+
+/* t's local bindings (bound here, or waiting for an interface of this host); out may be NULL. */
+static unsigned int
+bindings_of(const struct topology *t, struct dp_binding *out)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	for (i = 0; i < t->n_ports; i++) {
+		const struct topo_port *p = &t->ports[i];
+
+		if (p->interface[0] == '\0' || p->remote || p->vtep)
+			continue;
+		if (out != NULL) {
+			snprintf(out[n].port_id, sizeof(out[n].port_id), "%s", p->id);
+			snprintf(out[n].interface, sizeof(out[n].interface), "%s", p->interface);
+			out[n].waiting = topo_port_is_waiting(p);
+		}
+		n++;
+	}
+	return n;
+}
+
+static const struct dp_binding *
+binding_find(const struct dp_binding *list, unsigned int n, const struct dp_binding *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].port_id, b->port_id) == 0 &&
+		    strcmp(list[i].interface, b->interface) == 0)
+			return &list[i];
+	return NULL;
+}
+
+void
+dp_bindings_record(struct kairo_dp *dp, const struct topology *t)
+{
+	unsigned int n = bindings_of(t, NULL), i;
+	struct dp_binding *now = calloc(n ? n : 1, sizeof(*now));
+	const struct dp_binding *was;
+
+	if (now == NULL) {
+		DP_LOG(ERR, "out of memory for the list of bindings: not updated");
+		return;
+	}
+	bindings_of(t, now);
+	for (i = 0; i < n; i++) {
+		was = binding_find(dp->bindings, dp->n_bindings, &now[i]);
+		if (!now[i].waiting && (was == NULL || was->waiting))
+			DP_LOG(INFO, "Port BIND %s %s", now[i].port_id, now[i].interface);
+		else if (now[i].waiting && was != NULL && !was->waiting)
+			DP_LOG(INFO, "Port UNBIND %s %s", now[i].port_id, now[i].interface);
+		else if (now[i].waiting && was == NULL)
+			DP_LOG(INFO, "port %s waits for interface %s", now[i].port_id,
+			       now[i].interface);
+	}
+	/* A binding deleted from the document while it was in effect is unbound too. */
+	for (i = 0; i < dp->n_bindings; i++)
+		if (!dp->bindings[i].waiting && binding_find(now, n, &dp->bindings[i]) == NULL)
+			DP_LOG(INFO, "Port UNBIND %s %s", dp->bindings[i].port_id,
+			       dp->bindings[i].interface);
+	free(dp->bindings);
+	dp->bindings = now;
+	dp->n_bindings = n;
+}
+
+int
+dp_topology_reload_locked(struct kairo_dp *dp, const char *why)
+{
+	char err[1024];
+	struct topology *t = dp_topology_load(dp, true, err, sizeof(err));
+
+	if (t == NULL) {
+		DP_LOG(ERR, "topology not reloaded, version %" PRIu64 " stays in use: %s",
+		       dp->topo_version, err);
+		return -EINVAL;
+	}
+	t->version = ++dp->topo_version;
+	DP_LOG(INFO, "topology version %" PRIu64 " read from %s (%s store), %s", t->version,
+	       dp->topo_source, dp->store->ops->name, why);
+	dp_bindings_record(dp, t);
+	sim_thread_set_topology(dp->sim, t);
+	return 0;
+}
+
+int
+dp_topology_reload(struct kairo_dp *dp, const char *why)
+{
+	int ret;
+
+	dp_ports_lock(dp);
+	ret = dp_topology_reload_locked(dp, why);
+	dp_ports_unlock(dp);
+	return ret;
+}
