@@ -138,6 +138,10 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 				CTL_READ_ONLY, NULL, no_args},
 	[CTL_CMD_METER_GET] = {"meter get", "a meter's packets and bytes, sampled as mm-meter does",
 			       CTL_READ_ONLY, NULL, meter_get_args},
+	[CTL_CMD_RESTART] = {"restart",
+			     "hand the ports and the state to a new kairod (the binary installed "
+			     "now) and exit: its pid and the forwarding gap",
+			     CTL_READ_WRITE, NULL, no_args},
 };
 
 const struct ctl_arg *
