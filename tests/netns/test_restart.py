@@ -110,26 +110,27 @@ def hosts(tmp_path):
         hosts_teardown(names)
 
 
-# A server that keeps each connection: every line it reads is answered with the address and
-# port it sees the client at.
+# A server that keeps its connection: every line it reads is answered with the address and
+# port it sees the client at; every line on its stdin is sent to the client unasked.
 SERVER = """
 import socket, sys, threading
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(4)
+s.listen(1)
 print("listening", flush=True)
-def serve(c, peer):
-    f = c.makefile("rb")
-    for line in f:
-        c.sendall(("%s:%d\\n" % peer).encode())
-while True:
-    c, peer = s.accept()
-    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+c, peer = s.accept()
+def push():
+    for line in sys.stdin:
+        c.sendall(line.encode())
+threading.Thread(target=push, daemon=True).start()
+for line in c.makefile("rb"):
+    c.sendall(("%s:%d\\n" % peer).encode())
 """
 
-# A client that keeps one connection: each line on stdin goes out, the answer is printed.
-# Connecting is retried until the deadline (the route may need ARP first).
+# A client that keeps one connection: each line on stdin goes out and the answer is printed;
+# "recv" prints the next line the server sent unasked.  Connecting is retried until the
+# deadline (the route may need ARP first).
 CLIENT = """
 import socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
@@ -145,7 +146,8 @@ while True:
 s.settimeout(15)
 f = s.makefile("rb")
 for line in sys.stdin:
-    s.sendall(line.encode())
+    if line.strip() != "recv":
+        s.sendall(line.encode())
     print(f.readline().decode().strip(), flush=True)
 """
 
@@ -155,8 +157,8 @@ class Conversation:
 
     def __init__(self, names, server_ns, client_ns, host, port):
         self.srv = subprocess.Popen(["ip", "netns", "exec", names[server_ns], "/usr/bin/python3",
-                                     "-c", SERVER, str(port)], stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
+                                     "-c", SERVER, str(port)], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.srv.stdout.readline().strip() == "listening", self.srv.stderr.read()
         self.cli = subprocess.Popen(["ip", "netns", "exec", names[client_ns], "/usr/bin/python3",
                                      "-c", CLIENT, host, str(port)], stdin=subprocess.PIPE,
@@ -169,6 +171,12 @@ class Conversation:
         answer = self.cli.stdout.readline().strip()
         assert answer, "no answer on the connection: %s" % self.cli.stderr.read()
         return answer
+
+    def push(self, word):
+        """One line from the server, unasked: the first packet through kairod is an answer."""
+        self.srv.stdin.write(word + "\n")
+        self.srv.stdin.flush()
+        return self.say("recv")
 
     def close(self):
         for p in (self.cli, self.srv):
@@ -201,14 +209,43 @@ def learn_and_pin(names, kd):
        "dev", names["vm1"] + "i", "nud", "permanent")
 
 
+# Counts the frames to vm2's MAC and UDP port 9 that reach vm3's interface (a packet socket sees
+# frames for other MACs too), until a line comes on stdin.
+SNIFFER = """
+import select, socket, sys
+mac = bytes.fromhex(sys.argv[2].replace(":", ""))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+print("ready", flush=True)
+n = 0
+while True:
+    r, _, _ = select.select([s, sys.stdin], [], [])
+    if sys.stdin in r:
+        break
+    f = s.recv(2048)
+    if f[:6] == mac and f[12:14] == b"\\x08\\x00" and f[23] == 17 and f[36:38] == b"\\x00\\x09":
+        n += 1
+print(n, flush=True)
+"""
+
+
 def assert_no_flood_to_vm3(names, kd):
-    """Datagrams from vm1 to vm2's MAC reach vm2's port only: vm3's port sends none of them."""
-    before = port_stats(kd, names["vm3"])["tx_packets"]
-    vm2_before = port_stats(kd, names["vm2"])["tx_packets"]
-    udp_to(names, "vm1", "10.1.0.12", count=20)
-    kd.wait_for(lambda s: next(p for p in s["ports"] if p["name"] == names["vm2"])["tx_packets"]
-                >= vm2_before + 20, what="20 datagrams out of vm2's port")
-    assert port_stats(kd, names["vm3"])["tx_packets"] == before
+    """Datagrams from vm1 to vm2's MAC go out of vm2's port alone: none reaches vm3."""
+    sniff = subprocess.Popen(["ip", "netns", "exec", names["vm3"], "/usr/bin/python3", "-c",
+                              SNIFFER, names["vm3"] + "i", mac_of(names, "vm2")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert sniff.stdout.readline().strip() == "ready"
+        vm2_before = port_stats(kd, names["vm2"])["tx_packets"]
+        udp_to(names, "vm1", "10.1.0.12", count=20)
+        kd.wait_for(lambda s: next(p for p in s["ports"] if p["name"] == names["vm2"])
+                    ["tx_packets"] >= vm2_before + 20, what="20 datagrams out of vm2's port")
+        out, _ = sniff.communicate("stop\n", timeout=10)
+        assert out.strip() == "0", "%s datagrams for vm2 flooded to vm3" % out.strip()
+    finally:
+        if sniff.poll() is None:
+            sniff.kill()
+            sniff.wait()
 
 
 def test_a_stop_and_start_with_a_state_file_keeps_connections_bindings_and_macs(hosts):
@@ -231,10 +268,13 @@ def test_a_stop_and_start_with_a_state_file_keeps_connections_bindings_and_macs(
         kd.start()
         assert "restored" in kd.log_path.read_text()
         assert not state.exists() and (tmp / "kairo.state.loaded").exists()
-        # The same connections, the same public port; a reset would end the client.
-        assert masq.say("two") == seen_masq
-        assert fip.say("two") == seen_fip
+        # Before anything else goes through: vm2's MAC is known, not flooded for.
         assert_no_flood_to_vm3(names, kd)
+        # The answers come first: they find the binding; a reset would end the client.
+        assert masq.push("two") == "two"
+        assert fip.push("two") == "two"
+        assert masq.say("three") == seen_masq
+        assert fip.say("three") == seen_fip
     finally:
         masq.close()
         fip.close()
@@ -259,12 +299,15 @@ def test_kairoctl_restart_hands_over_and_keeps_connections_bindings_and_macs(hos
         with pytest.raises(ProcessLookupError):
             os.kill(old, 0)
         assert result["notes"] == []  # af_packet ports: nothing lost
-        assert masq.say("two") == seen_masq
-        assert fip.say("two") == seen_fip
         assert_no_flood_to_vm3(names, kd)
+        assert masq.push("two") == "two"
+        assert fip.push("two") == "two"
+        assert masq.say("three") == seen_masq
+        assert fip.say("three") == seen_fip
         # The new process answers on the same socket, and a second restart works alike.
         result = kd.restart()
-        assert masq.say("three") == seen_masq
+        assert masq.push("four") == "four"
+        assert masq.say("five") == seen_masq
     finally:
         masq.close()
         fip.close()
