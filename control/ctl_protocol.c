@@ -139,8 +139,7 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 	[CTL_CMD_METER_GET] = {"meter get", "a meter's packets and bytes, sampled as mm-meter does",
 			       CTL_READ_ONLY, NULL, meter_get_args},
 	[CTL_CMD_RESTART] = {"restart",
-			     "hand the ports and the state to a new kairod (the binary installed "
-			     "now) and exit: its pid and the forwarding gap",
+			     "hand ports and state to a new kairod, then exit: pid, gap",
 			     CTL_READ_WRITE, NULL, no_args},
 };
 
