@@ -109,7 +109,7 @@ class Kairod:
         self.topology = topology
         self.lcores = lcores
         self.proc = None
-        self.pid = None
+        self._restarted_pid = None  # the kairod a restart() handed over to, if any
         self._adopted_rc = None  # exit code of an adopted (restarted) kairod, once reaped
         self.output = ""
         self.stats_path = self.dir / "stats.json"
@@ -137,7 +137,7 @@ class Kairod:
         self.write_files()
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT)
-        self.pid = self.proc.pid
+        self._restarted_pid = None
         self._adopted_rc = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -186,6 +186,14 @@ class Kairod:
         return self.wait_for(lambda s: s["slow_path"]["topo_version"] > version, timeout,
                              what="topology version %d" % (version + 1))
 
+    @property
+    def pid(self):
+        """The kairod running now: the one started (proc, also when a test set it itself), or
+        the one the last restart() handed over to."""
+        if self._restarted_pid is not None:
+            return self._restarted_pid
+        return self.proc.pid if self.proc is not None else None
+
     def poll(self, pid=None):
         """The exit code of kairod (or of pid, one of the kairods this instance ran), or None
         while it runs."""
@@ -224,7 +232,7 @@ class Kairod:
         if rc != 0:
             raise RuntimeError("the old kairod exited %d after the restart:\n%s"
                                % (rc, self.log_path.read_text()))
-        self.pid = result["pid"]
+        self._restarted_pid = result["pid"]
         self._adopted_rc = None
         return result
 
@@ -244,6 +252,7 @@ class Kairod:
         self.output = self.log_path.read_text()
         rc = self.poll()
         self.proc = None
+        self._restarted_pid = None
         if rc != 0:
             raise RuntimeError("kairod exited %d:\n%s" % (rc, self.output))
         return json.loads(self.stats_path.read_text())
