@@ -14,7 +14,8 @@
 # flows (default 1); a receiver in kbrb notes every arrival.  Each run sends
 # for a second, runs `kairoctl restart` (the harness follows the new pid),
 # sends a second more, then reads:
-#   gap       the longest time between two datagrams received (ms)
+#   gap       the longest time between two datagrams received (ms; the
+#             kernel's arrival times)
 #   lost      sequence numbers never received
 #   send_gap  the longest time between two datagrams sent: the sender is a
 #             process too, and on a 2-core machine the new kairod's start-up
@@ -118,17 +119,22 @@ for _ in $(seq 400); do
 	sleep 0.05
 done
 
+# Arrival times are the kernel's (SO_TIMESTAMPNS), not when this process got to read them: a
+# receiver kept off the CPU would otherwise see a gap that the network never had.
 RECEIVER='
-import socket, struct, sys, time, json, select
+import socket, struct, sys, json, select
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS (Linux)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.bind(("0.0.0.0", 5001))
 print("ready", flush=True)
 got = []
 while True:
     r, _, _ = select.select([s, sys.stdin], [], [])
     if s in r:
-        d = s.recv(64)
-        got.append((struct.unpack("!Q", d[:8])[0], time.monotonic()))
+        d, anc, _, _ = s.recvmsg(64, 64)
+        sec, nsec = struct.unpack("qq", anc[0][2][:16])
+        got.append((struct.unpack("!Q", d[:8])[0], sec + nsec / 1e9))
     if sys.stdin in r:
         sent = int(sys.stdin.readline())
         break
