@@ -552,6 +552,14 @@ cmd_help(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
 	return 0;
 }
 
+/* The hand-over runs on kairod's main thread (dataplane/handover_release.c): this waits for it. */
+static int
+cmd_restart(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	RTE_SET_USED(args);
+	return dp_restart(arg, result, err, errlen);
+}
+
 /* Each command of the table and the function that serves it. */
 static const ctl_handler handlers[CTL_CMD_COUNT] = {
 	[CTL_CMD_HELP] = cmd_help,
@@ -573,6 +581,7 @@ static const ctl_handler handlers[CTL_CMD_COUNT] = {
 	[CTL_CMD_METER_GET] = ctl_meter_get,
 	[CTL_CMD_PORT_ADD] = ctl_port_add,
 	[CTL_CMD_PORT_REMOVE] = ctl_port_remove,
+	[CTL_CMD_RESTART] = cmd_restart,
 };
 
 const ctl_handler *

@@ -162,6 +162,9 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 	[CTL_CMD_PORT_REMOVE] = {"port remove",
 				 "stop a port, remove its device; its flows go, its binding waits",
 				 CTL_READ_WRITE, NULL, port_remove_args},
+	[CTL_CMD_RESTART] = {"restart",
+			     "hand ports and state to a new kairod, then exit: pid, gap",
+			     CTL_READ_WRITE, NULL, no_args},
 };
 
 const struct ctl_arg *

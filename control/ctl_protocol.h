@@ -67,6 +67,7 @@ enum ctl_command_id {
 	CTL_CMD_METER_GET,
 	CTL_CMD_PORT_ADD,
 	CTL_CMD_PORT_REMOVE,
+	CTL_CMD_RESTART,
 	CTL_CMD_COUNT,
 };
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,13 @@ struct ctl_client {
 
 struct ctl_server {
 	int listen_fd;
+	/*
+	 * The socket file it made: removed at stop only if it is still that
+	 * one, since a kairod that took over by `kairoctl restart` has put its
+	 * own at the path meanwhile.
+	 */
+	dev_t sock_dev;
+	ino_t sock_ino;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const ctl_handler *handlers; /* [CTL_CMD_COUNT] */
 	void *ctx;
@@ -543,6 +551,7 @@ ctl_server_start(const char *path, const char *group, const ctl_handler handlers
 		 void *ctx, char *err, size_t errlen)
 {
 	struct ctl_server *srv;
+	struct stat st;
 	unsigned int i;
 	int ret;
 
@@ -567,6 +576,10 @@ ctl_server_start(const char *path, const char *group, const ctl_handler handlers
 	srv->ctx = ctx;
 	if (ctl_listen(srv->path, group, &srv->listen_fd, err, errlen) != 0)
 		goto fail;
+	if (stat(srv->path, &st) == 0) {
+		srv->sock_dev = st.st_dev;
+		srv->sock_ino = st.st_ino;
+	}
 	ret = rte_ctrl_thread_create(&srv->thread, "kairo-ctl", NULL, ctl_server_main, srv);
 	if (ret != 0) {
 		snprintf(err, errlen, "control: cannot start its thread: %s", strerror(ret));
@@ -586,6 +599,7 @@ fail:
 void
 ctl_server_stop(struct ctl_server *srv)
 {
+	struct stat st;
 	unsigned int i;
 
 	if (srv == NULL)
@@ -596,6 +610,7 @@ ctl_server_stop(struct ctl_server *srv)
 		if (srv->clients[i].fd >= 0)
 			client_close(srv, &srv->clients[i]);
 	close(srv->listen_fd);
-	unlink(srv->path);
+	if (stat(srv->path, &st) == 0 && st.st_dev == srv->sock_dev && st.st_ino == srv->sock_ino)
+		unlink(srv->path);
 	free(srv);
 }

@@ -511,6 +511,41 @@ load_control(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 	return ret;
 }
 
+/* An absolute path of at most CONFIG_PATH_LEN - 8 bytes (room for ".tmp"), or "" when absent. */
+static int
+restart_path(struct json_ctx *ctx, json_t *r, const char *key, char *out)
+{
+	char field[32];
+	int ret;
+
+	snprintf(field, sizeof(field), "restart.%s", key);
+	ret = json_field_string(ctx, r, "restart", key, "", false, out, CONFIG_PATH_LEN);
+	if (ret == 0 && out[0] != '\0' && out[0] != '/')
+		ret = json_field_error(ctx, field, "\"%s\" is not an absolute path", out);
+	if (ret == 0 && strlen(out) >= CONFIG_PATH_LEN - 8)
+		ret = json_field_error(ctx, field, "longer than %d bytes", CONFIG_PATH_LEN - 9);
+	return ret;
+}
+
+/* The restart section: where state is kept across a stop and start, where the pid goes. */
+static int
+load_restart(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"state_file", "pid_file", NULL};
+	json_t *r;
+	int ret;
+
+	if ((ret = section_object(ctx, root, "restart", &r)) != 0)
+		return ret;
+	ret = json_field_only(ctx, r, "restart", fields);
+	if (ret == 0)
+		ret = restart_path(ctx, r, "state_file", cfg->state_file);
+	if (ret == 0)
+		ret = restart_path(ctx, r, "pid_file", cfg->pid_file);
+	json_decref(r);
+	return ret;
+}
+
 /* The ports array, then the underlay section, which names uplink ports. */
 static int
 load_ports(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
@@ -544,7 +579,7 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
 					  "zookeeper_hosts", "zookeeper", "redis",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
-					  "slow_path", "control", "ports", NULL};
+					  "slow_path", "control", "restart", "ports", NULL};
 	struct json_ctx ctx = *ctx_;
 	char topo[CONFIG_PATH_LEN];
 	int ret;
@@ -555,7 +590,8 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	    (ret = resolve_topology_file(&ctx, cfg, topo)) != 0 ||
 	    (ret = load_flow_cache(&ctx, root, cfg)) != 0 ||
 	    (ret = load_slow_path(&ctx, root, cfg)) != 0 ||
-	    (ret = load_control(&ctx, root, cfg)) != 0)
+	    (ret = load_control(&ctx, root, cfg)) != 0 ||
+	    (ret = load_restart(&ctx, root, cfg)) != 0)
 		return ret;
 	return load_ports(&ctx, root, cfg);
 }

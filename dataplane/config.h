@@ -66,6 +66,9 @@ struct kairo_config {
 	/* control socket (control/ctl_server.h) */
 	char control_socket[CONFIG_PATH_LEN]; /* sun_path holds 108 bytes: checked at bind */
 	char control_group[CONFIG_NAME_LEN];  /* may connect besides root; "" = root only */
+	/* restart (dataplane/state_file.c, dataplane/handover.c); "" = not kept / not written */
+	char state_file[CONFIG_PATH_LEN];     /* the state image across a stop and a start */
+	char pid_file[CONFIG_PATH_LEN];       /* the running kairod's pid, for a supervisor */
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
 	struct underlay_config underlay;     /* the tunnels' uplink (dataplane/underlay_config.h) */

@@ -201,6 +201,57 @@ int dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen);
 void dp_port_close(struct kairo_dp *dp, struct dp_port *p, bool remove_device);
 void dp_ports_close(struct kairo_dp *dp);
 
+/*
+ * dataplane/state_file.c: the state image across a stop and start
+ * (restart.state_file) and the pid file (restart.pid_file).  Load before the
+ * workers start; save once the simulation thread stopped.  Neither ever
+ * stops kairod: failures are logged.
+ */
+void dp_state_file_load(struct kairo_dp *dp);
+void dp_state_file_save(struct kairo_dp *dp);
+/* Load an image (source names it in the log): 0, or -errno logged. */
+int dp_state_image_apply(struct kairo_dp *dp, const void *buf, size_t len, const char *source);
+/* The whole of a file (or memfd) into a malloc'd buffer: 0 or -errno. */
+int dp_fd_read_all(int fd, void **buf, size_t *len);
+void dp_pid_file_write(const struct kairo_dp *dp);
+/* Remove the pid file if it still names this process. */
+void dp_pid_file_remove(const struct kairo_dp *dp);
+
+/* dataplane/main.c: no packet inside (slow path, rings to the workers). */
+bool dp_drained(const struct kairo_dp *dp);
+
+/*
+ * dataplane/handover.c, handover_release.c: `kairoctl restart` (the
+ * sequence is at the top of handover.c).  Outside a hand-over each call
+ * below does what a plain start or stop does (or nothing).
+ *
+ * The new process: dp_lock_take takes the instance lock, or adopts the one
+ * handed down; dp_handover_error tells the old process why this one does not
+ * start; dp_handover_prepared, once the tables exist, says so and waits for
+ * the ports; dp_restore_state loads the image handed over (or
+ * restart.state_file); dp_handover_take_socket clears the control socket's
+ * path; dp_handover_running says the workers run.
+ */
+int dp_lock_take(struct kairo_dp *dp, char *err, size_t errlen);
+void dp_handover_error(const char *err);
+int dp_handover_prepared(struct kairo_dp *dp, char *err, size_t errlen);
+void dp_restore_state(struct kairo_dp *dp);
+void dp_handover_take_socket(struct kairo_dp *dp);
+void dp_handover_running(struct kairo_dp *dp);
+/*
+ * The old process: dp_restart (the command server's thread) asks for a
+ * restart and waits for its outcome: 0 with *result {pid, old_pid, gap_ms,
+ * binary, notes}, or -errno with err.  dp_handover_serve (the main thread,
+ * each tick) runs one that is asked for: true if it ran; *stop when this
+ * process must now stop (handed over, or its ports could not be had back).
+ * dp_handed_over: exit without saving state; dp_lock_leave then keeps the
+ * lock file, the new process's now.
+ */
+int dp_restart(struct kairo_dp *dp, json_t **result, char *err, size_t errlen);
+bool dp_handover_serve(struct kairo_dp *dp, bool *stop);
+bool dp_handed_over(void);
+void dp_lock_leave(struct kairo_dp *dp);
+
 /* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */
 void datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows);
 void datapath_view_json(struct kairo_dp *dp, FILE *out);

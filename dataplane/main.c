@@ -86,6 +86,14 @@ catch_early_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A start that stops here: said on stderr, and to the kairod that restarts into this one. */
+static void
+refuse(const char *err)
+{
+	fprintf(stderr, "kairod: %s\n", err);
+	dp_handover_error(err);
+}
+
 static void
 usage(const char *prog)
 {
@@ -349,6 +357,9 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	/* Before any port: a size that cannot be had is refused with no device touched. */
 	if ((ret = dp_tables_create(dp, socket, err, errlen)) != 0)
 		return ret;
+	/* Restarted by `kairoctl restart`: the old process lets go of the ports now. */
+	if ((ret = dp_handover_prepared(dp, err, errlen)) != 0)
+		return ret;
 	for (i = 0; i < dp->cfg.n_ports; i++)
 		if ((ret = dp_port_open(dp, (uint16_t)i, err, errlen)) != 0)
 			return ret;
@@ -381,8 +392,8 @@ sleep_ms(unsigned int ms)
 }
 
 /* Packets still inside: in the slow path (tokens out) or waiting for a worker to send them. */
-static bool
-dataplane_drained(const struct kairo_dp *dp)
+bool
+dp_drained(const struct kairo_dp *dp)
 {
 	unsigned int i;
 
@@ -452,7 +463,7 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 		return -2;
 	}
 	if (config_load(opt.config, &dp->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "kairod: %s\n", err);
+		refuse(err);
 		return -1;
 	}
 	/* SIGHUP compares the file with this (port_runtime.c): taken before ZooKeeper's part. */
@@ -463,21 +474,20 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 	 * replace the running daemon's) and before EAL (whose ports would take the
 	 * other's devices and truncate its capture files).
 	 */
-	if (!opt.check_only &&
-	    instance_lock_take(&dp->lock, dp->cfg.control_socket, err, sizeof(err)) != 0) {
-		fprintf(stderr, "kairod: %s\n", err);
+	if (!opt.check_only && dp_lock_take(dp, err, sizeof(err)) != 0) {
+		refuse(err);
 		return -1;
 	}
 	/* Every snapshot is built for this host: its bindings are local, the others' remote. */
 	topology_hosts_set_local(dp->cfg.host_id,
 				 dp->cfg.underlay.enabled ? dp->cfg.underlay.ip : 0);
 	if (open_store(dp, err, sizeof(err)) != 0) {
-		fprintf(stderr, "kairod: %s\n", err);
+		refuse(err);
 		return -1;
 	}
 	check = dp_topology_load(dp, false, err, sizeof(err));
 	if (check == NULL) {
-		fprintf(stderr, "kairod: %s\n", err);
+		refuse(err);
 		dp->store->ops->close(dp->store);
 		return -1;
 	}
@@ -504,7 +514,8 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 	int ret;
 
 	if (rte_eal_init(eal_argc, argv) < 0) {
-		fprintf(stderr, "kairod: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		snprintf(err, sizeof(err), "EAL initialisation failed: %s", rte_strerror(rte_errno));
+		refuse(err);
 		return 1;
 	}
 	/* From here on a stop undoes what was built (SIGHUP and SIGUSR1: catch_early_signals). */
@@ -512,7 +523,7 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 	signal(SIGTERM, on_signal);
 
 	if (setup_dataplane(dp, err, sizeof(err)) != 0) {
-		fprintf(stderr, "kairod: %s\n", err);
+		refuse(err);
 		goto undo;
 	}
 	dp->start_tsc = rte_get_tsc_cycles();
@@ -520,10 +531,12 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 	t = sim_thread_topology(dp->sim);
 	DP_LOG(INFO, "forwarding: %u port(s), %u worker(s), %u bridge(s), %u router(s), flow cache %u",
 	       dp->n_ports, dp->n_workers, t->n_bridges, t->n_routers, dp->cfg.flow_capacity);
+	dp_restore_state(dp);
 	if ((ret = sim_thread_start(dp->sim)) != 0) {
 		fprintf(stderr, "kairod: cannot start the simulation thread: %s\n", strerror(-ret));
 		goto undo;
 	}
+	dp_handover_take_socket(dp);
 	*ctl = ctl_server_start(dp->cfg.control_socket, dp->cfg.control_group, ctl_commands(), dp,
 				err, sizeof(err));
 	if (*ctl == NULL) {
@@ -539,6 +552,8 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 		rte_eal_remote_launch(worker_main, dp->workers[w], dp->workers[w]->lcore_id);
 	printf("kairod: ready\n");
 	fflush(stdout);
+	dp_handover_running(dp);
+	dp_pid_file_write(dp);
 	return 0;
 undo:
 	teardown(dp);
@@ -550,10 +565,12 @@ undo:
 static void
 serve(struct kairo_dp *dp)
 {
-	bool store_changed;
+	bool store_changed, must_stop;
 
 	while (!quit_signal) {
 		sleep_ms(CONTROL_TICK_MS);
+		if (dp_handover_serve(dp, &must_stop) && must_stop)
+			break;
 		if (dump_signal) {
 			dump_signal = 0;
 			sim_thread_request_dump(dp->sim, stdout);
@@ -579,13 +596,16 @@ stop(struct kairo_dp *dp, struct ctl_server *ctl)
 
 	ctl_server_stop(ctl);
 	__atomic_store_n(&dp->control.rx_enabled, false, __ATOMIC_RELAXED);
-	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dataplane_drained(dp);
+	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dp_drained(dp);
 	     waited += CONTROL_TICK_MS)
 		sleep_ms(CONTROL_TICK_MS);
 	sim_thread_stop(dp->sim);
 	sleep_ms(CONTROL_TICK_MS); /* workers send what the simulation's last pass handed them */
 	__atomic_store_n(&dp->control.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
+	/* Handed over: the new process has the state and runs; nothing is kept here. */
+	if (!dp_handed_over())
+		dp_state_file_save(dp);
 
 	printf("kairod: stopping\n");
 	dump_views(dp, stdout);
@@ -610,6 +630,7 @@ main(int argc, char **argv)
 		serve(&dp);
 		stop(&dp, ctl);
 	}
-	instance_lock_release(&dp.lock);
+	dp_pid_file_remove(&dp);
+	dp_lock_leave(&dp);
 	return status;
 }

@@ -346,6 +346,49 @@ serve_lease(struct redis_state *rs, const struct state_query *q)
 	lease_answer(rs, q, rs->ctx != NULL ? STATE_NOT_FOUND : STATE_UNAVAILABLE, 0, 0);
 }
 
+/*
+ * A block this host held before a restart (STATE_QUERY_LEASE_KEEP): held on
+ * under its key, and refreshed at once (refresh_leases), which keeps it,
+ * claims it again if it lapsed, or gives it up with a lease-lost answer if
+ * another host took it meanwhile.  Nothing is leased anew.
+ */
+static void
+keep_lease(struct redis_state *rs, const struct state_query *q)
+{
+	uint16_t block = q->port_lo / SNAT_BLOCK_PORTS;
+	char key[STATE_KEY_LEN];
+	struct state_answer a;
+	struct rs_lease *l;
+	uint32_t i;
+
+	state_key_snat_block(rs->cfg.prefix, q->device, q->addr_lo, block, key, sizeof(key));
+	for (i = 0; i < rs->n_leases; i++)
+		if (strcmp(rs->leases[i].key, key) == 0)
+			return;
+	if (rs->n_leases == RS_LEASES_MAX) {
+		memset(&a, 0, sizeof(a));
+		a.kind = STATE_ANSWER_LEASE_LOST;
+		a.device_index = q->device_index;
+		a.addr = q->addr_lo;
+		a.block = block;
+		answer(rs, &a);
+		return;
+	}
+	l = &rs->leases[rs->n_leases++];
+	l->device_index = q->device_index;
+	l->addr = q->addr_lo;
+	l->block = block;
+	snprintf(l->key, sizeof(l->key), "%s", key);
+	__atomic_store_n(&rs->stats.leases_held, rs->n_leases, __ATOMIC_RELAXED);
+	rs->next_refresh = 0;
+}
+
+static bool
+is_lease_query(const struct state_query *q)
+{
+	return q->kind == STATE_QUERY_LEASE || q->kind == STATE_QUERY_LEASE_KEEP;
+}
+
 /* The key a lookup reads. */
 static int
 lookup_key(const struct redis_state *rs, const struct state_query *q, char *key)
@@ -439,7 +482,7 @@ serve_queries(struct redis_state *rs)
 	for (i = 0; i < n && rs->ctx != NULL; i++) {
 		const struct state_query *q = &rs->queries[i];
 
-		if (q->kind == STATE_QUERY_LEASE)
+		if (is_lease_query(q))
 			continue;
 		if (lookup_key(rs, q, key) < 0)
 			snprintf(key, sizeof(key), "%s:invalid", rs->cfg.prefix);
@@ -451,7 +494,7 @@ serve_queries(struct redis_state *rs)
 		const struct state_query *q = &rs->queries[i];
 		redisReply *r = NULL;
 
-		if (q->kind == STATE_QUERY_LEASE) {
+		if (is_lease_query(q)) {
 			continue;
 		} else if (rs->ctx != NULL && sent > 0) {
 			r = reply_read(rs);
@@ -461,13 +504,16 @@ serve_queries(struct redis_state *rs)
 		if (r != NULL)
 			freeReplyObject(r);
 	}
-	for (i = 0; i < n; i++)
-		if (rs->queries[i].kind == STATE_QUERY_LEASE) {
-			if (rs->ctx != NULL)
-				serve_lease(rs, &rs->queries[i]);
-			else
-				lease_answer(rs, &rs->queries[i], STATE_UNAVAILABLE, 0, 0);
-		}
+	for (i = 0; i < n; i++) {
+		if (rs->queries[i].kind == STATE_QUERY_LEASE_KEEP)
+			keep_lease(rs, &rs->queries[i]);
+		else if (rs->queries[i].kind != STATE_QUERY_LEASE)
+			continue;
+		else if (rs->ctx != NULL)
+			serve_lease(rs, &rs->queries[i]);
+		else
+			lease_answer(rs, &rs->queries[i], STATE_UNAVAILABLE, 0, 0);
+	}
 	return n;
 }
 

@@ -350,3 +350,42 @@ conntrack_refresh(struct conntrack *ct, uint64_t now, uint64_t interval, uint64_
 	}
 	return n;
 }
+
+uint32_t
+conntrack_next(const struct conntrack *ct, uint32_t *cursor)
+{
+	while (*cursor < ct->capacity) {
+		uint32_t id = (*cursor)++;
+
+		if (ct->entries[id].n_keys != 0)
+			return id;
+	}
+	return CT_NO_ENTRY;
+}
+
+uint64_t
+conntrack_remaining(const struct conntrack *ct, uint32_t entry, uint64_t now)
+{
+	const struct ct_entry *e = &ct->entries[entry];
+	uint64_t idle = now - e->idle_since;
+
+	if (e->flow_refs != 0)
+		return ct->idle_tsc;
+	return idle >= ct->idle_tsc ? 0 : ct->idle_tsc - idle;
+}
+
+uint32_t
+conntrack_restore(struct conntrack *ct, const struct ct_key *keys, uint8_t n_keys,
+		  const struct ct_nat *nat, uint64_t remaining, uint64_t now)
+{
+	/* Idle since as long ago as makes it expire remaining from now. */
+	uint64_t since = now - (ct->idle_tsc - RTE_MIN(remaining, ct->idle_tsc));
+	uint32_t id;
+
+	if (n_keys == 2)
+		return conntrack_add_nat(ct, &keys[0], &keys[1], nat, since);
+	if (n_keys != 1 || conntrack_lookup(ct, &keys[0]) != CT_NO_ENTRY)
+		return CT_NO_ENTRY;
+	id = entry_add(ct, keys, 1, since);
+	return id;
+}

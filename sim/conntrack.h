@@ -140,6 +140,20 @@ typedef bool (*ct_refresh_cb)(void *arg, uint32_t entry);
 unsigned int conntrack_refresh(struct conntrack *ct, uint64_t now, uint64_t interval,
 			       uint64_t since, unsigned int budget, ct_refresh_cb cb, void *arg);
 
+/*
+ * Saving and restoring (sim/state_image.h).  conntrack_next: the next entry
+ * in use from *cursor on, or CT_NO_ENTRY at the end.  conntrack_remaining:
+ * how long it may still live unused, in TSC cycles from now (the whole idle
+ * time while flows hold it: the flows are not saved, so they let go of it
+ * now).  conntrack_restore: take in a saved entry that may live remaining
+ * more cycles unused; its entry, or CT_NO_ENTRY when the table is full or
+ * a key is taken.
+ */
+uint32_t conntrack_next(const struct conntrack *ct, uint32_t *cursor);
+uint64_t conntrack_remaining(const struct conntrack *ct, uint32_t entry, uint64_t now);
+uint32_t conntrack_restore(struct conntrack *ct, const struct ct_key *keys, uint8_t n_keys,
+			   const struct ct_nat *nat, uint64_t remaining, uint64_t now);
+
 /* Entries recorded: connections, and NAT bindings. */
 uint32_t conntrack_count(const struct conntrack *ct);
 uint32_t conntrack_nat_count(const struct conntrack *ct);

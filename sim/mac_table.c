@@ -209,3 +209,39 @@ mac_table_flush(struct mac_table *mt)
 	memset(mt->entries, 0, sizeof(struct mac_entry) * (mt->capacity + 1));
 	mt->age_next = 0;
 }
+
+int
+mac_table_iterate_saved(const struct mac_table *mt, uint32_t *next, uint64_t now,
+			struct mac_saved *out)
+{
+	const struct mac_entry *e;
+	const void *key;
+	void *data;
+	int32_t pos = rte_hash_iterate(mt->index, &key, &data, next);
+	uint64_t unused;
+
+	if (pos < 0)
+		return -ENOENT;
+	e = &mt->entries[pos];
+	out->bridge = e->key.bridge;
+	out->vlan = e->key.vlan;
+	out->mac = e->key.mac;
+	out->port = e->port;
+	out->aging_tsc = e->aging_tsc;
+	/* Held by flows: they are not saved, so its aging clock starts now. */
+	unused = e->flow_refs != 0 ? 0 : now - e->unused_since;
+	out->remaining_tsc = unused >= e->aging_tsc ? 0 : e->aging_tsc - unused;
+	return 0;
+}
+
+int
+mac_table_restore(struct mac_table *mt, const struct mac_saved *in, uint64_t now)
+{
+	uint64_t since = now - (in->aging_tsc - RTE_MIN(in->remaining_tsc, in->aging_tsc));
+	uint32_t entry;
+	int ret;
+
+	ret = mac_table_learn(mt, in->bridge, in->vlan, &in->mac, in->port, in->aging_tsc, since,
+			      &entry);
+	return ret < 0 ? ret : 0;
+}

@@ -62,4 +62,20 @@ void mac_table_flush(struct mac_table *mt);
 int mac_table_iterate(const struct mac_table *mt, uint32_t *next, uint32_t *bridge,
 		      struct rte_ether_addr *mac, uint32_t *port, uint32_t *flow_refs);
 
+/* An entry as a saved image holds it (sim/state_image.h). */
+struct mac_saved {
+	uint32_t bridge;
+	uint16_t vlan;
+	struct rte_ether_addr mac;
+	uint32_t port;
+	uint64_t aging_tsc;
+	uint64_t remaining_tsc; /* unused from now on, it ages out after this */
+};
+
+/* Visit entries for saving: 0 with *out filled, or -ENOENT at the end. */
+int mac_table_iterate_saved(const struct mac_table *mt, uint32_t *next, uint64_t now,
+			    struct mac_saved *out);
+/* Take in a saved entry (not yet aged out): 0, or -ENOSPC. */
+int mac_table_restore(struct mac_table *mt, const struct mac_saved *in, uint64_t now);
+
 #endif

@@ -88,6 +88,12 @@ enum state_query_kind {
 	STATE_QUERY_LEASE = 1,
 	STATE_QUERY_LOOKUP_MAC = 2,
 	STATE_QUERY_LOOKUP_ARP = 3,
+	/*
+	 * keep: a block this host held before a restart (sim/state_image.h),
+	 * port_lo's: refreshed and held on, not leased anew; no answer, unless
+	 * another host holds it now (STATE_ANSWER_LEASE_LOST).
+	 */
+	STATE_QUERY_LEASE_KEEP = 4,
 };
 
 struct state_query {

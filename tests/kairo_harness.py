@@ -78,8 +78,21 @@ def bridge_topology(ports, bindings, bridge_id="br0", **bridge):
     }
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper():
+    """Orphans below this process come to it, not to init: a kairod that `kairoctl restart`
+    started (a child of the old one) can then be waited for here once the old one exits."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
 class Kairod:
-    """One kairod process.  Use as a context manager, or call stop()."""
+    """One kairod process.  Use as a context manager, or call stop().
+
+    After restart() the process is the one `kairoctl restart` handed over to: pid says which,
+    and stop(), stats() and reload() signal and wait for it."""
 
     def __init__(self, workdir, ports, topology, workers=1, extra_config=None, lcores="0-1"):
         self.dir = Path(workdir)
@@ -106,6 +119,8 @@ class Kairod:
         self.topology = topology
         self.lcores = lcores
         self.proc = None
+        self._restarted_pid = None  # the kairod a restart() handed over to, if any
+        self._adopted_rc = None  # exit code of an adopted (restarted) kairod, once reaped
         self.output = ""
         self.stats_path = self.dir / "stats.json"
         self.log_path = self.dir / "kairod.log"
@@ -133,6 +148,8 @@ class Kairod:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
                                      preexec_fn=die_with_parent)
+        self._restarted_pid = None
+        self._adopted_rc = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if "kairod: ready" in self.log_path.read_text():
@@ -147,7 +164,7 @@ class Kairod:
     def stats(self, timeout=5):
         """Ask the running daemon for its datapath view and return it as a dict."""
         before = self.stats_path.stat().st_mtime_ns if self.stats_path.exists() else 0
-        self.proc.send_signal(signal.SIGUSR1)
+        os.kill(self.pid, signal.SIGUSR1)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.stats_path.exists() and self.stats_path.stat().st_mtime_ns != before:
@@ -176,26 +193,77 @@ class Kairod:
         version = self.stats()["slow_path"]["topo_version"]
         self.topology = topology
         self.write_files()
-        self.proc.send_signal(signal.SIGHUP)
+        os.kill(self.pid, signal.SIGHUP)
         return self.wait_for(lambda s: s["slow_path"]["topo_version"] > version, timeout,
                              what="topology version %d" % (version + 1))
+
+    @property
+    def pid(self):
+        """The kairod running now: the one started (proc, also when a test set it itself), or
+        the one the last restart() handed over to."""
+        if self._restarted_pid is not None:
+            return self._restarted_pid
+        return self.proc.pid if self.proc is not None else None
+
+    def poll(self, pid=None):
+        """The exit code of kairod (or of pid, one of the kairods this instance ran), or None
+        while it runs."""
+        pid = pid or self.pid
+        if pid == self.proc.pid:
+            return self.proc.poll()
+        if pid == self.pid and self._adopted_rc is not None:
+            return self._adopted_rc
+        got, status = os.waitpid(pid, os.WNOHANG)
+        if got != pid:
+            return None
+        rc = os.waitstatus_to_exitcode(status)
+        if pid == self.pid:
+            self._adopted_rc = rc
+        return rc
+
+    def wait(self, pid=None, timeout=20):
+        """Wait for kairod (or pid) to exit; its exit code."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rc = self.poll(pid)
+            if rc is not None:
+                return rc
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(pid or self.pid), timeout)
+            time.sleep(0.02)
+
+    def restart(self, timeout=30):
+        """`kairoctl restart`: wait for the old process to exit (status 0) and follow the new
+        one.  Returns kairoctl's result (pid, old_pid, gap_ms, notes)."""
+        become_subreaper()
+        old = self.pid
+        result = self.ctl("restart")
+        assert result["old_pid"] == old and result["pid"] != old, result
+        rc = self.wait(old, timeout)
+        if rc != 0:
+            raise RuntimeError("the old kairod exited %d after the restart:\n%s"
+                               % (rc, self.log_path.read_text()))
+        self._restarted_pid = result["pid"]
+        self._adopted_rc = None
+        return result
 
     def stop(self, timeout=20):
         """SIGTERM, wait, and return the final datapath view (from --stats-json)."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout)
+                self.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                os.kill(self.pid, signal.SIGKILL)
+                self.wait()
                 raise
         self.log.close()
         self.output = self.log_path.read_text()
-        rc = self.proc.returncode
+        rc = self.poll()
         self.proc = None
+        self._restarted_pid = None
         if rc != 0:
             raise RuntimeError("kairod exited %d:\n%s" % (rc, self.output))
         return json.loads(self.stats_path.read_text())

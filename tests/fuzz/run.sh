@@ -12,7 +12,7 @@
 # tests/fuzz/corpus/ are never written.  Extra libFuzzer flags: KAIRO_FUZZ_FLAGS.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-ALL=(packet config topology ctl_request state_keys)
+ALL=(packet config topology ctl_request state_keys state_image)
 HARNESSES=("${ALL[@]}")
 
 junit=
