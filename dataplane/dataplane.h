@@ -37,6 +37,8 @@ struct dp_port {
 	const struct port_config *cfg;
 	char driver[32];
 	uint16_t mtu;                /* largest L3 packet it takes: ports[].mtu or the device's */
+	int socket;                  /* NUMA socket of its device (the main lcore's if none) */
+	struct rte_mempool *pool;    /* its RX queues' buffers: the pool of its socket */
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	bool shared_tx;              /* fewer TX queues than workers: workers take tx_lock */
@@ -45,6 +47,8 @@ struct dp_port {
 
 struct kairo_dp {
 	struct kairo_config cfg;
+	/* One mbuf pool per NUMA socket in use (mbuf_pools.h); pool: the main lcore's. */
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 	struct rte_mempool *pool;
 	uint16_t n_ports;
 	struct dp_port ports[RTE_MAX_ETHPORTS];
@@ -91,8 +95,13 @@ unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
  * that cannot be had is refused naming its field and the memory it needs.
  */
 int dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen);
+/* The refusal of a size that could not be had on socket (field, what, about how much); -ENOMEM. */
+int dp_refuse_size(const struct kairo_dp *dp, const char *field, const char *what, uint64_t need,
+		   int socket, char *err, size_t errlen);
 
 /* dataplane/port.c */
+/* The ethdev name of a device: its devargs up to the first comma ("net_tap0", "0000:03:00.1"). */
+void dp_devargs_name(const char *devargs, char *name, size_t len);
 int dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_t errlen);
 void dp_ports_close(struct kairo_dp *dp);
 

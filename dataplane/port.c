@@ -24,10 +24,10 @@
 #include <rte_ethdev.h>
 
 #include "dataplane.h"
+#include "mbuf_pools.h"
 
-/* The ethdev name of a device is its devargs up to the first comma ("net_tap0", "0000:03:00.1"). */
-static void
-devargs_name(const char *devargs, char *name, size_t len)
+void
+dp_devargs_name(const char *devargs, char *name, size_t len)
 {
 	size_t n = strcspn(devargs, ",");
 
@@ -43,7 +43,7 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, s
 	char name[RTE_ETH_NAME_MAX_LEN];
 	int ret;
 
-	devargs_name(pc->devargs, name, sizeof(name));
+	dp_devargs_name(pc->devargs, name, sizeof(name));
 	/* Already there: a PCI device EAL probed, or one given with --vdev. */
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
@@ -85,7 +85,7 @@ port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p,
 		      const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
 {
 	uint32_t frame = (uint32_t)p->mtu + RX_L2_OVERHEAD_MAX;
-	uint32_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM;
+	uint32_t room = rte_pktmbuf_data_room_size(p->pool) - RTE_PKTMBUF_HEADROOM;
 
 	conf->rxmode.mtu = p->cfg->mtu;
 	if (largest_frame(dp) > room && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
@@ -122,6 +122,8 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 		return ret;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if ((ret = dp_port_pool_take(dp, p, err, errlen)) != 0)
+		return ret;
 	p->mtu = pc->mtu != 0 ? pc->mtu : RTE_ETHER_MTU;
 	if (pc->rx_queues > info.max_rx_queues) {
 		snprintf(err, errlen, "%s: ports[%u].rx_queues: %u, but %s has at most %u", dp->cfg.file,
@@ -160,8 +162,7 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &rxd, &txd);
 	for (q = 0; q < p->n_rxq; q++) {
-		ret = rte_eth_rx_queue_setup(p->id, q, rxd, rte_eth_dev_socket_id(p->id), NULL,
-					     dp->pool);
+		ret = rte_eth_rx_queue_setup(p->id, q, rxd, p->socket, NULL, p->pool);
 		if (ret != 0) {
 			snprintf(err, errlen, "port \"%s\": rx queue %u: %s", pc->name, q,
 				 rte_strerror(-ret));
@@ -169,7 +170,7 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 		}
 	}
 	for (q = 0; q < p->n_txq; q++) {
-		ret = rte_eth_tx_queue_setup(p->id, q, txd, rte_eth_dev_socket_id(p->id), NULL);
+		ret = rte_eth_tx_queue_setup(p->id, q, txd, p->socket, NULL);
 		if (ret != 0) {
 			snprintf(err, errlen, "port \"%s\": tx queue %u: %s", pc->name, q,
 				 rte_strerror(-ret));
@@ -184,8 +185,8 @@ dp_port_open(struct kairo_dp *dp, const struct port_config *pc, char *err, size_
 	if (pc->promiscuous)
 		rte_eth_promiscuous_enable(p->id);
 	rte_eth_link_get_nowait(p->id, &link);
-	DP_LOG(INFO, "port %u \"%s\" (%s, %s): %u rx queue(s), %u tx queue(s)%s, link %s",
-	       p->id, pc->name, pc->devargs, p->driver, p->n_rxq, p->n_txq,
+	DP_LOG(INFO, "port %u \"%s\" (%s, %s, socket %d): %u rx queue(s), %u tx queue(s)%s, "
+	       "link %s", p->id, pc->name, pc->devargs, p->driver, p->socket, p->n_rxq, p->n_txq,
 	       p->shared_tx ? " shared by workers" : "", link.link_status ? "up" : "down");
 	dp->n_ports++;
 	return 0;
