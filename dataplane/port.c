@@ -25,6 +25,7 @@
 
 #include "dataplane.h"
 #include "mbuf_pools.h"
+#include "port_socket.h"
 
 void
 dp_devargs_name(const char *devargs, char *name, size_t len)
@@ -47,6 +48,8 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, s
 	/* Already there: a PCI device EAL probed, or one given with --vdev. */
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
+	if ((ret = port_socket_prepare(pc, err, errlen)) != 0)
+		return ret;
 	ret = rte_dev_probe(pc->devargs);
 	if (ret != 0) {
 		snprintf(err, errlen, "port \"%s\": device \"%s\" could not be probed: %s", pc->name,

@@ -25,13 +25,15 @@ import json
 import os
 import shutil
 import signal
+import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from kairo_harness import Kairod, bridge_topology
+from kairo_harness import Kairod, bridge_topology, run_kairod_once
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -373,3 +375,64 @@ def test_a_memif_peer_gets_every_datagram_back_and_reconnects_after_its_restart(
         if attempt == 0:
             tp.stop()
             wait_link(kd, "vm2", up=False)
+
+
+def one_vm_port_config(tmp_path, device):
+    """A kairod configuration with a null port and the VM port: (config, topology) texts."""
+    topo = bridge_topology(["p1", "p2"], {"p1": "null", "p2": "vm2"})
+    config = {"topology_file": "topology.json", "mbufs": 4095, "flow_cache": {"capacity": 1024},
+              "control": {"socket": "/tmp/kairo-vmsock-%d.sock" % os.getpid()},
+              "ports": [{"name": "null", "device": "net_null0,no-rx=1"},
+                        {"name": "vm2", "device": device}]}
+    return json.dumps(config), json.dumps(topo)
+
+
+def test_a_vhost_user_socket_left_by_a_dead_kairod_is_replaced_and_one_in_use_is_refused(
+        tmp_path, vm_ports):
+    need_pmds("net_vhost")
+    _, started = vm_ports
+    sock = socket_path(started, "vhosts")
+    device = "net_vhost0,iface=%s,queues=1" % sock
+
+    # Something listens there (the VM's QEMU as a server, say): refused, and left alone.
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock)
+    listener.listen(1)
+    rc, out = run_kairod_once(tmp_path / "in-use", *one_vm_port_config(tmp_path, device))
+    assert rc == 1, out
+    assert ('kairod: port "vm2": vhost-user socket %s is in use: a server listens there '
+            "already" % sock) in out and "client=1" in out, out
+    # Closed without unlinking: what a killed kairod leaves, a socket nobody answers on.
+    listener.close()
+    assert stat.S_ISSOCK(os.lstat(sock).st_mode)
+    topo = bridge_topology(["p1", "p2"], {"p1": "null", "p2": "vm2"})
+    kd = Kairod(tmp_path / "stale", [{"name": "null", "device": "net_null0,no-rx=1"},
+                                     {"name": "vm2", "device": device}], topo)
+    started["kairods"].append(kd)
+    kd.start()
+    assert 'port "vm2": removed the stale vhost-user socket %s' % sock in \
+        kd.log_path.read_text()
+    assert ports_by_name(kd)["vm2"]["link_up"] is False
+    kd.stop()
+
+    # A file that is no socket is someone else's: refused, and kept.
+    Path(sock).write_text("not a socket\n")
+    rc, out = run_kairod_once(tmp_path / "file", *one_vm_port_config(tmp_path, device))
+    assert rc == 1, out
+    assert ('kairod: port "vm2": vhost-user socket %s is a regular file, not a socket'
+            % sock) in out, out
+    assert Path(sock).read_text() == "not a socket\n"
+
+
+def test_kairod_as_a_memif_client_with_no_server_is_refused_saying_why(tmp_path, vm_ports):
+    # DPDK's memif client connects once, when its port starts: with no server it would fail
+    # with a bare errno.  kairod names the socket and the ways out.
+    need_pmds("net_memif")
+    _, started = vm_ports
+    sock = socket_path(started, "memifc")
+    rc, out = run_kairod_once(tmp_path, *one_vm_port_config(
+        tmp_path, "net_memif0,role=client,socket=%s,id=0" % sock))
+    assert rc == 1, out
+    assert ('kairod: port "vm2": no memif server listens on @%s: DPDK\'s memif client '
+            "connects only when its port starts" % sock) in out, out
+    assert "role=server" in out
