@@ -22,6 +22,7 @@
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
+#include <rte_pci.h>
 
 #include "dataplane.h"
 #include "mbuf_pools.h"
@@ -52,8 +53,14 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, char *err, s
 		return ret;
 	ret = rte_dev_probe(pc->devargs);
 	if (ret != 0) {
-		snprintf(err, errlen, "port \"%s\": device \"%s\" could not be probed: %s", pc->name,
-			 pc->devargs, rte_strerror(-ret));
+		struct rte_pci_addr pci;
+		bool is_pci = rte_pci_addr_parse(name, &pci) == 0;
+
+		/* What is most often wrong with a NIC or a VF (config/README.md, "PCI devices"). */
+		snprintf(err, errlen, "port \"%s\": device \"%s\" could not be probed: %s%s",
+			 pc->name, pc->devargs, rte_strerror(-ret),
+			 is_pci ? " (a PCI device: it must exist, be bound to vfio-pci or its own "
+				  "driver, and EAL run without --no-pci)" : "");
 		return ret;
 	}
 	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
