@@ -8,8 +8,8 @@ and UDP ports swapped, so a datagram vm1 sends to 10.79.0.2:5000 comes back as a
 from there.  testpmd answers no ARP: vm1 has a permanent neighbour entry for vm2's MAC.
 Each test sends datagrams of several sizes up to the MTU from a socket in vm1 and checks
 that every one comes back byte for byte, then reads kairod's port counters (kairoctl show
-ports) and flows (kairoctl dump flows): one flow each way, each with exactly those packets
-and bytes.
+ports) and flows (kairoctl dump flows): both ports and the one flow each way count exactly
+those packets and bytes.
 
 The vhost-user side (virtio_user in testpmd) hands kairod its memory as file descriptors,
 so testpmd runs on hugepages with --in-memory --single-file-segments (memfd-backed, no
@@ -19,6 +19,9 @@ refuses --in-memory with --no-huge, and without it --no-huge memory has no descr
 share.  kairod itself keeps --no-huge: a vhost-user back end maps the front end's memory and
 copies into its own buffers.  memif needs no hugepages on either side: the memif driver
 makes its own shared regions (memfd).
+
+The last tests need no testpmd: what kairod does with the socket of a VM port that is not
+ready for it (a stale one, one in use, a file; a memif server that is not there).
 """
 import glob
 import json
