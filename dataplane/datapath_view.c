@@ -23,6 +23,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane.h"
+#include "mbuf_pools.h"
 #include "shared_state.h"
 #include "flow_key_format.h"
 #include "overlay.h"
@@ -342,6 +343,7 @@ ports_view(struct kairo_dp *dp, const struct dp_totals *t)
 		json_object_set_new(jp, "name", json_string(p->cfg->name));
 		json_object_set_new(jp, "role", json_string(role_name(p->cfg->role)));
 		json_object_set_new(jp, "driver", json_string(p->driver));
+		json_object_set_new(jp, "socket", json_integer(p->socket));
 		json_object_set_new(jp, "link_up", json_boolean(p->link_up));
 		json_object_set_new(jp, "binding", b != NULL ? json_string(b->port_id) : json_null());
 		json_object_set_new(jp, "state", json_string(b != NULL ? "bound" : "unbound"));
@@ -431,6 +433,7 @@ datapath_view_object(struct kairo_dp *dp)
 	json_object_set_new(root, "flow_cache", flow_cache_view(dp, &t.fc));
 	json_object_set_new(root, "slow_path", slow_path_view(dp, &t.sim));
 	json_object_set_new(root, "waiting_room", waiting_room_view(dp));
+	json_object_set_new(root, "mbuf_pools", dp_mbuf_pools_view(dp));
 	json_object_set_new(root, "ports", ports_view(dp, &t));
 	json_object_set_new(root, "lcores", lcores_view(dp));
 	for (i = 1; i < DROP_REASON_COUNT; i++)
@@ -576,6 +579,22 @@ waiting_room_print(const json_t *wr, FILE *out)
 	fputc('\n', out);
 }
 
+/* "mbuf pools: socket 0 size 16383 in-use 1200": one pool per socket in use. */
+static void
+mbuf_pools_print(const json_t *pools, FILE *out)
+{
+	const char *key, *sep = "";
+	const json_t *p;
+
+	fprintf(out, "  mbuf pools:");
+	json_object_foreach((json_t *)pools, key, p) {
+		fprintf(out, "%s socket %" PRIu64 " size %" PRIu64 " in-use %" PRIu64, sep,
+			view_u64(p, "socket"), view_u64(p, "size"), view_u64(p, "in_use"));
+		sep = ";";
+	}
+	fputc('\n', out);
+}
+
 static void
 ports_print(const json_t *ports, FILE *out)
 {
@@ -590,10 +609,10 @@ ports_print(const json_t *ports, FILE *out)
 				json_string_value(json_object_get(p, "name")));
 			continue;
 		}
-		fprintf(out, "  port %" PRIu64 ": %s (%s, %s) link %s\n", view_u64(p, "id"),
-			json_string_value(json_object_get(p, "name")),
+		fprintf(out, "  port %" PRIu64 ": %s (%s, %s, socket %" PRIu64 ") link %s\n",
+			view_u64(p, "id"), json_string_value(json_object_get(p, "name")),
 			json_string_value(json_object_get(p, "role")),
-			json_string_value(json_object_get(p, "driver")),
+			json_string_value(json_object_get(p, "driver")), view_u64(p, "socket"),
 			json_is_true(json_object_get(p, "link_up")) ? "up" : "down");
 		fprintf(out,
 			"    rx packets %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
@@ -722,6 +741,7 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 	flow_cache_print(json_object_get(view, "flow_cache"), out);
 	slow_path_print(dp, json_object_get(view, "slow_path"), out);
 	waiting_room_print(json_object_get(view, "waiting_room"), out);
+	mbuf_pools_print(json_object_get(view, "mbuf_pools"), out);
 	ports_print(json_object_get(view, "ports"), out);
 	lcores_print(json_object_get(view, "lcores"), out);
 	drops_print(json_object_get(view, "drops"), out);

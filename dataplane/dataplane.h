@@ -50,6 +50,8 @@ struct dp_port {
 	const struct port_config *cfg;
 	char driver[32];
 	uint16_t mtu;                /* largest L3 packet it takes: ports[].mtu or the device's */
+	int socket;                  /* NUMA socket of its device (the main lcore's if none) */
+	struct rte_mempool *pool;    /* its RX queues' buffers: the pool of its socket */
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	bool shared_tx;              /* fewer TX queues than workers: workers take tx_lock */
@@ -74,6 +76,8 @@ struct dp_binding {
 
 struct kairo_dp {
 	struct kairo_config cfg;
+	/* One mbuf pool per NUMA socket in use (mbuf_pools.h); pool: the main lcore's. */
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 	struct rte_mempool *pool;
 	uint16_t n_ports;            /* slots used so far: ports[i].in_use says which still are */
 	struct dp_port ports[RTE_MAX_ETHPORTS];
@@ -190,6 +194,9 @@ void dp_ports_link_tick(struct kairo_dp *dp);
  * that cannot be had is refused naming its field and the memory it needs.
  */
 int dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen);
+/* The refusal of a size that could not be had on socket (field, what, about how much); -ENOMEM. */
+int dp_refuse_size(const struct kairo_dp *dp, const char *field, const char *what, uint64_t need,
+		   int socket, char *err, size_t errlen);
 
 /*
  * dataplane/port.c: open the port of slot (dp->cfg.ports[slot] is its
@@ -199,6 +206,8 @@ int dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen);
  */
 int dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen);
 void dp_port_close(struct kairo_dp *dp, struct dp_port *p, bool remove_device);
+/* The ethdev name of a device: its devargs up to the first comma ("net_tap0", "0000:03:00.1"). */
+void dp_devargs_name(const char *devargs, char *name, size_t len);
 void dp_ports_close(struct kairo_dp *dp);
 
 /*

@@ -32,6 +32,7 @@
 
 #include "ctl_commands.h"
 #include "dataplane.h"
+#include "mbuf_pools.h"
 #include "topology_json.h"
 #include "underlay.h"
 #include "topology_store.h"
@@ -262,7 +263,8 @@ setup_workers(struct kairo_dp *dp, char *err, size_t errlen)
 		w->cache = dp->cache;
 		w->qsbr = flow_cache_qsbr(dp->cache);
 		w->upcall = dp->upcall;
-		w->pool = dp->pool;
+		/* Flood and decap copies: from the memory of the socket that makes them. */
+		w->pool = dp_mbuf_pool(dp, (int)rte_lcore_to_socket_id(lcore));
 		w->control = &dp->control;
 		dp->workers[i++] = w;
 	}
@@ -434,7 +436,7 @@ teardown(struct kairo_dp *dp)
 	dp_underlay_teardown(dp);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
-	rte_mempool_free(dp->pool);
+	dp_mbuf_pools_free(dp);
 	if (dp->store != NULL)
 		dp->store->ops->close(dp->store);
 	dp->store = NULL;

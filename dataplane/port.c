@@ -23,12 +23,14 @@
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
+#include <rte_pci.h>
 
 #include "dataplane.h"
+#include "mbuf_pools.h"
+#include "port_socket.h"
 
-/* The ethdev name of a device is its devargs up to the first comma ("net_tap0", "0000:03:00.1"). */
-static void
-devargs_name(const char *devargs, char *name, size_t len)
+void
+dp_devargs_name(const char *devargs, char *name, size_t len)
 {
 	size_t n = strcspn(devargs, ",");
 
@@ -46,14 +48,22 @@ port_find_or_probe(const struct port_config *pc, uint16_t *port_id, bool *probed
 	int ret;
 
 	*probed = false;
-	devargs_name(pc->devargs, name, sizeof(name));
+	dp_devargs_name(pc->devargs, name, sizeof(name));
 	/* Already there: a PCI device EAL probed, or one given with --vdev. */
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
+	if ((ret = port_socket_prepare(pc, err, errlen)) != 0)
+		return ret;
 	ret = rte_dev_probe(pc->devargs);
 	if (ret != 0) {
-		snprintf(err, errlen, "port \"%s\": device \"%s\" could not be probed: %s", pc->name,
-			 pc->devargs, rte_strerror(-ret));
+		struct rte_pci_addr pci;
+		bool is_pci = rte_pci_addr_parse(name, &pci) == 0;
+
+		/* What is most often wrong with a NIC or a VF (config/README.md, "PCI devices"). */
+		snprintf(err, errlen, "port \"%s\": device \"%s\" could not be probed: %s%s",
+			 pc->name, pc->devargs, rte_strerror(-ret),
+			 is_pci ? " (a PCI device: it must exist, be bound to vfio-pci or its own "
+				  "driver, and EAL run without --no-pci)" : "");
 		return ret;
 	}
 	*probed = true;
@@ -90,7 +100,7 @@ port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p, uint16
 		      const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
 {
 	uint32_t frame = (uint32_t)p->mtu + RX_L2_OVERHEAD_MAX;
-	uint32_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM;
+	uint32_t room = rte_pktmbuf_data_room_size(p->pool) - RTE_PKTMBUF_HEADROOM;
 
 	conf->rxmode.mtu = p->cfg->mtu;
 	if (largest_frame(dp, slot) > room && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
@@ -108,7 +118,7 @@ port_offloads_for_mtu(const struct kairo_dp *dp, const struct dp_port *p, uint16
 	}
 }
 
-/* The queues: RX from the shared pool, TX one per worker where the device has enough. */
+/* The queues: RX from the pool of the port's socket, TX one per worker where the device has enough. */
 static int
 port_queues_setup(struct kairo_dp *dp, struct dp_port *p, const struct port_config *pc,
 		  char *err, size_t errlen)
@@ -118,8 +128,7 @@ port_queues_setup(struct kairo_dp *dp, struct dp_port *p, const struct port_conf
 
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &rxd, &txd);
 	for (q = 0; q < p->n_rxq; q++) {
-		ret = rte_eth_rx_queue_setup(p->id, q, rxd, rte_eth_dev_socket_id(p->id), NULL,
-					     dp->pool);
+		ret = rte_eth_rx_queue_setup(p->id, q, rxd, p->socket, NULL, p->pool);
 		if (ret != 0) {
 			snprintf(err, errlen, "port \"%s\": rx queue %u: %s", pc->name, q,
 				 rte_strerror(-ret));
@@ -127,7 +136,7 @@ port_queues_setup(struct kairo_dp *dp, struct dp_port *p, const struct port_conf
 		}
 	}
 	for (q = 0; q < p->n_txq; q++) {
-		ret = rte_eth_tx_queue_setup(p->id, q, txd, rte_eth_dev_socket_id(p->id), NULL);
+		ret = rte_eth_tx_queue_setup(p->id, q, txd, p->socket, NULL);
 		if (ret != 0) {
 			snprintf(err, errlen, "port \"%s\": tx queue %u: %s", pc->name, q,
 				 rte_strerror(-ret));
@@ -192,6 +201,8 @@ dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen)
 		goto undo;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if ((ret = dp_port_pool_take(dp, p, err, errlen)) != 0)
+		goto undo;
 	/* Its kernel interface, if it has one: port_link.c sees when it leaves our namespace. */
 	p->if_index = info.if_index;
 	if (p->if_index != 0 && if_indextoname(p->if_index, p->if_name) == NULL)
@@ -223,8 +234,9 @@ dp_port_open(struct kairo_dp *dp, uint16_t slot, char *err, size_t errlen)
 		rte_eth_promiscuous_enable(p->id);
 	rte_eth_link_get_nowait(p->id, &link);
 	p->link_up = link.link_status == RTE_ETH_LINK_UP;
-	DP_LOG(INFO, "port %u \"%s\" (%s, %s): %u rx queue(s), %u tx queue(s)%s, link %s "
-	       "(changes %s)", p->id, pc->name, pc->devargs, p->driver, p->n_rxq, p->n_txq,
+	DP_LOG(INFO, "port %u \"%s\" (%s, %s, socket %d): %u rx queue(s), %u tx queue(s)%s, "
+	       "link %s (changes %s)", p->id, pc->name, pc->devargs, p->driver, p->socket,
+	       p->n_rxq, p->n_txq,
 	       p->shared_tx ? " shared by workers" : "", p->link_up ? "up" : "down",
 	       p->lsc ? "as interrupts" : "polled");
 	p->in_use = true;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The pools and tables the configuration sizes: the mbuf pool, the flow
- * cache, the MAC, ARP and connection tables and the upcall rings.  They are
- * made right after EAL starts and before any port is opened, so that a size
- * EAL's memory cannot hold is refused before a device is touched (a probed
- * net_pcap has already created its tx_pcap file, a tap its interface).  The
- * refusal names the field, the size asked, about how much memory that needs
- * and what EAL has: DPDK's own error for a failed allocation says none of it.
+ * The pools and tables the configuration sizes: the mbuf pools (one per
+ * socket in use, mbuf_pools.c), the flow cache, the MAC, ARP and connection
+ * tables and the upcall rings.  They are made right after EAL starts and
+ * before any port is opened, so that a size EAL's memory cannot hold is
+ * refused before a device is touched (a probed net_pcap has already created
+ * its tx_pcap file, a tap its interface).  The refusal names the field, the
+ * size asked, about how much memory that needs and what EAL has: DPDK's own
+ * error for a failed allocation says none of it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,16 +15,12 @@
 
 #include <rte_eal.h>
 #include <rte_malloc.h>
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
 
 #include "arp_table.h"
 #include "conntrack.h"
 #include "dataplane.h"
+#include "mbuf_pools.h"
 #include "table_memsize.h"
-
-/* Per-lcore cache of the mbuf pool (rte_pktmbuf_pool_create's cache_size). */
-#define MBUF_CACHE_SIZE 256
 #define MIB (1024.0 * 1024.0)
 
 /* bytes as "12.3 MiB" or "4.5 GiB". */
@@ -62,10 +59,9 @@ eal_memory_str(char *buf, size_t len, int socket)
 			 "--socket-mem)", total, socket, avail, largest);
 }
 
-/* The refusal of a size that could not be had; -ENOMEM. */
-static int
-refuse_size(const struct kairo_dp *dp, const char *field, const char *what, uint64_t need,
-	    int socket, char *err, size_t errlen)
+int
+dp_refuse_size(const struct kairo_dp *dp, const char *field, const char *what, uint64_t need,
+	       int socket, char *err, size_t errlen)
 {
 	char needs[32], eal[256];
 
@@ -73,22 +69,6 @@ refuse_size(const struct kairo_dp *dp, const char *field, const char *what, uint
 	snprintf(err, errlen, "%s: %s: cannot create %s: it needs about %s; %s, or lower %s",
 		 dp->cfg.file, field, what, mem_str(needs, sizeof(needs), need), eal, field);
 	return -ENOMEM;
-}
-
-static int
-create_mbuf_pool(struct kairo_dp *dp, int socket, char *err, size_t errlen)
-{
-	uint16_t priv = RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN);
-	uint64_t need = mempool_memsize(dp->cfg.mbufs, sizeof(struct rte_mbuf) + priv +
-					RTE_MBUF_DEFAULT_BUF_SIZE);
-	char what[64];
-
-	dp->pool = rte_pktmbuf_pool_create("kairo_mbufs", dp->cfg.mbufs, MBUF_CACHE_SIZE, priv,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (dp->pool != NULL)
-		return 0;
-	snprintf(what, sizeof(what), "a pool of %u packet buffers", dp->cfg.mbufs);
-	return refuse_size(dp, "mbufs", what, need, socket, err, errlen);
 }
 
 static int
@@ -107,8 +87,8 @@ create_flow_cache(struct kairo_dp *dp, int socket, char *err, size_t errlen)
 	if (dp->cache != NULL)
 		return 0;
 	snprintf(what, sizeof(what), "a cache of %u flows", fcc.capacity);
-	return refuse_size(dp, "flow_cache.capacity", what, flow_cache_memsize(&fcc), socket, err,
-			   errlen);
+	return dp_refuse_size(dp, "flow_cache.capacity", what, flow_cache_memsize(&fcc), socket,
+			      err, errlen);
 }
 
 /* The simulation's tables: learned MACs, neighbours, connections. */
@@ -121,20 +101,20 @@ create_sim_tables(struct kairo_dp *dp, int socket, char *err, size_t errlen)
 	dp->macs = mac_table_create("mactable", c->mac_table_size, socket);
 	if (dp->macs == NULL) {
 		snprintf(what, sizeof(what), "a MAC table of %u entries", c->mac_table_size);
-		return refuse_size(dp, "slow_path.mac_table_size", what,
-				   mac_table_memsize(c->mac_table_size), socket, err, errlen);
+		return dp_refuse_size(dp, "slow_path.mac_table_size", what,
+				      mac_table_memsize(c->mac_table_size), socket, err, errlen);
 	}
 	dp->arps = arp_table_create("arptable", c->arp_table_size, socket);
 	if (dp->arps == NULL) {
 		snprintf(what, sizeof(what), "an ARP table of %u entries", c->arp_table_size);
-		return refuse_size(dp, "slow_path.arp_table_size", what,
-				   arp_table_memsize(c->arp_table_size), socket, err, errlen);
+		return dp_refuse_size(dp, "slow_path.arp_table_size", what,
+				      arp_table_memsize(c->arp_table_size), socket, err, errlen);
 	}
 	dp->conns = conntrack_create("conntrack", c->conntrack_size, c->conntrack_idle_s, socket);
 	if (dp->conns == NULL) {
 		snprintf(what, sizeof(what), "a connection table of %u entries", c->conntrack_size);
-		return refuse_size(dp, "slow_path.conntrack_size", what,
-				   conntrack_memsize(c->conntrack_size), socket, err, errlen);
+		return dp_refuse_size(dp, "slow_path.conntrack_size", what,
+				      conntrack_memsize(c->conntrack_size), socket, err, errlen);
 	}
 	return 0;
 }
@@ -158,8 +138,8 @@ create_upcall_rings(struct kairo_dp *dp, int socket, char *err, size_t errlen)
 		return 0;
 	snprintf(what, sizeof(what), "%u upcall and inject rings of %u packets",
 		 dp->cfg.sim_threads + dp->cfg.workers, dp->cfg.upcall_ring_size);
-	return refuse_size(dp, "slow_path.upcall_ring_size", what,
-			   upcall_channel_memsize(&dp->upcall_cfg), socket, err, errlen);
+	return dp_refuse_size(dp, "slow_path.upcall_ring_size", what,
+			      upcall_channel_memsize(&dp->upcall_cfg), socket, err, errlen);
 }
 
 int
@@ -167,7 +147,7 @@ dp_tables_create(struct kairo_dp *dp, int socket, char *err, size_t errlen)
 {
 	int ret;
 
-	if ((ret = create_mbuf_pool(dp, socket, err, errlen)) != 0 ||
+	if ((ret = dp_mbuf_pools_create(dp, err, errlen)) != 0 ||
 	    (ret = create_flow_cache(dp, socket, err, errlen)) != 0 ||
 	    (ret = create_sim_tables(dp, socket, err, errlen)) != 0 ||
 	    (ret = create_upcall_rings(dp, socket, err, errlen)) != 0)

@@ -9,8 +9,12 @@ PKGS=(
 	libdpdk-dev libnuma-dev libjansson-dev
 	# the NSDB clients (ZooKeeper, Redis) the later stages link against
 	libzookeeper-mt-dev libhiredis-dev
-	# DPDK's tools: dpdk-testpmd for the benchmark, dpdk-telemetry.py
+	# DPDK's tools: dpdk-testpmd for the benchmark and as the VM of the VM-port tests,
+	# dpdk-telemetry.py, dpdk-devbind.py
 	dpdk dpdk-dev
+	# the drivers of VM ports (vhost-user, memif) and of the VM side in the tests
+	# (virtio_user); recommended by dpdk, and recommendations are not installed here
+	librte-net-vhost23 librte-net-virtio23 librte-net-memif23
 	# tests: unit tests, packet crafting and dissection, namespaces
 	libcmocka-dev python3 python3-pytest python3-scapy tshark iproute2 iputils-ping procps
 	# overlay tests: checksum offload off on the kernel VTEP's veth

@@ -111,6 +111,18 @@ def test_device_that_cannot_be_probed_stops_the_daemon_with_the_port_named(tmp_p
     assert 'port "vm1"' in out and "net_nosuchdriver0" in out
 
 
+def test_a_pci_device_that_cannot_be_probed_is_refused_saying_what_it_needs(tmp_path):
+    # The harness runs EAL with --no-pci, as for any configuration of virtual ports only; a
+    # PCI address (a NIC, a VF) is still taken as a device, and the refusal says what a PCI
+    # port needs (config/README.md, "PCI devices and VFs").
+    cfg = config(ports=[{"name": "vf0", "device": "0000:ff:1f.7"},
+                        {"name": "vm2", "device": "net_null1"}])
+    rc, out = run_kairod_once(tmp_path, cfg, TOPO.replace('"vm1"', '"vf0"'))
+    assert rc == 1, out
+    assert 'kairod: port "vf0": device "0000:ff:1f.7" could not be probed: ' in out, out
+    assert "bound to vfio-pci" in out and "without --no-pci" in out, out
+
+
 def test_more_rx_queues_than_the_device_has_is_refused_and_creates_nothing(tmp_path):
     cfg = config(ports=[{"name": "vm1", "device": "net_tap9,iface=kbadq0", "rx_queues": 64},
                         {"name": "vm2", "device": "net_null1"}])
