@@ -93,7 +93,8 @@ def test_a_port_added_then_removed_leaves_no_trace_and_its_name_serves_again(dae
     # The device was removed: the same devargs probe again, and DPDK gives the id back.
     assert kd.ctl("port", "add", "c", "net_null0")["id"] == 2
     text = kd.ctl("show", "ports", as_json=False).splitlines()
-    assert text[0].split()[:7] == ["id", "name", "role", "driver", "link_up", "binding", "state"]
+    assert text[0].split()[:8] == ["id", "name", "role", "driver", "socket", "link_up", "binding",
+                                   "state"]
     assert kd.ctl("help", "port", "add", as_json=False).startswith(
         "usage: kairoctl port add NAME DEVARGS [OPTION...]")
 
