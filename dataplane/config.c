@@ -282,6 +282,59 @@ load_redis(struct json_ctx *ctx, const json_t *root, struct kairo_config *cfg)
 
 static int config_parse(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg);
 
+/* A port of cfg with this name or this device, or NULL. */
+static const struct port_config *
+config_port_like(const struct kairo_config *cfg, const char *name, const char *devargs)
+{
+	uint16_t i;
+
+	for (i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].name[0] != '\0' && (strcmp(cfg->ports[i].name, name) == 0 ||
+						       strcmp(cfg->ports[i].devargs, devargs) == 0))
+			return &cfg->ports[i];
+	return NULL;
+}
+
+int
+config_ports_append(struct kairo_config *cfg, const json_t *ports, const char *source,
+		    char *err, size_t errlen)
+{
+	struct json_ctx ctx = {.file = source, .err = err, .errlen = errlen};
+	struct kairo_config *next;
+	const json_t *jp;
+	size_t i;
+	int ret = 0;
+
+	if (!json_is_array(ports))
+		return json_field_error(&ctx, "ports", "must be an array");
+	/* Built aside, so that a refusal leaves cfg as it was. */
+	next = malloc(sizeof(*next));
+	if (next == NULL)
+		return json_field_error(&ctx, "ports", "out of memory");
+	*next = *cfg;
+	json_array_foreach(ports, i, jp) {
+		const char *name = json_string_value(json_object_get(jp, "name"));
+		const char *dev = json_string_value(json_object_get(jp, "device"));
+
+		/* The file's port of that name or device wins: it is what the operator wrote. */
+		if (name != NULL && dev != NULL && config_port_like(next, name, dev) != NULL)
+			continue;
+		if (next->n_ports == RTE_MAX_ETHPORTS) {
+			ret = json_field_error(&ctx, "ports", "more than %d ports", RTE_MAX_ETHPORTS);
+			break;
+		}
+		if ((ret = load_port(&ctx, jp, next->n_ports, &next->ports[next->n_ports], next)) != 0)
+			break;
+		next->n_ports++;
+	}
+	if (ret == 0) {
+		ret = next->n_ports - cfg->n_ports;
+		*cfg = *next;
+	}
+	free(next);
+	return ret;
+}
+
 int
 config_load(const char *path, struct kairo_config *cfg, char *err, size_t errlen)
 {

@@ -102,4 +102,14 @@ int config_load(const char *path, struct kairo_config *cfg, char *err, size_t er
 int config_apply_central(struct kairo_config *cfg, const json_t *central, const char *source,
 			 char *err, size_t errlen);
 
+/*
+ * Ports another source adds to the configuration's (a hand-over's ports
+ * added at run time, dataplane/handover.c), in the ports[] format; a port
+ * with the name or the device of one cfg has is left out (the file wins).
+ * The number appended, or -EINVAL with "SOURCE: ports[i]...: what" in err
+ * and cfg untouched.
+ */
+int config_ports_append(struct kairo_config *cfg, const json_t *ports, const char *source,
+			char *err, size_t errlen);
+
 #endif

@@ -132,6 +132,13 @@ struct kairo_dp {
 unsigned int dp_local_interfaces(const struct kairo_dp *dp, bool probed,
 				 struct local_interface *ifs);
 
+/*
+ * dataplane/port_runtime.c: the ports running that the config file does not
+ * list (added with kairoctl), in the config's ports[] format, for a restart
+ * to open again (config_ports_append).
+ */
+json_t *dp_ports_added_json(struct kairo_dp *dp);
+
 /* dp->ports_lock: held by whatever adds, removes or reads ports and bindings at run time. */
 void dp_ports_lock(struct kairo_dp *dp);
 void dp_ports_unlock(struct kairo_dp *dp);
@@ -217,6 +224,8 @@ void dp_ports_close(struct kairo_dp *dp);
  * stops kairod: failures are logged.
  */
 void dp_state_file_load(struct kairo_dp *dp);
+/* Before the ports open: the ports added at run time before the stop join cfg.ports. */
+void dp_state_file_ports(struct kairo_dp *dp);
 void dp_state_file_save(struct kairo_dp *dp);
 /* Load an image (source names it in the log): 0, or -errno logged. */
 int dp_state_image_apply(struct kairo_dp *dp, const void *buf, size_t len, const char *source);
@@ -259,6 +268,8 @@ void dp_handover_running(struct kairo_dp *dp);
 int dp_restart(struct kairo_dp *dp, json_t **result, char *err, size_t errlen);
 bool dp_handover_serve(struct kairo_dp *dp, bool *stop);
 bool dp_handed_over(void);
+/* This process was started by a `kairoctl restart` (the new one of a hand-over). */
+bool dp_handover_child(void);
 void dp_lock_leave(struct kairo_dp *dp);
 
 /* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */

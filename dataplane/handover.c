@@ -164,6 +164,12 @@ dp_lock_take(struct kairo_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+bool
+dp_handover_child(void)
+{
+	return ho.child;
+}
+
 void
 dp_handover_error(const char *err)
 {
@@ -183,17 +189,58 @@ dp_handover_error(const char *err)
 	ho.sock = -1;
 }
 
+/*
+ * The ports the old process had added with kairoctl join this one's config
+ * (the file's ports of the same name or device win).  A list that does not
+ * load is logged and left: the file's ports still come up.
+ */
+static void
+ports_adopt(struct kairo_dp *dp, int fd)
+{
+	char source[64], err[512];
+	json_error_t jerr;
+	json_t *ports = NULL;
+	size_t len;
+	void *buf;
+	int ret;
+
+	snprintf(source, sizeof(source), "the ports of pid %ld", ho.old_pid);
+	ret = dp_fd_read_all(fd, &buf, &len);
+	close(fd);
+	if (ret == 0) {
+		ports = json_loadb(buf, len, 0, &jerr);
+		free(buf);
+	}
+	if (ports == NULL) {
+		DP_LOG(ERR, "hand-over: %s added at run time are not readable: add them again",
+		       source);
+		return;
+	}
+	ret = config_ports_append(&dp->cfg, ports, source, err, sizeof(err));
+	json_decref(ports);
+	if (ret < 0)
+		DP_LOG(ERR, "hand-over: %s added at run time are refused (%s): add them again",
+		       source, err);
+	else
+		DP_LOG(INFO, "hand-over: %d port(s) added at run time taken over", ret);
+}
+
 int
 dp_handover_prepared(struct kairo_dp *dp, char *err, size_t errlen)
 {
 	char msg[HANDOVER_MSG_LEN];
 	int ret, fd = -1;
 
-	RTE_SET_USED(dp);
 	if (ho.sock < 0)
 		return 0;
 	if ((ret = handover_msg_send(ho.sock, "prepared", -1)) == 0)
 		ret = handover_msg_recv(ho.sock, msg, sizeof(msg), &fd, HANDOVER_RELEASE_TIMEOUT_MS);
+	/* The ports the old one had added at run time come first, if it had any. */
+	if (ret > 0 && strcmp(msg, "ports") == 0 && fd >= 0) {
+		ports_adopt(dp, fd);
+		fd = -1;
+		ret = handover_msg_recv(ho.sock, msg, sizeof(msg), &fd, HANDOVER_RELEASE_TIMEOUT_MS);
+	}
 	if (ret > 0 && strcmp(msg, "released") == 0 && fd >= 0) {
 		ho.image_fd = fd;
 		return 0;

@@ -418,6 +418,38 @@ start_new(struct kairo_dp *dp, struct spawn_args *sa, int *sock, pid_t *pid, cha
 		    ret == -ETIMEDOUT ? "timed out" : "no word from it");
 }
 
+/*
+ * "ports" with a memfd of the ports added with kairoctl (ports[] JSON): the
+ * new process opens them with its file's.  Without it they would be lost to
+ * every VM attached at run time.  A failure here is logged: those ports are
+ * then the operator's to add again.
+ */
+static void
+send_added_ports(struct kairo_dp *dp, int sock)
+{
+	json_t *ports = dp_ports_added_json(dp);
+	char *text = json_dumps(ports, JSON_COMPACT);
+	int fd = -1, ret = -ENOMEM;
+
+	if (json_array_size(ports) == 0)
+		goto out;
+	if (text != NULL && (fd = memfd_of(text, strlen(text))) < 0)
+		ret = fd;
+	if (fd >= 0)
+		ret = handover_msg_send(sock, "ports", fd);
+	if (ret != 0)
+		DP_LOG(ERR, "restart: the %zu port(s) added at run time could not be handed over "
+		       "(%s): add them again", json_array_size(ports), strerror(-ret));
+	else
+		DP_LOG(INFO, "restart: %zu port(s) added at run time handed over",
+		       json_array_size(ports));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	json_decref(ports);
+}
+
 /* The whole hand-over: 0 when the new process runs (this one exits), -errno with err. */
 static int
 handover_run(struct kairo_dp *dp, char *err, size_t errlen)
@@ -431,6 +463,8 @@ handover_run(struct kairo_dp *dp, char *err, size_t errlen)
 	note_ports(dp);
 	if ((ret = start_new(dp, &sa, &sock, &pid, err, errlen)) != 0)
 		return ret;
+	/* Before RX stops: the ports added at run time, which the new one's file does not list. */
+	send_added_ports(dp, sock);
 	t0 = mono_us();
 	memfd = release(dp);
 	if (memfd < 0) {

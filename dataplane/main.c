@@ -362,6 +362,9 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	/* Restarted by `kairoctl restart`: the old process lets go of the ports now. */
 	if ((ret = dp_handover_prepared(dp, err, errlen)) != 0)
 		return ret;
+	/* A plain start after a stop with restart.state_file: the ports kairoctl had added. */
+	if (!dp_handover_child())
+		dp_state_file_ports(dp);
 	for (i = 0; i < dp->cfg.n_ports; i++)
 		if ((ret = dp_port_open(dp, (uint16_t)i, err, errlen)) != 0)
 			return ret;

@@ -285,6 +285,31 @@ config_port(const struct kairo_config *cfg, const char *name)
 	return NULL;
 }
 
+json_t *
+dp_ports_added_json(struct kairo_dp *dp)
+{
+	json_t *ports = json_array();
+	uint16_t i;
+
+	dp_ports_lock(dp);
+	for (i = 0; i < dp->n_ports; i++) {
+		const struct port_config *pc = dp->ports[i].cfg;
+		json_t *jp;
+
+		if (!dp->ports[i].in_use || config_port(&dp->file_cfg, pc->name) != NULL)
+			continue;
+		jp = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:b}", "name", pc->name, "device",
+			       pc->devargs, "role", pc->role == PORT_ROLE_UPLINK ? "uplink" : "vport",
+			       "rx_queues", pc->rx_queues, "rx_desc", pc->rx_desc, "tx_desc",
+			       pc->tx_desc, "promiscuous", pc->promiscuous);
+		if (pc->mtu != 0)
+			json_object_set_new(jp, "mtu", json_integer(pc->mtu));
+		json_array_append_new(ports, jp);
+	}
+	dp_ports_unlock(dp);
+	return ports;
+}
+
 /* Fields besides the ports that the file changed: they take effect at restart. */
 static void
 config_others_changed(const struct kairo_config *was, const struct kairo_config *now)

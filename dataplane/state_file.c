@@ -92,6 +92,61 @@ dp_fd_read_all(int fd, void **buf, size_t *len)
 	return 0;
 }
 
+/*
+ * The ports added with kairoctl, beside the image (STATE_FILE.ports, the
+ * config's ports[] format): a stop and start opens them again, as a
+ * hand-over does.  None: no file, so a later start adds nothing stale.
+ */
+static void
+ports_file_save(struct kairo_dp *dp, const char *path)
+{
+	char file[CONFIG_PATH_LEN + 16], tmp[CONFIG_PATH_LEN + 24];
+	json_t *ports = dp_ports_added_json(dp);
+
+	snprintf(file, sizeof(file), "%s.ports", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	if (json_array_size(ports) == 0)
+		unlink(file);
+	else if (json_dump_file(ports, tmp, JSON_INDENT(1)) != 0 || rename(tmp, file) != 0)
+		DP_LOG(ERR, "restart.state_file: cannot write %s: the %zu port(s) added at run "
+		       "time will have to be added again", file, json_array_size(ports));
+	else
+		DP_LOG(INFO, "%zu port(s) added at run time written to %s", json_array_size(ports),
+		       file);
+	json_decref(ports);
+}
+
+void
+dp_state_file_ports(struct kairo_dp *dp)
+{
+	char file[CONFIG_PATH_LEN + 16], aside[CONFIG_PATH_LEN + 24], err[512];
+	json_error_t jerr;
+	json_t *ports;
+	int ret;
+
+	if (dp->cfg.state_file[0] == '\0')
+		return;
+	snprintf(file, sizeof(file), "%s.ports", dp->cfg.state_file);
+	ports = json_load_file(file, 0, &jerr);
+	if (ports == NULL) {
+		if (access(file, F_OK) == 0)
+			DP_LOG(ERR, "restart.state_file: %s:%d: %s: the ports added at run time are "
+			       "not opened again", file, jerr.line, jerr.text);
+		return;
+	}
+	ret = config_ports_append(&dp->cfg, ports, file, err, sizeof(err));
+	json_decref(ports);
+	if (ret < 0)
+		DP_LOG(ERR, "restart.state_file: %s: the ports added at run time are not opened "
+		       "again", err);
+	else
+		DP_LOG(INFO, "%d port(s) added at run time opened again from %s", ret, file);
+	snprintf(aside, sizeof(aside), "%s.loaded", file);
+	if (rename(file, aside) != 0)
+		DP_LOG(WARNING, "restart.state_file: cannot move %s aside: %s", file,
+		       strerror(errno));
+}
+
 void
 dp_state_file_load(struct kairo_dp *dp)
 {
@@ -139,6 +194,7 @@ dp_state_file_save(struct kairo_dp *dp)
 
 	if (path[0] == '\0' || dp->sim == NULL)
 		return;
+	ports_file_save(dp, path);
 	if ((ret = sim_state_image_save(dp->sim, &buf, &len)) != 0) {
 		DP_LOG(ERR, "restart.state_file: no state image: %s", strerror(-ret));
 		return;

@@ -336,3 +336,54 @@ def test_a_restart_into_a_config_made_invalid_is_refused_and_the_old_one_forward
         assert masq.say("two") == seen
     finally:
         masq.close()
+
+
+def test_a_port_added_at_run_time_is_still_there_after_kairoctl_restart(hosts):
+    # vm3's interface is not in the config file: kairoctl adds it, and the new kairod must
+    # open it too, or every VM attached since the start would lose its port to a restart.
+    names, tmp, kds = hosts
+    file_ports = [p for p in ports(names) if p["name"] != names["vm3"]]
+    vm3 = next(p for p in ports(names) if p["name"] == names["vm3"])
+    kd = Kairod(tmp, file_ports, topology(names))
+    kds.append(kd)
+    kd.start()
+    kd.ctl("port", "add", vm3["name"], vm3["device"])
+    ping = ["ip", "netns", "exec", names["vm1"], "ping", "-c", "1", "-W", "2", "10.1.0.13"]
+    deadline = time.monotonic() + 20
+    while sh(*ping, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "vm1 never reached vm3 through the added port"
+    kd.restart()
+    rows = {r["name"]: r for r in kd.ctl("show", "ports")}
+    assert rows[names["vm3"]]["state"] == "bound" and rows[names["vm3"]]["binding"] == "b1p3"
+    deadline = time.monotonic() + 20
+    while sh(*ping, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "vm1 cannot reach vm3 after the restart"
+    kd.stop()
+    assert "port(s) added at run time taken over" in kd.output
+
+
+def test_a_port_added_at_run_time_is_opened_again_after_a_stop_and_start(hosts):
+    # What a systemd restart does: restart.state_file keeps the ports kairoctl added beside
+    # the state image, and the next start opens them with the file's.
+    names, tmp, kds = hosts
+    state = tmp / "kairo.state"
+    file_ports = [p for p in ports(names) if p["name"] != names["vm3"]]
+    vm3 = next(p for p in ports(names) if p["name"] == names["vm3"])
+    kd = Kairod(tmp, file_ports, topology(names),
+                extra_config={"restart": {"state_file": str(state)}})
+    kds.append(kd)
+    kd.start()
+    kd.ctl("port", "add", vm3["name"], vm3["device"])
+    kd.stop()
+    assert json.loads((tmp / "kairo.state.ports").read_text()) == [
+        {"name": vm3["name"], "device": vm3["device"], "role": "vport", "rx_queues": 1,
+         "rx_desc": 1024, "tx_desc": 1024, "promiscuous": True}]
+    kd.start()
+    rows = {r["name"]: r for r in kd.ctl("show", "ports")}
+    assert rows[names["vm3"]]["state"] == "bound" and rows[names["vm3"]]["binding"] == "b1p3"
+    ping = ["ip", "netns", "exec", names["vm1"], "ping", "-c", "1", "-W", "2", "10.1.0.13"]
+    deadline = time.monotonic() + 20
+    while sh(*ping, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "vm1 cannot reach vm3 after the stop and start"
+    kd.stop()
+    assert "1 port(s) added at run time opened again" in kd.output
