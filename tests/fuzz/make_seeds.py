@@ -263,9 +263,25 @@ def state_keys_seeds():
         write("state_keys", name, bytes([reader, shape, device]) + text.encode())
 
 
+def state_image_seeds():
+    """Byte 0's bit 0 asks the harness to make the header's lengths and checksums right, so
+    the checker reaches the sections; the rest is sim/state_image.h's layout (host order)."""
+    def image(sections, fix=1):
+        body = b"".join(struct.pack("=HHI", t, rlen, count) + b"\0" * (rlen * count)
+                        for t, rlen, count in sections)
+        header = struct.pack("=8sIIIIQQII", b"KAIROSI\0", 1, 0x01020304, 48, len(sections),
+                             0, len(body), 0, 0)
+        return bytes([fix]) + header + body
+    write("state_image", "empty", image([]))
+    write("state_image", "empty_sections", image([(1, 0, 0), (2, 0, 0), (3, 0, 0), (4, 0, 0)]))
+    write("state_image", "one_record_each", image([(1, 64, 1), (2, 32, 1), (3, 32, 1), (4, 16, 1)]))
+    write("state_image", "checksums_wrong", image([(1, 0, 0)], fix=0))
+
+
 if __name__ == "__main__":
     packet_seeds()
     config_seeds()
     topology_seeds()
     ctl_request_seeds()
     state_keys_seeds()
+    state_image_seeds()
