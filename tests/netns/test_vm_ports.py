@@ -175,6 +175,36 @@ class Vm1:
         sh("ip", "netns", "del", self.name, check=False)
 
 
+class VethVm1(Vm1):
+    """vm1 on a veth pair instead: kairod opens the root end with net_af_packet, so the
+    interface and the namespace's addresses outlive a kairod (a hand-over keeps them)."""
+
+    def port(self):
+        return {"name": self.name, "device": "net_af_packet0,iface=%s" % self.name}
+
+    def attach(self):
+        n, inner = self.name, self.name + "i"
+        sh("ip", "netns", "add", n)
+        sh("ip", "link", "add", n, "type", "veth", "peer", "name", inner)
+        sh("ip", "link", "set", inner, "netns", n)
+        # No IPv6 on the root end either: what its kernel sends there (router solicitations,
+        # MLD) af_packet would take in as vm1's and flood, and the counts below be off.
+        sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % n)
+        sh("ip", "link", "set", n, "up")
+        sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        # af_packet never fills in a checksum left to "hardware": the namespace writes them.
+        sh("ip", "netns", "exec", n, "ethtool", "-K", inner, "tx", "off")
+        sh("ip", "-n", n, "link", "set", "lo", "up")
+        sh("ip", "-n", n, "addr", "add", VM1_IP + "/24", "dev", inner)
+        sh("ip", "-n", n, "link", "set", inner, "up")
+        sh("ip", "-n", n, "neigh", "replace", VM2_IP, "lladdr", VM2_MAC, "dev", inner,
+           "nud", "permanent")
+
+    def teardown(self):
+        sh("ip", "link", "del", self.name, check=False)
+        super().teardown()
+
+
 # From vm1: each payload to vm2's port, and what came back from where (None: nothing in 5 s).
 ECHO = """
 import json, socket, sys
@@ -353,6 +383,54 @@ def test_kairod_as_vhost_user_client_comes_back_to_the_vm_after_a_restart(tmp_pa
     wait_link(kd, "vm2")
     exchange(kd, vm1)
     assert "reconnection succeeds" in tp.output()
+
+
+def test_kairoctl_restart_hands_a_vhost_user_client_port_over_to_the_new_kairod(tmp_path,
+                                                                                hugepages):
+    # The hand-over of `kairoctl restart` with the ports that survive it: vm1 on a veth
+    # (af_packet), vm2 a testpmd that is the vhost-user server.  The new kairod connects to the
+    # same testpmd, never restarted, and every datagram comes back again.
+    need_pmds("net_vhost", "net_virtio", "net_af_packet")
+    vm1 = VethVm1()
+    vm1.teardown()
+    started = {"kairods": [], "testpmds": [], "sockets": []}
+    try:
+        sock = socket_path(started, "vhosth")
+        tp = TestPmd(tmp_path, "net_virtio_user0,path=%s,queues=1,server=1,mac=%s"
+                     % (sock, VM2_MAC), hugepages=True)
+        started["testpmds"].append(tp)
+        tp.start()
+        deadline = time.monotonic() + LINK_TIMEOUT_S
+        while not os.path.exists(sock):
+            assert tp.proc.poll() is None, tp.output()
+            assert time.monotonic() < deadline, "no vhost-user socket from testpmd"
+            time.sleep(0.1)
+        vm1.attach()
+        kd = two_vm_kairod(tmp_path, vm1, "net_vhost0,iface=%s,queues=1,client=1" % sock,
+                           started)
+        kd.start()
+        tp.wait_forwarding()
+        wait_link(kd, "vm2")
+        exchange(kd, vm1)
+
+        old = kd.pid
+        result = kd.restart()
+        assert kd.pid != old and result["notes"] == []
+        assert tp.proc.poll() is None, "testpmd did not outlive the hand-over:\n" + tp.output()
+        wait_link(kd, "vm2")
+        exchange(kd, vm1)
+    finally:
+        for t in started["testpmds"]:
+            t.stop()
+        for k in started["kairods"]:
+            try:
+                k.stop()
+            except Exception:
+                pass
+        vm1.teardown()
+        for path in started["sockets"]:
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def test_a_memif_peer_gets_every_datagram_back_and_reconnects_after_its_restart(tmp_path,
