@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from kairo_harness import Kairod, bridge_topology, run_kairod_once
+from kairo_harness import Kairod, bridge_topology, die_with_parent, run_kairod_once
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -51,6 +51,9 @@ UDP_FRAME_OVERHEAD = 14 + 20 + 8
 TESTPMD_HUGEPAGES = 64
 HUGEPAGES = Path("/sys/kernel/mm/hugepages/hugepages-2048kB")
 LINK_TIMEOUT_S = 60
+# testpmd spins a core (it has no idle back-off): on two shared cores a kairod start beside
+# it may take longer than the harness's usual 20 s.
+START_TIMEOUT_S = 60
 
 
 def sh(*cmd, check=True):
@@ -113,7 +116,7 @@ class TestPmd:
     def start(self):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         return self
 
     def output(self):
@@ -332,7 +335,7 @@ def test_a_vhost_user_vm_served_by_kairod_gets_every_datagram_back(tmp_path, vm_
     vm1, started = vm_ports
     sock = socket_path(started, "vhost")
     kd = two_vm_kairod(tmp_path, vm1, "net_vhost0,iface=%s,queues=1" % sock, started)
-    kd.start()
+    kd.start(timeout=START_TIMEOUT_S)
     assert ports_by_name(kd)["vm2"]["driver"] == "net_vhost"
     vm1.attach()
     tp = TestPmd(tmp_path, "net_virtio_user0,path=%s,queues=1,mac=%s" % (sock, VM2_MAC),
@@ -370,7 +373,7 @@ def test_kairod_as_vhost_user_client_comes_back_to_the_vm_after_a_restart(tmp_pa
         assert time.monotonic() < deadline, "no vhost-user socket from testpmd:\n" + tp.output()
         time.sleep(0.1)
     kd = two_vm_kairod(tmp_path, vm1, "net_vhost0,iface=%s,queues=1,client=1" % sock, started)
-    kd.start()
+    kd.start(timeout=START_TIMEOUT_S)
     vm1.attach()
     tp.wait_forwarding()
     wait_link(kd, "vm2")
@@ -378,7 +381,7 @@ def test_kairod_as_vhost_user_client_comes_back_to_the_vm_after_a_restart(tmp_pa
 
     kd.stop()
     assert tp.proc.poll() is None, "testpmd did not outlive kairod:\n" + tp.output()
-    kd.start()
+    kd.start(timeout=START_TIMEOUT_S)
     vm1.attach()
     wait_link(kd, "vm2")
     exchange(kd, vm1)
@@ -408,7 +411,7 @@ def test_kairoctl_restart_hands_a_vhost_user_client_port_over_to_the_new_kairod(
         vm1.attach()
         kd = two_vm_kairod(tmp_path, vm1, "net_vhost0,iface=%s,queues=1,client=1" % sock,
                            started)
-        kd.start()
+        kd.start(timeout=START_TIMEOUT_S)
         tp.wait_forwarding()
         wait_link(kd, "vm2")
         exchange(kd, vm1)
@@ -441,7 +444,7 @@ def test_a_memif_peer_gets_every_datagram_back_and_reconnects_after_its_restart(
     vm1, started = vm_ports
     sock = socket_path(started, "memif")
     kd = two_vm_kairod(tmp_path, vm1, "net_memif0,role=server,socket=%s,id=0" % sock, started)
-    kd.start()
+    kd.start(timeout=START_TIMEOUT_S)
     vm1.attach()
     assert ports_by_name(kd)["vm2"]["link_up"] is False
     vdev = "net_memif0,role=client,socket=%s,id=0,mac=%s" % (sock, VM2_MAC)
@@ -490,7 +493,7 @@ def test_a_vhost_user_socket_left_by_a_dead_kairod_is_replaced_and_one_in_use_is
     kd = Kairod(tmp_path / "stale", [{"name": "null", "device": "net_null0,no-rx=1"},
                                      {"name": "vm2", "device": device}], topo)
     started["kairods"].append(kd)
-    kd.start()
+    kd.start(timeout=START_TIMEOUT_S)
     assert 'port "vm2": removed the stale vhost-user socket %s' % sock in \
         kd.log_path.read_text()
     assert ports_by_name(kd)["vm2"]["link_up"] is False
