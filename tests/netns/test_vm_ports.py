@@ -461,6 +461,36 @@ def test_a_memif_peer_gets_every_datagram_back_and_reconnects_after_its_restart(
             wait_link(kd, "vm2", up=False)
 
 
+def test_a_memif_vm_port_added_and_removed_at_run_time(tmp_path, vm_ports):
+    # An NFV host attaches a VM while kairod runs: vm2's binding waits for its interface,
+    # kairoctl port add makes it, the VM's datagrams come back; kairoctl port remove takes it
+    # away with its flows, and the binding waits again.
+    need_pmds("net_memif")
+    vm1, started = vm_ports
+    sock = socket_path(started, "memifrt")
+    topo = bridge_topology(["p1", "p2"], {"p1": vm1.name, "p2": "vm2"})
+    kd = Kairod(tmp_path / "kairod", [vm1.port()], topo)
+    started["kairods"].append(kd)
+    kd.start(timeout=START_TIMEOUT_S)
+    vm1.attach()
+    waiting = [r for r in kd.ctl("show", "ports") if r["name"] == "vm2"]
+    assert [r["state"] for r in waiting] == ["waiting"]
+    added = kd.ctl("port", "add", "vm2", "net_memif0,role=server,socket=%s,id=0" % sock)
+    tp = TestPmd(tmp_path, "net_memif0,role=client,socket=%s,id=0,mac=%s" % (sock, VM2_MAC),
+                 hugepages=False)
+    started["testpmds"].append(tp)
+    tp.start()
+    tp.wait_forwarding()
+    wait_link(kd, "vm2")
+    exchange(kd, vm1)
+
+    kd.ctl("port", "remove", "vm2")
+    flows = kd.ctl("dump", "flows")["flows"]
+    assert not [f for f in flows if "output:%d" % added["id"] in f["actions"] or
+                "in_port=%d," % added["id"] in f["match"]], flows
+    assert [r["state"] for r in kd.ctl("show", "ports") if r["name"] == "vm2"] == ["waiting"]
+
+
 def one_vm_port_config(tmp_path, device):
     """A kairod configuration with a null port and the VM port: (config, topology) texts."""
     topo = bridge_topology(["p1", "p2"], {"p1": "null", "p2": "vm2"})
