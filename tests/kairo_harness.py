@@ -19,6 +19,11 @@ KAIROD = Path(os.environ.get("KAIROD", ROOT / "build" / "kairod"))
 KAIROCTL = Path(os.environ.get("KAIROCTL", KAIROD.parent / "kairoctl"))
 _instances = 0
 
+# A guard against a command that hangs (an `ip` call blocked behind the kernel's RTNL lock
+# while another test deletes namespaces on a loaded machine can take tens of seconds): long
+# enough never to fire on a slow machine, short enough that a real hang fails the test.
+HANG_GUARD_S = 180
+
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 

@@ -24,14 +24,14 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod
+from kairo_harness import HANG_GUARD_S, Kairod
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
 TAG = "%d" % (os.getpid() % 1000)
 
 
-def sh(*cmd, check=True, timeout=60):
+def sh(*cmd, check=True, timeout=HANG_GUARD_S):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
 
 

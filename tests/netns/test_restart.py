@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod, KairoctlError
+from kairo_harness import HANG_GUARD_S, Kairod, KairoctlError
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -34,7 +34,7 @@ HOSTS = {  # role: (address/prefix, gateway, bridge port)
 }
 
 
-def sh(*cmd, check=True, timeout=20):
+def sh(*cmd, check=True, timeout=HANG_GUARD_S):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
 
 
