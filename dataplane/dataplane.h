@@ -273,6 +273,17 @@ bool dp_handover_child(void);
 void dp_lock_leave(struct kairo_dp *dp);
 
 /* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */
+/*
+ * dataplane/service_notify.c: readiness, status and the watchdog for systemd
+ * (sd_notify); nothing without $NOTIFY_SOCKET.  init before EAL (after the
+ * instance lock), ready once the workers run, tick from the control loop,
+ * stopping at the start of a stop.
+ */
+void dp_service_init(void);
+void dp_service_ready(struct kairo_dp *dp);
+void dp_service_tick(struct kairo_dp *dp);
+void dp_service_stopping(bool handed_over, const char *why);
+
 void datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows);
 void datapath_view_json(struct kairo_dp *dp, FILE *out);
 /* The view without its flows, as a JSON object (any thread: counters only). */
