@@ -372,8 +372,10 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	for (i = 0; i < dp->cfg.n_ports; i++)
 		if ((ret = dp_port_open(dp, (uint16_t)i, err, errlen)) != 0)
 			return ret;
+	for (i = 0; i < dp->n_ports; i++)
+		dp_interface_event("DETECT", &dp->ports[i]);
 	/* Bindings name the ports by their DPDK ids, known only now. */
-	dp->topo = dp_topology_load(dp, true, err, errlen);
+	dp->topo = dp_topology_load_doc(dp, true, &dp->doc, err, errlen);
 	if (dp->topo == NULL)
 		return -EINVAL;
 	dp->topo_version = 1;
@@ -443,6 +445,8 @@ teardown(struct kairo_dp *dp)
 	dp_underlay_teardown(dp);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
+	json_decref(dp->doc);
+	dp->doc = NULL;
 	dp_mbuf_pools_free(dp);
 	if (dp->store != NULL)
 		dp->store->ops->close(dp->store);
