@@ -5,7 +5,7 @@
  * "next" every EVENTS_FOLLOW_MS, so no connection is held open past the
  * server's deadlines and no reply grows past its bounds (ctl_server.h).
  *
- * `kairoctl debug stall-worker N`: a test hook, so that the service
+ * `kairoctl debug stall N`: a test hook, so that the service
  * watchdog's reaction to a stuck worker can be tested (tests/daemon/
  * test_service_notify.py).  It is refused unless kairod's environment had
  * KAIRO_TEST_HOOKS=1 at its start: a production kairod (the systemd unit

@@ -15,7 +15,7 @@
 int ctl_events(void *ctx, json_t *args, json_t **result, char *err, size_t errlen);
 
 /*
- * "debug stall-worker" args {"worker": N, "resume": true}: the test hook of
+ * "debug stall" args {"worker": N, "resume": true}: the test hook of
  * struct worker_control (lcore/worker.h), refused unless kairod was started
  * with KAIRO_TEST_HOOKS=1 in its environment.
  */

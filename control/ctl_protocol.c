@@ -184,7 +184,7 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 			    "the event log: topology, Port, agent.Nsdb, agent.Interface, "
 			    "agent.Service lines",
 			    CTL_READ_ONLY, NULL, events_args},
-	[CTL_CMD_DEBUG_STALL_WORKER] = {"debug stall-worker",
+	[CTL_CMD_DEBUG_STALL_WORKER] = {"debug stall",
 					"test hook: stop a worker's loop (needs KAIRO_TEST_HOOKS=1 "
 					"in kairod's environment)",
 					CTL_READ_WRITE, NULL, stall_worker_args},

@@ -5,7 +5,7 @@
 - READY=1 (with MAINPID= and STATUS=) comes once the ports are up and the workers poll: at the
   moment it arrives, `kairoctl show ports` lists every port up and every worker has polled.
 - WATCHDOG=1 comes every half WATCHDOG_USEC while the workers and the simulation make
-  progress, and stops while a worker is stalled (the test hook `kairoctl debug stall-worker`,
+  progress, and stops while a worker is stalled (the test hook `kairoctl debug stall`,
   refused unless KAIRO_TEST_HOOKS=1 was in kairod's environment).
 - After `kairoctl restart` the new process says MAINPID=<its pid> and READY=1, and feeds the
   watchdog ($WATCHDOG_PID named the old one, its parent).
@@ -136,14 +136,14 @@ def test_ready_comes_with_the_ports_up_and_the_watchdog_stops_for_a_stalled_work
 
         # A stalled worker: the pings stop (after at most one already on its way), and the
         # status says who; resumed, they come back.
-        assert kd.ctl("debug", "stall-worker", "0") == {"worker": 0, "stalled": True}
+        assert kd.ctl("debug", "stall", "0") == {"worker": 0, "stalled": True}
         ns.wait_for(lambda m: m[2].get("STATUS", "").startswith("worker 0 (lcore 1) stalled"),
                     10, "the stalled status")
         t1 = time.monotonic()
         time.sleep(3 * WATCHDOG_S / 2)
         assert ns.pings(t1) == [], "watchdog fed while worker 0 was stalled"
         assert "worker 0 (lcore 1) made no progress" in kd.log_path.read_text()
-        kd.ctl("debug", "stall-worker", "0", "--resume")
+        kd.ctl("debug", "stall", "0", "--resume")
         t2 = time.monotonic()
         ns.wait_for(lambda m: "WATCHDOG" in m[2] and m[0] > t2, 10, "pings after the resume")
 
@@ -167,7 +167,7 @@ def test_the_stall_hook_is_refused_without_kairo_test_hooks(tmp_path, monkeypatc
     monkeypatch.delenv("KAIRO_TEST_HOOKS", raising=False)
     with Kairod(tmp_path, PORTS, TOPO) as kd:
         with pytest.raises(KairoctlError) as e:
-            kd.ctl("debug", "stall-worker", "0")
+            kd.ctl("debug", "stall", "0")
         assert e.value.returncode == 1
         assert "KAIRO_TEST_HOOKS=1" in e.value.stderr
         assert kd.ctl("show", "lcores")  # still forwarding
@@ -175,7 +175,7 @@ def test_the_stall_hook_is_refused_without_kairo_test_hooks(tmp_path, monkeypatc
 
 def man_dir(tmp_path):
     """The man pages the unit's Documentation= names, where `man` finds them (MANPATH)."""
-    built = Path(KAIROD).parent
+    built = Path(KAIROD).parent / "deploy"
     d = tmp_path / "man"
     (d / "man8").mkdir(parents=True)
     for page in ("kairod.8", "kairoctl.8"):
