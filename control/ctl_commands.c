@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "ctl_commands.h"
+#include "ctl_events.h"
 #include "ctl_meter.h"
 #include "ctl_ports.h"
 #include "ctl_topology.h"
@@ -582,6 +583,8 @@ static const ctl_handler handlers[CTL_CMD_COUNT] = {
 	[CTL_CMD_PORT_ADD] = ctl_port_add,
 	[CTL_CMD_PORT_REMOVE] = ctl_port_remove,
 	[CTL_CMD_RESTART] = cmd_restart,
+	[CTL_CMD_EVENTS] = ctl_events,
+	[CTL_CMD_DEBUG_STALL_WORKER] = ctl_debug_stall_worker,
 };
 
 const ctl_handler *

@@ -112,6 +112,21 @@ static const struct ctl_arg port_remove_args[] = {
 	{NULL},
 };
 
+static const struct ctl_arg events_args[] = {
+	{"since", 0, CTL_ARG_NUMBER, "SEQ", "only events from SEQ on (a reply's \"next\")"},
+	{"max", 0, CTL_ARG_NUMBER, "N", "at most N events (default 1000)"},
+	{"follow", 'f', CTL_ARG_FLAG, NULL, "then print new events as they come, until stopped",
+	 .flags = CTL_ARG_LOCAL},
+	{NULL},
+};
+
+static const struct ctl_arg stall_worker_args[] = {
+	{"worker", 0, CTL_ARG_POSITIONAL, "N", "the worker (kairoctl show lcores)",
+	 .flags = CTL_ARG_REQUIRED},
+	{"resume", 0, CTL_ARG_FLAG, NULL, "let it run again"},
+	{NULL},
+};
+
 const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 	[CTL_CMD_HELP] = {"help", "the commands, or one command's arguments", CTL_READ_ONLY, NULL,
 			  help_args},
@@ -165,6 +180,14 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 	[CTL_CMD_RESTART] = {"restart",
 			     "hand ports and state to a new kairod, then exit: pid, gap",
 			     CTL_READ_WRITE, NULL, no_args},
+	[CTL_CMD_EVENTS] = {"events",
+			    "the event log: topology, Port, agent.Nsdb, agent.Interface, "
+			    "agent.Service lines",
+			    CTL_READ_ONLY, NULL, events_args},
+	[CTL_CMD_DEBUG_STALL_WORKER] = {"debug stall",
+					"test hook: stop a worker's loop (needs KAIRO_TEST_HOOKS=1 "
+					"in kairod's environment)",
+					CTL_READ_WRITE, NULL, stall_worker_args},
 };
 
 const struct ctl_arg *

@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "ctl_protocol.h"
+#include "kairoctl.h"
 #include "kairoctl_print.h"
 
 #define DEFAULT_SOCKET "/run/kairo/kairod.sock"
@@ -46,12 +47,6 @@
 #define KAIROCTL_PROTOCOL_VERSION CTL_PROTOCOL_VERSION
 #endif
 
-enum exit_code {
-	EXIT_DONE = 0,
-	EXIT_REFUSED = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_DAEMON = 3,
-};
 
 /* ---- usage and help, from the table ---- */
 
@@ -526,7 +521,7 @@ request(struct session *s, const struct ctl_command_decl *cmd, json_t *args, int
  * apart, and kairod closes a connection idle for CTL_IDLE_MS: each sample
  * connects anew rather than hold one open in between.
  */
-static json_t *
+json_t *
 request_once(const char *path, const struct ctl_command_decl *cmd, json_t *args, int *status)
 {
 	struct session s;
@@ -749,6 +744,8 @@ main(int argc, char **argv)
 		ret = help(args, as_json);
 	else if (ret == EXIT_DONE && id == CTL_CMD_METER_GET)
 		ret = meter_get(path, args, local, as_json);
+	else if (ret == EXIT_DONE && id == CTL_CMD_EVENTS)
+		ret = kairoctl_events(path, args, local, as_json);
 	else if (ret == EXIT_DONE)
 		ret = run(path, id, args, local, as_json);
 	json_decref(args);

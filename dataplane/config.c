@@ -566,13 +566,13 @@ load_control(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 
 /* An absolute path of at most CONFIG_PATH_LEN - 8 bytes (room for ".tmp"), or "" when absent. */
 static int
-restart_path(struct json_ctx *ctx, json_t *r, const char *key, char *out)
+section_path(struct json_ctx *ctx, json_t *r, const char *section, const char *key, char *out)
 {
-	char field[32];
+	char field[48];
 	int ret;
 
-	snprintf(field, sizeof(field), "restart.%s", key);
-	ret = json_field_string(ctx, r, "restart", key, "", false, out, CONFIG_PATH_LEN);
+	snprintf(field, sizeof(field), "%s.%s", section, key);
+	ret = json_field_string(ctx, r, section, key, "", false, out, CONFIG_PATH_LEN);
 	if (ret == 0 && out[0] != '\0' && out[0] != '/')
 		ret = json_field_error(ctx, field, "\"%s\" is not an absolute path", out);
 	if (ret == 0 && strlen(out) >= CONFIG_PATH_LEN - 8)
@@ -592,9 +592,26 @@ load_restart(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 		return ret;
 	ret = json_field_only(ctx, r, "restart", fields);
 	if (ret == 0)
-		ret = restart_path(ctx, r, "state_file", cfg->state_file);
+		ret = section_path(ctx, r, "restart", "state_file", cfg->state_file);
 	if (ret == 0)
-		ret = restart_path(ctx, r, "pid_file", cfg->pid_file);
+		ret = section_path(ctx, r, "restart", "pid_file", cfg->pid_file);
+	json_decref(r);
+	return ret;
+}
+
+/* The events section: the file the event log (util/event_log.h) is appended to. */
+static int
+load_events(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"file", NULL};
+	json_t *r;
+	int ret;
+
+	if ((ret = section_object(ctx, root, "events", &r)) != 0)
+		return ret;
+	ret = json_field_only(ctx, r, "events", fields);
+	if (ret == 0)
+		ret = section_path(ctx, r, "events", "file", cfg->events_file);
 	json_decref(r);
 	return ret;
 }
@@ -632,7 +649,7 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
 					  "zookeeper_hosts", "zookeeper", "redis",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
-					  "slow_path", "control", "restart", "ports", NULL};
+					  "slow_path", "control", "restart", "events", "ports", NULL};
 	struct json_ctx ctx = *ctx_;
 	char topo[CONFIG_PATH_LEN];
 	int ret;
@@ -644,7 +661,8 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	    (ret = load_flow_cache(&ctx, root, cfg)) != 0 ||
 	    (ret = load_slow_path(&ctx, root, cfg)) != 0 ||
 	    (ret = load_control(&ctx, root, cfg)) != 0 ||
-	    (ret = load_restart(&ctx, root, cfg)) != 0)
+	    (ret = load_restart(&ctx, root, cfg)) != 0 ||
+	    (ret = load_events(&ctx, root, cfg)) != 0)
 		return ret;
 	return load_ports(&ctx, root, cfg);
 }

@@ -69,6 +69,8 @@ struct kairo_config {
 	/* restart (dataplane/state_file.c, dataplane/handover.c); "" = not kept / not written */
 	char state_file[CONFIG_PATH_LEN];     /* the state image across a stop and a start */
 	char pid_file[CONFIG_PATH_LEN];       /* the running kairod's pid, for a supervisor */
+	/* events (util/event_log.h); "" = the event log only in kairod's ring (kairoctl events) */
+	char events_file[CONFIG_PATH_LEN];
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
 	struct underlay_config underlay;     /* the tunnels' uplink (dataplane/underlay_config.h) */

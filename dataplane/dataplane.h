@@ -103,6 +103,7 @@ struct kairo_dp {
 	 */
 	struct topology_store *store;
 	char topo_source[CONFIG_PATH_LEN];
+	json_t *doc; /* the document of the snapshot in use, for the event log's diff */
 	int store_changed; /* the store's changed flag (__atomic) */
 	/* Shared state (cfg.redis_enabled): the rings and the Redis thread behind them. */
 	struct state_sync state_sync;
@@ -153,7 +154,14 @@ void dp_ports_unlock(struct kairo_dp *dp);
  */
 struct topology *dp_topology_load(const struct kairo_dp *dp, bool probed, char *err,
 				  size_t errlen);
+struct topology *dp_topology_load_doc(const struct kairo_dp *dp, bool probed, json_t **doc,
+				      char *err, size_t errlen);
 int dp_topology_reload(struct kairo_dp *dp, const char *why);
+/*
+ * dataplane/topology_events.c: what changed between two documents, in the
+ * event log (topology.Bridge CREATE ..., Port LINK ...); NULL: nothing said.
+ */
+void dp_topology_events(const json_t *old_doc, const json_t *new_doc);
 /* The same with dp->ports_lock already held. */
 int dp_topology_reload_locked(struct kairo_dp *dp, const char *why);
 /* Remember t's local bindings, logging BIND for each bound one (start-up, before the thread). */
@@ -180,6 +188,8 @@ int dp_port_add(struct kairo_dp *dp, const struct port_config *pc, char *err, si
 int dp_port_remove(struct kairo_dp *dp, const char *name, char *err, size_t errlen);
 /* SIGHUP: the config file's ports read again, the difference added and removed. */
 void dp_ports_reread_config(struct kairo_dp *dp);
+/* "DETECT": a port opened (at start or added); in the log and the event log. */
+void dp_interface_event(const char *what, const struct dp_port *p);
 /* The ports as ZooKeeper's host record lists them: [{name, device, role}]. Under the lock. */
 json_t *dp_interfaces_json(const struct kairo_dp *dp);
 /* The port in use named name, or NULL (under the lock). */
@@ -273,6 +283,17 @@ bool dp_handover_child(void);
 void dp_lock_leave(struct kairo_dp *dp);
 
 /* dataplane/datapath_view.c: the mm-dpctl --show-dp view, as text or JSON. */
+/*
+ * dataplane/service_notify.c: readiness, status and the watchdog for systemd
+ * (sd_notify); nothing without $NOTIFY_SOCKET.  init before EAL (after the
+ * instance lock), ready once the workers run, tick from the control loop,
+ * stopping at the start of a stop.
+ */
+void dp_service_init(void);
+void dp_service_ready(struct kairo_dp *dp);
+void dp_service_tick(struct kairo_dp *dp);
+void dp_service_stopping(bool handed_over, const char *why);
+
 void datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows);
 void datapath_view_json(struct kairo_dp *dp, FILE *out);
 /* The view without its flows, as a JSON object (any thread: counters only). */

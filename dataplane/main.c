@@ -3,6 +3,7 @@
  * kairod: start-up, the control thread's wait loop, and an orderly shutdown.
  *
  *   kairod [EAL options] -- --config FILE [--stats-json FILE] [--check-config]
+ *   kairod --version
  *
  * The configuration and the topology are read and checked, and the instance
  * lock taken, before EAL starts: a bad file, or another kairod on the same
@@ -32,6 +33,8 @@
 
 #include "ctl_commands.h"
 #include "dataplane.h"
+#include "event_log.h"
+#include "kairo_version.h"
 #include "mbuf_pools.h"
 #include "topology_json.h"
 #include "underlay.h"
@@ -100,10 +103,11 @@ usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [EAL options] -- --config FILE [--stats-json FILE] [--check-config]\n"
+		"       %s --version\n"
 		"  --config FILE      daemon configuration (JSON, see config/README.md)\n"
 		"  --stats-json FILE  write the datapath view as JSON on SIGUSR1 and at exit\n"
 		"  --check-config     check the configuration and topology, then exit\n",
-		prog);
+		prog, prog);
 }
 
 static int
@@ -368,8 +372,10 @@ setup_dataplane(struct kairo_dp *dp, char *err, size_t errlen)
 	for (i = 0; i < dp->cfg.n_ports; i++)
 		if ((ret = dp_port_open(dp, (uint16_t)i, err, errlen)) != 0)
 			return ret;
+	for (i = 0; i < dp->n_ports; i++)
+		dp_interface_event("DETECT", &dp->ports[i]);
 	/* Bindings name the ports by their DPDK ids, known only now. */
-	dp->topo = dp_topology_load(dp, true, err, errlen);
+	dp->topo = dp_topology_load_doc(dp, true, &dp->doc, err, errlen);
 	if (dp->topo == NULL)
 		return -EINVAL;
 	dp->topo_version = 1;
@@ -439,10 +445,27 @@ teardown(struct kairo_dp *dp)
 	dp_underlay_teardown(dp);
 	flow_cache_destroy(dp->cache);
 	topology_free(dp->topo);
+	json_decref(dp->doc);
+	dp->doc = NULL;
 	dp_mbuf_pools_free(dp);
 	if (dp->store != NULL)
 		dp->store->ops->close(dp->store);
 	dp->store = NULL;
+}
+
+/* The event log's file (events.file), if any: at start, and again on SIGHUP (log rotation). */
+static int
+events_open(const struct kairo_dp *dp, char *err, size_t errlen)
+{
+	int ret;
+
+	if (dp->cfg.events_file[0] == '\0')
+		return 0;
+	ret = event_log_open(dp->cfg.events_file);
+	if (ret != 0)
+		snprintf(err, errlen, "%.256s: events.file: cannot open %s: %s", dp->cfg.file,
+			 dp->cfg.events_file, strerror(-ret));
+	return ret;
 }
 
 /*
@@ -483,6 +506,11 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 		refuse(err);
 		return -1;
 	}
+	/* Before the store: ZooKeeper's CONNECT is an event already. */
+	if (!opt.check_only && events_open(dp, err, sizeof(err)) != 0) {
+		refuse(err);
+		return -1;
+	}
 	/* Every snapshot is built for this host: its bindings are local, the others' remote. */
 	topology_hosts_set_local(dp->cfg.host_id,
 				 dp->cfg.underlay.enabled ? dp->cfg.underlay.ip : 0);
@@ -518,6 +546,7 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 	char err[1024];
 	int ret;
 
+	dp_service_init();
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		snprintf(err, sizeof(err), "EAL initialisation failed: %s", rte_strerror(rte_errno));
 		refuse(err);
@@ -557,6 +586,8 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 		rte_eal_remote_launch(worker_main, dp->workers[w], dp->workers[w]->lcore_id);
 	printf("kairod: ready\n");
 	fflush(stdout);
+	/* Before the old process hears of us: systemd must know the new MAINPID before it exits. */
+	dp_service_ready(dp);
 	dp_handover_running(dp);
 	dp_pid_file_write(dp);
 	return 0;
@@ -571,6 +602,7 @@ static void
 serve(struct kairo_dp *dp)
 {
 	bool store_changed, must_stop;
+	char err[1024];
 
 	while (!quit_signal) {
 		sleep_ms(CONTROL_TICK_MS);
@@ -580,9 +612,15 @@ serve(struct kairo_dp *dp)
 			dump_signal = 0;
 			sim_thread_request_dump(dp->sim, stdout);
 		}
-		/* SIGHUP also reads the config file's ports again (port_runtime.c). */
-		if (reload_signal)
+		/*
+		 * SIGHUP also reads the config file's ports again (port_runtime.c)
+		 * and opens the event log's file anew (after logrotate moved it).
+		 */
+		if (reload_signal) {
 			dp_ports_reread_config(dp);
+			if (events_open(dp, err, sizeof(err)) != 0)
+				DP_LOG(ERR, "%s; the old file stays in use", err);
+		}
 		/* Both read the store's document again; one reload serves both. */
 		store_changed = __atomic_exchange_n(&dp->store_changed, 0, __ATOMIC_ACQUIRE) != 0;
 		if (reload_signal || store_changed) {
@@ -590,6 +628,7 @@ serve(struct kairo_dp *dp)
 			dp_topology_reload(dp, store_changed ? "the store changed" : "SIGHUP");
 		}
 		dp_ports_link_tick(dp);
+		dp_service_tick(dp);
 	}
 }
 
@@ -599,6 +638,7 @@ stop(struct kairo_dp *dp, struct ctl_server *ctl)
 {
 	unsigned int waited;
 
+	dp_service_stopping(dp_handed_over(), dp_handed_over() ? "handed over" : "asked to stop");
 	ctl_server_stop(ctl);
 	__atomic_store_n(&dp->control.rx_enabled, false, __ATOMIC_RELAXED);
 	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dp_drained(dp);
@@ -626,6 +666,11 @@ main(int argc, char **argv)
 	int eal_argc, status = 0;
 
 	catch_early_signals();
+	/* Before anything else: a package's tests and an operator ask it without a config. */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("kairod %s\n", KAIRO_VERSION);
+		return 0;
+	}
 	eal_argc = prepare(argc, argv, &dp);
 	if (eal_argc <= 0) {
 		status = -eal_argc;

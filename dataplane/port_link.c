@@ -34,6 +34,7 @@
 #include <rte_pause.h>
 
 #include "dataplane.h"
+#include "event_log.h"
 
 /* Links without interrupts are asked this often: maybe a syscall per port, off the fast path. */
 #define LINK_POLL_MS 500
@@ -140,6 +141,8 @@ dp_ports_link_tick(struct kairo_dp *dp)
 			continue;
 		p->link_up = up;
 		DP_LOG(INFO, "agent.Interface UPDATE %s link %s", p->cfg->name, up ? "up" : "down");
+		event_log("agent.Interface", "UPDATE", "%s link %s", p->cfg->name,
+			  up ? "up" : "down");
 		snprintf(why, sizeof(why), "link of %s %s", p->cfg->name, up ? "up" : "down");
 		changed++;
 	}

@@ -36,6 +36,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane.h"
+#include "event_log.h"
 
 /* How long a removal waits for the simulation to run the snapshot without the port. */
 #define PORT_REMOVE_SIM_WAIT_MS 2000
@@ -190,8 +191,7 @@ port_add_locked(struct kairo_dp *dp, const struct port_config *pc, char *err, si
 			 pc->name);
 		goto close;
 	}
-	DP_LOG(INFO, "agent.Interface DETECT %s (DPDK port %u, %s, %s)", pc->name, p->id,
-	       pc->devargs, p->driver);
+	dp_interface_event("DETECT", p);
 	interfaces_publish(dp);
 	snprintf(why, sizeof(why), "port %s added", pc->name);
 	dp_topology_reload_locked(dp, why);
@@ -209,6 +209,18 @@ free_slot:
 	memset(&dp->cfg.ports[slot], 0, sizeof(dp->cfg.ports[slot]));
 	dp->cfg.n_ports = n_cfg;
 	return ret;
+}
+
+/*
+ * An interface appeared or went, as MidoNet's agent.Interface says it: in the
+ * log with its DPDK port and device, in the event log (util/event_log.h) by name.
+ */
+void
+dp_interface_event(const char *what, const struct dp_port *p)
+{
+	DP_LOG(INFO, "agent.Interface %s %s (DPDK port %u, %s, %s)", what, p->cfg->name, p->id,
+	       p->cfg->devargs, p->driver);
+	event_log("agent.Interface", what, "%s", p->cfg->name);
 }
 
 int
@@ -251,6 +263,7 @@ port_remove_locked(struct kairo_dp *dp, const char *name, uint64_t *version, cha
 	dp_topology_reload_locked(dp, why);
 	*version = dp->topo_version;
 	dp_port_close(dp, p, true);
+	event_log("agent.Interface", "DELETE", "%s", name);
 	DP_LOG(INFO, "agent.Interface DELETE %s (DPDK port %u)", name, p->id);
 	memset(p, 0, sizeof(*p));
 	memset(&dp->cfg.ports[slot], 0, sizeof(dp->cfg.ports[slot]));

@@ -21,10 +21,12 @@
 #include <string.h>
 
 #include "dataplane.h"
+#include "event_log.h"
 #include "topology_json.h"
 
 struct topology *
-dp_topology_load(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
+dp_topology_load_doc(const struct kairo_dp *dp, bool probed, json_t **doc_out, char *err,
+		     size_t errlen)
 {
 	struct local_interface ifs[RTE_MAX_ETHPORTS];
 	unsigned int n_ifs = dp_local_interfaces(dp, probed, ifs);
@@ -35,8 +37,16 @@ dp_topology_load(const struct kairo_dp *dp, bool probed, char *err, size_t errle
 	if (doc == NULL)
 		return NULL;
 	t = topology_json_load(doc, dp->topo_source, ifs, n_ifs, err, errlen);
+	if (t != NULL && doc_out != NULL)
+		*doc_out = json_incref(doc);
 	json_decref(doc);
 	return t;
+}
+
+struct topology *
+dp_topology_load(const struct kairo_dp *dp, bool probed, char *err, size_t errlen)
+{
+	return dp_topology_load_doc(dp, probed, NULL, err, errlen);
 }
 
 /* t's local bindings (bound here, or waiting for an interface of this host); out may be NULL. */
@@ -81,6 +91,14 @@ binding_find(const struct dp_binding *list, unsigned int n, const struct dp_bind
 }
 #pragma GCC diagnostic pop
 
+/* In the log and in the event log (util/event_log.h), in the same words. */
+static void
+binding_event(const char *what, const struct dp_binding *b)
+{
+	DP_LOG(INFO, "Port %s %s %s", what, b->port_id, b->interface);
+	event_log("Port", what, "%s %s", b->port_id, b->interface);
+}
+
 void
 dp_bindings_record(struct kairo_dp *dp, const struct topology *t)
 {
@@ -96,9 +114,9 @@ dp_bindings_record(struct kairo_dp *dp, const struct topology *t)
 	for (i = 0; i < n; i++) {
 		was = binding_find(dp->bindings, dp->n_bindings, &now[i]);
 		if (!now[i].waiting && (was == NULL || was->waiting))
-			DP_LOG(INFO, "Port BIND %s %s", now[i].port_id, now[i].interface);
+			binding_event("BIND", &now[i]);
 		else if (now[i].waiting && was != NULL && !was->waiting)
-			DP_LOG(INFO, "Port UNBIND %s %s", now[i].port_id, now[i].interface);
+			binding_event("UNBIND", &now[i]);
 		else if (now[i].waiting && was == NULL)
 			DP_LOG(INFO, "port %s waits for interface %s", now[i].port_id,
 			       now[i].interface);
@@ -106,8 +124,7 @@ dp_bindings_record(struct kairo_dp *dp, const struct topology *t)
 	/* A binding deleted from the document while it was in effect is unbound too. */
 	for (i = 0; i < dp->n_bindings; i++)
 		if (!dp->bindings[i].waiting && binding_find(now, n, &dp->bindings[i]) == NULL)
-			DP_LOG(INFO, "Port UNBIND %s %s", dp->bindings[i].port_id,
-			       dp->bindings[i].interface);
+			binding_event("UNBIND", &dp->bindings[i]);
 	free(dp->bindings);
 	dp->bindings = now;
 	dp->n_bindings = n;
@@ -117,7 +134,8 @@ int
 dp_topology_reload_locked(struct kairo_dp *dp, const char *why)
 {
 	char err[1024];
-	struct topology *t = dp_topology_load(dp, true, err, sizeof(err));
+	json_t *doc = NULL;
+	struct topology *t = dp_topology_load_doc(dp, true, &doc, err, sizeof(err));
 
 	if (t == NULL) {
 		DP_LOG(ERR, "topology not reloaded, version %" PRIu64 " stays in use: %s",
@@ -127,6 +145,10 @@ dp_topology_reload_locked(struct kairo_dp *dp, const char *why)
 	t->version = ++dp->topo_version;
 	DP_LOG(INFO, "topology version %" PRIu64 " read from %s (%s store), %s", t->version,
 	       dp->topo_source, dp->store->ops->name, why);
+	/* Objects first, then what their bindings did (MidoNet's order: a port exists, then binds). */
+	dp_topology_events(dp->doc, doc);
+	json_decref(dp->doc);
+	dp->doc = doc;
 	dp_bindings_record(dp, t);
 	sim_thread_set_topology(dp->sim, t);
 	return 0;

@@ -7,6 +7,8 @@ PKGS=(
 	# build
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev libnuma-dev libjansson-dev
+	# kairod's readiness and watchdog for systemd (sd_notify); systemd-analyze checks the unit
+	libsystemd-dev systemd
 	# the NSDB clients (ZooKeeper, Redis) the later stages link against
 	libzookeeper-mt-dev libhiredis-dev
 	# DPDK's tools: dpdk-testpmd for the benchmark and as the VM of the VM-port tests,
@@ -32,6 +34,8 @@ PKGS=(
 	redis-server python3-redis
 	# tools/suite_under_load.sh: the suite run with a CPU hog beside it
 	stress-ng
+	# tests/package/: the Debian package built (dpkg-buildpackage, debhelper) and checked
+	dpkg-dev debhelper lintian
 )
 
 missing=()

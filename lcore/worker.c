@@ -319,6 +319,23 @@ worker_sleep(struct worker *w, uint32_t us)
 	rte_rcu_qsbr_thread_online(w->qsbr, w->index);
 }
 
+/*
+ * The test hook of struct worker_control: no passes while it names this
+ * worker.  Offline meanwhile, so that a port added or removed (which waits
+ * for every worker's quiescent state) does not hang on the test.
+ */
+static void
+worker_stall(struct worker *w)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
+
+	rte_rcu_qsbr_thread_offline(w->qsbr, w->index);
+	while (__atomic_load_n(&w->control->stall, __ATOMIC_RELAXED) == w->index + 1 &&
+	       !__atomic_load_n(&w->control->quit, __ATOMIC_RELAXED))
+		nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(w->qsbr, w->index);
+}
+
 int
 worker_main(void *arg)
 {
@@ -341,6 +358,8 @@ worker_main(void *arg)
 
 		if (unlikely(poll != w->poll_applied))
 			worker_poll_apply(w, poll);
+		if (unlikely(__atomic_load_n(&w->control->stall, __ATOMIC_RELAXED) == w->index + 1))
+			worker_stall(w);
 		for (i = 0; rx_enabled && i < poll->n_rxq; i++) {
 			uint16_t port = poll->rxq[i].port;
 			uint16_t n = rte_eth_rx_burst(port, poll->rxq[i].queue, pkts, WORKER_RX_BURST);

@@ -108,6 +108,13 @@ struct worker_stats {
 struct worker_control {
 	bool rx_enabled; /* cleared first at shutdown so in-flight packets can drain */
 	bool quit;
+	/*
+	 * Test hook (`kairoctl debug stall`, only with KAIRO_TEST_HOOKS=1
+	 * in kairod's environment): worker index + 1 stops making passes until
+	 * set back to 0, as a stuck worker would, so that the service watchdog's
+	 * reaction can be tested.  0 in every real run.
+	 */
+	unsigned int stall;
 };
 
 struct worker {

@@ -15,6 +15,7 @@
 
 #include <rte_common.h>
 
+#include "event_log.h"
 #include "redis_state_internal.h"
 
 const char *
@@ -49,6 +50,7 @@ disconnect(struct redis_state *rs, const char *why)
 	__atomic_store_n(&rs->stats.connected, 0, __ATOMIC_RELAXED);
 	RS_LOG(WARNING, "redis %s DISCONNECT: %s; forwarding goes on with local state, "
 	       "reconnecting", address_of(rs), rs->last_error);
+	event_log("agent.Nsdb", "DISCONNECT", "redis %s", address_of(rs));
 	rs->backoff_ms = RS_BACKOFF_MIN_MS;
 	rs->retry_at = rte_get_tsc_cycles() + ms_tsc(rs->backoff_ms);
 }
@@ -201,6 +203,7 @@ try_connect(struct redis_state *rs)
 	rs->last_error[0] = '\0';
 	stat_add(&rs->stats.connects, 1);
 	__atomic_store_n(&rs->stats.connected, 1, __ATOMIC_RELAXED);
+	event_log("agent.Nsdb", "CONNECT", "redis %s", address_of(rs));
 	RS_LOG(INFO, "redis %s CONNECT%s", address_of(rs),
 	       rs->ever_connected ? ": resynchronising (blocks claimed again, live state written)"
 				  : "");

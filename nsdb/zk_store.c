@@ -29,6 +29,7 @@
 
 #include <rte_common.h>
 
+#include "event_log.h"
 #include "json_field.h"
 #include "zk_internal.h"
 
@@ -124,15 +125,19 @@ zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 
 			ZK_LOG(INFO, "agent.Nsdb CONNECT %s session 0x%" PRIx64 " (timeout %d ms)",
 			       s->cfg.hosts, (uint64_t)id->client_id, zoo_recv_timeout(zh));
+			event_log("agent.Nsdb", "CONNECT", "zookeeper %s session 0x%" PRIx64,
+				  s->cfg.hosts, (uint64_t)id->client_id);
 			/* Back after a loss: what changed meanwhile is read again. */
 			if (was != 0 && was != ZOO_CONNECTED_STATE)
 				s->resync = true;
 		} else if (state == ZOO_CONNECTING_STATE && was == ZOO_CONNECTED_STATE) {
 			ZK_LOG(WARNING, "agent.Nsdb DISCONNECT %s: forwarding goes on with the last "
 			       "topology; reconnecting", s->cfg.hosts);
+			event_log("agent.Nsdb", "DISCONNECT", "zookeeper %s", s->cfg.hosts);
 		} else if (state == ZOO_EXPIRED_SESSION_STATE) {
 			ZK_LOG(WARNING, "agent.Nsdb CONN_EXPIRE %s: the session expired; a new one "
 			       "will register the host again", s->cfg.hosts);
+			event_log("agent.Nsdb", "CONN_EXPIRE", "zookeeper %s", s->cfg.hosts);
 			s->expired = true;
 		} else if (state == ZOO_AUTH_FAILED_STATE) {
 			ZK_LOG(ERR, "agent.Nsdb %s: authentication failed", s->cfg.hosts);

@@ -193,6 +193,11 @@ struct trace_state *sim_thread_trace(struct sim_thread *st);
 struct meter_registry *sim_thread_meters(struct sim_thread *st);
 struct flow_cache *sim_thread_cache(struct sim_thread *st);
 const struct topology *sim_thread_topology(const struct sim_thread *st);
+/*
+ * Passes of the thread's loop so far (any thread): one that stops growing
+ * while the thread runs is a stuck slow path (dataplane/service_notify.c).
+ */
+uint64_t sim_thread_heartbeat(const struct sim_thread *st);
 /* The waiting room's counters (any thread). */
 void sim_waiting_stats_read(const struct sim_thread *st, struct waiting_room_stats *out);
 /* Its shared-state side, for the counters (any thread); NULL without a store. */

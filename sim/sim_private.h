@@ -30,6 +30,8 @@ struct sim_thread {
 	struct topology *next_topo;  /* set by the control thread; taken between bursts */
 	pthread_t thread;
 	bool quit;
+	/* Passes of the thread's loop (its only writer; relaxed): the service watchdog's heartbeat. */
+	uint64_t heartbeat;
 	/*
 	 * Work another thread hands in (sim_thread_call): run between bursts,
 	 * because only this thread may walk the cache or touch the tracers.

@@ -327,6 +327,8 @@ sim_thread_main(void *arg)
 		}
 		if (n == 0)
 			nanosleep(&idle, NULL);
+		/* A plain store: this thread is the only writer, a reader needs no exact count. */
+		__atomic_store_n(&st->heartbeat, st->heartbeat + 1, __ATOMIC_RELAXED);
 	}
 	/* Whatever is still queued gets its answer before the workers stop. */
 	while (sim_thread_poll(st) != 0)
@@ -426,6 +428,12 @@ const struct topology *
 sim_thread_topology(const struct sim_thread *st)
 {
 	return st->topo;
+}
+
+uint64_t
+sim_thread_heartbeat(const struct sim_thread *st)
+{
+	return __atomic_load_n(&st->heartbeat, __ATOMIC_RELAXED);
 }
 
 void

@@ -36,7 +36,8 @@ unit() {
 	cp "$root/$dir/meson-logs/testlog.json" "$results/unit-$dir.json" 2>/dev/null || true
 }
 
-# Packet, namespace, daemon and NSDB tests through pytest, against the kairod of one build.
+# Packet, namespace, daemon and NSDB tests through pytest, against the kairod of one build
+# (extra directories and pytest's arguments after the build's name).
 integration() {
 	local dir=$1
 	shift
@@ -46,9 +47,11 @@ integration() {
 		"$root/tests/daemon" "$root/tests/nsdb" "$@"
 }
 
+# tests/package/ builds the Debian package from the tree itself (minutes) and installs it:
+# once, beside the release build.
 if build build; then
 	unit build
-	integration build "$@"
+	integration build "$root/tests/package" "$@"
 fi
 # The sanitizer build: leaks are not checked in the daemon (EAL keeps its memory to the end
 # by design), everything else ASan and UBSan see is fatal.
