@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -616,6 +617,44 @@ load_events(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 	return ret;
 }
 
+/*
+ * The metrics section: where the Prometheus endpoint listens.  Without it
+ * nothing listens: counters are not published on a network unless asked.
+ * The address defaults to loopback, as node_exporter's does not, because
+ * kairod's counters name the tenants' ports.
+ */
+static int
+load_metrics(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	static const char *const fields[] = {"address", "port", NULL};
+	unsigned char addr[sizeof(struct in6_addr)];
+	uint32_t port = 0;
+	json_t *m;
+	int ret;
+
+	if (json_object_get(root, "metrics") == NULL)
+		return 0;
+	if ((ret = section_object(ctx, root, "metrics", &m)) != 0)
+		return ret;
+	ret = json_field_only(ctx, m, "metrics", fields);
+	if (ret == 0)
+		ret = json_field_string(ctx, m, "metrics", "address", "127.0.0.1", false,
+					cfg->metrics_address, sizeof(cfg->metrics_address));
+	if (ret == 0 && inet_pton(AF_INET, cfg->metrics_address, addr) != 1 &&
+	    inet_pton(AF_INET6, cfg->metrics_address, addr) != 1)
+		ret = json_field_error(ctx, "metrics.address",
+				       "\"%s\" is not an IPv4 or IPv6 address (a name is not looked up)",
+				       cfg->metrics_address);
+	if (ret == 0 && json_object_get(m, "port") == NULL)
+		ret = json_field_error(ctx, "metrics.port", "missing: the TCP port to serve /metrics "
+				       "on (Prometheus exporters use 9100-9999)");
+	if (ret == 0)
+		ret = load_section_uint(ctx, m, "metrics", "port", 1, 65535, 0, &port);
+	cfg->metrics_port = (uint16_t)port;
+	json_decref(m);
+	return ret;
+}
+
 /* The ports array, then the underlay section, which names uplink ports. */
 static int
 load_ports(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
@@ -649,7 +688,8 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
 					  "zookeeper_hosts", "zookeeper", "redis",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
-					  "slow_path", "control", "restart", "events", "ports", NULL};
+					  "slow_path", "control", "restart", "events", "metrics",
+					  "ports", NULL};
 	struct json_ctx ctx = *ctx_;
 	char topo[CONFIG_PATH_LEN];
 	int ret;
@@ -662,7 +702,8 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	    (ret = load_slow_path(&ctx, root, cfg)) != 0 ||
 	    (ret = load_control(&ctx, root, cfg)) != 0 ||
 	    (ret = load_restart(&ctx, root, cfg)) != 0 ||
-	    (ret = load_events(&ctx, root, cfg)) != 0)
+	    (ret = load_events(&ctx, root, cfg)) != 0 ||
+	    (ret = load_metrics(&ctx, root, cfg)) != 0)
 		return ret;
 	return load_ports(&ctx, root, cfg);
 }

@@ -71,6 +71,9 @@ struct kairo_config {
 	char pid_file[CONFIG_PATH_LEN];       /* the running kairod's pid, for a supervisor */
 	/* events (util/event_log.h); "" = the event log only in kairod's ring (kairoctl events) */
 	char events_file[CONFIG_PATH_LEN];
+	/* metrics (control/metrics_http.c): the Prometheus endpoint; port 0 = not served */
+	char metrics_address[CONFIG_NAME_LEN]; /* a numeric IPv4 or IPv6 address */
+	uint16_t metrics_port;
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
 	struct underlay_config underlay;     /* the tunnels' uplink (dataplane/underlay_config.h) */

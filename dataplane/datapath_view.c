@@ -409,6 +409,34 @@ waiting_room_view(struct kairo_dp *dp)
 	return o;
 }
 
+/*
+ * Flow set-up latency (sim.h): {"count", "sum_ns", "buckets_us": {"10": n, ...,
+ * "+Inf": count}}, buckets cumulative as Prometheus's le series are.  The
+ * count is the buckets' sum, so that "+Inf" and "count" always agree.
+ */
+static json_t *
+flow_setup_view(struct kairo_dp *dp)
+{
+	struct flow_setup_latency h;
+	json_t *o = json_object(), *b = json_object();
+	uint64_t cum = 0;
+	char le[16];
+	unsigned int i;
+
+	sim_flow_setup_read(dp->sim, &h);
+	for (i = 0; i < FLOW_SETUP_BUCKETS; i++) {
+		cum += h.bucket[i];
+		snprintf(le, sizeof(le), "%u", flow_setup_bounds_us[i]);
+		json_object_set_new(b, le, json_u64(cum));
+	}
+	cum += h.bucket[FLOW_SETUP_BUCKETS];
+	json_object_set_new(b, "+Inf", json_u64(cum));
+	json_object_set_new(o, "count", json_u64(cum));
+	json_object_set_new(o, "sum_ns", json_u64(h.sum_ns));
+	json_object_set_new(o, "buckets_us", b);
+	return o;
+}
+
 json_t *
 datapath_view_object(struct kairo_dp *dp)
 {
@@ -432,6 +460,7 @@ datapath_view_object(struct kairo_dp *dp)
 	view_counters(root, &t.w, lookup_counters, RTE_DIM(lookup_counters));
 	json_object_set_new(root, "flow_cache", flow_cache_view(dp, &t.fc));
 	json_object_set_new(root, "slow_path", slow_path_view(dp, &t.sim));
+	json_object_set_new(root, "flow_setup", flow_setup_view(dp));
 	json_object_set_new(root, "waiting_room", waiting_room_view(dp));
 	json_object_set_new(root, "mbuf_pools", dp_mbuf_pools_view(dp));
 	json_object_set_new(root, "ports", ports_view(dp, &t));
@@ -443,6 +472,11 @@ datapath_view_object(struct kairo_dp *dp)
 		json_object_set_new(root, "tunnels", overlay_view(dp->overlay));
 	if (dp->redis != NULL)
 		json_object_set_new(root, "state", state_view(dp));
+	if (dp->store != NULL)
+		json_object_set_new(root, "topology_store",
+				    json_pack("{s:s, s:b}", "type", dp->store->ops->name, "connected",
+					      dp->store->ops->connected == NULL ||
+						      dp->store->ops->connected(dp->store)));
 	return root;
 }
 
@@ -551,6 +585,47 @@ slow_path_print(struct kairo_dp *dp, const json_t *sp, FILE *out)
 	}
 	if (n > 0)
 		slow_path_line_end(dp, e[n - 1].topic, out);
+}
+
+/* ", p99 <= 250 us", or past the last bound ", p99 > 1000000 us". */
+static void
+percentile_print(FILE *out, const char *name, const char *le)
+{
+	if (strcmp(le, "+Inf") != 0)
+		fprintf(out, ", %s <= %s us", name, le);
+	else
+		fprintf(out, ", %s > %u us", name, flow_setup_bounds_us[FLOW_SETUP_BUCKETS - 1]);
+}
+
+/*
+ * "flow set-up: 1200 flows, mean 84 us, p50 <= 50 us, p99 <= 1000 us": the
+ * bucket bounds the median and the 99th percentile fall under.
+ */
+static void
+flow_setup_print(const json_t *fs, FILE *out)
+{
+	const json_t *buckets = json_object_get(fs, "buckets_us");
+	uint64_t count = view_u64(fs, "count");
+	const char *p50 = NULL, *p99 = NULL, *le;
+	const json_t *v;
+
+	fprintf(out, "  flow set-up: %" PRIu64 " flows", count);
+	if (count == 0) {
+		fputc('\n', out);
+		return;
+	}
+	json_object_foreach((json_t *)buckets, le, v) {
+		uint64_t cum = (uint64_t)json_integer_value(v);
+
+		if (p50 == NULL && cum * 2 >= count)
+			p50 = le;
+		if (p99 == NULL && cum * 100 >= count * 99)
+			p99 = le;
+	}
+	fprintf(out, ", mean %" PRIu64 " us", view_u64(fs, "sum_ns") / count / 1000);
+	percentile_print(out, "p50", p50);
+	percentile_print(out, "p99", p99);
+	fputc('\n', out);
 }
 
 /* "waiting room: neighbour waiting 0 parked 2 resumed 2 timed-out 0 refused 0; ..." */
@@ -740,6 +815,7 @@ datapath_view_print(struct kairo_dp *dp, FILE *out, bool with_flows)
 	totals_print(dp, view, out);
 	flow_cache_print(json_object_get(view, "flow_cache"), out);
 	slow_path_print(dp, json_object_get(view, "slow_path"), out);
+	flow_setup_print(json_object_get(view, "flow_setup"), out);
 	waiting_room_print(json_object_get(view, "waiting_room"), out);
 	mbuf_pools_print(json_object_get(view, "mbuf_pools"), out);
 	ports_print(json_object_get(view, "ports"), out);

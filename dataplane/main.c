@@ -36,6 +36,7 @@
 #include "event_log.h"
 #include "kairo_version.h"
 #include "mbuf_pools.h"
+#include "metrics.h"
 #include "topology_json.h"
 #include "underlay.h"
 #include "topology_store.h"
@@ -52,6 +53,8 @@ RTE_LOG_REGISTER(kairo_logtype_dataplane, kairo.dataplane, INFO);
 static volatile sig_atomic_t quit_signal;
 static volatile sig_atomic_t dump_signal;
 static volatile sig_atomic_t reload_signal;
+/* The Prometheus endpoint (control/metrics.h), when configured. */
+static struct metrics_server *metrics;
 
 struct app_options {
 	const char *config;
@@ -578,6 +581,18 @@ start(struct kairo_dp *dp, int eal_argc, char **argv, struct ctl_server **ctl)
 		sim_thread_stop(dp->sim);
 		goto undo;
 	}
+	if (dp->cfg.metrics_port != 0) {
+		metrics = metrics_server_start(dp, err, sizeof(err));
+		if (metrics == NULL) {
+			fprintf(stderr, "kairod: %s: %s\n", dp->cfg.file, err);
+			ctl_server_stop(*ctl);
+			sim_thread_stop(dp->sim);
+			goto undo;
+		}
+		DP_LOG(INFO, "metrics: http://%s%s%s:%u/metrics", strchr(dp->cfg.metrics_address, ':')
+		       ? "[" : "", dp->cfg.metrics_address, strchr(dp->cfg.metrics_address, ':') ? "]"
+		       : "", dp->cfg.metrics_port);
+	}
 	/* Without the telemetry socket (--no-telemetry) this only registers what nobody asks. */
 	if ((ret = telemetry_register(dp)) != 0)
 		DP_LOG(WARNING, "telemetry commands not registered: %s", strerror(-ret));
@@ -640,6 +655,7 @@ stop(struct kairo_dp *dp, struct ctl_server *ctl)
 
 	dp_service_stopping(dp_handed_over(), dp_handed_over() ? "handed over" : "asked to stop");
 	ctl_server_stop(ctl);
+	metrics_server_stop(metrics);
 	__atomic_store_n(&dp->control.rx_enabled, false, __ATOMIC_RELAXED);
 	for (waited = 0; waited < SHUTDOWN_DRAIN_MS && !dp_drained(dp);
 	     waited += CONTROL_TICK_MS)

@@ -9,6 +9,8 @@ PKGS=(
 	libdpdk-dev libnuma-dev libjansson-dev
 	# kairod's readiness and watchdog for systemd (sd_notify); systemd-analyze checks the unit
 	libsystemd-dev systemd
+	# the Prometheus endpoint's HTTP server; tests scrape it with Debian's Prometheus and promtool
+	libmicrohttpd-dev prometheus
 	# the NSDB clients (ZooKeeper, Redis) the later stages link against
 	libzookeeper-mt-dev libhiredis-dev
 	# DPDK's tools: dpdk-testpmd for the benchmark and as the VM of the VM-port tests,

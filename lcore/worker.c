@@ -108,9 +108,13 @@ worker_parse(struct worker *w, struct rte_mbuf *m, uint16_t port, uint32_t mtu,
 	return reason;
 }
 
-/* Hand the burst's misses to the simulation, one ring operation per shard. */
+/*
+ * Hand the burst's misses to the simulation, one ring operation per shard.
+ * now (the pass's TSC) is when they arrived, for the simulation's flow
+ * set-up latency.
+ */
 static void
-worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
+worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n, uint64_t now)
 {
 	struct upcall_channel *uc = w->upcall;
 	struct rte_mbuf *shard[KAIRO_MAX_SIM_THREADS][WORKER_RX_BURST];
@@ -121,6 +125,7 @@ worker_upcall(struct worker *w, struct rte_mbuf **misses, uint16_t n)
 		struct pkt_meta *meta = pkt_meta(misses[i]);
 		unsigned int reason = upcall_admit_packet(uc, &w->leads, meta);
 
+		meta->upcall_tsc = now;
 		if (reason != 0) {
 			w->stats.drops[reason]++;
 			w->stats.lost++;
@@ -261,7 +266,7 @@ worker_process_burst(struct worker *w, uint16_t port, struct rte_mbuf **pkts, ui
 	worker_tx_emitted(w, &emit);
 	if (n_miss != 0) {
 		w->stats.misses += n_miss - (w->stats.hits_to_slow_path - hits_up_before);
-		worker_upcall(w, misses, n_miss);
+		worker_upcall(w, misses, n_miss, now);
 	}
 }
 

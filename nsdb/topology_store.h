@@ -8,6 +8,7 @@
 #ifndef KAIRO_TOPOLOGY_STORE_H
 #define KAIRO_TOPOLOGY_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,8 @@ struct topology_store_ops {
 	 */
 	int (*set_interfaces)(struct topology_store *s, const json_t *interfaces, char *err,
 			      size_t errlen);
+	/* The store can be read and written now; NULL for a store that is always there (the file). */
+	bool (*connected)(struct topology_store *s);
 	void (*close)(struct topology_store *s);
 };
 

@@ -554,11 +554,18 @@ zk_set_interfaces(struct topology_store *ts, const json_t *interfaces, char *err
 	return ret;
 }
 
+static bool
+zk_store_connected(struct topology_store *ts)
+{
+	return zk_connected((struct zk_store *)ts);
+}
+
 static const struct topology_store_ops zk_ops = {
 	.name = "zookeeper",
 	.document = zk_document,
 	.commit = zk_commit,
 	.set_interfaces = zk_set_interfaces,
+	.connected = zk_store_connected,
 	.close = zk_close,
 };
 

@@ -121,6 +121,7 @@ struct pkt_meta {
 	/* Admission (pipeline/upcall.h), set by the worker as it hands the packet up: */
 	uint8_t upcall_follower; /* 1: follows its key's first packet up and holds no token */
 	uint32_t upcall_lead;  /* leads its key: its number in the worker's lead table; 0: not */
+	uint64_t upcall_tsc;   /* TSC of the worker's pass that sent it up; 0: not from a worker */
 };
 
 /* Why a packet is in the slow path (pipeline/upcall.h). */

@@ -39,6 +39,26 @@ static_assert(UPCALL_MAX_FOLLOWERS + 1 <= SIM_MAX_QUEUED_PER_KEY,
 #define SIM_AGE_BUDGET 4096
 #define SIM_IDLE_SLEEP_US 50
 
+/*
+ * Flow set-up latency: from the worker's pass that received a packet whose
+ * key missed the cache (meta->upcall_tsc) to its flow being in the cache,
+ * waits for next hops and for the state store included, as MidoNet's
+ * "simulation latency" histogram counts.  Upper bounds of the buckets, in
+ * microseconds; a last bucket takes what is slower than every bound.  The
+ * bounds are Prometheus's le labels (control/metrics.c): change them and
+ * the series' names change.
+ */
+#define FLOW_SETUP_BOUNDS_US 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000
+#define FLOW_SETUP_BUCKETS 13
+
+struct flow_setup_latency {
+	/* Per bucket, not cumulative; the last: slower.  Their sum is the count. */
+	uint64_t bucket[FLOW_SETUP_BUCKETS + 1];
+	uint64_t sum_ns;
+};
+
+extern const uint32_t flow_setup_bounds_us[FLOW_SETUP_BUCKETS];
+
 /* What simulating one packet decided. */
 struct sim_result {
 	struct flow_actions actions;
@@ -184,6 +204,8 @@ void sim_thread_request_dump(struct sim_thread *st, FILE *out);
  */
 int sim_trace_add(struct sim_thread *st, const struct trace_spec *spec);
 void sim_stats_read(const struct sim_thread *st, struct sim_stats *out);
+/* The flow set-up latency histogram so far (any thread; each word read relaxed). */
+void sim_flow_setup_read(const struct sim_thread *st, struct flow_setup_latency *out);
 
 /*
  * What the thread works on, for calls made on it (sim_thread_call) or while

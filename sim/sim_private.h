@@ -43,6 +43,8 @@ struct sim_thread {
 	void *dump_arg;
 	struct trace_state trace;
 	struct sim_stats stats;
+	struct flow_setup_latency setup; /* written here only, read relaxed */
+	uint64_t tsc_hz;
 	struct meter_registry meters; /* this thread's only (sim/meter.h) */
 };
 

@@ -87,6 +87,27 @@ sim_mac_aged(void *arg, uint32_t bridge, const struct rte_ether_addr *mac)
 	flow_cache_invalidate_tag(st->cache, tag_mac(bridge, mac));
 }
 
+const uint32_t flow_setup_bounds_us[FLOW_SETUP_BUCKETS] = {FLOW_SETUP_BOUNDS_US};
+
+/* A flow installed for a packet a worker sent up: how long since that worker's pass. */
+static void
+flow_setup_observe(struct sim_thread *st, const struct pkt_meta *meta)
+{
+	struct flow_setup_latency *h = &st->setup;
+	uint64_t cycles, ns;
+	unsigned int b;
+
+	if (meta->upcall_tsc == 0)
+		return;
+	cycles = rte_rdtsc() - meta->upcall_tsc;
+	ns = cycles / st->tsc_hz * 1000000000ull + cycles % st->tsc_hz * 1000000000ull / st->tsc_hz;
+	for (b = 0; b < FLOW_SETUP_BUCKETS && ns > flow_setup_bounds_us[b] * 1000ull; b++)
+		;
+	/* One writer: plain increments, stored whole for the readers (sim_flow_setup_read). */
+	__atomic_store_n(&h->bucket[b], h->bucket[b] + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->sum_ns, h->sum_ns + ns, __ATOMIC_RELAXED);
+}
+
 void
 sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uint64_t now)
 {
@@ -133,6 +154,7 @@ sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 		if (f != NULL) {
 			st->stats.installed++;
 			sim_flow_hold(st, f, &res);
+			flow_setup_observe(st, meta);
 		} else {
 			st->stats.install_failed++;
 		}
@@ -362,6 +384,7 @@ sim_thread_create(const struct sim_config *cfg)
 	st->arps = cfg->arps;
 	st->ct = cfg->ct;
 	st->pool = cfg->pool;
+	st->tsc_hz = rte_get_tsc_hz();
 	st->parse.vxlan_udp_port = cfg->vxlan_udp_port;
 	st->overlay = cfg->overlay;
 	st->shared = cfg->shared;
@@ -554,6 +577,17 @@ sim_trace_add(struct sim_thread *st, const struct trace_spec *spec)
 		flow_cache_remove_matching(st->cache, flow_key_traced, &match,
 					   FLOW_REMOVED_INVALIDATED);
 	return id;
+}
+
+void
+sim_flow_setup_read(const struct sim_thread *st, struct flow_setup_latency *out)
+{
+	const uint64_t *src = (const uint64_t *)&st->setup;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(st->setup) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
 void

@@ -9,6 +9,7 @@ import ctypes
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -317,6 +318,18 @@ def run_kairod(config_path, extra_args=(), timeout=30, memory_mb=256):
             out, _ = p.communicate()
         return None, out
     return p.returncode, out
+
+
+def telemetry(prefix, command):
+    """Ask DPDK's telemetry socket of the instance, as dpdk-telemetry.py does."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(10)
+    s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix)
+    json.loads(s.recv(16384))  # the greeting
+    s.send(command.encode())
+    reply = json.loads(s.recv(1 << 20))
+    s.close()
+    return reply[command.split(",")[0]]
 
 
 def flows_matching(stats, **fields):

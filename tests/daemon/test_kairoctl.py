@@ -16,7 +16,8 @@ import time
 import pytest
 from scapy.all import Ether, IP, Raw, UDP
 
-from kairo_harness import HELLO, KAIROCTL, Kairod, KairoctlError, bridge_topology, write_pcap
+from kairo_harness import (HELLO, KAIROCTL, Kairod, KairoctlError, bridge_topology, telemetry,
+                           write_pcap)
 
 MAC_X = "02:00:00:00:00:0a"
 MAC_Y = "02:00:00:00:00:0b"
@@ -227,18 +228,6 @@ def test_group_members_may_connect(tmp_path):
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["flows"] == 0
-
-
-def telemetry(prefix, command):
-    """Ask DPDK's telemetry socket of the instance, as dpdk-telemetry.py does."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(10)
-    s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix)
-    json.loads(s.recv(16384))  # the greeting
-    s.send(command.encode())
-    reply = json.loads(s.recv(1 << 20))
-    s.close()
-    return reply[command.split(",")[0]]
 
 
 def test_the_counters_are_on_dpdks_telemetry_socket_too(daemon):

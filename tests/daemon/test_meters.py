@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from scapy.all import Ether, IP, TCP, UDP, Raw
 
-from kairo_harness import KAIROCTL, Kairod, KairoctlError, write_pcap
+from kairo_harness import KAIROCTL, Kairod, KairoctlError, telemetry, write_pcap
 
 MAC_X = "02:00:00:00:00:0a"
 MAC_Y = "02:00:00:00:00:0b"
@@ -117,3 +117,13 @@ def test_bad_meter_requests_are_refused(metered, args, code, words):
     r = subprocess.run([str(KAIROCTL), "--socket", kd.socket] + args, capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == code and words in r.stderr, r.stderr
+
+
+def test_the_meters_are_on_dpdks_telemetry_socket_too(metered):
+    kd, udp, tcp = metered
+    tel = telemetry(kd.prefix, "/kairo/meters")
+    # Telemetry's names take letters, digits, "_" and "/": "user:udp-in" is "user_udp_in".
+    assert tel["user_udp_in/packets"] == len(udp)
+    assert tel["user_udp_in/bytes"] == size(udp)
+    assert tel["port_rx_pa/packets"] == len(udp) + len(tcp)
+    assert tel["truncated"] == 0
