@@ -296,6 +296,65 @@ cmd_dump_flows(void *arg, json_t *args, json_t **result, char *err, size_t errle
 	return 0;
 }
 
+#define EXPLAIN_DEFAULT 10
+#define EXPLAIN_MAX 1000
+
+struct explain_call {
+	struct flow_filter filter;
+	uint64_t limit;
+	json_t *flows;   /* cached: still valid */
+	json_t *removed; /* removed by a topology change */
+	uint64_t matched;
+};
+
+static bool
+flow_filter_match_const(const struct flow_key *key, const void *arg)
+{
+	return flow_filter_match(key, (void *)(uintptr_t)arg);
+}
+
+static void
+explain_on_sim(struct sim_thread *st, void *arg)
+{
+	struct explain_call *e = arg;
+	const struct flow *f;
+	uint32_t next = 0;
+
+	while (flow_cache_iterate(sim_thread_cache(st), &next, &f) == 0) {
+		if (!flow_filter_match(&f->key, &e->filter))
+			continue;
+		if (e->matched++ < e->limit)
+			json_array_append_new(e->flows, flow_explain_json(st, f));
+	}
+	e->removed = flow_explain_removed_json(st, flow_filter_match_const, &e->filter,
+					      (unsigned int)e->limit);
+}
+
+/*
+ * "flow explain MATCH": how each matching cached flow was decided (the walk
+ * recorded at install, the entries it uses, the version), and the matching
+ * flows a topology change removed, with what removed them.
+ */
+static int
+cmd_flow_explain(void *arg, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	struct json_ctx ctx = {.file = "args", .err = err, .errlen = errlen};
+	struct kairo_dp *dp = arg;
+	struct explain_call e = {0};
+	int ret;
+
+	if ((ret = parse_flow_filter(args, &e.filter, err, errlen)) != 0)
+		return ret;
+	if ((ret = json_field_uint(&ctx, args, "", "limit", 1, EXPLAIN_MAX, EXPLAIN_DEFAULT,
+				   false, &e.limit)) != 0)
+		return ret;
+	e.flows = json_array();
+	sim_thread_call(dp->sim, explain_on_sim, &e);
+	*result = json_pack("{s:o, s:I, s:o}", "flows", e.flows, "matched", (json_int_t)e.matched,
+			    "removed", e.removed != NULL ? e.removed : json_array());
+	return 0;
+}
+
 struct flush_call {
 	struct flow_filter filter;
 	bool all;
@@ -572,6 +631,7 @@ static const ctl_handler handlers[CTL_CMD_COUNT] = {
 	[CTL_CMD_SHOW_STATE] = cmd_show_state,
 	[CTL_CMD_DUMP_FLOWS] = cmd_dump_flows,
 	[CTL_CMD_FLUSH_FLOWS] = cmd_flush_flows,
+	[CTL_CMD_FLOW_EXPLAIN] = cmd_flow_explain,
 	[CTL_CMD_TRACE_ADD] = cmd_trace_add,
 	[CTL_CMD_TRACE_REMOVE] = cmd_trace_remove,
 	[CTL_CMD_TRACE_LIST] = cmd_trace_list,

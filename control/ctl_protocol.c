@@ -52,6 +52,12 @@ static const struct ctl_arg dump_flows_args[] = {
 	{NULL},
 };
 
+static const struct ctl_arg flow_explain_args[] = {
+	{"in-port", 0, CTL_ARG_NUMBER, "N", "flows of packets that came in on DPDK port N"},
+	{"limit", 'l', CTL_ARG_NUMBER, "N", "explain at most N flows, and N removed ones (default 10)"},
+	{NULL},
+};
+
 static const struct ctl_arg flush_flows_args[] = {
 	{"in-port", 0, CTL_ARG_NUMBER, "N", "flows of packets that came in on DPDK port N"},
 	{NULL},
@@ -151,6 +157,9 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 				CTL_READ_ONLY, ctl_match_args, dump_flows_args},
 	[CTL_CMD_FLUSH_FLOWS] = {"flush flows", "remove the flows MATCH selects (all without one)",
 				 CTL_READ_WRITE, ctl_match_args, flush_flows_args},
+	[CTL_CMD_FLOW_EXPLAIN] = {"flow explain",
+				  "how the cached flows MATCH selects were decided, and those a change removed",
+				  CTL_READ_ONLY, ctl_match_args, flow_explain_args},
 	[CTL_CMD_TRACE_ADD] = {"trace add",
 			       "trace the packets MATCH selects through the simulation (mm-trace)",
 			       CTL_READ_WRITE, ctl_match_args, trace_add_args},

@@ -176,6 +176,86 @@ print_flows(json_t *result, const json_t *local)
 								   : "");
 }
 
+/* The strings of an array, one per line after a label, indented. */
+static void
+print_string_lines(const char *label, const json_t *arr)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		printf("  %-11s %s\n", i == 0 ? label : "", json_string_value(v));
+}
+
+static void
+print_mac(const char *label, const json_t *m)
+{
+	printf("  %-11s bridge %s: %s on port %s\n", label,
+	       json_string_value(json_object_get(m, "bridge")),
+	       json_string_value(json_object_get(m, "mac")),
+	       json_is_string(json_object_get(m, "port")) ? json_string_value(json_object_get(m, "port"))
+							  : "(no longer learned)");
+}
+
+static void
+print_explained(const json_t *f, bool removed)
+{
+	const json_t *mac = json_object_get(f, "mac_learned"), *n;
+	size_t i;
+
+	printf("%s\n", json_string_value(json_object_get(f, "match")));
+	if (removed)
+		printf("  removed     at topology version %" JSON_INTEGER_FORMAT
+		       ", decided at %" JSON_INTEGER_FORMAT ": %s\n",
+		       json_integer_value(json_object_get(f, "removed_at_version")),
+		       json_integer_value(json_object_get(f, "decided_at_version")),
+		       json_string_value(json_object_get(f, "why")));
+	else
+		printf("  decided     at topology version %" JSON_INTEGER_FORMAT
+		       " (in use: %" JSON_INTEGER_FORMAT "): still valid, %s\n",
+		       json_integer_value(json_object_get(f, "decided_at_version")),
+		       json_integer_value(json_object_get(f, "version_in_use")),
+		       json_string_value(json_object_get(f, "why")));
+	print_string_lines("walk", json_object_get(f, "walk"));
+	if (json_is_true(json_object_get(f, "walk_truncated")))
+		printf("  %-11s (longer than a flow records: the first steps only)\n", "");
+	if (removed)
+		return;
+	printf("  %-11s %s\n", "actions", json_string_value(json_object_get(f, "actions")));
+	print_string_lines("nat", json_object_get(f, "nat"));
+	json_array_foreach(json_object_get(f, "neighbours"), i, n)
+		printf("  %-11s router %s: %s is %s\n", i == 0 ? "neighbours" : "",
+		       json_string_value(json_object_get(n, "router")),
+		       json_string_value(json_object_get(n, "address")),
+		       json_is_string(json_object_get(n, "mac"))
+			       ? json_string_value(json_object_get(n, "mac")) : "unresolved");
+	json_array_foreach(json_object_get(f, "macs"), i, n)
+		print_mac(i == 0 ? "macs" : "", n);
+	if (json_is_object(mac))
+		print_mac("mac learned", mac);
+	print_string_lines("meters", json_object_get(f, "meters"));
+}
+
+/* flow explain: each cached flow, then each removed one, as paragraphs. */
+static void
+print_explain(json_t *result, const json_t *local)
+{
+	const json_t *flows = json_object_get(result, "flows");
+	const json_t *removed = json_object_get(result, "removed"), *f;
+	size_t i;
+
+	json_array_foreach(flows, i, f)
+		print_explained(f, false);
+	json_array_foreach(removed, i, f)
+		print_explained(f, true);
+	if (json_array_size(flows) == 0 && json_array_size(removed) == 0)
+		printf("no flow matched, and no matching flow was removed by a recent change\n");
+	else
+		printf("%" JSON_INTEGER_FORMAT " cached flow(s) matched, %zu shown; %zu removed "
+		       "by a change\n", json_integer_value(json_object_get(result, "matched")),
+		       json_array_size(flows), json_array_size(removed));
+}
+
 static void
 print_tracers(json_t *result, const json_t *local)
 {
@@ -234,6 +314,7 @@ static const printer printers[CTL_CMD_COUNT] = {
 	[CTL_CMD_SHOW_LCORES] = print_table,
 	[CTL_CMD_SHOW_DROPS] = print_drops,
 	[CTL_CMD_DUMP_FLOWS] = print_flows,
+	[CTL_CMD_FLOW_EXPLAIN] = print_explain,
 	[CTL_CMD_TRACE_LIST] = print_tracers,
 	[CTL_CMD_TRACE_READ] = print_trace_lines,
 	[CTL_CMD_TOPOLOGY] = print_lines,

@@ -97,6 +97,12 @@ struct flow_stats {
  * counts the rest under the registry's overflow counter.
  */
 #define FLOW_METERS_MAX 8
+/*
+ * The owner's compact record of how it decided (sim/flow_explain.h): steps
+ * of 32 bits, opaque to the cache, read back by "flow explain".  12 steps
+ * hold a VM -> bridge -> router -> bridge walk with a chain on each device.
+ */
+#define FLOW_EXPLAIN_MAX 12
 
 struct flow {
 	/*
@@ -123,6 +129,10 @@ struct flow {
 	/* The owner's meter indexes (sim/meter.h), folded into the meters when the flow goes. */
 	uint16_t meters[FLOW_METERS_MAX];
 	uint8_t n_meters;
+	/* The owner's record (FLOW_EXPLAIN_MAX above) and the version it decided against. */
+	uint8_t n_explain;
+	uint32_t owner_version;
+	uint32_t explain[FLOW_EXPLAIN_MAX];
 	/* Every installed flow, for the expiry sweep: bounded work per step, however sparse. */
 	struct flow *sweep_next;
 	struct flow *sweep_prev;
@@ -161,6 +171,11 @@ struct rte_rcu_qsbr *flow_cache_qsbr(struct flow_cache *fc);
 
 /* Called on every removal, on the writer thread, before the flow is queued for reclamation. */
 void flow_cache_set_removed_cb(struct flow_cache *fc, flow_removed_cb cb, void *arg);
+/*
+ * In a removed callback for FLOW_REMOVED_INVALIDATED: the tag being
+ * invalidated, which says why the flow goes ("flow explain"); 0 elsewhere.
+ */
+uint64_t flow_cache_invalidating_tag(const struct flow_cache *fc);
 
 #define FLOW_KEY_HASH_SEED_A 0x6b616972u
 #define FLOW_KEY_HASH_SEED_B 0x6f666c77u

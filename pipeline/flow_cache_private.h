@@ -80,6 +80,8 @@ struct flow_cache {
 	 * wait in the defer queue.
 	 */
 	uint32_t n_flows;
+	/* The tag flow_cache_invalidate_tag removes now, for the removed callback; 0 otherwise. */
+	uint64_t invalidating_tag;
 	uint64_t idle_timeout_tsc; /* set at create */
 	uint64_t hard_timeout_tsc; /* set at create */
 	struct flow *sweep_head;       /* every installed flow (writer only) */

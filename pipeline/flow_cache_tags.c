@@ -85,9 +85,17 @@ flow_cache_invalidate_tag(struct flow_cache *fc, uint64_t tag)
 	unsigned int n = 0;
 
 	/* Each removal unlinks the head, so re-read the head until the tag is gone. */
+	fc->invalidating_tag = tag;
 	while (rte_hash_lookup_data(fc->tag_index, &tag, (void **)&l) >= 0 && l != NULL) {
 		flow_cache_remove(fc, l->flow, FLOW_REMOVED_INVALIDATED);
 		n++;
 	}
+	fc->invalidating_tag = 0;
 	return n;
+}
+
+uint64_t
+flow_cache_invalidating_tag(const struct flow_cache *fc)
+{
+	return fc->invalidating_tag;
 }

@@ -38,10 +38,16 @@ static const char *const type_names[] = {
 	[RULE_REV_SNAT] = "rev_snat",
 };
 
-static const char *
+const char *
 chain_name(const struct topo_chain *ch)
 {
 	return ch->name[0] != '\0' ? ch->name : ch->id;
+}
+
+const char *
+chain_rule_type_name(uint8_t type)
+{
+	return type < RTE_DIM(type_names) && type_names[type] != NULL ? type_names[type] : "?";
 }
 
 /* Is the packet a return packet of a known connection? Looked up once per walk. */
@@ -296,6 +302,7 @@ chain_run(struct sim_ctx *c, uint32_t ci, uint32_t in_port, uint32_t out_port,
 		c->st->stats.rules_run++;
 		if (!rule_matches(c, r, in_port, out_port))
 			continue;
+		explain_note_rule(&c->res->explain, ci, i);
 		sim_trace(c, "chain %s: rule %u%s%s (%s) matched", chain_name(ch), r->pos,
 			  r->id[0] ? " " : "", r->id, type_names[r->type]);
 		/* A rule's meter counts what it lets on (the snapshot is this thread's: r->meter caches). */
@@ -410,6 +417,7 @@ chain_filter(struct sim_ctx *c, uint32_t chain, uint32_t in_port, uint32_t out_p
 	case CHAIN_FAILED:
 		return false;
 	case CHAIN_END:
+		explain_note(&c->res->explain, EXPLAIN_CHAIN_ACCEPT, chain);
 		sim_trace(c, "chain %s: no rule decided: accept", chain_name(&c->t->chains[chain]));
 		return true;
 	default:

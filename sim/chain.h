@@ -20,6 +20,10 @@
 /* Chains a packet may jump through; deeper is taken for a jump loop and dropped. */
 #define CHAIN_JUMP_MAX 16
 
+/* A chain's name (its id when it has none), a rule type's word ("accept", "snat", ...). */
+const char *chain_name(const struct topo_chain *ch);
+const char *chain_rule_type_name(uint8_t type);
+
 /*
  * Run chain (TOPO_NO_INDEX: none) on the packet at a hook, "kind name hook"
  * in trace lines ("port p1 inbound"), with the ports known there (in_port: the port the

@@ -202,6 +202,18 @@ mac_table_iterate(const struct mac_table *mt, uint32_t *next, uint32_t *bridge,
 	return 0;
 }
 
+int
+mac_table_entry_read(const struct mac_table *mt, uint32_t entry, uint32_t *bridge,
+		     struct rte_ether_addr *mac, uint32_t *port)
+{
+	if (entry > mt->capacity)
+		return -ENOENT;
+	*bridge = mt->entries[entry].key.bridge;
+	*mac = mt->entries[entry].key.mac;
+	*port = mt->entries[entry].port;
+	return 0;
+}
+
 void
 mac_table_flush(struct mac_table *mt)
 {

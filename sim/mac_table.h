@@ -55,6 +55,10 @@ unsigned int mac_table_age(struct mac_table *mt, uint64_t now, unsigned int budg
 
 uint32_t mac_table_count(const struct mac_table *mt);
 
+/* Entry number entry (as mac_table_lookup returns it): 0, or -ENOENT if out of range. */
+int mac_table_entry_read(const struct mac_table *mt, uint32_t entry, uint32_t *bridge,
+			 struct rte_ether_addr *mac, uint32_t *port);
+
 /* Forget everything (the topology's indexes changed meaning); no callbacks. */
 void mac_table_flush(struct mac_table *mt);
 

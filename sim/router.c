@@ -92,20 +92,30 @@ router_name(const struct topo_router *r)
 void
 router_trace_route(struct sim_ctx *c, const struct topo_router *r, const struct topo_route *rt)
 {
+	char line[TRACE_LINE_LEN];
+
+	if (likely(c->trace_cookie == 0))
+		return;
+	router_route_format(c->t, r, rt, line, sizeof(line));
+	sim_trace(c, "%s", line);
+}
+
+int
+router_route_format(const struct topology *t, const struct topo_router *r,
+		    const struct topo_route *rt, char *buf, size_t len)
+{
 	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "";
 	static const char *const types[] = {"normal", "blackhole", "reject"};
 	int af = rt->ipv6 ? AF_INET6 : AF_INET;
 
-	if (likely(c->trace_cookie == 0))
-		return;
 	inet_ntop(af, rt->ipv6 ? (const void *)rt->dst6 : (const void *)&rt->dst, dst, sizeof(dst));
 	if (rt->ipv6 ? rt->gateway6[0] || memcmp(rt->gateway6, rt->gateway6 + 1, 15) : rt->gateway)
 		inet_ntop(af, rt->ipv6 ? (const void *)rt->gateway6 : (const void *)&rt->gateway, gw,
 			  sizeof(gw));
-	sim_trace(c, "router %s: route %s/%u%s%s%s%s (%s, weight %u%s)", router_name(r), dst,
-		  rt->dst_len, rt->type == ROUTE_NORMAL ? " via port " : "",
-		  rt->type == ROUTE_NORMAL ? c->t->ports[rt->port].id : "", gw[0] ? " gateway " : "",
-		  gw, types[rt->type], rt->weight, rt->connected ? ", connected" : "");
+	return snprintf(buf, len, "router %s: route %s/%u%s%s%s%s (%s, weight %u%s)",
+			router_name(r), dst, rt->dst_len, rt->type == ROUTE_NORMAL ? " via port " : "",
+			rt->type == ROUTE_NORMAL ? t->ports[rt->port].id : "", gw[0] ? " gateway " : "",
+			gw, types[rt->type], rt->weight, rt->connected ? ", connected" : "");
 }
 
 /* A neighbour address as people write it. */
@@ -385,6 +395,7 @@ router_forward(struct sim_ctx *c, const struct topo_router *r, const struct topo
 		return;
 	}
 	sim_tag(c, tag_route(rt->index));
+	explain_note(&c->res->explain, EXPLAIN_ROUTE, rt->index);
 	router_trace_route(c, r, rt);
 	if (rt->type == ROUTE_BLACKHOLE) {
 		sim_drop(c, DROP_BLACKHOLE_ROUTE);

@@ -14,6 +14,9 @@
 
 /* The router's name for trace lines. */
 const char *router_name(const struct topo_router *r);
+/* "router edge: route 0.0.0.0/0 via port p1 gateway 192.0.2.1 (normal, weight 100)": trace and explain. */
+int router_route_format(const struct topology *t, const struct topo_router *r,
+			const struct topo_route *rt, char *buf, size_t len);
 
 /* Trace line (when traced): the route a packet took, "10.2.0.0/24 via port X ...". */
 void router_trace_route(struct sim_ctx *c, const struct topo_router *r,

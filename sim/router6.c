@@ -337,6 +337,7 @@ router6_forward(struct sim_ctx *c, const struct topo_router *r, const struct top
 		return;
 	}
 	sim_tag(c, tag_route(rt->index));
+	explain_note(&c->res->explain, EXPLAIN_ROUTE, rt->index);
 	router_trace_route(c, r, rt);
 	if (rt->type == ROUTE_BLACKHOLE) {
 		sim_drop(c, DROP_BLACKHOLE_ROUTE);

@@ -17,6 +17,7 @@
 #include "drop_reason.h"
 #include "flow_action.h"
 #include "flow_cache.h"
+#include "flow_explain.h"
 #include "arp_table.h"
 #include "conntrack.h"
 #include "mac_table.h"
@@ -62,6 +63,7 @@ extern const uint32_t flow_setup_bounds_us[FLOW_SETUP_BUCKETS];
 /* What simulating one packet decided. */
 struct sim_result {
 	struct flow_actions actions;
+	struct explain_record explain; /* how the walk decided, kept in its flow (flow_explain.h) */
 	uint64_t tags[FLOW_TAGS_MAX];
 	unsigned int n_tags;
 	uint32_t mac_entry; /* MAC entry this flow learned (kept alive by it), or MAC_NO_ENTRY */

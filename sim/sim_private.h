@@ -46,6 +46,9 @@ struct sim_thread {
 	struct flow_setup_latency setup; /* written here only, read relaxed */
 	uint64_t tsc_hz;
 	struct meter_registry meters; /* this thread's only (sim/meter.h) */
+	/* Flow explain (flow_explain.h): flows a change removed, and the version changing to. */
+	struct flow_removed_memory *removed;
+	uint64_t changing_to; /* 0: no topology change going on */
 };
 
 struct sim_call {

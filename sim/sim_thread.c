@@ -38,7 +38,11 @@ sim_flow_removed(void *arg, const struct flow *flow, enum flow_remove_reason why
 	uint64_t mac = flow->owner_cookie, now = rte_get_tsc_cycles();
 	unsigned int i;
 
-	RTE_SET_USED(why);
+	/* Made stale by a topology change: "flow explain" says what and why. */
+	if (st->changing_to != 0 &&
+	    (why == FLOW_REMOVED_INVALIDATED || why == FLOW_REMOVED_FLUSHED))
+		flow_explain_removed(st, flow, why == FLOW_REMOVED_INVALIDATED
+							? flow_cache_invalidating_tag(st->cache) : 0);
 	/*
 	 * The flow kept its learned MAC, its connection and NAT bindings alive;
 	 * once no flow does, the entries start to age.
@@ -154,6 +158,7 @@ sim_group_handle(struct sim_thread *st, struct sim_group *g, struct flow *f, uin
 		if (f != NULL) {
 			st->stats.installed++;
 			sim_flow_hold(st, f, &res);
+			flow_explain_keep(f, &res.explain, st->topo->version);
 			flow_setup_observe(st, meta);
 		} else {
 			st->stats.install_failed++;
@@ -303,7 +308,9 @@ sim_take_topology(struct sim_thread *st)
 	if (next == NULL)
 		return;
 	start = rte_get_tsc_cycles();
+	flow_explain_change_begin(st, next->version);
 	n = sim_topology_changed(st, old, next, &flushed);
+	flow_explain_change_end(st);
 	overlay_topology_changed(st, old, next);
 	st->topo = next;
 	topology_free(old);
@@ -394,9 +401,10 @@ sim_thread_create(const struct sim_config *cfg)
 	st->waiting = waiting_room_create();
 	st->frags = nat_frag_table_create(name, NAT_FRAG_TABLE_SIZE, NAT_FRAG_TIMEOUT_S,
 					  (int)rte_socket_id());
-	if (st->waiting == NULL || st->frags == NULL) {
+	if (st->waiting == NULL || st->frags == NULL || flow_explain_init(st) != 0) {
 		waiting_room_destroy(st->waiting);
 		nat_frag_table_destroy(st->frags);
+		flow_explain_free(st);
 		free(st);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -425,6 +433,7 @@ sim_thread_destroy(struct sim_thread *st)
 	topology_free(st->next_topo);
 	trace_state_free(&st->trace);
 	meter_registry_free(&st->meters);
+	flow_explain_free(st);
 	pthread_mutex_destroy(&st->call_lock);
 	free(st);
 }

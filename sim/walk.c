@@ -103,6 +103,7 @@ sim_port_ingress(struct sim_ctx *c, const struct topo_port *port)
 		sim_drop(c, DROP_SIM_LOOP);
 		return;
 	}
+	explain_note(&c->res->explain, EXPLAIN_PORT_IN, port->index);
 	sim_trace(c, "%s %s: in through port %s%s",
 		  port->device_type == TOPO_DEVICE_BRIDGE ? "bridge" : "router",
 		  sim_device_name(c, port), sim_port_name(c, port),
@@ -289,6 +290,8 @@ sim_ctx_init(struct sim_ctx *c, struct sim_thread *st, struct rte_mbuf *m, uint6
 	res->actions.n = 0;
 	res->actions.n_outputs = 0;
 	res->n_tags = 0;
+	res->explain.n = 0;
+	res->explain.truncated = false;
 	res->mac_entry = MAC_NO_ENTRY;
 	res->n_ct_entries = 0;
 	res->icmp_inner_nat = false;
