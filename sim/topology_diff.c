@@ -31,6 +31,17 @@
 #include "sim_walk.h"
 #include "waiting_room.h"
 
+/* The same VLANs: mode, access VLAN and a trunk's set (NULL = all). */
+static bool
+port_vlans_same(const struct topo_port *a, const struct topo_port *b)
+{
+	if (a->vlan_mode != b->vlan_mode || a->vlan != b->vlan)
+		return false;
+	if (a->trunk_vlans == NULL || b->trunk_vlans == NULL)
+		return a->trunk_vlans == b->trunk_vlans;
+	return memcmp(a->trunk_vlans, b->trunk_vlans, TOPO_VLAN_IDS / 8) == 0;
+}
+
 static bool
 port_same(const struct topo_port *a, const struct topo_port *b)
 {
@@ -42,7 +53,8 @@ port_same(const struct topo_port *a, const struct topo_port *b)
 	       a->has_ip6 == b->has_ip6 && a->prefix6_len == b->prefix6_len &&
 	       memcmp(a->ip6, b->ip6, sizeof(a->ip6)) == 0 &&
 	       memcmp(a->net6, b->net6, sizeof(a->net6)) == 0 &&
-	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter;
+	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter &&
+	       port_vlans_same(a, b);
 }
 
 static bool
@@ -55,6 +67,7 @@ static bool
 bridge_same(const struct topo_bridge *a, const struct topo_bridge *b)
 {
 	return a->admin_up == b->admin_up && a->mac_aging_s == b->mac_aging_s &&
+	       a->vlan_aware == b->vlan_aware &&
 	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter &&
 	       ports_same(a->ports, a->n_ports, b->ports, b->n_ports);
 }

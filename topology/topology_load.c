@@ -142,6 +142,8 @@ topology_free(struct topology *t)
 		return;
 	for (i = 0; i < t->n_bridges; i++)
 		free(t->bridges[i].ports);
+	for (i = 0; i < t->n_ports; i++)
+		free(t->ports[i].trunk_vlans);
 	for (i = 0; i < t->n_routers; i++) {
 		free(t->routers[i].ports);
 		free(t->routers[i].routes);
@@ -159,7 +161,8 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 	  uint32_t device, uint32_t *index)
 {
 	static const char *const bridge_port_fields[] = {"id", "admin_state_up", "peer",
-							 "inbound_filter", "outbound_filter", NULL};
+							 "inbound_filter", "outbound_filter",
+							 "vlan", "trunk_vlans", NULL};
 	static const char *const router_port_fields[] = {"id", "admin_state_up", "peer", "address",
 							 "network", "mac", "mtu", "address6",
 							 "network6", "inbound_filter",
@@ -261,6 +264,9 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 		subpath(pp[ls->n_peers].path, path, ".peer");
 		ls->n_peers++;
 	}
+	/* Last before it counts: nothing after it can fail and leak a trunk's set. */
+	if (device_type == TOPO_DEVICE_BRIDGE && (ret = load_port_vlan(ls, jp, path, p)) != 0)
+		return ret;
 	*index = p->index;
 	t->n_ports++;
 	subpath(fpath, path, ".id");
@@ -301,6 +307,7 @@ load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 	char path[PATH_LEN], fpath[PATH_LEN];
 	json_t *jports;
 	uint64_t aging;
+	uint32_t i;
 	int ret;
 
 	snprintf(path, sizeof(path), "bridges[%u]", bi);
@@ -322,9 +329,12 @@ load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 	b->index = bi;
 	b->mac_aging_s = (uint32_t)aging;
 	t->n_bridges = bi + 1;
-	if ((ret = load_ids_add(ls, LOAD_ID_BRIDGE, bi, fpath)) != 0)
+	if ((ret = load_ids_add(ls, LOAD_ID_BRIDGE, bi, fpath)) != 0 ||
+	    (ret = load_ports(ls, jports, path, TOPO_DEVICE_BRIDGE, bi, &b->ports, &b->n_ports)) != 0)
 		return ret;
-	return load_ports(ls, jports, path, TOPO_DEVICE_BRIDGE, bi, &b->ports, &b->n_ports);
+	for (i = 0; i < b->n_ports; i++)
+		b->vlan_aware |= t->ports[b->ports[i]].vlan_mode != TOPO_VLAN_NONE;
+	return 0;
 }
 
 static int

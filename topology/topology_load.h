@@ -73,6 +73,9 @@ int find_port(const struct load_state *ls, const char *id);
 /* Is id used by any object already loaded? Ids are unique across kinds. */
 bool id_taken(const struct load_state *ls, const char *id);
 
+/* topology/topology_vlan.c: a bridge port's "vlan" or "trunk_vlans" into p. */
+int load_port_vlan(struct load_state *ls, const json_t *jp, const char *path, struct topo_port *p);
+
 /* topology/topology_chains.c */
 
 /* Every chain's id and name, so that filters and jumps can name chains defined later. */
