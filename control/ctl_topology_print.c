@@ -60,6 +60,30 @@ result_objects(struct topo_cmd *c)
 	return a;
 }
 
+/* " vlan 10", " trunk-vlans 10,20" or " trunk-vlans all" for a bridge port; "" for none. */
+static void
+vlans_text(const json_t *port, char *out, size_t len)
+{
+	const json_t *vlan = json_object_get(port, "vlan"), *trunk = json_object_get(port, "trunk_vlans");
+	const json_t *e;
+	size_t i, off;
+
+	out[0] = '\0';
+	if (json_is_integer(vlan))
+		snprintf(out, len, " vlan %lld", (long long)json_integer_value(vlan));
+	if (json_is_string(trunk))
+		snprintf(out, len, " trunk-vlans %s", json_string_value(trunk));
+	if (!json_is_array(trunk))
+		return;
+	off = (size_t)snprintf(out, len, " trunk-vlans ");
+	json_array_foreach(trunk, i, e) {
+		if (off >= len)
+			break;
+		off += (size_t)snprintf(out + off, len - off, "%s%lld", i ? "," : "",
+					(long long)json_integer_value(e));
+	}
+}
+
 void
 topo_print_port(struct topo_cmd *c, const json_t *device, enum topo_kind dkind,
 		const json_t *port)
@@ -83,6 +107,8 @@ topo_print_port(struct topo_cmd *c, const json_t *device, enum topo_kind dkind,
 			 json_string_value(json_object_get(port, "network")), a6 ? " address6 " : "",
 			 a6 ? a6 : "", a6 ? " net6 " : "",
 			 a6 ? json_string_value(json_object_get(port, "network6")) : "");
+	} else {
+		vlans_text(port, l3, sizeof(l3));
 	}
 	topo_line(c, "port %s device %s state %s%s%s%s%s", pa, da, state_text(port), l3, filt,
 		  peer[0] ? " peer " : "", peer);
