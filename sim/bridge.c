@@ -35,15 +35,17 @@ bridge_name(const struct topo_bridge *b)
 
 /* A frame's VLAN in the bridge it crosses. */
 struct bridge_vlan {
-	uint16_t id;  /* 0: untagged (and every frame of a VLAN-unaware bridge) */
-	bool tag_on;  /* the frame's outer tag is this VLAN's: leaving untagged pops it */
+	uint16_t id;      /* 0: untagged (and every frame of a VLAN-unaware bridge) */
+	uint16_t tag_vid; /* the VID of the frame's outer tag if the bridge put it there or
+			   * took the frame in with it (a port's wire tag), else 0 */
 };
 
 /*
  * The VLAN of a frame that came in by port in; false, and counted as
  * vlan_not_allowed, when in does not admit it: a plain port takes untagged
  * frames, an access port untagged ones or its own VLAN's, a trunk the VLANs
- * of its set, tagged.
+ * of its set, tagged, a vlan provider network's uplink its segment's, which
+ * are VLAN 0 inside.
  */
 static bool
 bridge_vlan_in(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in,
@@ -53,19 +55,23 @@ bridge_vlan_in(struct sim_ctx *c, const struct topo_bridge *b, const struct topo
 	bool ok;
 
 	v->id = 0;
-	v->tag_on = false;
+	v->tag_vid = 0;
 	if (!b->vlan_aware)
 		return true;
 	switch (in->vlan_mode) {
 	case TOPO_VLAN_ACCESS:
 		ok = outer == 0 || vid == in->vlan;
 		v->id = in->vlan;
-		v->tag_on = outer != 0;
+		v->tag_vid = outer != 0 ? in->vlan : 0;
 		break;
 	case TOPO_VLAN_TRUNK:
 		ok = outer != 0 && topo_port_in_vlan(in, vid);
 		v->id = vid;
-		v->tag_on = true;
+		v->tag_vid = vid;
+		break;
+	case TOPO_VLAN_PROVIDER:
+		ok = outer != 0 && vid == in->vlan;
+		v->tag_vid = in->vlan;
 		break;
 	default:
 		ok = outer == 0;
@@ -82,29 +88,30 @@ bridge_vlan_in(struct sim_ctx *c, const struct topo_bridge *b, const struct topo
 }
 
 /*
- * Out of port p in VLAN v: the tag the port wants (a trunk's pushed if not
- * there, an access or plain port's popped if there), then the egress.  The
- * push or pop is an action of the flow, and everything after it sees the
- * frame so; the walk's key keeps the tags the packet carries at this point.
- * A peer's devices may change them: what the frame carries is read back.
+ * Out of port p in VLAN v: the tag the port wants on the wire (a trunk's
+ * VLAN, a provider uplink's segment, none for access and plain ports),
+ * popped and pushed as needed, then the egress.  The push or pop is an
+ * action of the flow, and everything after it sees the frame so; the walk's
+ * key keeps the tags the packet carries at this point.  A peer's devices
+ * may change them: what the frame carries is read back.
  */
 static void
 bridge_vlan_out(struct sim_ctx *c, const struct topo_port *p, struct bridge_vlan *v)
 {
-	bool want = p->vlan_mode == TOPO_VLAN_TRUNK;
-	uint16_t outer, inner;
+	uint16_t want = topo_port_wire_vid(p, v->id), outer, inner;
 	int r = 0;
 
-	if (want && !v->tag_on) {
-		r = flow_actions_push_vlan(&c->res->actions, RTE_ETHER_TYPE_VLAN, v->id);
-		c->cur.vlan_inner = c->cur.vlan_outer;
-		c->cur.vlan_outer = v->id;
-		v->tag_on = true;
-	} else if (!want && v->tag_on) {
+	if (want != v->tag_vid && v->tag_vid != 0) {
 		r = flow_actions_pop_vlan(&c->res->actions);
 		c->cur.vlan_outer = c->cur.vlan_inner;
 		c->cur.vlan_inner = 0;
-		v->tag_on = false;
+		v->tag_vid = 0;
+	}
+	if (r == 0 && want != v->tag_vid) {
+		r = flow_actions_push_vlan(&c->res->actions, RTE_ETHER_TYPE_VLAN, want);
+		c->cur.vlan_inner = c->cur.vlan_outer;
+		c->cur.vlan_outer = want;
+		v->tag_vid = want;
 	}
 	if (r != 0) {
 		c->res->cacheable = false;
@@ -114,9 +121,12 @@ bridge_vlan_out(struct sim_ctx *c, const struct topo_port *p, struct bridge_vlan
 	outer = c->cur.vlan_outer;
 	inner = c->cur.vlan_inner;
 	sim_port_egress(c, p);
+	/* Still the tag it was, or gone (a peer's bridge popped it). */
 	if (c->cur.vlan_outer != outer || c->cur.vlan_inner != inner)
-		v->tag_on = v->id != 0 && c->cur.vlan_outer != 0 &&
-			    (c->cur.vlan_outer & RTE_VLAN_ID_MASK) == v->id;
+		v->tag_vid = v->tag_vid != 0 && c->cur.vlan_outer != 0 &&
+				     (c->cur.vlan_outer & RTE_VLAN_ID_MASK) == v->tag_vid
+			     ? v->tag_vid
+			     : 0;
 }
 
 /*
@@ -129,7 +139,8 @@ bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 	     struct bridge_vlan *v)
 {
 	uint32_t i, before = c->res->actions.n_outputs;
-	bool outer = c->flooding, tagged_first = v->tag_on;
+	uint16_t first = v->tag_vid;
+	bool outer = c->flooding;
 	struct overlay_flood remote;
 	unsigned int pass;
 
@@ -158,7 +169,7 @@ bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 				continue;
 			if (b->vlan_aware &&
 			    (!topo_port_in_vlan(p, v->id) ||
-			     ((p->vlan_mode == TOPO_VLAN_TRUNK) == tagged_first) != (pass == 0)))
+			     (topo_port_wire_vid(p, v->id) == first) != (pass == 0)))
 				continue;
 			bridge_vlan_out(c, p, v);
 		}

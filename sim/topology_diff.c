@@ -35,7 +35,7 @@
 static bool
 port_vlans_same(const struct topo_port *a, const struct topo_port *b)
 {
-	if (a->vlan_mode != b->vlan_mode || a->vlan != b->vlan)
+	if (a->vlan_mode != b->vlan_mode || a->vlan != b->vlan || a->provider != b->provider)
 		return false;
 	if (a->trunk_vlans == NULL || b->trunk_vlans == NULL)
 		return a->trunk_vlans == b->trunk_vlans;
@@ -195,6 +195,11 @@ sim_topology_changed(struct sim_thread *st, const struct topology *old, const st
 
 		if (port_same(a, b))
 			continue;
+		/* An uplink's frames pick their provider port by tag (sim/walk.c): its flows go. */
+		if (a->provider && a->dpdk_port != TOPO_NO_DPDK_PORT)
+			n += invalidate(st, tag_interface(a->dpdk_port));
+		if (b->provider && b->dpdk_port != TOPO_NO_DPDK_PORT)
+			n += invalidate(st, tag_interface(b->dpdk_port));
 		/* The port, and its device: floods and interior hops carry only the device's tag. */
 		n += invalidate(st, tag_port(i));
 		n += invalidate(st, a->device_type == TOPO_DEVICE_BRIDGE ? tag_device(a->device)
@@ -219,6 +224,10 @@ sim_topology_changed(struct sim_thread *st, const struct topology *old, const st
 			if (chain_uses_group(&old->chains[j], i))
 				n += invalidate(st, tag_chain(j));
 	}
+	/* A new provider network on an uplink: the frames of its segment were dropped until now. */
+	for (i = old->n_ports; i < new->n_ports; i++)
+		if (new->ports[i].provider && new->ports[i].dpdk_port != TOPO_NO_DPDK_PORT)
+			n += invalidate(st, tag_interface(new->ports[i].dpdk_port));
 	/* Interfaces whose binding changed: the flows that dropped their packets as unbound. */
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		if (old->vport_of_dpdk[i] != new->vport_of_dpdk[i])

@@ -50,6 +50,8 @@ enum topo_vlan_mode {
 	TOPO_VLAN_NONE = 0,   /* untagged frames, VLAN 0 (a VLAN-aware bridge's plain port) */
 	TOPO_VLAN_ACCESS = 1, /* untagged on the wire, VLAN `vlan` inside the bridge */
 	TOPO_VLAN_TRUNK = 2,  /* tagged on the wire: the VLANs of trunk_vlans (NULL: all) */
+	TOPO_VLAN_PROVIDER = 3, /* a vlan provider network's uplink: VLAN 0, tagged `vlan` on the
+				 * wire (topology/topology_provider.c) */
 };
 
 #define TOPO_VLAN_MIN 1
@@ -103,6 +105,7 @@ struct topo_port {
 	/* The simulation thread's memory of its meters' indexes + 1, 0 = not looked up (sim/meter.h). */
 	uint16_t meter_rx, meter_tx;
 	/* Bridge ports: enum topo_vlan_mode, the access VLAN, a trunk's set (TOPO_VLAN_IDS bits). */
+	bool provider;        /* a provider bridge's implicit uplink port (shares its interface) */
 	uint8_t vlan_mode;
 	uint16_t vlan;
 	uint64_t *trunk_vlans;
@@ -454,6 +457,28 @@ topo_port_in_vlan(const struct topo_port *p, uint16_t vlan)
 		return vlan == 0;
 	}
 }
+
+/* The VLAN id a frame of VLAN vlan carries on the wire out of bridge port p, 0 for none. */
+static inline uint16_t
+topo_port_wire_vid(const struct topo_port *p, uint16_t vlan)
+{
+	switch (p->vlan_mode) {
+	case TOPO_VLAN_TRUNK:
+		return vlan;
+	case TOPO_VLAN_PROVIDER:
+		return p->vlan;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The provider port of the uplink that in (a provider port) stands for which
+ * takes a frame with this outer TCI (0: untagged): the flat network's for an
+ * untagged frame, the vlan network's of that segmentation id; NULL if none.
+ */
+const struct topo_port *topology_provider_port(const struct topology *t,
+					       const struct topo_port *in, uint16_t outer_tci);
 
 static inline bool
 topo_port_group_has(const struct topo_port_group *g, uint32_t port)

@@ -156,6 +156,27 @@ topology_free(struct topology *t)
 	free(t);
 }
 
+int
+load_port_slot(struct load_state *ls, const char *path, struct topo_port **out)
+{
+	struct topology *t = ls->t;
+	struct topo_port *np;
+
+	/* Doubled, not grown by one: a copy per port made large loads quadratic again. */
+	if (t->n_ports == ls->ports_cap) {
+		uint32_t cap = ls->ports_cap == 0 ? LOAD_PORTS_MIN : 2 * ls->ports_cap;
+
+		np = realloc(t->ports, cap * sizeof(*t->ports));
+		if (np == NULL)
+			return json_field_error(ls->ctx, path, "out of memory");
+		t->ports = np;
+		ls->ports_cap = cap;
+	}
+	*out = &t->ports[t->n_ports];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
 static int
 load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t device_type,
 	  uint32_t device, uint32_t *index)
@@ -169,7 +190,7 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 							 "outbound_filter", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
-	struct topo_port *p, *np;
+	struct topo_port *p = NULL;
 	char fpath[PATH_LEN], peer[TOPO_ID_LEN], net6[CIDR6_STR_LEN];
 	bool has_mac, has_net6;
 	uint64_t mtu;
@@ -177,18 +198,8 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 
 	if (!json_is_object(jp))
 		return json_field_error(ctx, path, "must be an object");
-	/* Doubled, not grown by one: a copy per port made large loads quadratic again. */
-	if (t->n_ports == ls->ports_cap) {
-		uint32_t cap = ls->ports_cap == 0 ? LOAD_PORTS_MIN : 2 * ls->ports_cap;
-
-		np = realloc(t->ports, cap * sizeof(*t->ports));
-		if (np == NULL)
-			return json_field_error(ctx, path, "out of memory");
-		t->ports = np;
-		ls->ports_cap = cap;
-	}
-	p = &t->ports[t->n_ports];
-	memset(p, 0, sizeof(*p));
+	if ((ret = load_port_slot(ls, path, &p)) != 0)
+		return ret;
 	peer[0] = '\0';
 	ret = json_field_only(ctx, jp, path, device_type == TOPO_DEVICE_ROUTER ?
 				  router_port_fields : bridge_port_fields);
@@ -297,10 +308,11 @@ load_ports(struct load_state *ls, const json_t *jports, const char *path, uint8_
 }
 
 static int
-load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
+load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi,
+	    const struct local_interface *ifs, unsigned int n_ifs)
 {
 	static const char *const fields[] = {"id", "name", "admin_state_up", "mac_aging_s", "ports",
-					     "inbound_filter", "outbound_filter", NULL};
+					     "inbound_filter", "outbound_filter", "provider", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
 	struct topo_bridge *b = &t->bridges[bi];
@@ -334,7 +346,7 @@ load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 		return ret;
 	for (i = 0; i < b->n_ports; i++)
 		b->vlan_aware |= t->ports[b->ports[i]].vlan_mode != TOPO_VLAN_NONE;
-	return 0;
+	return load_bridge_provider(ls, jb, path, b, ifs, n_ifs);
 }
 
 static int
@@ -687,7 +699,7 @@ topology_json_load(const json_t *root, const char *source, const struct local_in
 	}
 	if (jbridges != NULL)
 		json_array_foreach(jbridges, i, v)
-			if ((ret = load_bridge(&ls, v, (uint32_t)i)) != 0)
+			if ((ret = load_bridge(&ls, v, (uint32_t)i, ifs, n_ifs)) != 0)
 				goto out;
 	if (jrouters != NULL)
 		json_array_foreach(jrouters, i, v)
