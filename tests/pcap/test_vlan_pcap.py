@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from scapy.all import ARP, Dot1AD, Dot1Q, Ether, IP, Raw, UDP, rdpcap
+from scapy.all import ARP, Dot1AD, Dot1Q, Ether, ICMP, IP, Raw, UDP, rdpcap
 
 from kairo_harness import Kairod, flows_matching, write_pcap
 
@@ -240,3 +240,59 @@ def test_the_cached_flow_gives_the_same_bytes_as_the_first_packet(tmp_path):
     flow = flows_matching(stats, tp_src=4242)
     assert len(flow) == 1 and flow[0]["packets"] == 1
     assert flow[0]["actions"] == "push_vlan:0x8100/10,output:1"
+
+
+# Routers stay VLAN-unaware: a router port linked to an interior access port sees untagged
+# frames.  Router on a stick: one trunk carries VLANs 10 and 20, each VLAN's access port is
+# linked to a router port, and a packet from VLAN 10 is routed back out the trunk in VLAN 20.
+
+R10 = "02:00:00:00:01:01"
+R20 = "02:00:00:00:02:01"
+MAC_A = "02:00:00:00:00:aa"
+MAC_B = "02:00:00:00:00:bb"
+
+
+def stick_topology():
+    return {
+        "bridges": [{"id": "br0", "ports": [{"id": "pt", "trunk_vlans": [10, 20]},
+                                            {"id": "pr10", "vlan": 10, "peer": "r10"},
+                                            {"id": "pr20", "vlan": 20, "peer": "r20"}]}],
+        "routers": [{"id": "r1", "ports": [
+            {"id": "r10", "address": "10.0.1.1", "network": "10.0.1.0/24", "mac": R10},
+            {"id": "r20", "address": "10.0.2.1", "network": "10.0.2.0/24", "mac": R20}]}],
+        "bindings": [{"port": "pt", "interface": "t"}]}
+
+
+def test_a_router_on_a_stick_routes_between_vlans_of_one_trunk(tmp_path):
+    who_has = bytes(Ether(src=MAC_A, dst=BCAST) / Dot1Q(vlan=10) /
+                    ARP(op=1, hwsrc=MAC_A, psrc="10.0.1.2", pdst="10.0.1.1"))
+    # B announces itself to the router in VLAN 20 (an unsolicited reply: RFC 826 merge).
+    announce = bytes(Ether(src=MAC_B, dst=R20) / Dot1Q(vlan=20) /
+                     ARP(op=2, hwsrc=MAC_B, psrc="10.0.2.2", hwdst=R20, pdst="10.0.2.1"))
+    ping_ip = IP(src="10.0.1.2", dst="10.0.2.2", ttl=64) / ICMP(id=7, seq=1) / Raw(b"k" * 16)
+    ping = bytes(Ether(src=MAC_A, dst=R10) / Dot1Q(vlan=10) / ping_ip)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    write_pcap(tmp_path / "in_t.pcap", [who_has, announce, ping])
+    devs = [{"name": "t", "device": "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (
+        tmp_path / "in_t.pcap", tmp_path / "out_t.pcap")}]
+    with Kairod(tmp_path / "kd", devs, stick_topology()) as kd:
+        kd.wait_for(lambda s: s["ports"][0]["rx_packets"] >= 3, what="3 packets received")
+        stats = kd.stop()
+    out = [Ether(bytes(p)) for p in rdpcap(str(tmp_path / "out_t.pcap"))]
+    replies = [p for p in out if p.haslayer(ARP) and p[ARP].op == 2]
+    routed = [p for p in out if p.haslayer(ICMP)]
+    # The router's ARP answer leaves the trunk in VLAN 10 (the router sent it untagged).
+    assert len(replies) == 1 and replies[0][Dot1Q].vlan == 10
+    assert replies[0][ARP].psrc == "10.0.1.1" and replies[0][ARP].hwsrc == R10
+    assert replies[0].src == R10 and replies[0].dst == MAC_A
+    # Routed: VLAN 20's tag, the router's MACs, TTL one less, the checksum patched.
+    want_ip = IP(bytes(ping_ip))
+    want_ip.ttl = 63
+    del want_ip.chksum
+    want = bytes(Ether(src=R20, dst=MAC_B) / Dot1Q(vlan=20) / IP(bytes(want_ip)))
+    assert [bytes(p) for p in routed] == [want]
+    flow = flows_matching(stats, ip_dst="10.0.2.2", icmp_type=8)
+    assert len(flow) == 1
+    assert flow[0]["actions"] == ("check(ttl>1,len<=1500),dec_ttl:1,pop_vlan,set_eth_src:%s,"
+                                  "set_eth_dst:%s,push_vlan:0x8100/20,output:0"
+                                  % (R20.upper(), MAC_B.upper()))
