@@ -238,11 +238,30 @@ topo_print_rule(struct topo_cmd *c, const json_t *chain, const json_t *rule)
 	json_array_append_new(result_objects(c), object_json(rule, ra));
 }
 
+/* " provider-type vlan physical-network physnet1 segmentation-id 100", or "". */
+static void
+provider_text(const json_t *p, char *out, size_t len)
+{
+	const char *type = json_string_value(json_object_get(p, "type"));
+	const char *net = json_string_value(json_object_get(p, "physical_network"));
+	const json_t *seg = json_object_get(p, "segmentation_id");
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	if (seg != NULL)
+		snprintf(out, len, " provider-type %s physical-network %s segmentation-id %lld",
+			 type ? type : "?", net ? net : "?", (long long)json_integer_value(seg));
+	else
+		snprintf(out, len, " provider-type %s physical-network %s", type ? type : "?",
+			 net ? net : "?");
+}
+
 /* One top-level object's line: "bridge bridge0 name br0 state up infilter chain0". */
 static void
 print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
 {
-	char a[ALIAS_LEN], filt[FILTERS_TEXT_LEN];
+	char a[ALIAS_LEN], filt[FILTERS_TEXT_LEN], prov[TOPO_NAME_LEN + 96];
 	const char *name = json_string_value(json_object_get(o, "name"));
 	const json_t *v;
 
@@ -253,8 +272,9 @@ print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
 	case KIND_BRIDGE:
 	case KIND_ROUTER:
 		filters_text(o, filt, sizeof(filt));
-		topo_line(c, "%s %s name %s state %s%s", topo_kinds[kind].word, a, name, state_text(o),
-			  filt);
+		provider_text(json_object_get(o, "provider"), prov, sizeof(prov));
+		topo_line(c, "%s %s name %s state %s%s%s", topo_kinds[kind].word, a, name,
+			  state_text(o), filt, prov);
 		break;
 	case KIND_PORT_GROUP:
 		v = json_object_get(o, "stateful");

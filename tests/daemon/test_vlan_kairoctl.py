@@ -68,3 +68,39 @@ def test_vlan_words_on_bridge_ports(tmp_path):
                "30", as_json=False)
         shown = kd.ctl("bridge", "bridge0", "port", "port0", "show", as_json=False)
         assert shown.strip() == "port port0 device bridge0 state up trunk-vlans 30"
+
+
+def test_provider_words_on_bridges(tmp_path):
+    write_pcap(tmp_path / "in.pcap", [])
+    ports = [{"name": "up", "device": "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (
+        tmp_path / "in.pcap", tmp_path / "out.pcap")}]
+    with Kairod(tmp_path / "kd", ports, {"bridges": []},
+                extra_config={"physical_networks": {"physnet1": "up"}}) as kd:
+        topo_file = tmp_path / "kd" / "topology.json"
+        assert kd.ctl("bridge", "create", "name", "pub", "provider-type", "vlan",
+                      "physical-network", "physnet1", "segmentation-id", "100",
+                      as_json=False).split() == ["bridge0"]
+        assert kd.ctl("bridge", "list", as_json=False).splitlines() == [
+            "bridge bridge0 name pub state up provider-type vlan physical-network physnet1 "
+            "segmentation-id 100"]
+        doc = json.loads(topo_file.read_text())
+        assert doc["bridges"][0]["provider"] == {"type": "vlan", "physical_network": "physnet1",
+                                                 "segmentation_id": 100}
+        before = topo_file.read_text()
+        assert "flat, vlan or none" in ctl_fail(kd, "bridge", "bridge0", "set", "provider-type",
+                                                "gre")
+        err = ctl_fail(kd, "bridge", "bridge0", "set", "provider-type", "flat")
+        assert "bridges[0].provider.segmentation_id" in err and "a flat network has none" in err
+        err = ctl_fail(kd, "bridge", "create", "provider-type", "flat", "physical-network",
+                       "physnet2")
+        assert "provider.physical_network" in err and "no port of this host maps it" in err
+        assert "segmentation-id \"4095\"" in ctl_fail(kd, "bridge", "bridge0", "set",
+                                                      "segmentation-id", "4095")
+        assert topo_file.read_text() == before
+        # To flat: the id goes with the type, in one edit.
+        kd.ctl("bridge", "bridge0", "set", "provider-type", "flat", "segmentation-id", "none",
+               as_json=False)
+        assert kd.ctl("bridge", "list", as_json=False).splitlines() == [
+            "bridge bridge0 name pub state up provider-type flat physical-network physnet1"]
+        kd.ctl("bridge", "bridge0", "set", "provider-type", "none", as_json=False)
+        assert "provider" not in json.loads(topo_file.read_text())["bridges"][0]
