@@ -680,9 +680,20 @@ load_ports(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 		names[i] = cfg->ports[i].name;
 		uplink[i] = cfg->ports[i].role == PORT_ROLE_UPLINK;
 	}
-	if ((ret = load_physnets(ctx, root, cfg)) != 0)
+	if ((ret = load_physnets(ctx, root, cfg)) != 0 ||
+	    (ret = underlay_config_load(ctx, root, names, uplink, cfg->n_ports,
+					&cfg->underlay)) != 0)
 		return ret;
-	return underlay_config_load(ctx, root, names, uplink, cfg->n_ports, &cfg->underlay);
+	/* The underlay's interface takes tunnel packets only: no provider network's frames. */
+	for (i = 0; cfg->underlay.enabled && i < cfg->n_physnets; i++)
+		if (strcmp(cfg->physnets[i].port, cfg->underlay.interface) == 0) {
+			char path[CONFIG_NAME_LEN + 32];
+
+			snprintf(path, sizeof(path), "physical_networks.%s", cfg->physnets[i].name);
+			return json_field_error(ctx, path, "\"%s\" is the underlay's interface "
+						"(tunnels only)", cfg->physnets[i].port);
+		}
+	return 0;
 }
 
 /* The whole configuration, section by section, in the order the errors are reported. */

@@ -131,6 +131,11 @@ REFUSED = [
      ["bridges[0].provider.type", "flat or vlan"]),
     ("mapping to no port", config(physical_networks={"physnet1": "eth9"}), topo(provider("flat")),
      ["physical_networks.physnet1", "eth9", "not the name of a port"]),
+    ("physnet on the underlay", config(
+        ports=[{"name": "up", "device": "net_null0", "role": "uplink"},
+               {"name": "vm1", "device": "net_null1"}],
+        underlay={"interface": "up", "address": "192.168.50.1/24"}), topo(provider("flat")),
+     ["physical_networks.physnet1", "the underlay's interface"]),
     ("one segment twice", config(),
      json.dumps({"bridges": [{"id": "a", "provider": provider("vlan", 7)},
                              {"id": "b", "provider": provider("vlan", 7)}]}),
