@@ -102,12 +102,14 @@ bridge_vlan_out(struct sim_ctx *c, const struct topo_port *p, struct bridge_vlan
 	int r = 0;
 
 	if (want != v->tag_vid && v->tag_vid != 0) {
+		sim_trace(c, "out through port %s: VLAN tag %u popped", p->id, v->tag_vid);
 		r = flow_actions_pop_vlan(&c->res->actions);
 		c->cur.vlan_outer = c->cur.vlan_inner;
 		c->cur.vlan_inner = 0;
 		v->tag_vid = 0;
 	}
 	if (r == 0 && want != v->tag_vid) {
+		sim_trace(c, "out through port %s: VLAN tag %u pushed", p->id, want);
 		r = flow_actions_push_vlan(&c->res->actions, RTE_ETHER_TYPE_VLAN, want);
 		c->cur.vlan_inner = c->cur.vlan_outer;
 		c->cur.vlan_outer = want;
