@@ -136,6 +136,108 @@ set_filter(struct topo_cmd *c, json_t *o, const char *key, const char *v)
 }
 
 /*
+ * A bridge port's VLANs: "vlan V" (an access port) or "trunk-vlans 10,20"
+ * or "trunk-vlans all" (a trunk); "none" clears either.  Numbers and
+ * duplicates are refused here naming the word; an access and a trunk
+ * setting on one port is refused by the check of the whole document
+ * (topology/topology_vlan.c), which names the field.
+ */
+static int
+set_vlans(struct topo_cmd *c, json_t *o, const char *k, const char *v)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned long n;
+	json_t *list;
+
+	if (topo_is_word(v, "none")) {
+		json_object_del(o, k[0] == 'v' ? "vlan" : "trunk_vlans");
+		return 0;
+	}
+	if (k[0] == 'v') {
+		if (topo_number(c, k, v, TOPO_VLAN_MAX, &n) != 0)
+			return -EINVAL;
+		if (n < TOPO_VLAN_MIN)
+			return topo_fail(c, "vlan \"%s\": a VLAN id is %d to %d", v, TOPO_VLAN_MIN,
+					 TOPO_VLAN_MAX);
+		json_object_set_new(o, "vlan", json_integer((json_int_t)n));
+		return 0;
+	}
+	if (topo_is_word(v, "all")) {
+		json_object_set_new(o, "trunk_vlans", json_string("all"));
+		return 0;
+	}
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return topo_fail(c, "trunk-vlans: too long a list (use \"all\")");
+	list = json_array();
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		json_t *e;
+
+		if (topo_number(c, k, tok, TOPO_VLAN_MAX, &n) != 0) {
+			json_decref(list);
+			return -EINVAL;
+		}
+		if (n < TOPO_VLAN_MIN) {
+			json_decref(list);
+			return topo_fail(c, "trunk-vlans \"%s\": a VLAN id is %d to %d", tok,
+					 TOPO_VLAN_MIN, TOPO_VLAN_MAX);
+		}
+		json_array_foreach(list, i, e)
+			if ((unsigned long)json_integer_value(e) == n) {
+				json_decref(list);
+				return topo_fail(c, "trunk-vlans \"%s\": VLAN %lu listed twice", v, n);
+			}
+		json_array_append_new(list, json_integer((json_int_t)n));
+	}
+	if (json_array_size(list) == 0) {
+		json_decref(list);
+		return topo_fail(c, "trunk-vlans \"%s\": VLAN ids (10,20) or all", v);
+	}
+	json_object_set_new(o, "trunk_vlans", list);
+	return 0;
+}
+
+/*
+ * A bridge's provider network, in Neutron's words: "provider-type flat|vlan"
+ * ("none" removes it), "physical-network physnet1", "segmentation-id 100".
+ * What needs the daemon's configuration or the whole network (a physnet no
+ * port maps, an id a flat network must not have) is refused by the check of
+ * the document (topology/topology_provider.c), naming the field.
+ */
+static int
+set_provider(struct topo_cmd *c, json_t *o, const char *k, const char *v)
+{
+	json_t *p = json_object_get(o, "provider");
+	unsigned long n;
+
+	if (strcmp(k, "provider-type") == 0 && topo_is_word(v, "none")) {
+		json_object_del(o, "provider");
+		return 0;
+	}
+	if (p == NULL) {
+		p = json_object();
+		json_object_set_new(o, "provider", p);
+	}
+	if (strcmp(k, "provider-type") == 0) {
+		if (!topo_is_word(v, "flat") && !topo_is_word(v, "vlan"))
+			return topo_fail(c, "provider-type \"%s\": flat, vlan or none", v);
+		json_object_set_new(p, "type", json_string(v));
+	} else if (strcmp(k, "physical-network") == 0) {
+		json_object_set_new(p, "physical_network", json_string(v));
+	} else if (topo_is_word(v, "none")) {
+		json_object_del(p, "segmentation_id");
+	} else {
+		if (topo_number(c, k, v, TOPO_VLAN_MAX, &n) != 0)
+			return -EINVAL;
+		if (n < TOPO_VLAN_MIN)
+			return topo_fail(c, "segmentation-id \"%s\": a VLAN id is %d to %d", v,
+					 TOPO_VLAN_MIN, TOPO_VLAN_MAX);
+		json_object_set_new(p, "segmentation_id", json_integer((json_int_t)n));
+	}
+	return 0;
+}
+
+/*
  * "name N", "state up", "infilter C", "outfilter C" (and, for router ports,
  * the L3 attributes) until the words run out.  allowed lists the keys.
  */
@@ -184,6 +286,13 @@ topo_set_attributes(struct topo_cmd *c, json_t *o, const char *const *allowed)
 			if (topo_number(c, k, v, 65535, &n) != 0)
 				return -EINVAL;
 			json_object_set_new(o, k, json_integer((json_int_t)n));
+		} else if (strcmp(k, "provider-type") == 0 || strcmp(k, "physical-network") == 0 ||
+			   strcmp(k, "segmentation-id") == 0) {
+			if (set_provider(c, o, k, v) != 0)
+				return -EINVAL;
+		} else if (strcmp(k, "vlan") == 0 || strcmp(k, "trunk-vlans") == 0) {
+			if (set_vlans(c, o, k, v) != 0)
+				return -EINVAL;
 		} else if (strcmp(k, "stateful") == 0) {
 			if (!topo_is_word(v, "true") && !topo_is_word(v, "false"))
 				return topo_fail(c, "stateful \"%s\": true or false", v);
@@ -197,7 +306,11 @@ topo_set_attributes(struct topo_cmd *c, json_t *o, const char *const *allowed)
 }
 
 static const char *const device_attrs[] = {"name", "state", "infilter", "outfilter", NULL};
-static const char *const bridge_port_attrs[] = {"state", "infilter", "outfilter", NULL};
+static const char *const bridge_attrs[] = {"name", "state", "infilter", "outfilter",
+					   "provider-type", "physical-network", "segmentation-id",
+					   NULL};
+static const char *const bridge_port_attrs[] = {"state", "infilter", "outfilter", "vlan",
+						"trunk-vlans", NULL};
 static const char *const router_port_attrs[] = {"address", "net", "mac", "state", "infilter",
 						"outfilter", "mtu", "address6", "net6", NULL};
 
@@ -489,7 +602,8 @@ edit_device(struct topo_cmd *c, enum topo_kind kind, const char *array)
 	if (w == NULL || topo_is_word(w, "list"))
 		return topo_list(c, kind);
 	if (topo_is_word(w, "create"))
-		return topo_create(c, kind, array, device_attrs, NULL);
+		return topo_create(c, kind, array, kind == KIND_BRIDGE ? bridge_attrs : device_attrs,
+				   NULL);
 	if (topo_resolve(c, kind, w, &dev, &idx) != 0)
 		return -EINVAL;
 	verb = topo_next(c);
@@ -502,7 +616,7 @@ edit_device(struct topo_cmd *c, enum topo_kind kind, const char *array)
 	if (topo_is_word(verb, "set")) {
 		if (topo_peek(c) == NULL)
 			return topo_fail(c, "set: what? (name, state, infilter, outfilter)");
-		return topo_set_attributes(c, dev, device_attrs);
+		return topo_set_attributes(c, dev, kind == KIND_BRIDGE ? bridge_attrs : device_attrs);
 	}
 	if (topo_is_word(verb, "port")) {
 		/* "port list", "port add ..." as well as "port P ..." */

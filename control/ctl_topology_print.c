@@ -60,6 +60,30 @@ result_objects(struct topo_cmd *c)
 	return a;
 }
 
+/* " vlan 10", " trunk-vlans 10,20" or " trunk-vlans all" for a bridge port; "" for none. */
+static void
+vlans_text(const json_t *port, char *out, size_t len)
+{
+	const json_t *vlan = json_object_get(port, "vlan"), *trunk = json_object_get(port, "trunk_vlans");
+	const json_t *e;
+	size_t i, off;
+
+	out[0] = '\0';
+	if (json_is_integer(vlan))
+		snprintf(out, len, " vlan %lld", (long long)json_integer_value(vlan));
+	if (json_is_string(trunk))
+		snprintf(out, len, " trunk-vlans %s", json_string_value(trunk));
+	if (!json_is_array(trunk))
+		return;
+	off = (size_t)snprintf(out, len, " trunk-vlans ");
+	json_array_foreach(trunk, i, e) {
+		if (off >= len)
+			break;
+		off += (size_t)snprintf(out + off, len - off, "%s%lld", i ? "," : "",
+					(long long)json_integer_value(e));
+	}
+}
+
 void
 topo_print_port(struct topo_cmd *c, const json_t *device, enum topo_kind dkind,
 		const json_t *port)
@@ -83,6 +107,8 @@ topo_print_port(struct topo_cmd *c, const json_t *device, enum topo_kind dkind,
 			 json_string_value(json_object_get(port, "network")), a6 ? " address6 " : "",
 			 a6 ? a6 : "", a6 ? " net6 " : "",
 			 a6 ? json_string_value(json_object_get(port, "network6")) : "");
+	} else {
+		vlans_text(port, l3, sizeof(l3));
 	}
 	topo_line(c, "port %s device %s state %s%s%s%s%s", pa, da, state_text(port), l3, filt,
 		  peer[0] ? " peer " : "", peer);
@@ -212,11 +238,30 @@ topo_print_rule(struct topo_cmd *c, const json_t *chain, const json_t *rule)
 	json_array_append_new(result_objects(c), object_json(rule, ra));
 }
 
+/* " provider-type vlan physical-network physnet1 segmentation-id 100", or "". */
+static void
+provider_text(const json_t *p, char *out, size_t len)
+{
+	const char *type = json_string_value(json_object_get(p, "type"));
+	const char *net = json_string_value(json_object_get(p, "physical_network"));
+	const json_t *seg = json_object_get(p, "segmentation_id");
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	if (seg != NULL)
+		snprintf(out, len, " provider-type %s physical-network %s segmentation-id %lld",
+			 type ? type : "?", net ? net : "?", (long long)json_integer_value(seg));
+	else
+		snprintf(out, len, " provider-type %s physical-network %s", type ? type : "?",
+			 net ? net : "?");
+}
+
 /* One top-level object's line: "bridge bridge0 name br0 state up infilter chain0". */
 static void
 print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
 {
-	char a[ALIAS_LEN], filt[FILTERS_TEXT_LEN];
+	char a[ALIAS_LEN], filt[FILTERS_TEXT_LEN], prov[TOPO_NAME_LEN + 96];
 	const char *name = json_string_value(json_object_get(o, "name"));
 	const json_t *v;
 
@@ -227,8 +272,9 @@ print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
 	case KIND_BRIDGE:
 	case KIND_ROUTER:
 		filters_text(o, filt, sizeof(filt));
-		topo_line(c, "%s %s name %s state %s%s", topo_kinds[kind].word, a, name, state_text(o),
-			  filt);
+		provider_text(json_object_get(o, "provider"), prov, sizeof(prov));
+		topo_line(c, "%s %s name %s state %s%s%s", topo_kinds[kind].word, a, name,
+			  state_text(o), filt, prov);
 		break;
 	case KIND_PORT_GROUP:
 		v = json_object_get(o, "stateful");

@@ -655,6 +655,47 @@ load_metrics(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 	return ret;
 }
 
+/*
+ * "physical_networks": {"physnet1": "up0"}: the physical networks provider
+ * bridges reach, each through a port of this configuration (Neutron's
+ * bridge_mappings = physnet1:br-ex; topology/topology_provider.c).
+ */
+static int
+load_physnets(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
+{
+	const json_t *jn = json_object_get(root, "physical_networks"), *v;
+	char path[CONFIG_NAME_LEN + 32];
+	const char *name;
+	unsigned int i;
+
+	if (jn == NULL)
+		return 0;
+	if (!json_is_object(jn))
+		return json_field_error(ctx, "physical_networks", "must be an object "
+					"(\"physnet1\": \"<port name>\")");
+	if (json_object_size(jn) > CONFIG_PHYSNETS_MAX)
+		return json_field_error(ctx, "physical_networks", "at most %d", CONFIG_PHYSNETS_MAX);
+	json_object_foreach((json_t *)jn, name, v) {
+		snprintf(path, sizeof(path), "physical_networks.%s", name);
+		if (name[0] == '\0' || strlen(name) >= CONFIG_NAME_LEN)
+			return json_field_error(ctx, path, "a name of 1 to %d characters",
+						CONFIG_NAME_LEN - 1);
+		if (!json_is_string(v))
+			return json_field_error(ctx, path, "must be a port name (a string)");
+		for (i = 0; i < cfg->n_ports; i++)
+			if (strcmp(cfg->ports[i].name, json_string_value(v)) == 0)
+				break;
+		if (i == cfg->n_ports)
+			return json_field_error(ctx, path, "\"%s\" is not the name of a port in "
+						"\"ports\"", json_string_value(v));
+		snprintf(cfg->physnets[cfg->n_physnets].name, CONFIG_NAME_LEN, "%s", name);
+		snprintf(cfg->physnets[cfg->n_physnets].port, CONFIG_NAME_LEN, "%s",
+			 json_string_value(v));
+		cfg->n_physnets++;
+	}
+	return 0;
+}
+
 /* The ports array, then the underlay section, which names uplink ports. */
 static int
 load_ports(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
@@ -678,7 +719,20 @@ load_ports(struct json_ctx *ctx, json_t *root, struct kairo_config *cfg)
 		names[i] = cfg->ports[i].name;
 		uplink[i] = cfg->ports[i].role == PORT_ROLE_UPLINK;
 	}
-	return underlay_config_load(ctx, root, names, uplink, cfg->n_ports, &cfg->underlay);
+	if ((ret = load_physnets(ctx, root, cfg)) != 0 ||
+	    (ret = underlay_config_load(ctx, root, names, uplink, cfg->n_ports,
+					&cfg->underlay)) != 0)
+		return ret;
+	/* The underlay's interface takes tunnel packets only: no provider network's frames. */
+	for (i = 0; cfg->underlay.enabled && i < cfg->n_physnets; i++)
+		if (strcmp(cfg->physnets[i].port, cfg->underlay.interface) == 0) {
+			char path[CONFIG_NAME_LEN + 32];
+
+			snprintf(path, sizeof(path), "physical_networks.%s", cfg->physnets[i].name);
+			return json_field_error(ctx, path, "\"%s\" is the underlay's interface "
+						"(tunnels only)", cfg->physnets[i].port);
+		}
+	return 0;
 }
 
 /* The whole configuration, section by section, in the order the errors are reported. */
@@ -688,8 +742,8 @@ config_parse(struct json_ctx *ctx_, json_t *root, struct kairo_config *cfg)
 	static const char *const top[] = {"host", "host_id", "underlay", "topology_file",
 					  "zookeeper_hosts", "zookeeper", "redis",
 					  "workers", "mbufs", "worker_sleep_max_us", "vxlan_port", "flow_cache",
-					  "slow_path", "control", "restart", "events", "metrics",
-					  "ports", NULL};
+					  "slow_path", "control", "restart", "events", "metrics", "ports",
+					  "physical_networks", NULL};
 	struct json_ctx ctx = *ctx_;
 	char topo[CONFIG_PATH_LEN];
 	int ret;

@@ -18,6 +18,8 @@
 #include "underlay_config.h"
 
 #define CONFIG_NAME_LEN 64
+/* "physical_networks": as many as topology_physnets_set_local takes. */
+#define CONFIG_PHYSNETS_MAX 16
 #define CONFIG_DEVARGS_LEN 512
 #define CONFIG_PATH_LEN 512
 #define CONFIG_ZK_LEN 256
@@ -76,6 +78,12 @@ struct kairo_config {
 	uint16_t metrics_port;
 	uint16_t n_ports;
 	struct port_config ports[RTE_MAX_ETHPORTS];
+	/* Provider networks: physical network name -> the port that reaches it (a ports[] name). */
+	uint16_t n_physnets;
+	struct {
+		char name[CONFIG_NAME_LEN];
+		char port[CONFIG_NAME_LEN];
+	} physnets[CONFIG_PHYSNETS_MAX];
 	struct underlay_config underlay;     /* the tunnels' uplink (dataplane/underlay_config.h) */
 	/* The NSDB (nsdb/zk_store.h); no zookeeper_hosts: the embedded file store. */
 	char zk_hosts[CONFIG_PATH_LEN];       /* "10.0.0.1:2181,10.0.0.2:2181" */

@@ -517,6 +517,17 @@ prepare(int argc, char **argv, struct kairo_dp *dp)
 	/* Every snapshot is built for this host: its bindings are local, the others' remote. */
 	topology_hosts_set_local(dp->cfg.host_id,
 				 dp->cfg.underlay.enabled ? dp->cfg.underlay.ip : 0);
+	/* And for its physical networks (provider bridges). */
+	{
+		const char *names[CONFIG_PHYSNETS_MAX], *ports[CONFIG_PHYSNETS_MAX];
+		unsigned int i;
+
+		for (i = 0; i < dp->cfg.n_physnets; i++) {
+			names[i] = dp->cfg.physnets[i].name;
+			ports[i] = dp->cfg.physnets[i].port;
+		}
+		topology_physnets_set_local(names, ports, dp->cfg.n_physnets);
+	}
 	if (open_store(dp, err, sizeof(err)) != 0) {
 		refuse(err);
 		return -1;

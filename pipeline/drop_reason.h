@@ -132,7 +132,7 @@
 	X(SIM_LOOP, "sim_loop", "the walk crossed too many devices (a loop in the topology)")    \
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \
-	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "tagged frame on a port that is not a trunk")     \
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "frame of a VLAN its bridge port does not carry") \
 	/* tunnels: decapsulation on the underlay uplink (pipeline/tunnel_decap.c) */             \
 	X(UNDERLAY_OTHER, "underlay_other", "on the underlay uplink: neither a tunnel packet "   \
 	  "(VXLAN to vxlan_port, GRE) nor ARP")                                                  \

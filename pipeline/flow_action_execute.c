@@ -119,6 +119,22 @@ ipv4_set_addr(struct rte_mbuf *m, const struct flow_action *a, bool dst)
 	}
 }
 
+/*
+ * The headers behind the MAC addresses moved by delta bytes (a tag pushed or
+ * popped): later actions (NAT, a router's TTL) find them by these offsets.
+ */
+static inline void
+vlan_shift_offsets(struct rte_mbuf *m, int delta)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+
+	meta->l2_len = (uint16_t)(meta->l2_len + delta);
+	if (meta->l3_ofs != 0)
+		meta->l3_ofs = (uint16_t)(meta->l3_ofs + delta);
+	if (meta->l4_ofs != 0)
+		meta->l4_ofs = (uint16_t)(meta->l4_ofs + delta);
+}
+
 /* Insert a tag after the MAC addresses; false when there is no headroom. */
 static bool
 vlan_push(struct rte_mbuf *m, uint16_t tpid, uint16_t tci)
@@ -136,6 +152,7 @@ vlan_push(struct rte_mbuf *m, uint16_t tpid, uint16_t tci)
 	tag = (rte_be16_t *)(p + 2 * RTE_ETHER_ADDR_LEN);
 	tag[0] = rte_cpu_to_be_16(tpid);
 	tag[1] = rte_cpu_to_be_16(tci);
+	vlan_shift_offsets(m, (int)sizeof(struct rte_vlan_hdr));
 	return true;
 }
 
@@ -152,6 +169,7 @@ vlan_pop(struct rte_mbuf *m)
 		return;
 	memmove((uint8_t *)eh + sizeof(struct rte_vlan_hdr), eh, 2 * RTE_ETHER_ADDR_LEN);
 	rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr));
+	vlan_shift_offsets(m, -(int)sizeof(struct rte_vlan_hdr));
 }
 
 /*

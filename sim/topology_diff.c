@@ -31,6 +31,17 @@
 #include "sim_walk.h"
 #include "waiting_room.h"
 
+/* The same VLANs: mode, access VLAN and a trunk's set (NULL = all). */
+static bool
+port_vlans_same(const struct topo_port *a, const struct topo_port *b)
+{
+	if (a->vlan_mode != b->vlan_mode || a->vlan != b->vlan || a->provider != b->provider)
+		return false;
+	if (a->trunk_vlans == NULL || b->trunk_vlans == NULL)
+		return a->trunk_vlans == b->trunk_vlans;
+	return memcmp(a->trunk_vlans, b->trunk_vlans, TOPO_VLAN_IDS / 8) == 0;
+}
+
 static bool
 port_same(const struct topo_port *a, const struct topo_port *b)
 {
@@ -42,7 +53,8 @@ port_same(const struct topo_port *a, const struct topo_port *b)
 	       a->has_ip6 == b->has_ip6 && a->prefix6_len == b->prefix6_len &&
 	       memcmp(a->ip6, b->ip6, sizeof(a->ip6)) == 0 &&
 	       memcmp(a->net6, b->net6, sizeof(a->net6)) == 0 &&
-	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter;
+	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter &&
+	       port_vlans_same(a, b);
 }
 
 static bool
@@ -55,6 +67,7 @@ static bool
 bridge_same(const struct topo_bridge *a, const struct topo_bridge *b)
 {
 	return a->admin_up == b->admin_up && a->mac_aging_s == b->mac_aging_s &&
+	       a->vlan_aware == b->vlan_aware &&
 	       a->inbound_filter == b->inbound_filter && a->outbound_filter == b->outbound_filter &&
 	       ports_same(a->ports, a->n_ports, b->ports, b->n_ports);
 }
@@ -182,6 +195,11 @@ sim_topology_changed(struct sim_thread *st, const struct topology *old, const st
 
 		if (port_same(a, b))
 			continue;
+		/* An uplink's frames pick their provider port by tag (sim/walk.c): its flows go. */
+		if (a->provider && a->dpdk_port != TOPO_NO_DPDK_PORT)
+			n += invalidate(st, tag_interface(a->dpdk_port));
+		if (b->provider && b->dpdk_port != TOPO_NO_DPDK_PORT)
+			n += invalidate(st, tag_interface(b->dpdk_port));
 		/* The port, and its device: floods and interior hops carry only the device's tag. */
 		n += invalidate(st, tag_port(i));
 		n += invalidate(st, a->device_type == TOPO_DEVICE_BRIDGE ? tag_device(a->device)
@@ -206,6 +224,10 @@ sim_topology_changed(struct sim_thread *st, const struct topology *old, const st
 			if (chain_uses_group(&old->chains[j], i))
 				n += invalidate(st, tag_chain(j));
 	}
+	/* A new provider network on an uplink: the frames of its segment were dropped until now. */
+	for (i = old->n_ports; i < new->n_ports; i++)
+		if (new->ports[i].provider && new->ports[i].dpdk_port != TOPO_NO_DPDK_PORT)
+			n += invalidate(st, tag_interface(new->ports[i].dpdk_port));
 	/* Interfaces whose binding changed: the flows that dropped their packets as unbound. */
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		if (old->vport_of_dpdk[i] != new->vport_of_dpdk[i])

@@ -364,6 +364,7 @@ void
 sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_result *res)
 {
 	const struct topo_port *in;
+	bool no_provider = false;
 	struct sim_ctx c;
 
 	sim_ctx_init(&c, st, m, now, res);
@@ -373,7 +374,20 @@ sim_packet(struct sim_thread *st, struct rte_mbuf *m, uint64_t now, struct sim_r
 	if (c.meta->key.nw_frag == FLOW_FRAG_LATER)
 		nat_frag_recall(&c);
 	in = topology_port_of_dpdk(c.t, c.meta->key.in_port);
-	if (in == NULL && overlay_ingress(&c)) {
+	/* A physical network's uplink: the provider bridge its outer tag names. */
+	if (in != NULL && in->provider) {
+		sim_tag(&c, tag_interface(c.meta->key.in_port));
+		in = topology_provider_port(c.t, in, c.meta->key.vlan_outer);
+		no_provider = in == NULL;
+		if (in == NULL) {
+			sim_trace(&c, "physical network uplink: no provider network for VLAN %u",
+				  c.meta->key.vlan_outer & RTE_VLAN_ID_MASK);
+			sim_drop(&c, DROP_VLAN_NOT_ALLOWED);
+		}
+	}
+	if (no_provider) {
+		/* Dropped above. */
+	} else if (in == NULL && overlay_ingress(&c)) {
 		/* The underlay uplink: a VTEP's frame, a shared ARP answer, or the underlay's ARP. */
 	} else if (in == NULL) {
 		sim_tag(&c, tag_interface(c.meta->key.in_port));

@@ -39,6 +39,25 @@
 #define ROUTER_PORT_MTU_DEFAULT 1500
 #define IPV6_ADDR_LEN 16
 
+/*
+ * A bridge port's VLANs (MIDONET-MODEL §2, "VLAN awareness"; loaded by
+ * topology/topology_vlan.c).  A bridge with no port set is VLAN-unaware:
+ * tags cross it untouched and everything is VLAN 0, as before VLANs.  Once
+ * one port is set the bridge is VLAN-aware and a port with no setting
+ * carries untagged frames only, in VLAN 0.
+ */
+enum topo_vlan_mode {
+	TOPO_VLAN_NONE = 0,   /* untagged frames, VLAN 0 (a VLAN-aware bridge's plain port) */
+	TOPO_VLAN_ACCESS = 1, /* untagged on the wire, VLAN `vlan` inside the bridge */
+	TOPO_VLAN_TRUNK = 2,  /* tagged on the wire: the VLANs of trunk_vlans (NULL: all) */
+	TOPO_VLAN_PROVIDER = 3, /* a vlan provider network's uplink: VLAN 0, tagged `vlan` on the
+				 * wire (topology/topology_provider.c) */
+};
+
+#define TOPO_VLAN_MIN 1
+#define TOPO_VLAN_MAX 4094
+#define TOPO_VLAN_IDS 4096 /* bits in a trunk's set */
+
 enum topo_device_type {
 	TOPO_DEVICE_BRIDGE = 1,
 	TOPO_DEVICE_ROUTER = 2,
@@ -85,6 +104,11 @@ struct topo_port {
 	bool stateful_group;
 	/* The simulation thread's memory of its meters' indexes + 1, 0 = not looked up (sim/meter.h). */
 	uint16_t meter_rx, meter_tx;
+	/* Bridge ports: enum topo_vlan_mode, the access VLAN, a trunk's set (TOPO_VLAN_IDS bits). */
+	bool provider;        /* a provider bridge's implicit uplink port (shares its interface) */
+	uint8_t vlan_mode;
+	uint16_t vlan;
+	uint64_t *trunk_vlans;
 };
 
 enum topo_route_type {
@@ -123,6 +147,7 @@ struct topo_bridge {
 	uint32_t *ports;       /* indexes into topology.ports */
 	uint16_t meter;        /* device:<id>'s index + 1, the simulation's cache (sim/meter.h) */
 	bool spans_hosts;      /* a port is bound on another host (set with the bindings) */
+	bool vlan_aware;       /* a port has a VLAN setting (enum topo_vlan_mode) */
 };
 
 struct topo_router {
@@ -417,6 +442,43 @@ topo_port_is_waiting(const struct topo_port *p)
 	return p->interface[0] != '\0' && p->dpdk_port == TOPO_NO_DPDK_PORT && !p->remote &&
 	       !p->vtep;
 }
+
+/* Does bridge port p carry VLAN vlan (0: untagged, in a VLAN-aware bridge)? */
+static inline bool
+topo_port_in_vlan(const struct topo_port *p, uint16_t vlan)
+{
+	switch (p->vlan_mode) {
+	case TOPO_VLAN_ACCESS:
+		return p->vlan == vlan;
+	case TOPO_VLAN_TRUNK:
+		return vlan != 0 && (p->trunk_vlans == NULL ||
+				     (p->trunk_vlans[vlan / 64] >> (vlan % 64) & 1) != 0);
+	default:
+		return vlan == 0;
+	}
+}
+
+/* The VLAN id a frame of VLAN vlan carries on the wire out of bridge port p, 0 for none. */
+static inline uint16_t
+topo_port_wire_vid(const struct topo_port *p, uint16_t vlan)
+{
+	switch (p->vlan_mode) {
+	case TOPO_VLAN_TRUNK:
+		return vlan;
+	case TOPO_VLAN_PROVIDER:
+		return p->vlan;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The provider port of the uplink that in (a provider port) stands for which
+ * takes a frame with this outer TCI (0: untagged): the flat network's for an
+ * untagged frame, the vlan network's of that segmentation id; NULL if none.
+ */
+const struct topo_port *topology_provider_port(const struct topology *t,
+					       const struct topo_port *in, uint16_t outer_tci);
 
 static inline bool
 topo_port_group_has(const struct topo_port_group *g, uint32_t port)

@@ -59,4 +59,13 @@ struct topology *topology_json_load(const json_t *root, const char *source,
  */
 void topology_hosts_set_local(const char *host_id, rte_be32_t underlay_ip);
 
+/*
+ * This daemon's physical networks: names[i] reaches the wire through its
+ * port ifaces[i] (the configuration's "physical_networks"), for provider
+ * bridges (topology/topology_provider.c).  Process-wide like the host id.
+ * -1 if there are more than 16.
+ */
+int topology_physnets_set_local(const char *const *names, const char *const *ifaces,
+				unsigned int n);
+
 #endif

@@ -142,6 +142,8 @@ topology_free(struct topology *t)
 		return;
 	for (i = 0; i < t->n_bridges; i++)
 		free(t->bridges[i].ports);
+	for (i = 0; i < t->n_ports; i++)
+		free(t->ports[i].trunk_vlans);
 	for (i = 0; i < t->n_routers; i++) {
 		free(t->routers[i].ports);
 		free(t->routers[i].routes);
@@ -154,19 +156,41 @@ topology_free(struct topology *t)
 	free(t);
 }
 
+int
+load_port_slot(struct load_state *ls, const char *path, struct topo_port **out)
+{
+	struct topology *t = ls->t;
+	struct topo_port *np;
+
+	/* Doubled, not grown by one: a copy per port made large loads quadratic again. */
+	if (t->n_ports == ls->ports_cap) {
+		uint32_t cap = ls->ports_cap == 0 ? LOAD_PORTS_MIN : 2 * ls->ports_cap;
+
+		np = realloc(t->ports, cap * sizeof(*t->ports));
+		if (np == NULL)
+			return json_field_error(ls->ctx, path, "out of memory");
+		t->ports = np;
+		ls->ports_cap = cap;
+	}
+	*out = &t->ports[t->n_ports];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
 static int
 load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t device_type,
 	  uint32_t device, uint32_t *index)
 {
 	static const char *const bridge_port_fields[] = {"id", "admin_state_up", "peer",
-							 "inbound_filter", "outbound_filter", NULL};
+							 "inbound_filter", "outbound_filter",
+							 "vlan", "trunk_vlans", NULL};
 	static const char *const router_port_fields[] = {"id", "admin_state_up", "peer", "address",
 							 "network", "mac", "mtu", "address6",
 							 "network6", "inbound_filter",
 							 "outbound_filter", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
-	struct topo_port *p, *np;
+	struct topo_port *p = NULL;
 	char fpath[PATH_LEN], peer[TOPO_ID_LEN], net6[CIDR6_STR_LEN];
 	bool has_mac, has_net6;
 	uint64_t mtu;
@@ -174,18 +198,8 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 
 	if (!json_is_object(jp))
 		return json_field_error(ctx, path, "must be an object");
-	/* Doubled, not grown by one: a copy per port made large loads quadratic again. */
-	if (t->n_ports == ls->ports_cap) {
-		uint32_t cap = ls->ports_cap == 0 ? LOAD_PORTS_MIN : 2 * ls->ports_cap;
-
-		np = realloc(t->ports, cap * sizeof(*t->ports));
-		if (np == NULL)
-			return json_field_error(ctx, path, "out of memory");
-		t->ports = np;
-		ls->ports_cap = cap;
-	}
-	p = &t->ports[t->n_ports];
-	memset(p, 0, sizeof(*p));
+	if ((ret = load_port_slot(ls, path, &p)) != 0)
+		return ret;
 	peer[0] = '\0';
 	ret = json_field_only(ctx, jp, path, device_type == TOPO_DEVICE_ROUTER ?
 				  router_port_fields : bridge_port_fields);
@@ -261,6 +275,9 @@ load_port(struct load_state *ls, const json_t *jp, const char *path, uint8_t dev
 		subpath(pp[ls->n_peers].path, path, ".peer");
 		ls->n_peers++;
 	}
+	/* Last before it counts: nothing after it can fail and leak a trunk's set. */
+	if (device_type == TOPO_DEVICE_BRIDGE && (ret = load_port_vlan(ls, jp, path, p)) != 0)
+		return ret;
 	*index = p->index;
 	t->n_ports++;
 	subpath(fpath, path, ".id");
@@ -291,16 +308,18 @@ load_ports(struct load_state *ls, const json_t *jports, const char *path, uint8_
 }
 
 static int
-load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
+load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi,
+	    const struct local_interface *ifs, unsigned int n_ifs)
 {
 	static const char *const fields[] = {"id", "name", "admin_state_up", "mac_aging_s", "ports",
-					     "inbound_filter", "outbound_filter", NULL};
+					     "inbound_filter", "outbound_filter", "provider", NULL};
 	struct json_ctx *ctx = ls->ctx;
 	struct topology *t = ls->t;
 	struct topo_bridge *b = &t->bridges[bi];
 	char path[PATH_LEN], fpath[PATH_LEN];
 	json_t *jports;
 	uint64_t aging;
+	uint32_t i;
 	int ret;
 
 	snprintf(path, sizeof(path), "bridges[%u]", bi);
@@ -322,9 +341,12 @@ load_bridge(struct load_state *ls, const json_t *jb, uint32_t bi)
 	b->index = bi;
 	b->mac_aging_s = (uint32_t)aging;
 	t->n_bridges = bi + 1;
-	if ((ret = load_ids_add(ls, LOAD_ID_BRIDGE, bi, fpath)) != 0)
+	if ((ret = load_ids_add(ls, LOAD_ID_BRIDGE, bi, fpath)) != 0 ||
+	    (ret = load_ports(ls, jports, path, TOPO_DEVICE_BRIDGE, bi, &b->ports, &b->n_ports)) != 0)
 		return ret;
-	return load_ports(ls, jports, path, TOPO_DEVICE_BRIDGE, bi, &b->ports, &b->n_ports);
+	for (i = 0; i < b->n_ports; i++)
+		b->vlan_aware |= t->ports[b->ports[i]].vlan_mode != TOPO_VLAN_NONE;
+	return load_bridge_provider(ls, jb, path, b, ifs, n_ifs);
 }
 
 static int
@@ -677,7 +699,7 @@ topology_json_load(const json_t *root, const char *source, const struct local_in
 	}
 	if (jbridges != NULL)
 		json_array_foreach(jbridges, i, v)
-			if ((ret = load_bridge(&ls, v, (uint32_t)i)) != 0)
+			if ((ret = load_bridge(&ls, v, (uint32_t)i, ifs, n_ifs)) != 0)
 				goto out;
 	if (jrouters != NULL)
 		json_array_foreach(jrouters, i, v)

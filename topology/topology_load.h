@@ -73,6 +73,17 @@ int find_port(const struct load_state *ls, const char *id);
 /* Is id used by any object already loaded? Ids are unique across kinds. */
 bool id_taken(const struct load_state *ls, const char *id);
 
+/* A new port at the end of t->ports (zeroed), not counted yet; the error names path. */
+int load_port_slot(struct load_state *ls, const char *path, struct topo_port **out);
+
+/* topology/topology_provider.c: a bridge's "provider" and its implicit uplink port. */
+int load_bridge_provider(struct load_state *ls, const json_t *jb, const char *path,
+			 struct topo_bridge *b, const struct local_interface *ifs,
+			 unsigned int n_ifs);
+
+/* topology/topology_vlan.c: a bridge port's "vlan" or "trunk_vlans" into p. */
+int load_port_vlan(struct load_state *ls, const json_t *jp, const char *path, struct topo_port *p);
+
 /* topology/topology_chains.c */
 
 /* Every chain's id and name, so that filters and jumps can name chains defined later. */

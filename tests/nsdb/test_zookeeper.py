@@ -206,6 +206,38 @@ def test_bad_json_in_a_node_is_refused_naming_the_node(tmp_path, zk, vms):
         c.stop()
 
 
+def test_a_bad_vlan_in_a_node_is_refused_naming_field_and_node(tmp_path, zk, vms):
+    # The store builds its snapshots with the file's loader: the same VLAN refusals, and the
+    # node named; a good VLAN setting is taken and forwards.
+    c = zk.client()
+    put_topology(c, topology(vms))
+    kd = start(tmp_path, vms, zk.hosts)
+    try:
+        v0 = version(kd)
+        b = bridge()
+        b["ports"][0]["vlan"] = 4095
+        c.set("/kairo/topology/bridges/br0", json.dumps(b).encode())
+        wait_until(lambda: "bridges[0].ports[0].vlan: 4095 is out of range [1, 4094] "
+                   "(node /kairo/topology/bridges/br0)" in kd.log_path.read_text(), 10,
+                   "the refusal of VLAN 4095")
+        b["ports"][0]["vlan"] = 10
+        b["ports"][0]["trunk_vlans"] = [10]
+        c.set("/kairo/topology/bridges/br0", json.dumps(b).encode())
+        wait_until(lambda: "not both (node /kairo/topology/bridges/br0)" in
+                   kd.log_path.read_text(), 10, "the refusal of access and trunk on one port")
+        assert version(kd) == v0
+        # Both ports in VLAN 10: accepted, and the VMs (untagged on access ports) still talk.
+        b = bridge()
+        for p in b["ports"]:
+            p["vlan"] = 10
+        c.set("/kairo/topology/bridges/br0", json.dumps(b).encode())
+        wait_until(lambda: version(kd) == v0 + 1, 10, "the VLAN bridge to be read")
+        assert received(vms.ping(count=2).stdout) == 2
+    finally:
+        kd.stop()
+        c.stop()
+
+
 def test_zookeeper_killed_mid_traffic_forwarding_goes_on_and_the_agent_catches_up(
         tmp_path, zk, vms):
     c = zk.client()

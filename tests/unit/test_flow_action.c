@@ -501,6 +501,36 @@ test_set_ipv4_src_rewrites_address_and_port_and_both_checksums(void **state)
 	free_emitted_and_check_pool();
 }
 
+/*
+ * A tag pushed before the rewrite (a VLAN bridge's trunk after a router's
+ * NAT) moves the headers 4 bytes on: the rewrite finds them there, and a pop
+ * brings them back where the header's own offsets say.
+ */
+static void
+test_set_ipv4_after_push_vlan_rewrites_the_moved_header(void **state)
+{
+	struct rte_mbuf *m = nat_frame(false);
+	const rte_be32_t addr = rte_cpu_to_be_32(UDP_FRAME_IPV4(203, 0, 113, 9));
+	struct flow_actions acts = { 0 };
+	struct rte_ipv4_hdr *ip;
+
+	(void)state;
+	flow_actions_push_vlan(&acts, RTE_ETHER_TYPE_VLAN, VLAN_TCI);
+	flow_actions_set_ipv4(&acts, 0, addr, 0, false);
+	flow_actions_pop_vlan(&acts);
+	flow_actions_set_ipv4(&acts, 1, addr, 0, false);
+	flow_actions_output(&acts, 1);
+	assert_int_equal(flow_actions_execute(&acts, m, pool, &emit, drops), ACTION_DONE);
+	assert_int_equal(rte_pktmbuf_data_len(m), UDP_FRAME_LEN);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, NAT_IP_OFS);
+	assert_int_equal(ip->version_ihl, 0x45);
+	assert_int_equal(ip->src_addr, addr);
+	assert_int_equal(ip->dst_addr, addr);
+	assert_int_equal(pkt_meta(m)->l3_ofs, NAT_IP_OFS);
+	assert_checksums_hold(m);
+	free_emitted_and_check_pool();
+}
+
 static void
 test_set_ipv4_dst_without_port_keeps_the_port(void **state)
 {
@@ -834,6 +864,7 @@ main(void)
 		T(test_to_slow_path_hands_the_packet_back_untouched),
 		T(test_set_ipv4_src_rewrites_address_and_port_and_both_checksums),
 		T(test_set_ipv4_dst_without_port_keeps_the_port),
+		T(test_set_ipv4_after_push_vlan_rewrites_the_moved_header),
 		T(test_set_ipv4_leaves_a_zero_udp_checksum_zero),
 		T(test_set_ipv4_on_a_later_fragment_rewrites_the_address_only),
 		T(test_check_ipv6_passes_and_dec_hop_limit_lowers_it_by_the_routers_crossed),
