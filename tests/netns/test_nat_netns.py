@@ -11,6 +11,7 @@ by the router.  The kernels at the ends check every IPv4, TCP, UDP and ICMP chec
 kairod translated, and answer only what reached them intact.
 """
 import os
+import select
 import subprocess
 import time
 
@@ -99,6 +100,8 @@ s.bind(("0.0.0.0", port))
 s.settimeout(15)
 if proto == "tcp":
     s.listen(1)
+print("ready", flush=True)
+if proto == "tcp":
     c, peer = s.accept()
     c.recv(100)
     c.sendall(("seen %s:%d" % peer).encode())
@@ -126,12 +129,21 @@ else:
 """
 
 
+def start_server(names, ns, code, *args):
+    """Run a server's code in ns; return once it says it is bound (its first line, "ready")."""
+    srv = subprocess.Popen(["ip", "netns", "exec", names[ns], "/usr/bin/python3", "-c", code,
+                            *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([srv.stdout], [], [], HANG_GUARD_S)
+    line = srv.stdout.readline() if ready else ""
+    if line.strip() != "ready":
+        srv.kill()
+        raise RuntimeError("the server in %s did not start: %r %s" % (ns, line, srv.stderr.read()))
+    return srv
+
+
 def exchange(names, server_ns, client_ns, proto, connect_to, port=7000):
     """Run SERVER in server_ns and CLIENT in client_ns; return (server's view, client's view)."""
-    srv = subprocess.Popen(["ip", "netns", "exec", names[server_ns], "/usr/bin/python3", "-c",
-                            SERVER, proto, str(port)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    srv = start_server(names, server_ns, SERVER, proto, str(port))
     cli = sh("ip", "netns", "exec", names[client_ns], "/usr/bin/python3", "-c", CLIENT, proto,
              connect_to, str(port), check=False, timeout=30)
     out, err = srv.communicate(timeout=30)
@@ -224,6 +236,7 @@ import hashlib, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", int(sys.argv[1])))
 s.settimeout(15)
+print("ready", flush=True)
 data, peer = s.recvfrom(65535)
 s.sendto(data, peer)
 print(len(data), hashlib.sha256(data).hexdigest(), "%s:%d" % peer, flush=True)
@@ -265,10 +278,7 @@ def private(lines):
 
 
 def echo_exchange(names, server_ns, client_ns, connect_to, port, size=4000):
-    srv = subprocess.Popen(["ip", "netns", "exec", names[server_ns], "/usr/bin/python3", "-c",
-                            ECHO_SERVER, str(port)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    srv = start_server(names, server_ns, ECHO_SERVER, str(port))
     cli = sh("ip", "netns", "exec", names[client_ns], "/usr/bin/python3", "-c", ECHO_CLIENT,
              connect_to, str(port), str(size), check=False, timeout=30)
     out, err = srv.communicate(timeout=30)

@@ -11,7 +11,9 @@ the kernels at the ends.
 """
 import copy
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -178,9 +180,11 @@ def test_a_bad_topology_on_reload_changes_nothing(routed_vms):
     bad["routers"][0]["ports"][0]["address"] = "10.9.9.9"   # outside its network
     kd.topology = bad
     kd.write_files()
-    kd.proc.send_signal(__import__("signal").SIGHUP)
-    import time
-    time.sleep(0.5)
+    kd.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while "topology not reloaded" not in kd.log_path.read_text():
+        assert time.monotonic() < deadline, kd.log_path.read_text()
+        time.sleep(0.05)
     stats = kd.stats()
     assert stats["slow_path"]["topo_version"] == version
     assert "topology not reloaded" in kd.log_path.read_text()
