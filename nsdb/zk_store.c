@@ -566,6 +566,7 @@ static const struct topology_store_ops zk_ops = {
 	.commit = zk_commit,
 	.set_interfaces = zk_set_interfaces,
 	.connected = zk_store_connected,
+	.hosts = zk_store_hosts,
 	.close = zk_close,
 };
 
