@@ -112,6 +112,7 @@ struct zk_store {
 	size_t n_paths, cap_paths;
 	uint64_t first_event_ns;    /* a burst of changes: the first and the last, 0 = none */
 	uint64_t last_event_ns;
+	int config_changed;         /* ROOT/config/... changed or may have (__atomic) */
 	bool stop;
 	pthread_t thread;
 	bool thread_started;
