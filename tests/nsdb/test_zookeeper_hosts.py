@@ -71,9 +71,18 @@ def test_two_hosts_see_each_other_alive_and_a_stopped_one_not(tmp_path, zk):
         # Back, it is alive again for B.
         a.start(timeout=60)
         wait_until(lambda: hosts(b)[0].get("host-a") is True, 20, "host-a alive again")
+
+        # Killed (no goodbye): alive until ZooKeeper expires its session (4 s here), then not.
+        a.proc.kill()
+        a.proc.wait()
+        a.log.close()
+        a.proc = None
+        wait_until(lambda: hosts(b)[0].get("host-a") is False, 30,
+                   "host-a's session to expire and B to list it alive false")
     finally:
         for kd in (a, b):
-            kd.stop()
+            if kd.proc is not None:
+                kd.stop()
 
 
 def test_with_the_file_store_other_hosts_liveness_is_unknown(tmp_path):
