@@ -3,8 +3,8 @@
 # services; the hosts reach them over management veths), two kairod hosts in
 # network namespaces joined by a VXLAN underlay, a router with masquerade and a floating IP,
 # VMs (namespaces behind tap ports) that ping and move a file over TCP (HTTP) across the
-# hosts; then both hosts' views (datapath, flows, tunnels, list host), and everything it made
-# is removed.  The body is tools/demo_overlay.py, built on the tests' helpers.
+# hosts; then both hosts' views (datapath, flows, tunnels, list host) and a flow explain, and
+# everything it made is removed.  The body is tools/demo_overlay.py, built on the tests' helpers.
 #
 #   tools/demo-overlay.sh [--short]
 #
@@ -12,7 +12,10 @@
 # build (KAIROD names the kairod to use, else build/kairod): tests/netns/test_demo_overlay.py.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "demo-overlay.sh: run as root (it creates namespaces, veths and taps)" >&2; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo-overlay.sh: run as root (it creates namespaces, veths and taps)" >&2
+	exit 1
+fi
 short=()
 case "${1:-}" in
 --short) short=(--short) ;;

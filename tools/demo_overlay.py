@@ -2,7 +2,7 @@
 """The multi-host demo's body, run by tools/demo-overlay.sh (which installs, builds and cleans
 up after it): ZooKeeper and Redis of its own, two kairod hosts in network namespaces joined by
 a VXLAN underlay, a router with masquerade and a floating IP, VMs that ping and move a file
-over HTTP across the hosts, and both hosts' views.
+over HTTP across the hosts, both hosts' views and how one flow was decided (flow explain).
 
     root namespace: ZooKeeper, Redis (reached by each host over a management veth)
 
@@ -138,6 +138,10 @@ def views(kds, short):
         print(kd.ctl("dump", "flows", "--ip-protocol", "1", as_json=False), end="", flush=True)
         say("%s: kairoctl show tunnels" % host)
         print(kd.ctl("show", "tunnels", as_json=False), end="", flush=True)
+    # How host-a decided the floating IP's flow: bridge, router (dnat), bridge, the tunnel.
+    say("host-a: kairoctl flow explain --ip-dst %s --ip-protocol 1 --limit 1" % FIP)
+    print(kds[0].ctl("flow", "explain", "--ip-dst", FIP, "--ip-protocol", "1", "--limit", "1",
+                     as_json=False), end="", flush=True)
 
 
 def run(work, short):

@@ -47,6 +47,8 @@ def test_the_overlay_demo_in_short_mode():
             block
     # The translations are in the flows: masquerade on host-a, the floating IP's snat on B.
     assert "set_ipv4_src:198.51.100.1:" in out and "set_ipv4_src:198.51.100.12" in out
+    # flow explain on host-a: the floating IP's flow crossed the router's dnat rule.
+    assert "chain pre: rule 1 (dnat) matched" in out, out
     assert out.rstrip().endswith("demo-overlay: ok")
     # Nothing left behind.
     tag = re.search(r"starting kairod host-a in netns kdha(\d+)", out).group(1)
