@@ -190,8 +190,8 @@ const struct ctl_command_decl ctl_commands_table[CTL_CMD_COUNT] = {
 			     "hand ports and state to a new kairod, then exit: pid, gap",
 			     CTL_READ_WRITE, NULL, no_args},
 	[CTL_CMD_EVENTS] = {"events",
-			    "the event log: topology, Port, agent.Nsdb, agent.Interface, "
-			    "agent.Service lines",
+			    "the event log: topology, Port, agent.Nsdb|Interface|Service|Config "
+			    "lines",
 			    CTL_READ_ONLY, NULL, events_args},
 	[CTL_CMD_DEBUG_STALL_WORKER] = {"debug stall",
 					"test hook: stop a worker's loop (needs KAIRO_TEST_HOOKS=1 "

@@ -201,12 +201,15 @@ topo_edit_host(struct topo_cmd *c)
 		return topo_list(c, KIND_HOST);
 	if (topo_is_word(w, "create"))
 		return create_host(c);
+	/* Shown also when only ZooKeeper knows it (registered, not in the document). */
+	if (topo_peek(c) == NULL || topo_is_word(topo_peek(c), "show")) {
+		topo_next(c);
+		return topo_show_host(c, w);
+	}
 	if (resolve_host(c, w, hid, sizeof(hid), &local) != 0)
 		return -EINVAL;
 	topo_alias(KIND_HOST, "", hid, alias, sizeof(alias));
 	verb = topo_next(c);
-	if (verb == NULL || topo_is_word(verb, "show"))
-		return topo_show_host(c, w);
 	if (topo_is_word(verb, "delete") && topo_peek(c) == NULL) {
 		size_t idx;
 		json_t *h;

@@ -285,11 +285,6 @@ print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
 		topo_line(c, "tzone %s name %s type %s", a, name,
 			  json_string_value(json_object_get(o, "type")));
 		break;
-	case KIND_HOST:
-		/* This daemon is alive (it answers); of another host the document says nothing. */
-		topo_line(c, "host %s name %s%s", a, name,
-			  strcmp(topo_id_of(o), c->dp->cfg.host_id) == 0 ? " alive true" : "");
-		break;
 	default:
 		topo_line(c, "%s %s name %s", topo_kinds[kind].word, a, name);
 		break;
@@ -297,19 +292,87 @@ print_object(struct topo_cmd *c, enum topo_kind kind, const json_t *o)
 	json_array_append_new(result_objects(c), object_json(o, a));
 }
 
-/* The hosts: this daemon's own first (it is alive: it answers), then the document's. */
+/*
+ * Every host the store registered, with its liveness: [{"id", "name",
+ * "alive"}], or NULL when the store knows no other host (the file) or
+ * cannot be asked now (no ZooKeeper session): liveness unknown then.
+ */
+static json_t *
+registered_hosts(struct topo_cmd *c)
+{
+	struct topology_store *st = c->dp->store;
+	char err[256];
+	json_t *hosts;
+
+	if (st == NULL || st->ops->hosts == NULL)
+		return NULL;
+	hosts = st->ops->hosts(st, err, sizeof(err));
+	if (hosts == NULL)
+		json_object_set_new(c->result, "alive_unknown", json_string(err));
+	return hosts;
+}
+
+/*
+ * One host's line, midonet-cli's "host host0 name NAME alive true".  alive:
+ * this daemon is (it answers); another is as ZooKeeper says (its ephemeral
+ * node); with no registry to ask, "alive unknown" and a JSON null, never a
+ * guess.
+ */
+static void
+print_host(struct topo_cmd *c, const json_t *o, const json_t *registry)
+{
+	const char *id = topo_id_of(o), *name = json_string_value(json_object_get(o, "name"));
+	json_t *alive = json_null(), *h, *out;
+	char a[ALIAS_LEN];
+	size_t i;
+
+	if (strcmp(id, c->dp->cfg.host_id) == 0) {
+		alive = json_true();
+	} else if (registry != NULL) {
+		alive = json_false(); /* never registered, or its record is gone: not alive */
+		json_array_foreach(registry, i, h)
+			if (strcmp(json_string_value(json_object_get(h, "id")), id) == 0) {
+				alive = json_incref(json_object_get(h, "alive"));
+				if (name == NULL)
+					name = json_string_value(json_object_get(h, "name"));
+				break;
+			}
+	}
+	topo_alias(KIND_HOST, "", id, a, sizeof(a));
+	topo_line(c, "host %s name %s alive %s", a, name ? name : id,
+		  json_is_null(alive) ? "unknown" : json_is_true(alive) ? "true" : "false");
+	out = object_json(o, a);
+	json_object_set_new(out, "alive", alive);
+	if (name != NULL && json_object_get(out, "name") == NULL)
+		json_object_set_new(out, "name", json_string(name));
+	json_array_append_new(result_objects(c), out);
+}
+
+/*
+ * The hosts: this daemon's own first (it is alive: it answers), then the
+ * document's, then those registered in ZooKeeper that the document does not
+ * name (a host that runs but binds nothing yet).
+ */
 static void
 list_hosts(struct topo_cmd *c)
 {
 	json_t *self = json_pack("{s:s, s:s}", "id", c->dp->cfg.host_id, "name", c->dp->cfg.host);
+	json_t *registry = registered_hosts(c), *doc_hosts = json_object_get(c->doc, "hosts");
 	json_t *o;
 	size_t i;
 
-	print_object(c, KIND_HOST, self);
+	print_host(c, self, registry);
 	json_decref(self);
-	json_array_foreach(json_object_get(c->doc, "hosts"), i, o)
+	json_array_foreach(doc_hosts, i, o)
 		if (strcmp(topo_id_of(o), c->dp->cfg.host_id) != 0)
-			print_object(c, KIND_HOST, o);
+			print_host(c, o, registry);
+	json_array_foreach(registry, i, o) {
+		const char *id = json_string_value(json_object_get(o, "id"));
+
+		if (strcmp(id, c->dp->cfg.host_id) != 0 && topo_find_id(doc_hosts, id, NULL) == NULL)
+			print_host(c, o, registry);
+	}
+	json_decref(registry);
 }
 
 int
@@ -333,20 +396,37 @@ int
 topo_show_host(struct topo_cmd *c, const char *word)
 {
 	char self[ALIAS_LEN];
-	json_t *h, *o;
+	json_t *h = NULL, *o, *registry;
+	size_t i;
 	int ret;
 
 	topo_alias(KIND_HOST, "", c->dp->cfg.host_id, self, sizeof(self));
 	if (strcmp(word, self) == 0 || strcmp(word, c->dp->cfg.host_id) == 0) {
 		o = json_pack("{s:s, s:s}", "id", c->dp->cfg.host_id, "name", c->dp->cfg.host);
-		print_object(c, KIND_HOST, o);
+		print_host(c, o, NULL);
 		json_decref(o);
 		return 0;
 	}
-	if ((ret = topo_resolve(c, KIND_HOST, word, &h, NULL)) != 0)
-		return ret;
-	print_object(c, KIND_HOST, h);
-	return 0;
+	registry = registered_hosts(c);
+	/* A host only ZooKeeper knows (no document object yet) is shown by its id or alias too. */
+	json_array_foreach(registry, i, o) {
+		char a[ALIAS_LEN];
+		const char *id = json_string_value(json_object_get(o, "id"));
+
+		if (topo_find_id(json_object_get(c->doc, "hosts"), id, NULL) != NULL)
+			continue;
+		topo_alias(KIND_HOST, "", id, a, sizeof(a));
+		if (strcmp(word, id) == 0 || strcmp(word, a) == 0) {
+			print_host(c, o, registry);
+			json_decref(registry);
+			return 0;
+		}
+	}
+	ret = topo_resolve(c, KIND_HOST, word, &h, NULL);
+	if (ret == 0)
+		print_host(c, h, registry);
+	json_decref(registry);
+	return ret;
 }
 
 int

@@ -189,6 +189,11 @@ flow_cache_view(struct kairo_dp *dp, const struct flow_cache_counters *fc)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "capacity", json_u64(flow_cache_capacity(dp->cache)));
+	/* The timeouts new flows get: a central configuration change may set them at run time. */
+	json_object_set_new(o, "idle_timeout_ms",
+			    json_u64(__atomic_load_n(&dp->cfg.flow_idle_timeout_ms, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "hard_timeout_ms",
+			    json_u64(__atomic_load_n(&dp->cfg.flow_hard_timeout_ms, __ATOMIC_RELAXED)));
 	view_counters(o, fc, counters, RTE_DIM(counters));
 	return o;
 }
@@ -288,6 +293,13 @@ slow_path_view(struct kairo_dp *dp, const struct sim_stats *s)
 			v = topic_sizes[e[i].topic].read(dp);
 		json_object_set_new(o, e[i].key, json_u64(v));
 	}
+	/* The admission buckets' sizes: a central configuration change may set them at run time. */
+	json_object_set_new(o, "global_bucket", json_u64((uint32_t)__atomic_load_n(
+				    &dp->upcall_cfg.global_bucket, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "tunnel_bucket", json_u64((uint32_t)__atomic_load_n(
+				    &dp->upcall_cfg.tunnel_bucket, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "vport_bucket", json_u64((uint32_t)__atomic_load_n(
+				    &dp->upcall_cfg.vport_bucket, __ATOMIC_RELAXED)));
 	return o;
 }
 
@@ -560,9 +572,11 @@ slow_path_line_end(struct kairo_dp *dp, enum sim_topic topic, FILE *out)
 {
 	const struct token_bucket *global = &dp->upcall->global;
 
+	int32_t size = __atomic_load_n(&global->size, __ATOMIC_RELAXED);
+
 	if (topic == SIM_TOPIC_UPCALLS)
-		fprintf(out, "  in-flight %d/%d", global->size -
-			__atomic_load_n(&global->tokens, __ATOMIC_RELAXED), global->size);
+		fprintf(out, "  in-flight %d/%d",
+			size - __atomic_load_n(&global->tokens, __ATOMIC_RELAXED), size);
 	fputc('\n', out);
 }
 

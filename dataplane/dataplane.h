@@ -158,6 +158,13 @@ struct topology *dp_topology_load_doc(const struct kairo_dp *dp, bool probed, js
 				      char *err, size_t errlen);
 int dp_topology_reload(struct kairo_dp *dp, const char *why);
 /*
+ * dataplane/central_config.c: the central configuration changed in
+ * ZooKeeper: read and check it again, apply what is safe to change while
+ * kairod runs, log and record (agent.Config) what needs a restart or why
+ * it was refused.  Control thread only.
+ */
+void dp_central_config_reload(struct kairo_dp *dp);
+/*
  * dataplane/topology_events.c: what changed between two documents, in the
  * event log (topology.Bridge CREATE ..., Port LINK ...); NULL: nothing said.
  */

@@ -411,7 +411,8 @@ dp_drained(const struct kairo_dp *dp)
 {
 	unsigned int i;
 
-	if (__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED) != dp->upcall->global.size)
+	if (__atomic_load_n(&dp->upcall->global.tokens, __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&dp->upcall->global.size, __ATOMIC_RELAXED))
 		return false;
 	/* Followers hold no tokens (pipeline/upcall.h): one still queued up is inside too. */
 	for (i = 0; i < dp->upcall->n_sim; i++)
@@ -653,6 +654,9 @@ serve(struct kairo_dp *dp)
 			reload_signal = 0;
 			dp_topology_reload(dp, store_changed ? "the store changed" : "SIGHUP");
 		}
+		if (store_changed && dp->cfg.zk_hosts[0] != '\0' &&
+		    zk_store_config_changed(dp->store))
+			dp_central_config_reload(dp);
 		dp_ports_link_tick(dp);
 		dp_service_tick(dp);
 	}

@@ -346,7 +346,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct rte_mbuf *pkts[WORKER_RX_BURST];
-	uint32_t empty_passes = 0, sleep_us = WORKER_SLEEP_MIN_US;
+	uint32_t empty_passes = 0, sleep_us = WORKER_SLEEP_MIN_US, sleep_max;
 	uint64_t prev = rte_rdtsc();
 	uint16_t i, p;
 
@@ -396,8 +396,11 @@ worker_main(void *arg)
 			 * Sleep, doubling up to sleep_max_us while nothing comes.
 			 */
 			worker_sleep(w, sleep_us);
-			if (sleep_us < w->sleep_max_us)
-				sleep_us = RTE_MIN(sleep_us * 2, w->sleep_max_us);
+			sleep_max = __atomic_load_n(&w->sleep_max_us, __ATOMIC_RELAXED);
+			if (sleep_us < sleep_max)
+				sleep_us = RTE_MIN(sleep_us * 2, sleep_max);
+			else if (sleep_us > sleep_max) /* lowered meanwhile */
+				sleep_us = RTE_MAX(sleep_max, (uint32_t)WORKER_SLEEP_MIN_US);
 			now = rte_rdtsc();
 			w->stats.idle_cycles += now - prev;
 		} else {

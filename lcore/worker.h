@@ -125,7 +125,7 @@ struct worker {
 	const struct worker_poll_list *poll_applied; /* the list txq and rx_mtu were set from */
 	uint64_t tx_pending; /* bit p: txq[p] holds packets */
 	struct worker_txq txq[RTE_MAX_ETHPORTS];
-	uint32_t sleep_max_us;
+	uint32_t sleep_max_us; /* the control side may change it while the worker runs (atomics) */
 	uint64_t used_granularity_tsc; /* FLOW_USED_GRANULARITY_US in TSC cycles */
 	struct parse_config parse;
 	uint16_t underlay_port; /* tunnels arrive here (pipeline/tunnel_decap.h); UINT16_MAX: none */

@@ -50,6 +50,15 @@ struct topology_store_ops {
 			      size_t errlen);
 	/* The store can be read and written now; NULL for a store that is always there (the file). */
 	bool (*connected)(struct topology_store *s);
+	/*
+	 * Every host registered in the store and whether it is alive now:
+	 * [{"id", "name", "alive": true|false}] sorted by id, a new reference;
+	 * NULL with a message in err when the store cannot be asked (no
+	 * session).  A round trip per host, on the caller's thread: the command
+	 * server may call it, a worker never.  NULL op for a store that knows
+	 * no other host (the file): their liveness is unknown, not false.
+	 */
+	json_t *(*hosts)(struct topology_store *s, char *err, size_t errlen);
 	void (*close)(struct topology_store *s);
 };
 

@@ -3,7 +3,8 @@
  * Inside the ZooKeeper store: what nsdb/zk_store.c (the session, its thread,
  * host registration, the store's ops), nsdb/zk_tree.c (the cache of
  * topology nodes and reading them), nsdb/zk_document.c (assembling and
- * checking the document) and nsdb/zk_commit.c share.  For those files only.
+ * checking the document), nsdb/zk_commit.c and nsdb/zk_hosts.c (every host's
+ * liveness) share.  For those files only.
  *
  * Thread-safety:
  *  - libzookeeper-mt calls zk_watcher() on its completion thread.  The
@@ -111,6 +112,7 @@ struct zk_store {
 	size_t n_paths, cap_paths;
 	uint64_t first_event_ns;    /* a burst of changes: the first and the last, 0 = none */
 	uint64_t last_event_ns;
+	int config_changed;         /* ROOT/config/... changed or may have (__atomic) */
 	bool stop;
 	pthread_t thread;
 	bool thread_started;
@@ -121,6 +123,9 @@ void zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 /* Take the paths the watcher recorded (and the all-dirty mark); caller frees them. */
 char **zk_take_paths(struct zk_store *s, size_t *n, bool *all);
 bool zk_connected(struct zk_store *s);
+
+/* nsdb/zk_hosts.c: the store's hosts() op (topology_store.h); takes s->lock. */
+json_t *zk_store_hosts(struct topology_store *ts, char *err, size_t errlen);
 
 /* nsdb/zk_tree.c: every call with s->lock held. */
 void zk_tree_init(struct zk_store *s);

@@ -142,6 +142,13 @@ zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 		} else if (state == ZOO_AUTH_FAILED_STATE) {
 			ZK_LOG(ERR, "agent.Nsdb %s: authentication failed", s->cfg.hosts);
 		}
+	} else if (path != NULL && (strcmp(path, s->config_default) == 0 ||
+				    strcmp(path, s->config_host) == 0)) {
+		/* The daemon reads the central configuration again (zk_store_config_changed). */
+		__atomic_store_n(&s->config_changed, 1, __ATOMIC_RELEASE);
+		if (s->first_event_ns == 0)
+			s->first_event_ns = now;
+		s->last_event_ns = now;
 	} else if (path != NULL && path[0] != '\0' && !s->all_dirty) {
 		/* A node or a child list we read changed: keep which, for the next read. */
 		if (s->n_paths == s->cap_paths) {
@@ -415,9 +422,11 @@ zk_session_main(void *arg)
 				s->resync = false;
 				pthread_mutex_unlock(&s->ev_lock);
 				backoff_ms = ZK_BACKOFF_FIRST_MS;
+				__atomic_store_n(&s->config_changed, 1, __ATOMIC_RELEASE);
 				raise_changed(s);
 			}
 		} else if (resync) {
+			__atomic_store_n(&s->config_changed, 1, __ATOMIC_RELEASE);
 			pthread_mutex_lock(&s->lock);
 			zk_tree_mark_all(&s->tree);
 			pthread_mutex_unlock(&s->lock);
@@ -566,6 +575,7 @@ static const struct topology_store_ops zk_ops = {
 	.commit = zk_commit,
 	.set_interfaces = zk_set_interfaces,
 	.connected = zk_store_connected,
+	.hosts = zk_store_hosts,
 	.close = zk_close,
 };
 
@@ -690,7 +700,8 @@ zk_config_node(struct zk_store *s, const char *path, char *err, size_t errlen)
 	int len, rc;
 	json_t *v;
 
-	if (zoo_exists(s->zh, path, 0, &st) == ZNONODE)
+	/* Watched while absent too: creating it is a change. */
+	if (zoo_exists(s->zh, path, 1, &st) == ZNONODE)
 		return json_object();
 	len = st.dataLength;
 	buf = malloc((size_t)len + 1);
@@ -698,7 +709,7 @@ zk_config_node(struct zk_store *s, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s: out of memory", s->source, path);
 		return NULL;
 	}
-	/* Watched: a change is logged (it applies at the next start). */
+	/* Watched: a change raises config_changed (zk_store_config_changed). */
 	rc = zoo_get(s->zh, path, 1, buf, &len, &st);
 	if (rc == ZNONODE) {
 		free(buf);
@@ -742,4 +753,12 @@ zk_store_central_config(struct topology_store *ts, char *err, size_t errlen)
 	}
 	json_decref(host);
 	return def;
+}
+
+bool
+zk_store_config_changed(struct topology_store *ts)
+{
+	struct zk_store *s = (struct zk_store *)ts;
+
+	return __atomic_exchange_n(&s->config_changed, 0, __ATOMIC_ACQUIRE) != 0;
 }

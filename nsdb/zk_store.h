@@ -16,6 +16,7 @@
 #ifndef KAIRO_ZK_STORE_H
 #define KAIRO_ZK_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,15 @@ struct topology_store *zk_store_open(const struct zk_store_config *cfg, int *cha
  * node that is not a JSON object.
  */
 json_t *zk_store_central_config(struct topology_store *s, char *err, size_t errlen);
+
+/*
+ * Whether ROOT/config/default or this host's ROOT/config/hosts/<host-id>
+ * changed (created, set, deleted) since the last call, or may have (a new
+ * session, a reconnect); the flag is cleared.  The store's changed flag is
+ * raised with it, so the daemon's control loop asks after each reload and
+ * reads zk_store_central_config() again.
+ */
+bool zk_store_config_changed(struct topology_store *s);
 
 /* "zookeeper HOSTS ROOT": how messages name the store's document. */
 const char *zk_store_source(const struct topology_store *s);

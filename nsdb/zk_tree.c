@@ -185,9 +185,8 @@ apply_event(struct zk_store *s, const char *path)
 	struct Stat st;
 
 	if (strcmp(path, s->config_default) == 0 || strcmp(path, s->config_host) == 0) {
-		ZK_LOG(WARNING, "central configuration %s changed: it applies when kairod starts "
-		       "again", path);
-		zoo_exists(s->zh, path, 1, &st); /* watch again, to say so next time too */
+		/* The watcher flagged it (zk_store_config_changed); watch again for the next one. */
+		zoo_exists(s->zh, path, 1, &st);
 		return;
 	}
 	if (strcmp(path, s->topo_path) == 0) {

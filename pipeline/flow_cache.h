@@ -370,6 +370,13 @@ unsigned int flow_cache_remove_matching(struct flow_cache *fc,
 /* Flows installed now. Any thread. */
 uint32_t flow_cache_count(const struct flow_cache *fc);
 uint32_t flow_cache_capacity(const struct flow_cache *fc);
+/*
+ * The default timeouts of flows installed from now on (0 = none); flows
+ * already installed keep theirs.  Any thread (the control thread applying a
+ * central configuration change): the writer reads them with relaxed atomics.
+ */
+void flow_cache_set_timeouts(struct flow_cache *fc, uint32_t idle_timeout_ms,
+			     uint32_t hard_timeout_ms);
 void flow_cache_counters_read(const struct flow_cache *fc, struct flow_cache_counters *out);
 
 /*

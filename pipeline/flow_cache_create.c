@@ -99,6 +99,13 @@ flow_table_create(const char *name, uint32_t key_len, rte_hash_function hash_fun
 	return rte_hash_create(&hp);
 }
 
+void
+flow_cache_set_timeouts(struct flow_cache *fc, uint32_t idle_timeout_ms, uint32_t hard_timeout_ms)
+{
+	__atomic_store_n(&fc->idle_timeout_tsc, ms_to_tsc(idle_timeout_ms), __ATOMIC_RELAXED);
+	__atomic_store_n(&fc->hard_timeout_tsc, ms_to_tsc(hard_timeout_ms), __ATOMIC_RELAXED);
+}
+
 struct flow_cache *
 flow_cache_create(const char *name, const struct flow_cache_config *cfg)
 {

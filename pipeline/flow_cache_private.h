@@ -82,8 +82,8 @@ struct flow_cache {
 	uint32_t n_flows;
 	/* The tag flow_cache_invalidate_tag removes now, for the removed callback; 0 otherwise. */
 	uint64_t invalidating_tag;
-	uint64_t idle_timeout_tsc; /* set at create */
-	uint64_t hard_timeout_tsc; /* set at create */
+	uint64_t idle_timeout_tsc; /* set at create and by flow_cache_set_timeouts (atomics) */
+	uint64_t hard_timeout_tsc; /* idem */
 	struct flow *sweep_head;       /* every installed flow (writer only) */
 	struct flow *sweep_cursor;     /* where the expiry sweep goes on; NULL: from the head */
 	struct flow_sweep evict_next;  /* ... and the eviction sampler */

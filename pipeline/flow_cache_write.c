@@ -272,8 +272,9 @@ flow_cache_insert(struct flow_cache *fc, const struct flow_key *key, uint32_t ha
 	f->hash = hash;
 	f->created_tsc = rte_get_tsc_cycles();
 	f->last_used_tsc = f->created_tsc;
-	f->idle_timeout_tsc = fc->idle_timeout_tsc;
-	f->hard_timeout_tsc = fc->hard_timeout_tsc;
+	/* flow_cache_set_timeouts may change them while kairod runs: new flows take the new ones. */
+	f->idle_timeout_tsc = __atomic_load_n(&fc->idle_timeout_tsc, __ATOMIC_RELAXED);
+	f->hard_timeout_tsc = __atomic_load_n(&fc->hard_timeout_tsc, __ATOMIC_RELAXED);
 	f->owner_cookie = owner_cookie;
 
 	/* The same for a slot of the key's table. */

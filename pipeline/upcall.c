@@ -78,6 +78,37 @@ upcall_channel_destroy(struct upcall_channel *uc)
 	rte_free(uc);
 }
 
+/*
+ * A bucket of size from becomes one of size to while packets hold its
+ * tokens: the difference is added to the tokens left, so what is out now
+ * still comes back to a bucket of the new size.  Shrunk below what is out,
+ * tokens go negative and nothing is admitted until enough came back.
+ */
+static void
+bucket_resize(struct token_bucket *b, int32_t to)
+{
+	int32_t from = __atomic_exchange_n(&b->size, to, __ATOMIC_RELAXED);
+
+	if (to != from)
+		__atomic_add_fetch(&b->tokens, to - from, __ATOMIC_RELAXED);
+}
+
+void
+upcall_channel_resize(struct upcall_channel *uc, struct upcall_channel_config *cfg,
+		      int32_t global_bucket, int32_t tunnel_bucket, int32_t vport_bucket)
+{
+	unsigned int i;
+
+	/* Read by the views on the command server's thread. */
+	__atomic_store_n(&cfg->global_bucket, global_bucket, __ATOMIC_RELAXED);
+	__atomic_store_n(&cfg->tunnel_bucket, tunnel_bucket, __ATOMIC_RELAXED);
+	__atomic_store_n(&cfg->vport_bucket, vport_bucket, __ATOMIC_RELAXED);
+	bucket_resize(&uc->global, global_bucket);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
+		bucket_resize(&uc->port[i], uc->port_kind[i] == PORT_BUCKET_TUNNEL ? tunnel_bucket
+										    : vport_bucket);
+}
+
 void
 upcall_channel_set_port(struct upcall_channel *uc, uint16_t port, enum port_bucket_kind kind,
 			const struct upcall_channel_config *cfg)
@@ -85,6 +116,6 @@ upcall_channel_set_port(struct upcall_channel *uc, uint16_t port, enum port_buck
 	int32_t size = kind == PORT_BUCKET_TUNNEL ? cfg->tunnel_bucket : cfg->vport_bucket;
 
 	uc->port_kind[port] = kind;
-	uc->port[port].size = size;
-	uc->port[port].tokens = size;
+	__atomic_store_n(&uc->port[port].size, size, __ATOMIC_RELAXED);
+	__atomic_store_n(&uc->port[port].tokens, size, __ATOMIC_RELAXED);
 }

@@ -105,7 +105,7 @@ enum port_bucket_kind {
 
 struct token_bucket {
 	int32_t tokens; /* tokens left; taken and returned with atomics */
-	int32_t size;
+	int32_t size;   /* changed only by upcall_channel_resize/set_port (atomics) */
 } __rte_cache_aligned;
 
 struct upcall_channel {
@@ -162,6 +162,14 @@ struct upcall_channel *upcall_channel_create(const struct upcall_channel_config 
 void upcall_channel_destroy(struct upcall_channel *uc);
 /* About how many bytes of EAL's heap upcall_channel_create(cfg) takes (for refusals). */
 uint64_t upcall_channel_memsize(const struct upcall_channel_config *cfg);
+/*
+ * New admission bucket sizes while workers run (a central configuration
+ * change): every bucket resized in place, cfg updated for ports set later.
+ * Control thread only, with upcall_channel_set_port not running at the same
+ * time (both under the daemon's ports lock).
+ */
+void upcall_channel_resize(struct upcall_channel *uc, struct upcall_channel_config *cfg,
+			   int32_t global_bucket, int32_t tunnel_bucket, int32_t vport_bucket);
 /* Say which bucket port draws from, with the configured size for that kind. */
 void upcall_channel_set_port(struct upcall_channel *uc, uint16_t port, enum port_bucket_kind kind,
 			     const struct upcall_channel_config *cfg);
