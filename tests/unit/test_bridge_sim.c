@@ -96,7 +96,7 @@ struct sent {
 /* Topology */
 
 static struct topology *
-load_topology(bool b_up)
+load_topology_on(bool b_up, const struct local_interface *interfaces)
 {
 	char path[] = "/tmp/ut_bridge_sim_XXXXXX", err[256];
 	struct topology *t;
@@ -121,11 +121,17 @@ load_topology(bool b_up)
 		"    { \"port\": \"p-down\", \"interface\": \"d\" } ] }\n",
 		AGING_S, b_up ? "true" : "false");
 	fclose(f);
-	t = topology_file_load(path, ifs, N_IFS, err, sizeof(err));
+	t = topology_file_load(path, interfaces, N_IFS, err, sizeof(err));
 	unlink(path);
 	if (t == NULL)
 		fail_msg("%s", err);
 	return t;
+}
+
+static struct topology *
+load_topology(bool b_up)
+{
+	return load_topology_on(b_up, ifs);
 }
 
 /* The worker side */
@@ -425,6 +431,41 @@ test_a_destination_behind_a_port_now_down_is_dropped(void **state)
 	assert_true(res.cacheable);
 	assert_int_not_equal(res.mac_entry, MAC_NO_ENTRY); /* A was learned on p-a */
 	assert_int_equal(res.tags[res.n_tags - 1], tag_port(P_B));
+}
+
+/*
+ * An L2 gateway's failover: B was learned behind p-b, whose link then went
+ * down.  B may be reachable another way (the other trunk, once the physical
+ * switch unblocks it): flooded, not dropped, until it is learned again.
+ */
+static void
+test_a_destination_behind_a_link_down_port_is_flooded(void **state)
+{
+	struct local_interface down[N_IFS];
+	struct sim_result res;
+	struct rte_mbuf *m;
+
+	(void)state;
+	miss(IF_B, &mac_b, &bcast);
+	simulate();
+	sent();
+
+	memcpy(down, ifs, sizeof(down));
+	down[IF_B].link_down = true;
+	sim_thread_set_topology(st, load_topology_on(true, down));
+	assert_int_equal(sim_thread_poll(st), 0);
+	assert_int_equal(learned_port(&mac_b), P_B);
+	m = udp_frame(pool, &mac_b, &mac_a, 1234, 5678);
+	assert_int_equal(udp_frame_receive(m, IF_A, WORKER), 0);
+	sim_packet(st, m, rte_get_tsc_cycles(), &res);
+	rte_pktmbuf_free(m);
+
+	/* Out of c only: not back to a, not to b (no carrier), not to the down port. */
+	assert_int_equal(res.actions.n_outputs, 1);
+	assert_int_equal(res.actions.n, 1);
+	assert_int_equal(res.actions.a[0].type, FLOW_ACTION_OUTPUT);
+	assert_int_equal(res.actions.a[0].port, IF_C);
+	assert_true(res.cacheable);
 }
 
 /* Drops at the ingress */
@@ -754,6 +795,7 @@ main(void)
 		T(test_a_learned_destination_gets_exactly_one_port),
 		T(test_a_destination_on_the_ingress_port_is_a_hairpin_drop),
 		T(test_a_destination_behind_a_port_now_down_is_dropped),
+		T(test_a_destination_behind_a_link_down_port_is_flooded),
 		T(test_an_admin_down_ingress_port_drops_and_learns_nothing),
 		T(test_an_unbound_interface_drops),
 		T(test_learning_a_mac_invalidates_the_flood_flows_towards_it),
