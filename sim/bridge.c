@@ -385,12 +385,15 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		if (learned >= 0 && b->vlan_aware && !topo_port_in_vlan(&c->t->ports[learned], v.id))
 			learned = -ENOENT;
 		/*
-		 * Learned on a port whose link is down: the station may be reachable
-		 * another way (an L2 gateway's other trunk, once the physical switch
-		 * unblocks it), so flood rather than drop until it is learned there.
-		 * The link coming back changes the port, and the bridge's flows go.
+		 * VLAN-aware (an L2 gateway) and learned on a port whose link is
+		 * down: the station may be reachable another way (the other trunk,
+		 * once the physical switch unblocks it), so flood rather than drop
+		 * until it is learned there.  The link coming back changes the port,
+		 * and the bridge's flows go.  A plain bridge's ports are VMs', which
+		 * are nowhere else: it drops as link_down (sim_port_egress).
 		 */
-		if (learned >= 0 && c->t->ports[learned].dpdk_port != TOPO_NO_DPDK_PORT &&
+		if (learned >= 0 && b->vlan_aware &&
+		    c->t->ports[learned].dpdk_port != TOPO_NO_DPDK_PORT &&
 		    c->t->ports[learned].link_down) {
 			sim_trace(c, "bridge %s: destination learned on port %s, link down",
 				  bridge_name(b), c->t->ports[learned].id);
