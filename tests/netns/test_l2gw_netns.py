@@ -25,12 +25,13 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod
+from kairo_harness import Kairod, flows_matching
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
 HANG_GUARD_S = 120
 HOST_MAC = "02:00:00:00:10:01"
+BPDU_DST = "01:80:C2:00:00:00"
 # sw0's timers (centiseconds, as ip-link takes them): small, so that a failover takes seconds.
 FORWARD_DELAY_CS = 400
 HELLO_CS = 100
@@ -145,6 +146,9 @@ def test_the_switch_blocks_a_trunk_and_fails_over_to_it(tmp_path):
         standby = "tb" if active == "ta" else "ta"
         print("sw0: %s forwarding, %s blocking" % (active, standby))
         assert kd.ctl("show", "drops").get("bridge_bpdu", 0) == 0
+        # sw0's BPDUs (one per hello time) after the first hit the cached flow.
+        kd.wait_for(lambda s: any(f["packets"] >= 2 for f in flows_matching(
+            s, eth_dst=BPDU_DST)), timeout=15, what="BPDUs hitting their cached flow")
 
         def ping():
             return sh("ip", "netns", "exec", vm, "ping", "-c", "1", "-W", "1",
