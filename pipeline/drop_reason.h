@@ -133,6 +133,8 @@
 	X(SIM_TOO_COMPLEX, "sim_too_complex", "the result needs more actions or tags than a "   \
 	  "flow holds")                                                                           \
 	X(VLAN_NOT_ALLOWED, "vlan_not_allowed", "frame of a VLAN its bridge port does not carry") \
+	X(BRIDGE_BPDU, "bridge_bpdu", "spanning tree BPDU (to 01:80:C2:00:00:00) a VLAN-aware "   \
+	  "bridge does not pass: tagged, not from an exterior trunk port, or no other one up")    \
 	/* tunnels: decapsulation on the underlay uplink (pipeline/tunnel_decap.c) */             \
 	X(UNDERLAY_OTHER, "underlay_other", "on the underlay uplink: neither a tunnel packet "   \
 	  "(VXLAN to vxlan_port, GRE) nor ARP")                                                  \

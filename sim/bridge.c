@@ -15,6 +15,11 @@
  * ports, tagged out of trunks (bridge_vlan_out: the push or pop goes into
  * the flow's actions, and the walk's key follows it).  A QinQ frame's inner
  * tag is payload.  A VLAN-unaware bridge leaves tags alone: all is VLAN 0.
+ *
+ * Spanning tree BPDUs in a VLAN-aware bridge (bridge_bpdu) are not frames of
+ * any VLAN: they pass from one exterior trunk to the others untouched, so
+ * that MidoNet's L2 gateway (operations guide ch. 15) closes the physical
+ * switches' loop and their spanning tree blocks one trunk.
  */
 #include <errno.h>
 
@@ -186,6 +191,63 @@ bridge_flood(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_p
 		sim_drop(c, DROP_NO_FLOOD_TARGET);
 }
 
+/* IEEE 802.1D 7.12.3: the Bridge Group Address, where spanning tree BPDUs go. */
+static const struct rte_ether_addr bpdu_group = {{0x01, 0x80, 0xc2, 0x00, 0x00, 0x00}};
+
+/* An exterior trunk: a trunk bound to an interface (here or on another host), not linked. */
+static bool
+bridge_port_is_exterior_trunk(const struct topo_port *p)
+{
+	return p->vlan_mode == TOPO_VLAN_TRUNK && p->peer == TOPO_NO_INDEX;
+}
+
+/*
+ * A BPDU in a VLAN-aware bridge: MidoNet's L2 gateway hands it from the
+ * trunk it came in by to every other exterior trunk, byte for byte
+ * (untagged, as 802.1D sends it), and to nothing else: a VM or a per-VLAN
+ * bridge has no business with the physical switches' spanning tree, and
+ * it names no host, so its source is not learned.  The physical switches
+ * then see their own BPDUs come back through the gateway and block one of
+ * their links to it.  A tagged one, or one from an access, plain or
+ * interior port, is dropped as bridge_bpdu.
+ *
+ * Cacheable: the answer depends on the bridge's ports (their VLAN modes,
+ * admin state, bindings, links) and on nothing learned; the bridge's tag,
+ * which every topology change of its ports and every link change of one of
+ * them removes, covers it.  Not subject to the bridge's rule chains: these
+ * are the switches' frames, not a host's.
+ */
+static void
+bridge_bpdu(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in)
+{
+	uint32_t i, before = c->res->actions.n_outputs;
+	bool outer = c->flooding;
+
+	if (c->cur.vlan_outer != 0 || !bridge_port_is_exterior_trunk(in)) {
+		sim_trace(c, "bridge %s: BPDU %s port %s: drop", bridge_name(b),
+			  c->cur.vlan_outer != 0 ? "tagged, on"
+						 : "on a port not an exterior trunk,",
+			  in->id);
+		sim_drop(c, DROP_BRIDGE_BPDU);
+		return;
+	}
+	c->flooding = true;
+	for (i = 0; i < b->n_ports; i++) {
+		const struct topo_port *p = &c->t->ports[b->ports[i]];
+
+		if (p->index == in->index || !p->admin_up || !bridge_port_is_exterior_trunk(p))
+			continue;
+		if (p->dpdk_port != TOPO_NO_DPDK_PORT && p->link_down)
+			continue;
+		sim_port_egress(c, p);
+	}
+	c->flooding = outer;
+	sim_trace(c, "bridge %s: BPDU passed to %u other trunk(s)", bridge_name(b),
+		  c->res->actions.n_outputs - before);
+	if (c->res->actions.n_outputs == before && c->res->drop_reason == 0)
+		sim_drop(c, DROP_BRIDGE_BPDU);
+}
+
 static void
 bridge_learn(struct sim_ctx *c, const struct topo_bridge *b, const struct topo_port *in,
 	     uint16_t vlan)
@@ -290,6 +352,10 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		sim_drop(c, DROP_BRIDGE_BAD_SRC_MAC);
 		return;
 	}
+	if (b->vlan_aware && rte_is_same_ether_addr(&key->eth_dst, &bpdu_group)) {
+		bridge_bpdu(c, b, in);
+		return;
+	}
 	if (!bridge_vlan_in(c, b, in, &v))
 		return;
 	/* Pre-bridge: before learning, so that a frame the rules refuse teaches nothing. */
@@ -318,6 +384,21 @@ bridge_ingress(struct sim_ctx *c, const struct topo_port *in)
 		/* Learned on a port since taken out of the VLAN: as good as unknown. */
 		if (learned >= 0 && b->vlan_aware && !topo_port_in_vlan(&c->t->ports[learned], v.id))
 			learned = -ENOENT;
+		/*
+		 * VLAN-aware (an L2 gateway) and learned on a port whose link is
+		 * down: the station may be reachable another way (the other trunk,
+		 * once the physical switch unblocks it), so flood rather than drop
+		 * until it is learned there.  The link coming back changes the port,
+		 * and the bridge's flows go.  A plain bridge's ports are VMs', which
+		 * are nowhere else: it drops as link_down (sim_port_egress).
+		 */
+		if (learned >= 0 && b->vlan_aware &&
+		    c->t->ports[learned].dpdk_port != TOPO_NO_DPDK_PORT &&
+		    c->t->ports[learned].link_down) {
+			sim_trace(c, "bridge %s: destination learned on port %s, link down",
+				  bridge_name(b), c->t->ports[learned].id);
+			learned = -ENOENT;
+		}
 		/* Learned on another host? (Asked once; the answer walks it again.) */
 		if (learned < 0 && v.id == 0 && sim_state_ask_mac(c, b, &key->eth_dst))
 			return;

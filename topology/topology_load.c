@@ -539,10 +539,21 @@ resolve_peers(struct load_state *ls)
 		b = &t->ports[pi];
 		if (b == a)
 			return json_field_error(ls->ctx, pp->path, "a port cannot be its own peer");
-		if (a->device_type == TOPO_DEVICE_BRIDGE && b->device_type == TOPO_DEVICE_BRIDGE)
+		/*
+		 * Two bridges are linked only as MidoNet's L2 gateway links them
+		 * (operations guide ch. 15): a VLAN-aware bridge's access port to a
+		 * port without VLAN settings of a per-VLAN bridge.  Anything else
+		 * would join two broadcast domains with no VLAN between them.
+		 */
+		if (a->device_type == TOPO_DEVICE_BRIDGE && b->device_type == TOPO_DEVICE_BRIDGE &&
+		    (a->device == b->device ||
+		     !((a->vlan_mode == TOPO_VLAN_ACCESS && b->vlan_mode == TOPO_VLAN_NONE) ||
+		       (b->vlan_mode == TOPO_VLAN_ACCESS && a->vlan_mode == TOPO_VLAN_NONE))))
 			return json_field_error(ls->ctx, pp->path,
-						"bridge-to-bridge links are not supported: link a "
-						"bridge to a router port");
+						"a bridge links to another bridge only from an "
+						"access port (\"vlan\") to a port without VLAN "
+						"settings (an L2 gateway's per-VLAN bridge); link a "
+						"bridge to a router port otherwise");
 		if ((a->peer != TOPO_NO_INDEX && a->peer != b->index) ||
 		    (b->peer != TOPO_NO_INDEX && b->peer != a->index))
 			return json_field_error(ls->ctx, pp->path,

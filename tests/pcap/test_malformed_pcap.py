@@ -99,7 +99,8 @@ def test_frames_an_rfc_refuses_are_dropped_under_their_reason(tmp_path):
 AFTER_LOOKUP = {"no_binding", "flow_drop", "tx_full", "no_mbuf", "vlan_push_failed",
                 "admission_global", "admission_tunnel", "admission_vport", "upcall_ring_full",
                 "upcall_queue_full", "inject_ring_full", "port_down", "bridge_down",
-                "no_flood_target", "bridge_hairpin", "bridge_bad_src_mac", "vlan_not_allowed"}
+                "no_flood_target", "bridge_hairpin", "bridge_bad_src_mac", "vlan_not_allowed",
+                "bridge_bpdu"}
 
 
 def test_a_burst_of_garbage_is_all_accounted_for_and_forwarding_goes_on(tmp_path):

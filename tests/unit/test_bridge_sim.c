@@ -95,23 +95,27 @@ struct sent {
 
 /* Topology */
 
+/* vlan: every port an access port of that VLAN (a VLAN-aware bridge), or 0. */
 static struct topology *
-load_topology(bool b_up)
+load_topology_on(bool b_up, const struct local_interface *interfaces, int vlan)
 {
+	char v[32] = "";
 	char path[] = "/tmp/ut_bridge_sim_XXXXXX", err[256];
 	struct topology *t;
 	FILE *f;
 	int fd;
 
+	if (vlan != 0)
+		snprintf(v, sizeof(v), ", \"vlan\": %d", vlan);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	assert_non_null(f);
 	fprintf(f,
 		"{ \"bridges\": [ { \"id\": \"br0\", \"mac_aging_s\": %d, \"ports\": [\n"
-		"    { \"id\": \"p-a\" },\n"
-		"    { \"id\": \"p-b\", \"admin_state_up\": %s },\n"
-		"    { \"id\": \"p-c\" },\n"
+		"    { \"id\": \"p-a\"%s },\n"
+		"    { \"id\": \"p-b\", \"admin_state_up\": %s%s },\n"
+		"    { \"id\": \"p-c\"%s },\n"
 		"    { \"id\": \"p-down\", \"admin_state_up\": false },\n"
 		"    { \"id\": \"p-nobind\" } ] } ],\n"
 		"  \"bindings\": [\n"
@@ -119,13 +123,19 @@ load_topology(bool b_up)
 		"    { \"port\": \"p-b\", \"interface\": \"b\" },\n"
 		"    { \"port\": \"p-c\", \"interface\": \"c\" },\n"
 		"    { \"port\": \"p-down\", \"interface\": \"d\" } ] }\n",
-		AGING_S, b_up ? "true" : "false");
+		AGING_S, v, b_up ? "true" : "false", v, v);
 	fclose(f);
-	t = topology_file_load(path, ifs, N_IFS, err, sizeof(err));
+	t = topology_file_load(path, interfaces, N_IFS, err, sizeof(err));
 	unlink(path);
 	if (t == NULL)
 		fail_msg("%s", err);
 	return t;
+}
+
+static struct topology *
+load_topology(bool b_up)
+{
+	return load_topology_on(b_up, ifs, 0);
 }
 
 /* The worker side */
@@ -425,6 +435,64 @@ test_a_destination_behind_a_port_now_down_is_dropped(void **state)
 	assert_true(res.cacheable);
 	assert_int_not_equal(res.mac_entry, MAC_NO_ENTRY); /* A was learned on p-a */
 	assert_int_equal(res.tags[res.n_tags - 1], tag_port(P_B));
+}
+
+/* B learned behind p-b, then p-b's link down: the next frame from A to B, walked. */
+static struct sim_result
+walk_to_b_after_link_down(int vlan)
+{
+	struct local_interface down[N_IFS];
+	struct sim_result res;
+	struct rte_mbuf *m;
+
+	sim_thread_set_topology(st, load_topology_on(true, ifs, vlan));
+	assert_int_equal(sim_thread_poll(st), 0);
+	miss(IF_B, &mac_b, &bcast);
+	simulate();
+	sent();
+	memcpy(down, ifs, sizeof(down));
+	down[IF_B].link_down = true;
+	sim_thread_set_topology(st, load_topology_on(true, down, vlan));
+	assert_int_equal(sim_thread_poll(st), 0);
+	assert_int_equal(mac_table_lookup(macs, BRIDGE, vlan, &mac_b), P_B);
+	m = udp_frame(pool, &mac_b, &mac_a, 1234, 5678);
+	assert_int_equal(udp_frame_receive(m, IF_A, WORKER), 0);
+	sim_packet(st, m, rte_get_tsc_cycles(), &res);
+	rte_pktmbuf_free(m);
+	return res;
+}
+
+/*
+ * An L2 gateway's failover: in a VLAN-aware bridge B may be reachable
+ * another way (the other trunk, once the physical switch unblocks it), so a
+ * frame to it is flooded, not dropped, until it is learned again.
+ */
+static void
+test_in_a_vlan_aware_bridge_a_destination_behind_a_link_down_port_is_flooded(void **state)
+{
+	struct sim_result res;
+
+	(void)state;
+	res = walk_to_b_after_link_down(10);
+	/* Out of c only: not back to a, not to b (no carrier), not to the down port. */
+	assert_int_equal(res.actions.n_outputs, 1);
+	assert_int_equal(res.actions.n, 1);
+	assert_int_equal(res.actions.a[0].type, FLOW_ACTION_OUTPUT);
+	assert_int_equal(res.actions.a[0].port, IF_C);
+	assert_true(res.cacheable);
+}
+
+/* A plain bridge's ports are VMs', nowhere else: the frame is dropped as link_down. */
+static void
+test_in_a_plain_bridge_a_destination_behind_a_link_down_port_is_dropped(void **state)
+{
+	struct sim_result res;
+
+	(void)state;
+	res = walk_to_b_after_link_down(0);
+	assert_int_equal(res.actions.n_outputs, 0);
+	assert_int_equal(res.actions.a[0].type, FLOW_ACTION_DROP);
+	assert_int_equal(res.actions.a[0].drop_reason, DROP_LINK_DOWN);
 }
 
 /* Drops at the ingress */
@@ -754,6 +822,8 @@ main(void)
 		T(test_a_learned_destination_gets_exactly_one_port),
 		T(test_a_destination_on_the_ingress_port_is_a_hairpin_drop),
 		T(test_a_destination_behind_a_port_now_down_is_dropped),
+		T(test_in_a_vlan_aware_bridge_a_destination_behind_a_link_down_port_is_flooded),
+		T(test_in_a_plain_bridge_a_destination_behind_a_link_down_port_is_dropped),
 		T(test_an_admin_down_ingress_port_drops_and_learns_nothing),
 		T(test_an_unbound_interface_drops),
 		T(test_learning_a_mac_invalidates_the_flood_flows_towards_it),

@@ -162,6 +162,73 @@ test_router_ports_take_no_vlan(void **state)
 	assert_non_null(strstr(err, "vlan"));
 }
 
+/* A document of two bridges, gw and b10, with the ports given; NULL with err filled. */
+static struct topology *
+load_two(const char *gw_ports, const char *b10_ports, char *err, size_t errlen)
+{
+	char doc[2048];
+	struct topology *t;
+	json_error_t jerr;
+	json_t *root;
+
+	snprintf(doc, sizeof(doc),
+		 "{ \"bridges\": [ { \"id\": \"gw\", \"ports\": [ %s ] },"
+		 " { \"id\": \"b10\", \"ports\": [ %s ] } ] }",
+		 gw_ports, b10_ports);
+	root = json_loads(doc, 0, &jerr);
+	if (root == NULL)
+		fail_msg("test document: %s", jerr.text);
+	err[0] = '\0';
+	t = topology_json_load(root, "topo.json", NULL, 0, err, errlen);
+	json_decref(root);
+	return t;
+}
+
+static void
+assert_link_refused(const char *gw_ports, const char *b10_ports)
+{
+	char err[512];
+	struct topology *t = load_two(gw_ports, b10_ports, err, sizeof(err));
+
+	if (t != NULL) {
+		topology_free(t);
+		fail_msg("accepted: %s / %s", gw_ports, b10_ports);
+	}
+	if (strstr(err, "bridges[0].ports[0].peer") == NULL ||
+	    strstr(err, "only from an access port") == NULL)
+		fail_msg("\"%s\": expected the peer field and why", err);
+}
+
+/* MidoNet's L2 gateway: a VLAN-aware bridge's access port linked to a per-VLAN bridge. */
+static void
+test_a_bridge_links_to_a_bridge_only_from_an_access_port(void **state)
+{
+	char err[512];
+	struct topology *t;
+
+	(void)state;
+	t = load_two("{ \"id\": \"g10\", \"vlan\": 10, \"peer\": \"up\" },"
+		     " { \"id\": \"ta\", \"trunk_vlans\": \"all\" }",
+		     "{ \"id\": \"up\" }, { \"id\": \"vm\" }", err, sizeof(err));
+	if (t == NULL)
+		fail_msg("refused: %s", err);
+	assert_int_equal(t->ports[t->ports[0].peer].device, 1);
+	assert_int_equal(t->ports[t->ports[0].peer].peer, 0);
+	assert_true(t->bridges[0].vlan_aware);
+	assert_false(t->bridges[1].vlan_aware);
+	topology_free(t);
+	/* Plain to plain, trunk to plain, access to access: no VLAN, or two, between them. */
+	assert_link_refused("{ \"id\": \"g\", \"peer\": \"up\" }", "{ \"id\": \"up\" }");
+	assert_link_refused("{ \"id\": \"g\", \"trunk_vlans\": [10], \"peer\": \"up\" }",
+			    "{ \"id\": \"up\" }");
+	assert_link_refused("{ \"id\": \"g\", \"vlan\": 10, \"peer\": \"up\" }",
+			    "{ \"id\": \"up\", \"vlan\": 10 }");
+	/* A bridge to itself. */
+	assert_link_refused("{ \"id\": \"g\", \"vlan\": 10, \"peer\": \"p\" },"
+			    " { \"id\": \"p\" }",
+			    "{ \"id\": \"up\" }");
+}
+
 static void
 test_macs_are_learned_per_vlan(void **state)
 {
@@ -199,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_an_access_and_trunk_setting_on_one_port_is_refused),
 		cmocka_unit_test(test_a_bad_trunk_list_is_refused),
 		cmocka_unit_test(test_router_ports_take_no_vlan),
+		cmocka_unit_test(test_a_bridge_links_to_a_bridge_only_from_an_access_port),
 		cmocka_unit_test(test_macs_are_learned_per_vlan),
 	};
 	int failed;
