@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from kairo_harness import HANG_GUARD_S, Capture, Kairod, flows_matching
+from kairo_harness import HANG_GUARD_S, Kairod, flows_matching
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -129,10 +129,11 @@ else:
 """
 
 
-def start_server(names, ns, code, *args):
+def start_server(names, ns, code, *args, stdin=None):
     """Run a server's code in ns; return once it says it is bound (its first line, "ready")."""
     srv = subprocess.Popen(["ip", "netns", "exec", names[ns], "/usr/bin/python3", "-c", code,
-                            *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
     ready, _, _ = select.select([srv.stdout], [], [], HANG_GUARD_S)
     line = srv.stdout.readline() if ready else ""
     if line.strip() != "ready":
@@ -257,17 +258,52 @@ print(len(back), hashlib.sha256(back).hexdigest(), hashlib.sha256(data).hexdiges
 """
 
 
-def capture_ext(names, seconds):
-    """Every IPv4 packet on the outside's interface: sources, destinations, id, MF, offset."""
-    return Capture(names["ext"], ["-a", "duration:%d" % seconds, "-f", "ip", "-T", "fields",
-                                  "-e", "ip.src", "-e", "ip.dst", "-e", "ip.id", "-e",
-                                  "ip.flags.mf", "-e", "ip.frag_offset", "-E", "separator=/t"],
-                   ns=names["ext"])
+# Every IPv4 packet on an interface, both ways, one line each: sources, destinations (a quoted
+# header's too, for an ICMP error), id, MF, fragment offset (8-byte units), tab-separated as
+# tshark's fields would be.  An AF_PACKET socket gets each packet as it crosses the interface,
+# so once the exchange is over everything is queued: the sniffer drains that when its stdin
+# closes, and no capture duration has to guess how long a loaded machine takes.
+SNIFFER = """
+import select, socket, struct, sys
+# ETH_P_ALL: a socket of one protocol is not given the packets the interface sends.
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+s.bind((sys.argv[1], 0))
+print("ready", flush=True)
+def line(p):
+    ip = p[14:]
+    ihl, ff = (ip[0] & 15) * 4, struct.unpack("!H", ip[6:8])[0]
+    srcs, dsts = [socket.inet_ntoa(ip[12:16])], [socket.inet_ntoa(ip[16:20])]
+    if ip[9] == 1 and ff & 0x1fff == 0 and len(ip) >= ihl + 28 and ip[ihl] in (3, 11, 12):
+        q = ip[ihl + 8:]
+        srcs.append(socket.inet_ntoa(q[12:16]))
+        dsts.append(socket.inet_ntoa(q[16:20]))
+    return "%s\t%s\t0x%04x\t%d\t%d" % (",".join(srcs), ",".join(dsts),
+                                       struct.unpack("!H", ip[4:6])[0], ff >> 13 & 1, ff & 0x1fff)
+stopping = False
+while True:
+    ready, _, _ = select.select([s] + ([] if stopping else [sys.stdin]), [], [],
+                                0 if stopping else None)
+    if not stopping and sys.stdin in ready:
+        sys.stdin.read()
+        stopping = True
+    elif s in ready:
+        p = s.recv(65535)
+        if p[12:14] == b"\\x08\\x00":
+            print(line(p), flush=True)
+    elif stopping:
+        break
+"""
+
+
+def capture_ext(names):
+    """Every IPv4 packet on the outside's interface, from the moment this returns."""
+    return start_server(names, "ext", SNIFFER, names["ext"], stdin=subprocess.PIPE)
 
 
 def captured(cap):
     """One list of fields a packet; a field lists every occurrence (an ICMP error's quote too)."""
-    out, _ = cap.communicate(timeout=60)
+    out, _ = cap.communicate(input="", timeout=60)
     return [line.split("\t") for line in out.splitlines() if line.strip()]
 
 
@@ -295,7 +331,7 @@ def fragments_of(lines, src):
 def test_a_fragmented_datagram_of_a_masqueraded_vm_arrives_whole_and_so_does_the_answer(
         nat_hosts, size):
     kd, names = nat_hosts
-    cap = capture_ext(names, 8)
+    cap = capture_ext(names)
     (n, digest, peer), (n_back, back, sent, from_) = echo_exchange(names, "ext", "vm1", EXT,
                                                                    7100, size)
     lines = captured(cap)
@@ -314,7 +350,7 @@ def test_a_fragmented_datagram_of_a_masqueraded_vm_arrives_whole_and_so_does_the
 
 def test_a_fragmented_ping_of_a_masqueraded_vm_gets_its_fragmented_replies(nat_hosts):
     kd, names = nat_hosts
-    cap = capture_ext(names, 6)
+    cap = capture_ext(names)
     r = sh("ip", "netns", "exec", names["vm1"], "ping", "-c", "2", "-i", "0.3", "-W", "2",
            "-s", "3000", EXT, check=False, timeout=30)
     lines = captured(cap)
@@ -326,7 +362,7 @@ def test_a_fragmented_ping_of_a_masqueraded_vm_gets_its_fragmented_replies(nat_h
 def test_fragmented_datagrams_to_and_from_the_floating_ip_arrive_whole(nat_hosts):
     # Static NAT rewrites addresses only: each fragment alike, the two flows cached.
     kd, names = nat_hosts
-    cap = capture_ext(names, 8)
+    cap = capture_ext(names)
     (n, digest, peer), (n_back, back, sent, from_) = echo_exchange(names, "vm2", "ext", FIP,
                                                                    7200)
     lines = captured(cap)
