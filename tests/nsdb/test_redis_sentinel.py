@@ -25,8 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns"))
 from test_nat_netns import (CLIENT, HOSTS, ROUTER_OUT, SERVER, hosts_setup, sh,  # noqa: E402
                             topology)
 
-# test_nat_netns's one-shot server, saying when it listens: the client sends only then.
-READY_SERVER = SERVER.replace("s.settimeout(15)", "s.settimeout(15)\nprint('ready', flush=True)")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -83,7 +81,8 @@ def sentinel_nat(tmp_path):
 def udp_from_vm(names, sport, port=7000):
     """One UDP exchange vm1 → ext from source port sport; the address ext saw it from."""
     srv = subprocess.Popen(["ip", "netns", "exec", names["ext"], "/usr/bin/python3", "-c",
-                            READY_SERVER, "udp", str(port)], stdout=subprocess.PIPE, text=True)
+                            SERVER, "udp", str(port)], stdout=subprocess.PIPE, text=True)
+    # test_nat_netns's one-shot server says when it is bound: the client sends only then.
     assert srv.stdout.readline().strip() == "ready"
     client = CLIENT.replace("4242", str(sport))
     r = sh("ip", "netns", "exec", names["vm1"], "/usr/bin/python3", "-c", client, "udp",
