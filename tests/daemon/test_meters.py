@@ -41,15 +41,19 @@ def topology():
     }
 
 
+def pcap_ports(tmp_path, frames_in_a):
+    """Ports a (reading frames_in_a) and b (reading nothing), each writing its own pcap."""
+    write_pcap(tmp_path / "in_a.pcap", frames_in_a)
+    write_pcap(tmp_path / "in_b.pcap", [])
+    return [{"name": n, "device": "net_pcap%d,rx_pcap=%s,tx_pcap=%s" % (
+        i, tmp_path / ("in_%s.pcap" % n), tmp_path / ("out_%s.pcap" % n))}
+        for i, n in enumerate("ab")]
+
+
 @pytest.fixture
 def metered(tmp_path):
     udp, tcp = frames()
-    write_pcap(tmp_path / "in_a.pcap", udp + tcp)
-    write_pcap(tmp_path / "in_b.pcap", [])
-    ports = [{"name": n, "device": "net_pcap%d,rx_pcap=%s,tx_pcap=%s" % (
-        i, tmp_path / ("in_%s.pcap" % n), tmp_path / ("out_%s.pcap" % n))}
-        for i, n in enumerate("ab")]
-    kd = Kairod(tmp_path / "kd", ports, topology(),
+    kd = Kairod(tmp_path / "kd", pcap_ports(tmp_path, udp + tcp), topology(),
                 extra_config={"slow_path": {"vport_bucket": 64}})
     with kd:
         total = len(udp) + len(tcp)

@@ -21,7 +21,7 @@ import pytest
 
 from kairo_harness import Kairod, die_with_parent, run_kairod_once, write_pcap
 # The same frames and bridge as the meters' test: what the meters count, Prometheus must.
-from test_meters import N_FLOWS, N_TCP, frames, size, topology
+from test_meters import N_FLOWS, N_TCP, frames, pcap_ports, size, topology
 
 
 def free_port():
@@ -49,13 +49,8 @@ def samples(text):
 @pytest.fixture
 def scraped(tmp_path):
     udp, tcp = frames()
-    write_pcap(tmp_path / "in_a.pcap", udp + tcp)
-    write_pcap(tmp_path / "in_b.pcap", [])
-    ports = [{"name": n, "device": "net_pcap%d,rx_pcap=%s,tx_pcap=%s" % (
-        i, tmp_path / ("in_%s.pcap" % n), tmp_path / ("out_%s.pcap" % n))}
-        for i, n in enumerate("ab")]
     port = free_port()
-    kd = Kairod(tmp_path / "kd", ports, topology(),
+    kd = Kairod(tmp_path / "kd", pcap_ports(tmp_path, udp + tcp), topology(),
                 extra_config={"slow_path": {"vport_bucket": 64},
                               "metrics": {"address": "127.0.0.1", "port": port}})
     with kd:
