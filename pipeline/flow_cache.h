@@ -60,8 +60,14 @@
 
 /* Flows keep per-worker counter slots so that no two lcores write one line. */
 #define KAIRO_MAX_WORKERS 8
-/* Tags a flow can carry: the devices, ports and learned entries it depends on. */
-#define FLOW_TAGS_MAX 12
+/*
+ * Tags a flow can carry: the devices, ports and learned entries it depends
+ * on.  A VM's datagram masqueraded on its way bridge -> router -> bridge ->
+ * exterior port reads 13 (two ports, two bridges and the MACs each forwarded
+ * by, the router, its route, two chains, two NAT keys, the next hop): with
+ * 12 such flows were never cached.  16 leaves room for a VLAN or a tunnel.
+ */
+#define FLOW_TAGS_MAX 16
 /* Entries sampled to pick an eviction victim when the cache is full (Redis-style approximate LRU). */
 #define FLOW_CACHE_EVICT_SAMPLES 8
 

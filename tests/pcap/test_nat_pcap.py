@@ -141,6 +141,19 @@ def test_masquerade_gives_each_connection_its_own_port_on_the_router_address(tmp
     assert flows and all("set_ipv4_src:%s:" % ROUTER_OUT in f["actions"] for f in flows)
 
 
+def test_a_masqueraded_flow_held_back_for_the_next_hop_is_cached_once_it_resolves(tmp_path):
+    # Every datagram comes before the outside's address is known: they wait, are walked again
+    # once it is, and the flow they make is installed.  It reads 13 objects (both bridges, their
+    # MACs and ports, the router, its route, both chains, the binding's two keys, the next hop):
+    # a flow that could carry only 12 tags was never cached, and every packet went up.
+    vm = [from_vm(MAC_VM1, VM1, UDP(sport=2000, dport=7777), tag=b"x%d" % i) for i in range(4)]
+    out, stats = run(tmp_path, {"a": vm, "b": [announce(MAC_EXT, EXT, R1P2, ROUTER_OUT)]})
+    assert len([p for p in ipv4(out["b"]) if p.haslayer(UDP)]) == 4
+    flows = flows_matching(stats, ip_src=VM1, tp_src=2000)
+    assert len(flows) == 1 and "set_ipv4_src:%s:" % ROUTER_OUT in flows[0]["actions"], flows
+    assert stats["slow_path"]["install_failed"] == 0
+
+
 def test_a_port_range_too_small_for_the_connections_drops_the_rest_counted(tmp_path):
     vms = [from_vm(MAC_VM1, VM1, UDP(sport=3000 + i, dport=7777), tag=b"%d" % i) for i in range(5)]
     out, stats = run(tmp_path, {"a": vms, "b": [announce(MAC_EXT, EXT, R1P2, ROUTER_OUT)]},
