@@ -320,6 +320,17 @@ def run_kairod(config_path, extra_args=(), timeout=30, memory_mb=256):
     return p.returncode, out
 
 
+def wait_until(predicate, timeout=15, what="condition", interval=0.05):
+    """Poll predicate until it gives a true value, which is returned; fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def telemetry(prefix, command):
     """Ask DPDK's telemetry socket of the instance, as dpdk-telemetry.py does."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)

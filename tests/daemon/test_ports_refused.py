@@ -8,24 +8,13 @@ changes nothing: `show ports` reads the same before and after.
 import json
 import os
 import signal
-import time
 
 import pytest
 from scapy.all import Ether, IP, UDP
 
-from kairo_harness import Kairod, KairoctlError, bridge_topology, write_pcap
+from kairo_harness import Kairod, KairoctlError, bridge_topology, wait_until, write_pcap
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (EAL)")
-
-
-def wait_until(predicate, timeout=15, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 @pytest.fixture

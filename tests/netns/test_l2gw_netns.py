@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod, flows_matching
+from kairo_harness import Kairod, flows_matching, wait_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -70,16 +70,6 @@ while True:
 
 def sh(*cmd, check=True, timeout=HANG_GUARD_S):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
-
-
-def wait(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
 
 
 def topology(names):
@@ -139,8 +129,8 @@ def test_the_switch_blocks_a_trunk_and_fails_over_to_it(tmp_path):
                           "/sys/class/net/%s/brport/state" % tap[t]).stdout)
 
         # 1. sw0 hears its own BPDUs back through the gateway: one port blocks, one forwards.
-        states = wait(lambda: (lambda s: s if sorted(s.values()) == [STATE_FORWARDING,
-                                                                     STATE_BLOCKING] else None)(
+        states = wait_until(lambda: (lambda s: s if sorted(s.values()) == [STATE_FORWARDING,
+                                                                           STATE_BLOCKING] else None)(
             {t: state(t) for t in ("ta", "tb")}), 60, "one trunk port blocking, one forwarding")
         active = [t for t, s in states.items() if s == STATE_FORWARDING][0]
         standby = "tb" if active == "ta" else "ta"
@@ -155,13 +145,13 @@ def test_the_switch_blocks_a_trunk_and_fails_over_to_it(tmp_path):
                       "10.0.10.1", check=False).returncode == 0
 
         # 2. The VM reaches the physical host through the active trunk.
-        wait(ping, 30, "the VM's first ping answered")
+        wait_until(ping, 30, "the VM's first ping answered")
         before = kd.stats()
         # 3. The active link goes away; the standby port is still blocking at that moment.
         assert state(standby) == STATE_BLOCKING
         sh("ip", "-n", sw, "link", "set", tap[active], "down")
         t0 = time.monotonic()
-        wait(ping, 60, "pings answered again after the failover")
+        wait_until(ping, 60, "pings answered again after the failover")
         failover = time.monotonic() - t0
         print("failover: %.1f s (sw0 max_age %d s, forward_delay %d s)"
               % (failover, MAX_AGE_CS // 100, FORWARD_DELAY_CS // 100))

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from kairo_harness import Kairod, KairoctlError, bridge_topology
+from kairo_harness import Kairod, KairoctlError, bridge_topology, wait_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -23,16 +23,6 @@ NET = "10.78.0.%d"
 
 def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
-
-
-def wait_until(predicate, timeout=15, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 class Vm:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kairo_harness import Kairod
+from kairo_harness import Kairod, wait_until
 from redis_server import RedisServer, Sentinel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "netns"))
@@ -31,16 +31,6 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namesp
 MASTER = "kairo-state"
 
 
-def wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
 @pytest.fixture
 def sentinel_nat(tmp_path):
     master = RedisServer(tmp_path / "master").start()
@@ -51,14 +41,14 @@ def sentinel_nat(tmp_path):
     names = {r: "k%s%s" % (tag, r) for r in HOSTS}
     kd = None
     try:
-        wait(lambda: master.client().info("replication")["connected_slaves"] == 1, 20,
-             "the replica to attach")
+        wait_until(lambda: master.client().info("replication")["connected_slaves"] == 1, 20,
+                   "the replica to attach")
         for i in range(3):
             sentinels.append(Sentinel(tmp_path / ("sentinel%d" % i), MASTER, master.port).start())
         # Each sentinel has found the replica (through the master) and the other sentinels.
-        wait(lambda: all(len(s.client().sentinel_slaves(MASTER)) == 1 and
-                         len(s.client().sentinel_sentinels(MASTER)) == 2 for s in sentinels),
-             30, "the sentinels to know the replica and each other")
+        wait_until(lambda: all(len(s.client().sentinel_slaves(MASTER)) == 1 and
+                               len(s.client().sentinel_sentinels(MASTER)) == 2 for s in sentinels),
+                   30, "the sentinels to know the replica and each other")
         ports = [{"name": names[r], "device": "net_tap%d,iface=%s" % (i, names[r])}
                  for i, r in enumerate(HOSTS)]
         redis_cfg = {"sentinels": ["127.0.0.1:%d" % s.port for s in sentinels],
@@ -102,18 +92,18 @@ def test_a_killed_master_is_replaced_by_the_promoted_replica(sentinel_nat):
     assert state["connected"] and str(master.port) in state["redis"], state["redis"]
     seen = udp_from_vm(names, 5001)
     assert seen.startswith(ROUTER_OUT + ":")
-    before = wait(lambda: bindings(master.client()), 15, "the first binding in the master")
+    before = wait_until(lambda: bindings(master.client()), 15, "the first binding in the master")
     # Replicated before the kill: the promoted replica must answer for it.
-    wait(lambda: bindings(replica.client()) == before, 15, "the binding on the replica")
+    wait_until(lambda: bindings(replica.client()) == before, 15, "the binding on the replica")
 
     killed = time.monotonic()
     master.kill()
-    wait(lambda: (lambda st: st["master_changes"] >= 1 and st["connected"])(
+    wait_until(lambda: (lambda st: st["master_changes"] >= 1 and st["connected"])(
         kd.ctl("show", "state")), 60, "kairod on the promoted replica")
     reconnected = time.monotonic() - killed
     udp_from_vm(names, 5002)
-    after = wait(lambda: len(bindings(replica.client())) > len(before) and
-                 bindings(replica.client()), 30, "a new binding written to the new master")
+    after = wait_until(lambda: len(bindings(replica.client())) > len(before) and
+                       bindings(replica.client()), 30, "a new binding written to the new master")
     resumed = time.monotonic() - killed
     print("\nmaster killed -> kairod connected to the promoted replica: %.2f s; "
           "-> a new binding stored there: %.2f s" % (reconnected, resumed))

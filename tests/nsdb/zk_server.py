@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from kairo_harness import die_with_parent
+from kairo_harness import die_with_parent, wait_until  # noqa: F401 (the tests import it from here)
 
 ZK_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
 ZK_MAIN = "org.apache.zookeeper.server.ZooKeeperServerMain"
@@ -209,16 +209,6 @@ class TcpProxy:
             self.lsock.close()
             self.lsock = None
         self.thread = None
-
-
-def wait_until(predicate, timeout=15, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = predicate()
-        if v:
-            return v
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def java_available():
