@@ -32,7 +32,7 @@
 #include "shared_state.h"
 #include "sim_walk.h"
 
-static const char *
+const char *
 bridge_name(const struct topo_bridge *b)
 {
 	return b->name[0] != '\0' ? b->name : b->id;

@@ -16,7 +16,7 @@
 #include "flow_tags.h"
 #include "overlay.h"
 #include "router.h"
-#include "sim_private.h"
+#include "sim_walk.h"
 
 /* The words of one removed flow's record, made while the snapshot it was decided by runs. */
 #define EXPLAIN_LINE_LEN 256
@@ -53,10 +53,8 @@ static const char *
 device_of(const struct topology *t, const struct topo_port *p, const char **kind)
 {
 	if (p->device_type == TOPO_DEVICE_BRIDGE) {
-		const struct topo_bridge *b = &t->bridges[p->device];
-
 		*kind = "bridge";
-		return b->name[0] ? b->name : b->id;
+		return bridge_name(&t->bridges[p->device]);
 	}
 	*kind = "router";
 	return router_name(&t->routers[p->device]);
@@ -155,8 +153,7 @@ cause_text(const struct topology *t, uint64_t tag, char *buf, size_t len)
 		break;
 	case TAG_KIND_DEVICE:
 		if (v < t->n_bridges) {
-			snprintf(buf, len, "bridge %s changed",
-				 t->bridges[v].name[0] ? t->bridges[v].name : t->bridges[v].id);
+			snprintf(buf, len, "bridge %s changed", bridge_name(&t->bridges[v]));
 			return;
 		}
 		break;
@@ -190,12 +187,6 @@ cause_text(const struct topology *t, uint64_t tag, char *buf, size_t len)
 		break;
 	}
 	snprintf(buf, len, "tag %016" PRIx64 " changed", tag);
-}
-
-static const char *
-bridge_name(const struct topo_bridge *b)
-{
-	return b->name[0] ? b->name : b->id;
 }
 
 static json_t *

@@ -118,7 +118,8 @@ void sim_emit(struct sim_ctx *c, struct rte_mbuf *m, uint32_t port);
 void sim_port_ingress(struct sim_ctx *c, const struct topo_port *port);
 void sim_port_egress(struct sim_ctx *c, const struct topo_port *port);
 
-/* The devices (sim/bridge.c, sim/router.c). */
+/* The devices (sim/bridge.c, sim/router.c); a bridge's name (its id when it has none). */
+const char *bridge_name(const struct topo_bridge *b);
 void bridge_ingress(struct sim_ctx *c, const struct topo_port *in);
 void router_ingress(struct sim_ctx *c, const struct topo_port *in);
 

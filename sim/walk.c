@@ -14,6 +14,7 @@
 #include "nat_frag.h"
 #include "overlay.h"
 #include "packet_gen.h"
+#include "router.h"
 #include "sim_walk.h"
 
 const char *
@@ -27,10 +28,8 @@ const char *
 sim_device_name(const struct sim_ctx *c, const struct topo_port *p)
 {
 	if (p->device_type == TOPO_DEVICE_BRIDGE)
-		return c->t->bridges[p->device].name[0] ? c->t->bridges[p->device].name
-							: c->t->bridges[p->device].id;
-	return c->t->routers[p->device].name[0] ? c->t->routers[p->device].name
-						: c->t->routers[p->device].id;
+		return bridge_name(&c->t->bridges[p->device]);
+	return router_name(&c->t->routers[p->device]);
 }
 
 void
